@@ -1,0 +1,26 @@
+// greenrun's executable: parse the command line, run, exit. Everything else
+// lives in the library so that tests can call it.
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "child.h"
+#include "options.h"
+#include "run.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    auto parsed = greenrun::parse_cli(args);
+    if (parsed.action == greenrun::ParsedCli::Action::Exit) {
+      std::fputs(parsed.message.c_str(), parsed.message_is_error ? stderr : stdout);
+      return parsed.exit_code;
+    }
+    return greenrun::run_command(parsed.options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "greenrun: internal error: %s\n", e.what());
+    return greenrun::kExitGreenrunFailed;
+  }
+}

@@ -1,0 +1,79 @@
+#include "accounting.h"
+
+#include <algorithm>
+
+namespace greenrun {
+
+double cpu_share(double tree_cpu_s, double machine_busy_s) {
+  if (tree_cpu_s <= 0) return 0;
+  if (machine_busy_s <= 0) return 1;
+  return std::min(1.0, tree_cpu_s / machine_busy_s);
+}
+
+Accounting::Accounting(std::vector<Channel> channels, double window_s, IntensityFn intensity)
+    : channels_(std::move(channels)),
+      totals_(channels_.size()),
+      window_s_(window_s),
+      intensity_(std::move(intensity)),
+      win_machine_j_(channels_.size()),
+      win_direct_tree_j_(channels_.size()),
+      win_direct_machine_j_(channels_.size()) {}
+
+void Accounting::add(const Interval& iv) {
+  if (!win_open_) {
+    win_start_ = iv.end - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                              std::chrono::duration<double>(iv.dt_s));
+    win_open_ = true;
+  }
+  win_end_ = iv.end;
+  win_dt_ += iv.dt_s;
+  win_tree_cpu_ += iv.tree_cpu_s;
+  win_machine_cpu_ += iv.machine_busy_s;
+  duration_s_ += iv.dt_s;
+  for (size_t c = 0; c < channels_.size(); ++c) {
+    auto e = c < iv.energy_j.size() ? iv.energy_j[c] : std::nullopt;
+    if (!e) {
+      ++totals_[c].missing;
+      continue;
+    }
+    ++totals_[c].intervals;
+    auto share = c < iv.share.size() ? iv.share[c] : std::nullopt;
+    if (share) {
+      win_direct_tree_j_[c] += *e * std::clamp(*share, 0.0, 1.0);
+      win_direct_machine_j_[c] += *e;
+    } else {
+      win_machine_j_[c] += *e;
+    }
+  }
+  if (win_dt_ >= window_s_) close_window();
+}
+
+void Accounting::flush() {
+  if (win_open_) close_window();
+}
+
+void Accounting::close_window() {
+  double share = cpu_share(win_tree_cpu_, win_machine_cpu_);
+  double intensity = intensity_ ? intensity_(win_start_, win_end_) : 0.0;
+  double machine_j = 0, tree_j = 0;
+  for (size_t c = 0; c < channels_.size(); ++c) {
+    double m = win_machine_j_[c] + win_direct_machine_j_[c];
+    double t = win_machine_j_[c] * share + win_direct_tree_j_[c];
+    totals_[c].machine_j += m;
+    totals_[c].tree_j += t;
+    // g = J / 3.6e6 J/kWh x g/kWh
+    totals_[c].machine_g += m / 3.6e6 * intensity;
+    totals_[c].tree_g += t / 3.6e6 * intensity;
+    machine_j += m;
+    tree_j += t;
+    win_machine_j_[c] = win_direct_tree_j_[c] = win_direct_machine_j_[c] = 0;
+  }
+  if (win_dt_ > 0) {
+    peak_machine_w_ = std::max(peak_machine_w_, machine_j / win_dt_);
+    peak_tree_w_ = std::max(peak_tree_w_, tree_j / win_dt_);
+  }
+  win_dt_ = win_tree_cpu_ = win_machine_cpu_ = 0;
+  win_open_ = false;
+}
+
+}  // namespace greenrun

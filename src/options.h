@@ -1,0 +1,45 @@
+#pragma once
+// Command-line parsing as a pure function: argv and an environment lookup in,
+// Options (or a message and an exit status) out.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace greenrun {
+
+enum class Scope { Process, Machine };
+
+struct Options {
+  std::vector<std::string> command;
+  std::chrono::nanoseconds interval{std::chrono::seconds(1)};
+  std::chrono::nanoseconds checkpoint{std::chrono::seconds(60)};
+  Scope scope = Scope::Process;
+  std::string json_path;
+  std::string summary_file;
+  bool quiet = false;
+  bool verbose = false;
+  std::string sysfs_root = "/sys";
+  std::string procfs_root = "/proc";
+};
+
+/// What main() should do after parsing.
+struct ParsedCli {
+  enum class Action { Run, Exit } action = Action::Run;
+  Options options;
+  int exit_code = 0;      // with Action::Exit
+  std::string message;    // with Action::Exit: text for stdout (help, version) or stderr (errors)
+  bool message_is_error = false;
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+/// The process environment.
+std::optional<std::string> real_env(const std::string& name);
+
+ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env = real_env);
+
+std::string version_text();
+
+}  // namespace greenrun

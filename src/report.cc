@@ -1,0 +1,252 @@
+#include "report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "units.h"
+#include "version.h"
+
+namespace greenrun {
+
+double RunReport::energy_j() const {
+  double sum = 0;
+  for (const auto& c : components) sum += c.energy_j;
+  return sum;
+}
+
+double RunReport::machine_energy_j() const {
+  double sum = 0;
+  for (const auto& c : components) sum += c.machine_energy_j;
+  return sum;
+}
+
+bool RunReport::any_measured() const {
+  return std::any_of(components.begin(), components.end(), [](const auto& c) { return c.measured; });
+}
+
+bool RunReport::any_estimated() const {
+  return std::any_of(components.begin(), components.end(), [](const auto& c) { return !c.measured; });
+}
+
+std::vector<ComponentReport> components_from(const Measurements& m, Scope scope) {
+  std::vector<ComponentReport> out;
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < m.channels.size(); ++i) {
+    const Channel& ch = m.channels[i];
+    const ChannelTotals& t = m.totals[i];
+    auto it = index.find(ch.component);
+    if (it == index.end()) {
+      it = index.emplace(ch.component, out.size()).first;
+      ComponentReport c;
+      c.name = ch.component;
+      c.measured = ch.measured;
+      c.source = ch.source;
+      c.method = ch.method;
+      if (!ch.measured) c.energy_j_low = c.energy_j_high = 0.0;
+      out.push_back(std::move(c));
+    }
+    ComponentReport& c = out[it->second];
+    double e = scope == Scope::Process ? t.tree_j : t.machine_j;
+    c.energy_j += e;
+    c.machine_energy_j += t.machine_j;
+    if (c.source.find(ch.source) == std::string::npos) c.source += ", " + ch.source;
+    c.measured = c.measured && ch.measured;
+    if (!ch.measured) {
+      *c.energy_j_low += e * ch.low_factor;
+      *c.energy_j_high += e * ch.high_factor;
+    } else if (c.energy_j_low) {
+      *c.energy_j_low += e;
+      *c.energy_j_high += e;
+    }
+    nlohmann::ordered_json d = {{"label", ch.label},
+                        {"energy_j", e},
+                        {"machine_energy_j", t.machine_j},
+                        {"measured", ch.measured},
+                        {"source", ch.source},
+                        {"origin", ch.origin}};
+    if (t.missing) d["intervals_without_reading"] = t.missing;
+    c.detail.push_back(std::move(d));
+  }
+  return out;
+}
+
+namespace {
+
+std::string quote_arg(const std::string& a) {
+  if (!a.empty() && a.find_first_of(" \t\n'\"\\$`*?[]{}()<>|&;#~!") == std::string::npos) return a;
+  std::string q = "'";
+  for (char c : a) {
+    if (c == '\'') q += "'\\''";
+    else q += c;
+  }
+  return q + "'";
+}
+
+std::string command_line(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    if (!s.empty()) s += ' ';
+    s += quote_arg(a);
+  }
+  return s;
+}
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+std::string lpad(std::string s, size_t width) {
+  if (s.size() < width) s.insert(0, width - s.size(), ' ');
+  return s;
+}
+
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
+}  // namespace
+
+nlohmann::ordered_json to_json(const RunReport& r) {
+  using json = nlohmann::ordered_json;
+  json j;
+  j["schema_version"] = kSchemaVersion;
+  j["greenrun_version"] = kVersion;
+  j["status"] = r.status;
+  j["command"] = r.command;
+  j["started_at"] = format_rfc3339(r.started_at);
+  j["ended_at"] = format_rfc3339(r.ended_at);
+  j["duration_s"] = r.duration_s;
+  j["exit_code"] = r.exit_code ? json(*r.exit_code) : json(nullptr);
+  j["signal"] = r.signal ? json(signal_name(*r.signal)) : json(nullptr);
+  j["core_dumped"] = r.core_dumped;
+  j["cpu_time_s"] = r.user_s + r.system_s;
+  j["cpu_user_s"] = r.user_s;
+  j["cpu_system_s"] = r.system_s;
+  j["peak_rss_bytes"] = r.peak_rss_bytes;
+  j["read_bytes"] = r.io.read_bytes;
+  j["write_bytes"] = r.io.write_bytes;
+  j["processes"] = std::max<uint64_t>(1, r.processes_seen);
+  j["descendants_running_at_exit"] = r.descendants_running;
+  j["scope"] = r.scope == Scope::Process ? "process" : "machine";
+  j["energy_j"] = r.components.empty() ? json(nullptr) : json(r.energy_j());
+  j["machine_energy_j"] = r.components.empty() ? json(nullptr) : json(r.machine_energy_j());
+  j["energy_measured"] = r.components.empty() ? "none" : r.any_estimated() ? (r.any_measured() ? "partly" : "estimated") : "measured";
+  j["average_power_w"] = r.duration_s > 0 && !r.components.empty() ? json(r.energy_j() / r.duration_s) : json(nullptr);
+  j["peak_power_w"] = r.components.empty() ? json(nullptr) : json(r.peak_power_w);
+  json comps = json::array();
+  for (const auto& c : r.components) {
+    json cj = {{"name", c.name},
+               {"energy_j", c.energy_j},
+               {"machine_energy_j", c.machine_energy_j},
+               {"measured", c.measured},
+               {"source", c.source},
+               {"detail", c.detail}};
+    if (!c.measured) {
+      cj["method"] = c.method;
+      cj["energy_j_low"] = c.energy_j_low.value_or(c.energy_j);
+      cj["energy_j_high"] = c.energy_j_high.value_or(c.energy_j);
+    }
+    comps.push_back(std::move(cj));
+  }
+  j["components"] = std::move(comps);
+  json unusable = json::array();
+  for (const auto& f : r.findings) {
+    if (f.usable) continue;
+    json fj = {{"source", f.source}, {"what", f.what}, {"path", f.path}, {"reason", f.reason}};
+    if (!f.fix.empty()) fj["fix"] = f.fix;
+    unusable.push_back(std::move(fj));
+  }
+  j["unused_sources"] = std::move(unusable);
+  j["samples"] = r.samples;
+  j["interval_s"] = r.interval_s;
+  return j;
+}
+
+std::string format_summary(const RunReport& r) {
+  std::ostringstream out;
+  const size_t kLabel = 14;
+  auto line = [&](const std::string& label, const std::string& text) {
+    out << "  " << pad(label, kLabel) << text << "\n";
+  };
+  out << "greenrun: " << command_line(r.command) << "\n";
+  std::string status;
+  if (r.signal) {
+    status = "killed by " + signal_name(*r.signal) + (r.core_dumped ? " (core dumped)" : "") + ", exit status " +
+             std::to_string(128 + *r.signal);
+  } else if (r.exit_code) {
+    status = "exited with status " + std::to_string(*r.exit_code);
+  } else {
+    status = "running";
+  }
+  line("status", status + " after " + format_seconds(r.duration_s));
+  double cpu = r.user_s + r.system_s;
+  std::string cpu_text = format_seconds(cpu) + " (user " + format_seconds(r.user_s) + ", system " +
+                         format_seconds(r.system_s) + ")";
+  if (r.duration_s > 0) cpu_text += ", " + significant(cpu / r.duration_s, 2) + " cores on average";
+  line("CPU time", cpu_text + "  [measured: /proc, getrusage]");
+  uint64_t procs = std::max<uint64_t>(1, r.processes_seen);
+  line("peak memory", format_bytes(static_cast<double>(r.peak_rss_bytes)) + " resident, " + std::to_string(procs) +
+                          (procs == 1 ? " process" : " processes seen") + "  [measured: /proc]");
+  line("disk I/O", format_bytes(static_cast<double>(r.io.read_bytes)) + " read, " +
+                       format_bytes(static_cast<double>(r.io.write_bytes)) + " written  [measured: /proc]");
+  if (r.descendants_running > 0)
+    line("left running", std::to_string(r.descendants_running) +
+                             (r.descendants_running == 1 ? " descendant was" : " descendants were") +
+                             " still running when the command exited (not measured after that)");
+
+  if (r.components.empty()) {
+    line("energy", "not measured: no usable energy source on this machine");
+  } else {
+    line("energy", r.scope == Scope::Process
+                       ? "the command's share of the machine, by its share of CPU time (--scope machine: all of it)"
+                       : "the whole machine while the command ran (--scope process: the command's share)");
+    for (const auto& c : r.components) {
+      std::string what = c.measured ? "measured" : "estimated";
+      std::string text = lpad(format_energy(c.energy_j), 10) + "  " + pad(what, 9) + "  " + c.source;
+      std::vector<std::string> labels;
+      for (const auto& d : c.detail) labels.push_back(d.value("label", ""));
+      if (!labels.empty()) {
+        text += ": ";
+        for (size_t i = 0; i < labels.size(); ++i) text += (i ? ", " : "") + labels[i];
+      }
+      if (!c.measured) {
+        text += " (" + c.method + "; range " + format_energy(c.energy_j_low.value_or(0)) + " to " +
+                format_energy(c.energy_j_high.value_or(0)) + ")";
+      }
+      line("  " + c.name, text);
+    }
+    double e = r.energy_j();
+    std::string total = lpad(format_energy(e), 10);
+    if (e >= 1.0 && e < 3600.0) total += " (" + significant(e / 3600.0) + " Wh)";
+    if (r.duration_s > 0)
+      total += ", average " + format_power(e / r.duration_s) + ", peak " + format_power(r.peak_power_w);
+    std::string kind = r.any_estimated() ? (r.any_measured() ? "  partly estimated" : "  estimated") : "  measured";
+    line("  total", total + kind);
+    if (r.scope == Scope::Process)
+      line("  machine", lpad(format_energy(r.machine_energy_j()), 10) + " for every process on the machine");
+  }
+  // One note per (source, reason, fix): five root-only zones make one line, not five.
+  std::vector<std::pair<const Finding*, std::string>> notes;
+  for (const auto& f : r.findings) {
+    if (f.usable || f.reason.empty()) continue;
+    // Duplicates and domains inside others are bookkeeping, not news.
+    if (f.reason.find("not counted twice") != std::string::npos || f.reason.find("not added") != std::string::npos)
+      continue;
+    auto same = std::find_if(notes.begin(), notes.end(), [&](const auto& n) {
+      return n.first->source == f.source && n.first->reason == f.reason && n.first->fix == f.fix;
+    });
+    if (same == notes.end()) notes.emplace_back(&f, f.what);
+    else if (!f.what.empty()) same->second += ", " + f.what;
+  }
+  for (const auto& [f, what] : notes) {
+    line("note", f->source + ": " + (what.empty() ? "" : what + ": ") + f->reason);
+    if (!f->fix.empty()) line("", "to measure it, run: " + f->fix);
+  }
+  return out.str();
+}
+
+}  // namespace greenrun

@@ -1,0 +1,152 @@
+#include "run.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "child.h"
+#include "fs.h"
+#include "procfs.h"
+#include "rapl_powercap.h"
+#include "report.h"
+#include "sampler.h"
+#include "units.h"
+
+namespace greenrun {
+
+std::vector<std::unique_ptr<EnergySource>> probe_sources(const Options& o, std::vector<Finding>& findings) {
+  std::vector<std::unique_ptr<EnergySource>> sources;
+  if (auto rapl = RaplPowercapSource::open(o.sysfs_root, findings)) sources.push_back(std::move(rapl));
+  return sources;
+}
+
+namespace {
+
+void fail(const std::string& message) { std::fprintf(stderr, "greenrun: %s\n", message.c_str()); }
+
+RunReport make_report(const Options& o, const Measurements& m, const std::vector<Finding>& findings) {
+  RunReport r;
+  r.command = o.command;
+  r.scope = o.scope;
+  r.components = components_from(m, o.scope);
+  r.user_s = m.user_s;
+  r.system_s = m.system_s;
+  r.peak_rss_bytes = m.peak_rss_bytes;
+  r.io = m.io;
+  r.processes_seen = m.processes_seen;
+  r.peak_power_w = o.scope == Scope::Process ? m.peak_tree_w : m.peak_machine_w;
+  r.machine_peak_power_w = m.peak_machine_w;
+  r.samples = m.samples;
+  r.interval_s = std::chrono::duration<double>(o.interval).count();
+  r.findings = findings;
+  return r;
+}
+
+}  // namespace
+
+int run_command(const Options& o) {
+  // Everything that can fail is checked before the command starts: a long run
+  // must never end with "could not write results".
+  if (!o.json_path.empty())
+    if (auto st = check_writable(o.json_path, "--json"); !st) return fail(st.error()), kExitGreenrunFailed;
+  if (!o.summary_file.empty())
+    if (auto st = check_writable(o.summary_file, "--summary-file"); !st) return fail(st.error()), kExitGreenrunFailed;
+
+  std::vector<Finding> findings;
+  auto sources = probe_sources(o, findings);
+
+  SignalBlock block;
+  if (!become_subreaper() && o.verbose) fail("warning: cannot become a child subreaper; orphans are not followed");
+
+  SamplerOptions so;
+  so.interval = o.interval;
+  so.checkpoint = o.json_path.empty() ? std::chrono::nanoseconds(0) : o.checkpoint;
+  so.procfs_root = o.procfs_root;
+  so.self_pid = ::getpid();
+  Sampler sampler(so, std::move(sources));
+
+  auto started_at = std::chrono::system_clock::now();
+  auto started_steady = std::chrono::steady_clock::now();
+  auto report_now = [&](const Measurements& m, const char* status) {
+    RunReport r = make_report(o, m, findings);
+    r.started_at = started_at;
+    r.ended_at = std::chrono::system_clock::now();
+    r.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady).count();
+    r.status = status;
+    return r;
+  };
+  bool checkpoint_warned = false;
+  auto write_json = [&](const RunReport& r) {
+    auto st = atomic_write(o.json_path, to_json(r).dump(2) + "\n");
+    if (!st && !checkpoint_warned) {
+      fail("warning: " + st.error());
+      checkpoint_warned = true;
+    }
+    return st;
+  };
+  // The first checkpoint exists before the command starts: whatever happens
+  // to greenrun later, the file is there.
+  if (!o.json_path.empty()) write_json(report_now(sampler.measurements(), "running"));
+
+  sampler.baseline();
+  started_at = std::chrono::system_clock::now();
+  started_steady = std::chrono::steady_clock::now();
+  SpawnResult spawned = spawn_command(o.command, block.original());
+  if (spawned.pid < 0) {
+    int code = spawned.exec_errno == ENOENT ? kExitNotFound : kExitCannotExecute;
+    std::string why = "cannot run '" + o.command[0] + "': " + errno_text(spawned.exec_errno) +
+                      (code == kExitNotFound ? " (not found in PATH; check the spelling or give a path)" : "");
+    if (!o.json_path.empty()) {
+      RunReport r = report_now(sampler.measurements(), "failed");
+      r.exit_code = code;
+      nlohmann::ordered_json j = to_json(r);
+      j["error"] = why;
+      atomic_write(o.json_path, j.dump(2) + "\n");
+    }
+    fail(why);
+    return code;
+  }
+  // The command has its own SIGPIPE disposition already; greenrun must not die
+  // writing its report to a closed pipe.
+  std::signal(SIGPIPE, SIG_IGN);
+  sampler.start([&](const Measurements& m) { write_json(report_now(m, "running")); });
+
+  CommandExit exit = wait_for_command(spawned.pid, sampler.reap_mutex(), [&](pid_t pid) {
+    std::string text;
+    if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0)
+      if (auto io = parse_pid_io(text)) sampler.add_reaped_io(*io);
+  });
+  const auto ended_steady = std::chrono::steady_clock::now();
+  const auto ended_at = std::chrono::system_clock::now();
+  sampler.finish();
+
+  RunReport r = make_report(o, sampler.measurements(), findings);
+  r.started_at = started_at;
+  r.ended_at = ended_at;
+  r.duration_s = std::chrono::duration<double>(ended_steady - started_steady).count();
+  r.status = "finished";
+  if (exit.signal) r.signal = exit.signal;
+  else r.exit_code = exit.exit_code;
+  r.core_dumped = exit.core_dumped;
+  r.descendants_running = count_descendants("/proc", ::getpid());
+
+  if (!o.json_path.empty()) {
+    checkpoint_warned = false;
+    if (auto st = write_json(r); !st) fail("the JSON report was not written; the last checkpoint is in place");
+  }
+  if (!o.quiet) {
+    std::string summary = format_summary(r);
+    if (!o.summary_file.empty()) {
+      if (auto st = atomic_write(o.summary_file, summary); !st) fail(st.error());
+    } else {
+      std::fwrite(summary.data(), 1, summary.size(), stderr);
+      std::fflush(stderr);
+    }
+  }
+  return exit_status_for(exit);
+}
+
+}  // namespace greenrun

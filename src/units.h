@@ -1,0 +1,31 @@
+#pragma once
+// Parsing and human formatting of quantities. Units live in names elsewhere
+// (energy_j, duration_s); these helpers are the only place that picks a unit
+// for display.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace greenrun {
+
+/// "250ms", "2s", "1.5m", "1h", "500us", or a bare number of seconds.
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
+
+/// A number with `digits` significant digits and no exponent ("0.0123", "412", "41200").
+std::string significant(double value, int digits = 3);
+
+std::string format_energy(double joules);      // "412 J", "1.23 Wh", "4.56 kWh"
+std::string format_power(double watts);        // "850 mW", "34.9 W", "1.20 kW"
+std::string format_seconds(double seconds);    // "0.210 s", "2 min 05 s", "1 h 02 min"
+std::string format_bytes(double bytes);        // "512 B", "1.23 MiB"
+std::string format_mass_g(double grams);       // "0.412 g", "12.3 g", "1.23 kg", "4.56 t"
+
+/// RFC 3339 with the local UTC offset and milliseconds: 2026-11-29T14:03:07.123+01:00.
+std::string format_rfc3339(std::chrono::system_clock::time_point t);
+/// The same, always in UTC with a "+00:00" offset.
+std::string format_rfc3339_utc(std::chrono::system_clock::time_point t);
+
+}  // namespace greenrun

@@ -1,0 +1,93 @@
+#include <catch2/catch.hpp>
+
+#include "accounting.h"
+
+using namespace greenrun;
+
+namespace {
+Channel ch(const std::string& component) {
+  Channel c;
+  c.component = component;
+  c.label = component;
+  c.source = "test";
+  return c;
+}
+Interval iv(double dt, double tree, double machine, std::vector<std::optional<double>> e,
+            std::vector<std::optional<double>> share = {}) {
+  Interval i;
+  i.dt_s = dt;
+  i.tree_cpu_s = tree;
+  i.machine_busy_s = machine;
+  i.energy_j = std::move(e);
+  i.share = std::move(share);
+  i.end = std::chrono::system_clock::now();
+  return i;
+}
+}  // namespace
+
+TEST_CASE("cpu share is clamped and handles an idle machine counter", "[accounting]") {
+  CHECK(cpu_share(1, 4) == Approx(0.25));
+  CHECK(cpu_share(5, 4) == 1);
+  CHECK(cpu_share(0, 4) == 0);
+  CHECK(cpu_share(0.01, 0) == 1);
+  CHECK(cpu_share(0, 0) == 0);
+}
+
+TEST_CASE("energy is attributed per window by CPU share", "[accounting]") {
+  Accounting a({ch("cpu"), ch("dram")}, 0.1);
+  a.add(iv(1.0, 0.5, 2.0, {100.0, 10.0}));   // share 0.25
+  a.add(iv(1.0, 1.0, 1.0, {50.0, std::nullopt}));  // share 1; dram unread
+  a.flush();
+  const auto& t = a.totals();
+  CHECK(t[0].machine_j == Approx(150));
+  CHECK(t[0].tree_j == Approx(25 + 50));
+  CHECK(t[1].machine_j == Approx(10));
+  CHECK(t[1].tree_j == Approx(2.5));
+  CHECK(t[1].missing == 1);
+  CHECK(a.peak_machine_w() == Approx(110));
+  CHECK(a.peak_tree_w() == Approx(50));
+  CHECK(a.duration_s() == Approx(2.0));
+}
+
+TEST_CASE("short intervals are pooled into windows before sharing", "[accounting]") {
+  // At 1 ms intervals the tree's tick lands in one interval and the machine's in the next:
+  // per interval that would give 0 then 1; over the window it is 50%.
+  Accounting a({ch("cpu")}, 0.1);
+  for (int i = 0; i < 100; ++i) {
+    double tree = (i % 20 == 0) ? 0.01 : 0.0;
+    double machine = (i % 20 == 1 || i % 20 == 11) ? 0.01 : 0.0;
+    a.add(iv(0.001, tree, machine, {0.05}));
+  }
+  a.flush();
+  CHECK(a.totals()[0].machine_j == Approx(5.0));
+  CHECK(a.totals()[0].tree_j == Approx(2.5));
+}
+
+TEST_CASE("a source's own share overrides the CPU share", "[accounting]") {
+  Accounting a({ch("cpu"), ch("gpu0")}, 0.1);
+  a.add(iv(1.0, 0.0, 1.0, {10.0, 300.0}, {std::nullopt, 1.0}));
+  a.add(iv(1.0, 0.0, 1.0, {10.0, 300.0}, {std::nullopt, 0.25}));
+  a.flush();
+  CHECK(a.totals()[0].tree_j == 0);
+  CHECK(a.totals()[1].tree_j == Approx(300 + 75));
+  CHECK(a.totals()[1].machine_j == Approx(600));
+}
+
+TEST_CASE("emissions integrate the intensity in force over each window", "[accounting]") {
+  using namespace std::chrono;
+  auto t0 = system_clock::time_point(seconds(1'000'000));
+  // 100 g/kWh for the first hour, 500 after.
+  auto intensity = [t0](system_clock::time_point from, system_clock::time_point) {
+    return from < t0 + hours(1) ? 100.0 : 500.0;
+  };
+  Accounting a({ch("cpu")}, 0.1, intensity);
+  Interval first = iv(1.0, 1.0, 1.0, {3.6e6});  // 1 kWh
+  first.end = t0 + seconds(1);
+  Interval second = iv(1.0, 1.0, 1.0, {3.6e6});
+  second.end = t0 + hours(2);
+  a.add(first);
+  a.add(second);
+  a.flush();
+  CHECK(a.totals()[0].machine_g == Approx(600));
+  CHECK(a.totals()[0].tree_g == Approx(600));
+}

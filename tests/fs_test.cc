@@ -1,0 +1,70 @@
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "helpers.h"
+
+using namespace greenrun;
+using namespace greenrun::test;
+
+TEST_CASE("atomic_write replaces the file and leaves no temporary", "[fs]") {
+  TempDir dir;
+  auto path = dir / "out.json";
+  REQUIRE(atomic_write(path, "one"));
+  REQUIRE(atomic_write(path, "two"));
+  CHECK(slurp(path) == "two");
+  CHECK(list_dir(dir.path()) == std::vector<std::string>{"out.json"});
+}
+
+TEST_CASE("check_writable names the problem and the fix", "[fs]") {
+  TempDir dir;
+  CHECK(check_writable(dir / "fine.json", "--json"));
+  CHECK_FALSE(path_exists(dir / "fine.json"));  // the probe left nothing behind
+  auto missing = check_writable(dir / "no/such/dir/x.json", "--json");
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(missing.error(), Catch::Contains("does not exist") && Catch::Contains("mkdir -p"));
+  auto isdir = check_writable(dir.path(), "--json");
+  REQUIRE_FALSE(isdir);
+  CHECK_THAT(isdir.error(), Catch::Contains("is a directory"));
+}
+
+TEST_CASE("locked_append writes the header once and refuses a foreign header", "[fs]") {
+  TempDir dir;
+  auto path = dir / "runs.csv";
+  REQUIRE(locked_append(path, "a,b", "1,2\n"));
+  REQUIRE(locked_append(path, "a,b", "3,4"));
+  CHECK(slurp(path) == "a,b\n1,2\n3,4\n");
+  write_file(dir / "other.csv", "x,y\n");
+  auto st = locked_append(dir / "other.csv", "a,b", "1,2\n");
+  CHECK_FALSE(st);
+  CHECK_THAT(st.error(), Catch::Contains("different header"));
+  CHECK(slurp(dir / "other.csv") == "x,y\n");
+}
+
+TEST_CASE("parallel appends never tear rows", "[fs]") {
+  TempDir dir;
+  auto path = dir / "runs.csv";
+  const int writers = 8, rows = 50;
+  std::string row(300, 'x');
+  std::vector<pid_t> kids;
+  for (int w = 0; w < writers; ++w) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      for (int r = 0; r < rows; ++r)
+        if (!locked_append(path, "h", std::to_string(w) + "," + row)) _exit(1);
+      _exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t k : kids) {
+    int status;
+    waitpid(k, &status, 0);
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  auto text = slurp(path);
+  size_t lines = std::count(text.begin(), text.end(), '\n');
+  CHECK(lines == writers * rows + 1);
+  CHECK(text.rfind("h\n", 0) == 0);
+  CHECK(text.find("\nh\n") == std::string::npos);
+}

@@ -1,0 +1,90 @@
+#pragma once
+// Test helpers: temporary directories, fixture files, and running real
+// processes (greenrun itself included) with captured output.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace greenrun::test {
+
+/// A fresh directory under $TMPDIR, removed at the end unless
+/// GREENRUN_KEEP_TEST_DIRS is set (then its path is printed).
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+/// Writes `content`, creating parent directories.
+void write_file(const std::string& path, const std::string& content);
+std::string slurp(const std::string& path);
+void make_dirs(const std::string& path);
+
+struct ProcResult {
+  int status = -1;         // exit code, or 128+signal as a shell reports it
+  int signal = 0;
+  std::string out, err;
+  double seconds = 0;
+  bool timed_out = false;
+};
+
+struct ProcOptions {
+  std::string stdin_data;
+  std::map<std::string, std::string> env;  // added to (or replacing in) the environment
+  double timeout_s = 60;
+};
+
+/// Runs argv to completion with stdin fed and stdout/stderr captured.
+ProcResult run_proc(const std::vector<std::string>& argv, const ProcOptions& opt = {});
+
+/// A process started in the background with stdout/stderr to files.
+struct Background {
+  pid_t pid = -1;
+  std::string out_path, err_path;
+  /// Waits (up to timeout) and returns the decoded status; -1 on timeout.
+  int wait(double timeout_s = 60);
+  std::string out() const;
+  std::string err() const;
+};
+Background start_background(const std::vector<std::string>& argv, const std::string& dir,
+                            const std::map<std::string, std::string>& env = {});
+
+/// Polls `pred` until true or timeout; returns its last value.
+template <class F>
+bool eventually(F pred, double timeout_s = 10) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    struct timespec ts{0, 10'000'000};
+    nanosleep(&ts, nullptr);
+  }
+  return pred();
+}
+
+bool pid_alive(pid_t pid);
+/// Resets every signal disposition and the mask (call in a forked child).
+void reset_signals();
+
+/// The greenrun binary under test, and the example workload.
+std::string greenrun_bin();
+std::string toy_train_bin();
+std::string source_dir();
+
+/// A powercap zone in a fixture sysfs tree: <root>/class/powercap/<id>.
+void add_powercap_zone(const std::string& sysfs_root, const std::string& id, const std::string& name,
+                       uint64_t energy_uj, uint64_t max_range_uj = 262143328850ULL);
+void set_energy(const std::string& sysfs_root, const std::string& id, uint64_t energy_uj);
+
+}  // namespace greenrun::test

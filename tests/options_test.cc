@@ -1,0 +1,80 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "options.h"
+
+using namespace greenrun;
+using namespace std::chrono_literals;
+
+namespace {
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+ParsedCli parse(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+  return parse_cli(args, env_of(std::move(env)));
+}
+}  // namespace
+
+TEST_CASE("the command follows -- or the first non-option", "[options]") {
+  auto p = parse({"--interval", "250ms", "--", "python", "-q", "train.py"});
+  REQUIRE(p.action == ParsedCli::Action::Run);
+  CHECK(p.options.command == std::vector<std::string>{"python", "-q", "train.py"});
+  CHECK(p.options.interval == 250ms);
+
+  auto q = parse({"-q", "make", "--jobs", "4"});
+  REQUIRE(q.action == ParsedCli::Action::Run);
+  CHECK(q.options.quiet);
+  CHECK(q.options.command == std::vector<std::string>{"make", "--jobs", "4"});
+
+  auto dashes = parse({"--", "--weird-name"});
+  REQUIRE(dashes.action == ParsedCli::Action::Run);
+  CHECK(dashes.options.command == std::vector<std::string>{"--weird-name"});
+}
+
+TEST_CASE("bad options exit 125 with a one-line reason", "[options]") {
+  for (auto args : std::vector<std::vector<std::string>>{{"--interval", "0.5ms", "--", "true"},
+                                                         {"--interval", "soon", "--", "true"},
+                                                         {"--scope", "galaxy", "--", "true"},
+                                                         {"--no-such-flag", "true"},
+                                                         {}}) {
+    auto p = parse(args);
+    CHECK(p.action == ParsedCli::Action::Exit);
+    CHECK(p.exit_code == 125);
+    CHECK(p.message_is_error);
+    CHECK(p.message.rfind("greenrun: ", 0) == 0);
+    CHECK(std::count(p.message.begin(), p.message.end(), '\n') == 1);
+  }
+  CHECK_THAT(parse({"--interval", "0.5ms", "--", "true"}).message, Catch::Contains("at least 1ms"));
+  CHECK_THAT(parse({}).message, Catch::Contains("no command"));
+}
+
+TEST_CASE("help and version go to stdout with status 0", "[options]") {
+  auto h = parse({"--help"});
+  CHECK(h.action == ParsedCli::Action::Exit);
+  CHECK(h.exit_code == 0);
+  CHECK_FALSE(h.message_is_error);
+  CHECK_THAT(h.message, Catch::Contains("--interval"));
+  auto v = parse({"--version"});
+  CHECK(v.exit_code == 0);
+  CHECK_THAT(v.message, Catch::StartsWith("greenrun 0."));
+}
+
+TEST_CASE("roots come from the environment, flags win", "[options]") {
+  auto p = parse({"--", "true"}, {{"GREENRUN_SYSFS_ROOT", "/fx/sys"}, {"GREENRUN_PROCFS_ROOT", "/fx/proc"}});
+  CHECK(p.options.sysfs_root == "/fx/sys");
+  CHECK(p.options.procfs_root == "/fx/proc");
+  auto q = parse({"--sysfs-root", "/a", "--", "true"}, {{"GREENRUN_SYSFS_ROOT", "/fx/sys"}});
+  CHECK(q.options.sysfs_root == "/a");
+}
+
+TEST_CASE("scope and checkpoint", "[options]") {
+  auto p = parse({"--scope", "machine", "--checkpoint", "5m", "--", "true"});
+  CHECK(p.options.scope == Scope::Machine);
+  CHECK(p.options.checkpoint == 300s);
+  CHECK(parse({"--checkpoint", "0", "--", "true"}).options.checkpoint == 0s);
+}

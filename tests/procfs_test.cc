@@ -1,0 +1,132 @@
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "helpers.h"
+#include "procfs.h"
+
+using namespace greenrun;
+using namespace greenrun::test;
+
+namespace {
+std::string stat_line(int pid, const std::string& comm, char state, int ppid, int utime, int stime, int cutime,
+                      int cstime, int starttime, int rss) {
+  // Fields 1..24 with the ones greenrun does not read set to 0.
+  std::string s = std::to_string(pid) + " (" + comm + ") " + state + " " + std::to_string(ppid);
+  for (int f = 5; f <= 13; ++f) s += " 0";
+  s += " " + std::to_string(utime) + " " + std::to_string(stime) + " " + std::to_string(cutime) + " " +
+       std::to_string(cstime);
+  for (int f = 18; f <= 21; ++f) s += " 0";
+  s += " " + std::to_string(starttime) + " 0 " + std::to_string(rss);
+  for (int f = 25; f <= 52; ++f) s += " 0";
+  return s + "\n";
+}
+}  // namespace
+
+TEST_CASE("pid stat: comm with spaces and parentheses", "[procfs]") {
+  auto st = parse_pid_stat(stat_line(42, "evil) (name 1 2", 'R', 7, 11, 12, 13, 14, 999, 100));
+  REQUIRE(st);
+  CHECK(st->pid == 42);
+  CHECK(st->ppid == 7);
+  CHECK(st->state == 'R');
+  CHECK(st->utime == 11);
+  CHECK(st->stime == 12);
+  CHECK(st->cutime == 13);
+  CHECK(st->cstime == 14);
+  CHECK(st->starttime == 999);
+  CHECK(st->rss_pages == 100);
+  CHECK_FALSE(parse_pid_stat("42 (truncated"));
+  CHECK_FALSE(parse_pid_stat("42 (x) R 1 2 3"));
+}
+
+TEST_CASE("pid stat parses the real /proc/self/stat", "[procfs]") {
+  std::string text = slurp("/proc/self/stat");
+  auto st = parse_pid_stat(text);
+  REQUIRE(st);
+  CHECK(st->pid == getpid());
+  CHECK(st->ppid == getppid());
+  CHECK(st->rss_pages > 0);
+}
+
+TEST_CASE("/proc/stat cpu line", "[procfs]") {
+  auto t = parse_proc_stat_cpu("cpu  100 5 50 1000 20 1 2 3 0 0\ncpu0 1 2 3 4\n");
+  REQUIRE(t);
+  CHECK(t->busy() == 100 + 5 + 50 + 1 + 2 + 3);
+  CHECK(t->total() == t->busy() + 1000 + 20);
+  CHECK_FALSE(parse_proc_stat_cpu("cpu0 1 2 3\n"));
+  CHECK_FALSE(parse_proc_stat_cpu("cpu  x y z w\n"));
+}
+
+TEST_CASE("/proc/PID/io", "[procfs]") {
+  auto io = parse_pid_io("rchar: 10\nwchar: 20\nsyscr: 1\nsyscw: 2\nread_bytes: 4096\nwrite_bytes: 8192\n"
+                         "cancelled_write_bytes: 0\n");
+  REQUIRE(io);
+  CHECK(io->read_bytes == 4096);
+  CHECK(io->write_bytes == 8192);
+  CHECK_FALSE(parse_pid_io("rchar: 10\n"));
+}
+
+TEST_CASE("process tree follows descendants in a fixture /proc", "[procfs]") {
+  TempDir dir;
+  const std::string proc = dir.path();
+  const int self = 100;
+  auto put = [&](int pid, int ppid, int ut, int st, int cut, int start, int rss, char state = 'S') {
+    write_file(proc + "/" + std::to_string(pid) + "/stat",
+               stat_line(pid, "p" + std::to_string(pid), state, ppid, ut, st, cut, 0, start, rss));
+    write_file(proc + "/" + std::to_string(pid) + "/io", "read_bytes: " + std::to_string(pid) +
+                                                             "\nwrite_bytes: " + std::to_string(2 * pid) + "\n");
+  };
+  put(1, 0, 500, 500, 0, 1, 10);    // init: not ours
+  put(self, 1, 7, 7, 0, 50, 10);    // greenrun itself: never counted
+  put(90, 1, 900, 0, 0, 60, 10);    // unrelated
+  put(101, self, 10, 1, 0, 200, 100);
+  put(205, 101, 20, 2, 5, 300, 50);  // grandchild, listed after its parent
+  put(150, 205, 3, 0, 0, 310, 25);   // pid wrapped: lower pid than its parent
+  put(120, self, 1, 0, 0, 320, 4, 'Z');  // a zombie counts for CPU, not as running or for memory
+  write_file(proc + "/self/stat", "not a pid\n");
+
+  ProcessTree tree(proc, self);
+  auto snap = tree.sample(true, true);
+  const long page = sysconf(_SC_PAGESIZE);
+  CHECK(snap.processes == 3);
+  CHECK(snap.user_ticks == 10 + 20 + 5 + 3 + 1);
+  CHECK(snap.system_ticks == 1 + 2);
+  CHECK(snap.rss_bytes == static_cast<uint64_t>((100 + 50 + 25) * page));
+  CHECK(snap.io.read_bytes == 101 + 205 + 150 + 120);
+  CHECK(tree.processes_seen() == 4);
+
+  SECTION("an exited member drops out and a reused pid is a new process") {
+    std::filesystem::remove_all(proc + "/150");
+    put(101, 90, 10, 1, 0, 999, 100);  // pid 101 reused by a child of an unrelated process
+    auto later = tree.sample(false, false);
+    CHECK(later.processes == 1);  // only 205 left among the running ones
+    CHECK(later.user_ticks == 20 + 5 + 1);
+    auto rescanned = tree.sample(true, false);
+    CHECK(rescanned.processes == 1);  // the new 101 is not ours: its parent is not in the tree
+  }
+  SECTION("known non-members are not re-read") {
+    put(90, self, 900, 0, 0, 60, 10);  // same pid, same starttime: cannot have changed parent
+    CHECK(tree.sample(true, false).processes == 3);
+  }
+  SECTION("count_descendants counts running members only") { CHECK(count_descendants(proc, self) == 3); }
+}
+
+TEST_CASE("process tree sees a real child", "[procfs]") {
+  pid_t child = fork();
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  ProcessTree tree("/proc", getpid());
+  auto snap = tree.sample(true, false);
+  CHECK(snap.processes >= 1);
+  std::vector<int> pids;
+  tree.member_pids(pids);
+  CHECK(std::find(pids.begin(), pids.end(), child) != pids.end());
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+}
