@@ -10,10 +10,9 @@ double cpu_share(double tree_cpu_s, double machine_busy_s) {
   return std::min(1.0, tree_cpu_s / machine_busy_s);
 }
 
-Accounting::Accounting(std::vector<Channel> channels, double window_s, IntensityFn intensity)
+Accounting::Accounting(std::vector<Channel> channels, IntensityFn intensity)
     : channels_(std::move(channels)),
       totals_(channels_.size()),
-      window_s_(window_s),
       intensity_(std::move(intensity)),
       win_machine_j_(channels_.size()),
       win_direct_tree_j_(channels_.size()),
@@ -45,7 +44,7 @@ void Accounting::add(const Interval& iv) {
       win_machine_j_[c] += *e;
     }
   }
-  if (win_dt_ >= window_s_) close_window();
+  if (iv.close_window) close_window();
 }
 
 void Accounting::flush() {

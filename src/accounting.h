@@ -19,6 +19,9 @@ struct Interval {
   std::vector<std::optional<double>> energy_j;  // machine energy per channel; nullopt: no reading
   std::vector<std::optional<double>> share;     // a source's own share for the tree, per channel
   std::chrono::system_clock::time_point end;    // wall-clock end of the interval
+  /// The sampler read CPU times at the end of this interval: the window of
+  /// intervals since the previous such read is attributed now.
+  bool close_window = true;
 };
 
 struct ChannelTotals {
@@ -41,10 +44,11 @@ class Accounting {
   using IntensityFn =
       std::function<double(std::chrono::system_clock::time_point from, std::chrono::system_clock::time_point to)>;
 
-  /// CPU-time shares are computed over windows of at least `window_s`: at
-  /// short intervals /proc's 10 ms tick granularity would make per-interval
-  /// shares jump between 0 and 1.
-  Accounting(std::vector<Channel> channels, double window_s, IntensityFn intensity = nullptr);
+  /// CPU-time shares are computed per window: the intervals between two reads
+  /// of CPU times (Interval::close_window). The sampler reads them at least
+  /// 100 ms apart, because /proc's 10 ms tick granularity would make shares
+  /// over shorter spans jump between 0 and 1.
+  explicit Accounting(std::vector<Channel> channels, IntensityFn intensity = nullptr);
 
   void add(const Interval& iv);
   /// Attributes a window still open (call once, at the end).
@@ -61,7 +65,6 @@ class Accounting {
 
   std::vector<Channel> channels_;
   std::vector<ChannelTotals> totals_;
-  double window_s_;
   IntensityFn intensity_;
   // The open window.
   double win_dt_ = 0, win_tree_cpu_ = 0, win_machine_cpu_ = 0;

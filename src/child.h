@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -59,6 +60,9 @@ int exit_status_for(const CommandExit& e);
 /// kForwardedSignals to it, except those the terminal already sent to the
 /// whole foreground process group, and reaps every other descendant.
 /// `before_reap(pid)` runs while `pid` is still a zombie, with `reap_mu` held.
-CommandExit wait_for_command(pid_t child, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap);
+/// `at_deadline` runs once, when `deadline` passes with the command still running.
+CommandExit wait_for_command(pid_t child, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
+                             std::chrono::steady_clock::time_point deadline = {},
+                             const std::function<void()>& at_deadline = nullptr);
 
 }  // namespace greenrun

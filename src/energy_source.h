@@ -31,9 +31,14 @@ struct Channel {
 struct SampleContext {
   std::chrono::steady_clock::time_point now;
   double dt_s = 0;               // since the previous read (0 for the baseline)
-  double tree_cpu_s = 0;         // CPU seconds used by the command's tree in the interval
-  double machine_busy_s = 0;     // CPU seconds used by the whole machine in the interval
-  double machine_capacity_s = 0; // dt x online CPUs
+  /// CPU times are read every tick at intervals of 100 ms or more, and every
+  /// ~100 ms at shorter ones. When cpu_valid, the fields below cover the
+  /// cpu_dt_s seconds since the previous CPU read; otherwise they are 0.
+  bool cpu_valid = false;
+  double cpu_dt_s = 0;
+  double tree_cpu_s = 0;         // CPU seconds used by the command's tree
+  double machine_busy_s = 0;     // CPU seconds used by the whole machine
+  double machine_capacity_s = 0; // CPU seconds the machine had (busy + idle)
   double tree_rss_bytes = 0;     // resident memory of the tree now
   double machine_used_bytes = 0; // memory in use on the machine now (0 when unknown)
   std::vector<int> tree_pids;    // members of the command's tree now

@@ -32,6 +32,9 @@ int read_file(const std::string& path, std::string& out) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
+    // A short read of a regular, proc or sysfs file is its end: skip the
+    // extra read(2) that would return 0 (it shows in the sampler's cost).
+    if (static_cast<size_t>(n) < sizeof buf) break;
   }
   ::close(fd);
   return 0;
@@ -133,6 +136,7 @@ int PreadFile::read(std::string& out) const {
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
     offset += n;
+    if (static_cast<size_t>(n) < sizeof buf) break;
   }
   return 0;
 }

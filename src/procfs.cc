@@ -1,8 +1,10 @@
 #include "procfs.h"
 
 #include <dirent.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -70,6 +72,11 @@ std::optional<CpuTimes> parse_proc_stat_cpu(std::string_view text) {
   uint64_t* dst[] = {&t.user, &t.nice, &t.system, &t.idle, &t.iowait, &t.irq, &t.softirq, &t.steal};
   for (size_t i = 1; i < n; ++i)
     if (!field(f[i], *dst[i - 1])) return std::nullopt;
+  auto pos = text.find("\nprocesses ");
+  if (pos != std::string_view::npos) {
+    auto line = text.substr(pos + 11);
+    field(trim(line.substr(0, line.find('\n'))), t.forks);
+  }
   return t;
 }
 
@@ -173,14 +180,24 @@ ProcessTree::Snapshot ProcessTree::sample(bool discover_new, bool with_io) {
   return snap;
 }
 
+void ProcessTree::ignore_existing() {
+  DIR* d = ::opendir(root_.c_str());
+  if (!d) return;
+  while (dirent* e = ::readdir(d))
+    if (is_pid_name(e->d_name)) foreign_.insert(static_cast<pid_t>(std::atol(e->d_name)));
+  ::closedir(d);
+  foreign_.erase(root_pid_);
+}
+
+bool ProcessTree::may_have_descendants() const {
+  if (!members_.empty()) return true;
+  siginfo_t info{};
+  return ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0 || errno != ECHILD;
+}
+
 void ProcessTree::member_pids(std::vector<int>& out) const {
   out.clear();
   for (const auto& [pid, start] : members_) out.push_back(pid);
-}
-
-int count_descendants(const std::string& procfs_root, pid_t root_pid) {
-  ProcessTree tree(procfs_root, root_pid);
-  return tree.sample(true, false).processes;
 }
 
 }  // namespace greenrun

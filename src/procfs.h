@@ -31,6 +31,8 @@ std::optional<PidStat> parse_pid_stat(std::string_view text);
 /// The aggregate "cpu" line of /proc/stat, in USER_HZ ticks.
 struct CpuTimes {
   uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  /// "processes": forks since boot (threads included); 0 when absent.
+  uint64_t forks = 0;
   uint64_t busy() const { return user + nice + system + irq + softirq + steal; }
   uint64_t total() const { return busy() + idle + iowait; }
 };
@@ -46,7 +48,8 @@ std::optional<IoCounters> parse_pid_io(std::string_view text);
 /// Follows the descendants of `root_pid` (greenrun itself, a child subreaper)
 /// through a /proc tree. New processes are found by a directory scan; a pid
 /// seen once and found not to descend from the root is not read again, so a
-/// tick costs one read per tree member plus a getdents of /proc.
+/// tick costs one read per tree member, plus a getdents of /proc when the
+/// caller asks for discovery (the sampler does only when something forked).
 class ProcessTree {
  public:
   ProcessTree(std::string procfs_root, pid_t root_pid);
@@ -65,6 +68,15 @@ class ProcessTree {
   /// Reads every known member; with `discover`, first scans /proc for new ones.
   /// With `with_io`, also reads /proc/PID/io of each member.
   Snapshot sample(bool discover, bool with_io);
+
+  /// Marks every process that exists now as not ours without reading it;
+  /// called before the command starts, when greenrun has no descendants, so
+  /// that the first scan reads only processes started since.
+  void ignore_existing();
+
+  /// Whether a scan is needed at all: greenrun has a child (alive or zombie)
+  /// or known members remain. A subreaper with no child has no descendants.
+  bool may_have_descendants() const;
 
   /// Pids of the members as of the last sample.
   void member_pids(std::vector<int>& out) const;
@@ -85,7 +97,5 @@ class ProcessTree {
   std::string buf_;
 };
 
-/// Counts the running (non-zombie) descendants of `root_pid` with a full scan.
-int count_descendants(const std::string& procfs_root, pid_t root_pid);
 
 }  // namespace greenrun

@@ -163,6 +163,7 @@ nlohmann::ordered_json to_json(const RunReport& r) {
   j["unused_sources"] = std::move(unusable);
   j["samples"] = r.samples;
   j["interval_s"] = r.interval_s;
+  j["overhead"] = {{"greenrun_cpu_s", r.greenrun_cpu_s}, {"sampler_cpu_s", r.sampler_cpu_s}};
   return j;
 }
 

@@ -46,6 +46,8 @@ struct RunReport {
   double machine_peak_power_w = 0;
   uint64_t samples = 0;
   double interval_s = 0;
+  double sampler_cpu_s = 0;   // greenrun's own cost: the sampler thread
+  double greenrun_cpu_s = 0;  // and the whole greenrun process (start-up included)
   std::string status = "running";  // running, finished
   std::vector<Finding> findings;   // sources found but not usable, with fixes
 

@@ -1,11 +1,11 @@
 #include "run.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 
 #include "child.h"
 #include "fs.h"
@@ -40,6 +40,11 @@ RunReport make_report(const Options& o, const Measurements& m, const std::vector
   r.peak_power_w = o.scope == Scope::Process ? m.peak_tree_w : m.peak_machine_w;
   r.machine_peak_power_w = m.peak_machine_w;
   r.samples = m.samples;
+  r.sampler_cpu_s = m.sampler_cpu_s;
+  rusage self{};
+  ::getrusage(RUSAGE_SELF, &self);
+  r.greenrun_cpu_s = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+                     (self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
   r.interval_s = std::chrono::duration<double>(o.interval).count();
   r.findings = findings;
   return r;
@@ -114,11 +119,14 @@ int run_command(const Options& o) {
   std::signal(SIGPIPE, SIG_IGN);
   sampler.start([&](const Measurements& m) { write_json(report_now(m, "running")); });
 
-  CommandExit exit = wait_for_command(spawned.pid, sampler.reap_mutex(), [&](pid_t pid) {
-    std::string text;
-    if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0)
-      if (auto io = parse_pid_io(text)) sampler.add_reaped_io(*io);
-  });
+  CommandExit exit = wait_for_command(
+      spawned.pid, sampler.reap_mutex(),
+      [&](pid_t pid) {
+        std::string text;
+        if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0)
+          if (auto io = parse_pid_io(text)) sampler.add_reaped_io(*io);
+      },
+      sampler.first_deadline(), [&] { sampler.launch(); });
   const auto ended_steady = std::chrono::steady_clock::now();
   const auto ended_at = std::chrono::system_clock::now();
   sampler.finish();
@@ -131,7 +139,7 @@ int run_command(const Options& o) {
   if (exit.signal) r.signal = exit.signal;
   else r.exit_code = exit.exit_code;
   r.core_dumped = exit.core_dumped;
-  r.descendants_running = count_descendants("/proc", ::getpid());
+  r.descendants_running = sampler.measurements().running;
 
   if (!o.json_path.empty()) {
     checkpoint_warned = false;

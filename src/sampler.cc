@@ -1,9 +1,11 @@
 #include "sampler.h"
 
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace greenrun {
 
@@ -41,7 +43,7 @@ std::optional<double> parse_meminfo_used(std::string_view text) {
 Sampler::Sampler(SamplerOptions options, std::vector<std::unique_ptr<EnergySource>> sources)
     : opt_(std::move(options)),
       sources_(std::move(sources)),
-      accounting_(all_channels(sources_), 0.1, opt_.intensity),
+      accounting_(all_channels(sources_), opt_.intensity),
       tree_(opt_.process_root, opt_.self_pid),
       clk_tck_(static_cast<double>(::sysconf(_SC_CLK_TCK))) {
   size_t n = 0;
@@ -51,9 +53,8 @@ Sampler::Sampler(SamplerOptions options, std::vector<std::unique_ptr<EnergySourc
   }
   last_energy_.assign(n, 0.0);
   have_energy_.assign(n, false);
-  // New processes are looked for at least every 50 ms; known ones are read every tick.
   auto per = std::chrono::duration<double>(opt_.interval).count();
-  discover_every_ = per >= 0.05 ? 1 : static_cast<int>(0.05 / std::max(per, 1e-3));
+  cpu_every_ = per >= kCpuWindowS ? 1 : static_cast<int>(std::ceil(kCpuWindowS / std::max(per, 1e-3) - 1e-9));
   proc_stat_.open(opt_.procfs_root + "/stat");
   if (opt_.need_meminfo) meminfo_.open(opt_.procfs_root + "/meminfo");
   m_.channels = accounting_.channels();
@@ -72,22 +73,31 @@ void Sampler::baseline() { tick(false); }
 
 void Sampler::start(CheckpointFn checkpoint) {
   checkpoint_ = std::move(checkpoint);
-  thread_ = std::thread([this] { loop(); });
+  started_ = std::chrono::steady_clock::now();
+  first_deadline_ = started_ + opt_.interval;
+}
+
+void Sampler::launch() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
 }
 
 void Sampler::finish() {
+  if (!thread_.joinable()) {
+    tick(true);
+    return;
+  }
   {
     std::lock_guard<std::mutex> lk(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  thread_.join();
 }
 
 void Sampler::loop() {
   using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
-  auto next = start + opt_.interval;
+  const auto start = started_;
+  auto next = first_deadline_;
   auto next_checkpoint = opt_.checkpoint.count() > 0 ? start + opt_.checkpoint : clock::time_point::max();
   for (;;) {
     bool final;
@@ -112,52 +122,76 @@ void Sampler::loop() {
 void Sampler::tick(bool final) {
   const auto now = std::chrono::steady_clock::now();
   const auto wall = std::chrono::system_clock::now();
-  const bool discover = final || !primed_ || ticks_ % discover_every_ == 0;
-  ProcessTree::Snapshot snap;
-  rusage ru{};
-  IoCounters reaped;
-  {
-    std::lock_guard<std::mutex> lk(reap_mu_);
-    snap = tree_.sample(discover, discover);
-    ::getrusage(RUSAGE_CHILDREN, &ru);
-    reaped = reaped_io_;
-  }
+  // CPU times (the tree, the machine) are read every tick at long intervals and
+  // every ~100 ms at short ones: shares are computed per window between reads.
+  const bool cpu_tick = final || !primed_ || ticks_ % cpu_every_ == 0;
   ++ticks_;
-  const double user_s = static_cast<double>(snap.user_ticks) / clk_tck_ + timeval_s(ru.ru_utime);
-  const double system_s = static_cast<double>(snap.system_ticks) / clk_tck_ + timeval_s(ru.ru_stime);
-  // A child reaped by its parent between two reads of one scan can be counted
-  // twice for one tick; the envelope keeps the total from running backwards.
-  const double tree_cpu = std::max(last_tree_cpu_, user_s + system_s);
-  m_.user_s = std::max(m_.user_s, user_s);
-  m_.system_s = std::max(m_.system_s, system_s);
-  m_.peak_rss_bytes = std::max<uint64_t>({m_.peak_rss_bytes, snap.rss_bytes, static_cast<uint64_t>(ru.ru_maxrss) * 1024});
-  if (discover) {
-    m_.io.read_bytes = std::max(m_.io.read_bytes, snap.io.read_bytes + reaped.read_bytes);
-    m_.io.write_bytes = std::max(m_.io.write_bytes, snap.io.write_bytes + reaped.write_bytes);
-  }
-  m_.processes_seen = tree_.processes_seen();
-
-  double machine_busy = last_machine_busy_, machine_total = last_machine_total_;
-  if (proc_stat_.is_open() && proc_stat_.read(buf_) == 0) {
-    if (auto cpu = parse_proc_stat_cpu(buf_)) {
-      machine_busy = static_cast<double>(cpu->busy()) / clk_tck_;
-      machine_total = static_cast<double>(cpu->total()) / clk_tck_;
+  double tree_cpu = last_tree_cpu_, machine_busy = last_machine_busy_, machine_total = last_machine_total_;
+  if (cpu_tick) {
+    uint64_t forks = 0;
+    if (proc_stat_.is_open() && proc_stat_.read(buf_) == 0) {
+      if (auto cpu = parse_proc_stat_cpu(buf_)) {
+        machine_busy = static_cast<double>(cpu->busy()) / clk_tck_;
+        machine_total = static_cast<double>(cpu->total()) / clk_tck_;
+        forks = cpu->forks;
+      }
     }
+    ProcessTree::Snapshot snap;
+    rusage ru{};
+    IoCounters reaped;
+    {
+      std::lock_guard<std::mutex> lk(reap_mu_);
+      // Scanning /proc costs more than the rest of a tick: skip it when nothing
+      // forked anywhere since the last scan, and at the end when greenrun has
+      // no descendant left at all.
+      bool discover = primed_ && (forks == 0 || forks != forks_at_scan_);
+      if (final && discover) discover = tree_.may_have_descendants();
+      if (discover) forks_at_scan_ = forks;
+      // Disk I/O only feeds the report: every 10th CPU read and the last.
+      const bool with_io = final || cpu_reads_ % 10 == 0;
+      if (primed_) {
+        snap = tree_.sample(discover, with_io);
+      } else {
+        tree_.ignore_existing();
+        forks_at_scan_ = forks;
+      }
+      ::getrusage(RUSAGE_CHILDREN, &ru);
+      reaped = reaped_io_;
+    }
+    const double user_s = static_cast<double>(snap.user_ticks) / clk_tck_ + timeval_s(ru.ru_utime);
+    const double system_s = static_cast<double>(snap.system_ticks) / clk_tck_ + timeval_s(ru.ru_stime);
+    // A child reaped by its parent between two reads of one scan can be counted
+    // twice for one tick; the envelope keeps the total from running backwards.
+    tree_cpu = std::max(last_tree_cpu_, user_s + system_s);
+    m_.user_s = std::max(m_.user_s, user_s);
+    m_.system_s = std::max(m_.system_s, system_s);
+    m_.peak_rss_bytes =
+        std::max<uint64_t>({m_.peak_rss_bytes, snap.rss_bytes, static_cast<uint64_t>(ru.ru_maxrss) * 1024});
+    if (final || cpu_reads_ % 10 == 0) {
+      m_.io.read_bytes = std::max(m_.io.read_bytes, snap.io.read_bytes + reaped.read_bytes);
+      m_.io.write_bytes = std::max(m_.io.write_bytes, snap.io.write_bytes + reaped.write_bytes);
+    }
+    ++cpu_reads_;
+    m_.processes_seen = tree_.processes_seen();
+    m_.running = snap.processes;
+    ctx_.tree_rss_bytes = static_cast<double>(snap.rss_bytes);
+    if (meminfo_.is_open() && meminfo_.read(buf_) == 0) ctx_.machine_used_bytes = parse_meminfo_used(buf_).value_or(0);
+    tree_.member_pids(ctx_.tree_pids);
   }
 
   ctx_.now = now;
   ctx_.dt_s = primed_ ? std::chrono::duration<double>(now - last_time_).count() : 0.0;
-  ctx_.tree_cpu_s = primed_ ? tree_cpu - last_tree_cpu_ : 0.0;
-  ctx_.machine_busy_s = primed_ ? std::max(0.0, machine_busy - last_machine_busy_) : 0.0;
-  ctx_.machine_capacity_s = primed_ ? std::max(0.0, machine_total - last_machine_total_) : 0.0;
-  ctx_.tree_rss_bytes = static_cast<double>(snap.rss_bytes);
-  if (meminfo_.is_open() && meminfo_.read(buf_) == 0) ctx_.machine_used_bytes = parse_meminfo_used(buf_).value_or(0);
-  tree_.member_pids(ctx_.tree_pids);
+  ctx_.cpu_valid = cpu_tick && primed_;
+  ctx_.cpu_dt_s = ctx_.cpu_valid ? std::chrono::duration<double>(now - last_cpu_time_).count() : 0.0;
+  ctx_.tree_cpu_s = ctx_.cpu_valid ? tree_cpu - last_tree_cpu_ : 0.0;
+  ctx_.machine_busy_s = ctx_.cpu_valid ? std::max(0.0, machine_busy - last_machine_busy_) : 0.0;
+  ctx_.machine_capacity_s = ctx_.cpu_valid ? std::max(0.0, machine_total - last_machine_total_) : 0.0;
 
   Interval iv;
   iv.dt_s = ctx_.dt_s;
   iv.tree_cpu_s = ctx_.tree_cpu_s;
   iv.machine_busy_s = ctx_.machine_busy_s;
+  iv.close_window = cpu_tick;
   iv.end = wall;
   iv.energy_j.resize(last_energy_.size());
   iv.share.resize(last_energy_.size());
@@ -179,12 +213,20 @@ void Sampler::tick(bool final) {
   if (final) accounting_.flush();
 
   last_time_ = now;
-  last_tree_cpu_ = tree_cpu;
-  last_machine_busy_ = machine_busy;
-  last_machine_total_ = machine_total;
+  if (cpu_tick) {
+    last_cpu_time_ = now;
+    last_tree_cpu_ = tree_cpu;
+    last_machine_busy_ = machine_busy;
+    last_machine_total_ = machine_total;
+    m_.machine_busy_s += ctx_.machine_busy_s;
+  }
   primed_ = true;
   ++m_.samples;
-  m_.machine_busy_s += ctx_.machine_busy_s;
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    m_.sampler_cpu_s = static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+  }
 }
 
 Measurements Sampler::measurements() const {

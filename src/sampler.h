@@ -44,8 +44,16 @@ struct Measurements {
   uint64_t peak_rss_bytes = 0;
   IoCounters io;
   uint64_t processes_seen = 0;
+  /// Running (non-zombie) descendants at the last CPU read; after the final
+  /// sample, those still running when the command exited.
+  int running = 0;
   uint64_t samples = 0;
+  /// CPU time of the sampler thread itself: greenrun's sampling overhead.
+  double sampler_cpu_s = 0;
 };
+
+/// The shortest span over which CPU times are compared (see Accounting).
+inline constexpr double kCpuWindowS = 0.1;
 
 class Sampler {
  public:
@@ -58,9 +66,16 @@ class Sampler {
 
   /// First reading of every counter; call right before the command starts.
   void baseline();
-  /// Starts the thread; `checkpoint` runs on it every options.checkpoint.
+  /// Arms the sampler: the first tick is due one interval from now.
+  /// `checkpoint` runs on the sampler thread every options.checkpoint.
   void start(CheckpointFn checkpoint);
-  /// Takes the final sample at once and joins the thread.
+  /// When the first tick is due. The thread is started then (launch()), so a
+  /// command that ends sooner costs no thread at all.
+  std::chrono::steady_clock::time_point first_deadline() const { return first_deadline_; }
+  /// Starts the sampler thread, if not yet running.
+  void launch();
+  /// Takes the final sample at once (on the thread if it runs, else here) and
+  /// joins the thread.
   void finish();
 
   /// On the sampler thread (inside the checkpoint callback) or after finish().
@@ -85,7 +100,7 @@ class Sampler {
   PreadFile meminfo_;
   std::string buf_;
   double clk_tck_;
-  int discover_every_;
+  int cpu_every_;
   CheckpointFn checkpoint_;
 
   std::mutex reap_mu_;
@@ -95,11 +110,15 @@ class Sampler {
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;
+  std::chrono::steady_clock::time_point started_{}, first_deadline_{};
 
   // Sampler-thread state.
   bool primed_ = false;
   uint64_t ticks_ = 0;
+  uint64_t forks_at_scan_ = 0;
+  uint64_t cpu_reads_ = 0;
   std::chrono::steady_clock::time_point last_time_;
+  std::chrono::steady_clock::time_point last_cpu_time_;
   double last_tree_cpu_ = 0;
   double last_machine_busy_ = 0;
   double last_machine_total_ = 0;

@@ -34,7 +34,7 @@ TEST_CASE("cpu share is clamped and handles an idle machine counter", "[accounti
 }
 
 TEST_CASE("energy is attributed per window by CPU share", "[accounting]") {
-  Accounting a({ch("cpu"), ch("dram")}, 0.1);
+  Accounting a({ch("cpu"), ch("dram")});
   a.add(iv(1.0, 0.5, 2.0, {100.0, 10.0}));   // share 0.25
   a.add(iv(1.0, 1.0, 1.0, {50.0, std::nullopt}));  // share 1; dram unread
   a.flush();
@@ -49,22 +49,34 @@ TEST_CASE("energy is attributed per window by CPU share", "[accounting]") {
   CHECK(a.duration_s() == Approx(2.0));
 }
 
-TEST_CASE("short intervals are pooled into windows before sharing", "[accounting]") {
-  // At 1 ms intervals the tree's tick lands in one interval and the machine's in the next:
-  // per interval that would give 0 then 1; over the window it is 50%.
-  Accounting a({ch("cpu")}, 0.1);
-  for (int i = 0; i < 100; ++i) {
-    double tree = (i % 20 == 0) ? 0.01 : 0.0;
-    double machine = (i % 20 == 1 || i % 20 == 11) ? 0.01 : 0.0;
-    a.add(iv(0.001, tree, machine, {0.05}));
+TEST_CASE("short intervals are pooled into one window before sharing", "[accounting]") {
+  // At 1 ms intervals CPU times are read every 100th tick; the energy of all
+  // 100 intervals is shared by the CPU times of the window (here 50%).
+  Accounting a({ch("cpu")});
+  for (int i = 0; i < 200; ++i) {
+    bool read = i % 100 == 99;
+    auto x = iv(0.001, read ? 0.05 : 0.0, read ? 0.1 : 0.0, {i < 100 ? 0.05 : 0.01});
+    x.close_window = read;
+    a.add(x);
   }
+  CHECK(a.totals()[0].machine_j == Approx(5.0 + 1.0));
+  CHECK(a.totals()[0].tree_j == Approx(2.5 + 0.5));
+  CHECK(a.peak_machine_w() == Approx(50.0));  // windows of 100 ms, not single 1 ms intervals
+}
+
+TEST_CASE("flush attributes a window the sampler left open", "[accounting]") {
+  Accounting a({ch("cpu")});
+  auto x = iv(0.5, 0.5, 1.0, {10.0});
+  x.close_window = false;
+  a.add(x);
+  CHECK(a.totals()[0].machine_j == 0);
   a.flush();
-  CHECK(a.totals()[0].machine_j == Approx(5.0));
-  CHECK(a.totals()[0].tree_j == Approx(2.5));
+  CHECK(a.totals()[0].machine_j == Approx(10));
+  CHECK(a.totals()[0].tree_j == Approx(5));
 }
 
 TEST_CASE("a source's own share overrides the CPU share", "[accounting]") {
-  Accounting a({ch("cpu"), ch("gpu0")}, 0.1);
+  Accounting a({ch("cpu"), ch("gpu0")});
   a.add(iv(1.0, 0.0, 1.0, {10.0, 300.0}, {std::nullopt, 1.0}));
   a.add(iv(1.0, 0.0, 1.0, {10.0, 300.0}, {std::nullopt, 0.25}));
   a.flush();
@@ -80,7 +92,7 @@ TEST_CASE("emissions integrate the intensity in force over each window", "[accou
   auto intensity = [t0](system_clock::time_point from, system_clock::time_point) {
     return from < t0 + hours(1) ? 100.0 : 500.0;
   };
-  Accounting a({ch("cpu")}, 0.1, intensity);
+  Accounting a({ch("cpu")}, intensity);
   Interval first = iv(1.0, 1.0, 1.0, {3.6e6});  // 1 kWh
   first.end = t0 + seconds(1);
   Interval second = iv(1.0, 1.0, 1.0, {3.6e6});

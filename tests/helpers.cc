@@ -216,13 +216,23 @@ void add_powercap_zone(const std::string& sysfs_root, const std::string& id, con
                        uint64_t energy_uj, uint64_t max_range_uj) {
   std::string dir = sysfs_root + "/class/powercap/" + id;
   write_file(dir + "/name", name + "\n");
-  write_file(dir + "/energy_uj", std::to_string(energy_uj) + "\n");
+  make_dirs(dir);
+  set_energy(sysfs_root, id, energy_uj);
   write_file(dir + "/max_energy_range_uj", std::to_string(max_range_uj) + "\n");
   write_file(dir + "/enabled", "1\n");
 }
 
 void set_energy(const std::string& sysfs_root, const std::string& id, uint64_t energy_uj) {
-  write_file(sysfs_root + "/class/powercap/" + id + "/energy_uj", std::to_string(energy_uj) + "\n");
+  // Fixed width, rewritten in place with one pwrite: a concurrent reader never
+  // sees the empty file a truncate would leave (sysfs itself is never torn).
+  char text[32];
+  std::snprintf(text, sizeof text, "%020llu\n", static_cast<unsigned long long>(energy_uj));
+  std::string path = sysfs_root + "/class/powercap/" + id + "/energy_uj";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write " + path);
+  ssize_t n = pwrite(fd, text, 21, 0);
+  close(fd);
+  if (n != 21) throw std::runtime_error("short write to " + path);
 }
 
 }  // namespace greenrun::test

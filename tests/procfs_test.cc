@@ -53,8 +53,9 @@ TEST_CASE("pid stat parses the real /proc/self/stat", "[procfs]") {
 }
 
 TEST_CASE("/proc/stat cpu line", "[procfs]") {
-  auto t = parse_proc_stat_cpu("cpu  100 5 50 1000 20 1 2 3 0 0\ncpu0 1 2 3 4\n");
+  auto t = parse_proc_stat_cpu("cpu  100 5 50 1000 20 1 2 3 0 0\ncpu0 1 2 3 4\nctxt 9\nprocesses 4242\nprocs_running 1\n");
   REQUIRE(t);
+  CHECK(t->forks == 4242);
   CHECK(t->busy() == 100 + 5 + 50 + 1 + 2 + 3);
   CHECK(t->total() == t->busy() + 1000 + 20);
   CHECK_FALSE(parse_proc_stat_cpu("cpu0 1 2 3\n"));
@@ -108,11 +109,17 @@ TEST_CASE("process tree follows descendants in a fixture /proc", "[procfs]") {
     auto rescanned = tree.sample(true, false);
     CHECK(rescanned.processes == 1);  // the new 101 is not ours: its parent is not in the tree
   }
+  SECTION("processes that existed before the command are never read") {
+    ProcessTree fresh(proc, self);
+    fresh.ignore_existing();
+    CHECK(fresh.sample(true, false).processes == 0);
+    put(300, self, 1, 1, 0, 400, 8);  // started after: found
+    CHECK(fresh.sample(true, false).processes == 1);
+  }
   SECTION("known non-members are not re-read") {
     put(90, self, 900, 0, 0, 60, 10);  // same pid, same starttime: cannot have changed parent
     CHECK(tree.sample(true, false).processes == 3);
   }
-  SECTION("count_descendants counts running members only") { CHECK(count_descendants(proc, self) == 3); }
 }
 
 TEST_CASE("process tree sees a real child", "[procfs]") {
@@ -122,6 +129,7 @@ TEST_CASE("process tree sees a real child", "[procfs]") {
     _exit(0);
   }
   ProcessTree tree("/proc", getpid());
+  CHECK(tree.may_have_descendants());
   auto snap = tree.sample(true, false);
   CHECK(snap.processes >= 1);
   std::vector<int> pids;
@@ -129,4 +137,6 @@ TEST_CASE("process tree sees a real child", "[procfs]") {
   CHECK(std::find(pids.begin(), pids.end(), child) != pids.end());
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
+  tree.sample(false, false);  // the member is gone
+  CHECK_FALSE(tree.may_have_descendants());
 }

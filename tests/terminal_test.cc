@@ -92,13 +92,15 @@ TEST_CASE("Ctrl-Z and fg keep working under a job-control shell", "[terminal]") 
   Pty t({"/bin/bash", "--norc", "--noprofile", "-i"},
         {{"GREENRUN_SYSFS_ROOT", dir / "sys"}, {"PS1", "PROMPT> "}, {"TERM", "dumb"}});
   REQUIRE(t.wait_for("PROMPT> "));
-  t.send(greenrun_bin() + " -- sh -c 'echo started; sleep 1; echo finished'\n");
-  REQUIRE(t.wait_for("started"));
+  // The terminal echoes what is typed: wait for output that the typed line does not contain.
+  t.send(greenrun_bin() + " -- sh -c 'echo ST$((1+1))RT; sleep 1; echo FIN$((2+2))'\n");
+  REQUIRE(t.wait_for("ST2RT"));
   t.send("\x1a");
+  INFO("terminal: " << t.seen);
   REQUIRE(t.wait_for("Stopped"));
   size_t mark = t.seen.size();
   t.send("fg\n");
-  CHECK(t.wait_for("finished", 10, mark));
+  CHECK(t.wait_for("FIN4", 10, mark));
   CHECK(t.wait_for("exited with status 0", 10, mark));
   t.send("echo rc=$?\n");
   CHECK(t.wait_for("rc=0", 10, mark));
