@@ -10,6 +10,7 @@
 
 #include "child.h"
 #include "options.h"
+#include "regions_cmd.h"
 #include "run.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,9 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 1);
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
+    // Subcommands come first; `greenrun -- regions` runs a command of that name.
+    if (!args.empty() && args[0] == "regions")
+      return greenrun::regions_command(std::vector<std::string>(args.begin() + 1, args.end()));
     auto parsed = greenrun::parse_cli(args);
     if (parsed.action == greenrun::ParsedCli::Action::Exit) {
       std::fputs(parsed.message.c_str(), parsed.message_is_error ? stderr : stdout);

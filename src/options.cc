@@ -1,8 +1,11 @@
 #include "options.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 
+#include "fs.h"
 #include "units.h"
 #include "version.h"
 
@@ -12,6 +15,14 @@ std::optional<std::string> real_env(const std::string& name) {
   const char* v = std::getenv(name.c_str());
   if (!v) return std::nullopt;
   return std::string(v);
+}
+
+std::string config_file_path(const EnvLookup& env) {
+  if (auto v = env("GREENRUN_CONFIG"); v && !v->empty()) return *v;
+  std::string path;
+  if (auto x = env("XDG_CONFIG_HOME"); x && !x->empty()) path = *x + "/greenrun/config";
+  else if (auto h = env("HOME"); h && !h->empty()) path = *h + "/.config/greenrun/config";
+  return !path.empty() && path_exists(path) ? path : "";
 }
 
 std::string version_text() {
@@ -55,6 +66,17 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   app.add_option("--summary-file", o.summary_file, "Write the summary to FILE instead of stderr");
   app.add_flag("-q,--quiet", o.quiet, "No summary");
   app.add_flag("-v,--verbose", o.verbose, "Diagnostics on stderr");
+  std::string intensity, pue;
+  app.add_option("-r,--region", o.region, "Grid: zone id (US-CAL-CISO), country code (FR, FRA) or name");
+  app.add_option("--cloud", o.cloud, "Cloud region PROVIDER:REGION (aws:us-east-1, gcp:europe-west9, azure:westeurope)");
+  app.add_option("--intensity", intensity, "Grid intensity in gCO2e/kWh (overrides the region's figure)");
+  app.add_option("--intensity-file", o.intensity_file, "Hourly intensity: CSV timestamp,g_per_kwh or a JSON array");
+  app.add_option("--pue", pue, "Power usage effectiveness of the facility (default 1.0; the provider's with --cloud)");
+  app.add_option("--emission-factor", o.emission_factor, "lifecycle (default) or direct")->capture_default_str();
+  app.add_option("--compare", o.compare, "Regions to compare with, comma-separated (none: no table)");
+  app.add_option("--csv", o.csv_path, "Append a row to FILE in CodeCarbon's emissions.csv layout");
+  app.add_option("--project", o.project, "project_name in the CSV row")->capture_default_str();
+  app.add_option("--experiment-id", o.experiment_id, "experiment_id in the CSV row");
   app.add_option("--sysfs-root", o.sysfs_root, "Read DIR instead of /sys (tests, unusual systems)");
   app.add_option("--procfs-root", o.procfs_root,
                  "Read machine-wide files from DIR instead of /proc (tests, unusual systems)");
@@ -71,6 +93,51 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
     return usage_error(e.what());
   }
   if (version) return exit_with(0, version_text(), false);
+
+  // Settings not on the command line come from the environment, then the config file.
+  std::map<std::string, std::pair<std::string, int>> config;
+  o.config_path = config_file_path(env);
+  if (!o.config_path.empty()) {
+    auto text = read_file(o.config_path);
+    if (!text) return usage_error("cannot read the config file " + o.config_path);
+    int line_no = 0;
+    size_t pos = 0;
+    while (pos <= text->size()) {
+      size_t nl = text->find('\n', pos);
+      std::string line(trim(std::string_view(*text).substr(pos, nl == std::string::npos ? std::string::npos : nl - pos)));
+      pos = nl == std::string::npos ? text->size() + 1 : nl + 1;
+      ++line_no;
+      if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[') continue;
+      auto eq = line.find('=');
+      std::string where = o.config_path + " line " + std::to_string(line_no);
+      if (eq == std::string::npos) return usage_error(where + ": expected key = value");
+      std::string key(trim(std::string_view(line).substr(0, eq)));
+      std::string value(trim(std::string_view(line).substr(eq + 1)));
+      if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+        value = value.substr(1, value.size() - 2);
+      static const char* kKeys[] = {"region", "cloud", "intensity", "pue", "emission-factor", "compare", "project",
+                                    "interval", "scope", "csv", "intensity-file"};
+      if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
+        return usage_error(where + ": unknown setting '" + key + "'");
+      config[key] = {value, line_no};
+    }
+  }
+  auto fill = [&](const char* option, const char* env_name, const char* key, std::string& target) {
+    if (app.count(option) > 0) return;
+    if (auto v = env(env_name); v && !v->empty()) target = *v;
+    else if (auto it = config.find(key); it != config.end()) target = it->second.first;
+  };
+  fill("--region", "GREENRUN_REGION", "region", o.region);
+  fill("--cloud", "GREENRUN_CLOUD", "cloud", o.cloud);
+  fill("--intensity", "GREENRUN_INTENSITY", "intensity", intensity);
+  fill("--pue", "GREENRUN_PUE", "pue", pue);
+  fill("--emission-factor", "GREENRUN_EMISSION_FACTOR", "emission-factor", o.emission_factor);
+  fill("--compare", "GREENRUN_COMPARE", "compare", o.compare);
+  fill("--project", "GREENRUN_PROJECT", "project", o.project);
+  fill("--interval", "GREENRUN_INTERVAL", "interval", interval);
+  fill("--scope", "GREENRUN_SCOPE", "scope", scope);
+  fill("--csv", "GREENRUN_CSV", "csv", o.csv_path);
+  fill("--intensity-file", "GREENRUN_INTENSITY_FILE", "intensity-file", o.intensity_file);
 
   auto rest = app.remaining();
   if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
@@ -90,6 +157,19 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   if (scope == "process") o.scope = Scope::Process;
   else if (scope == "machine") o.scope = Scope::Machine;
   else return usage_error("--scope must be process or machine, not " + scope);
+  if (o.emission_factor == "life-cycle" || o.emission_factor == "lifecycle") o.emission_factor = "lifecycle";
+  else if (o.emission_factor != "direct")
+    return usage_error("--emission-factor must be lifecycle or direct, not " + o.emission_factor);
+  if (!intensity.empty()) {
+    auto v = parse_double(intensity);
+    if (!v || *v < 0 || *v > 2000) return usage_error("--intensity " + intensity + " must be a number of gCO2e/kWh in 0..2000");
+    o.intensity = *v;
+  }
+  if (!pue.empty()) {
+    auto v = parse_double(pue);
+    if (!v || *v < 1.0 || *v > 3.0) return usage_error("--pue " + pue + " must be a number between 1.0 and 3.0");
+    o.pue = *v;
+  }
   ParsedCli r;
   r.options = std::move(o);
   return r;

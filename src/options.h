@@ -23,6 +23,20 @@ struct Options {
   bool verbose = false;
   std::string sysfs_root = "/sys";
   std::string procfs_root = "/proc";
+
+  // Carbon accounting. Each of these comes from the command line, else the
+  // environment (GREENRUN_REGION, ...), else the config file.
+  std::string region;
+  std::string cloud;
+  std::optional<double> intensity;  // gCO2e/kWh
+  std::optional<double> pue;
+  std::string emission_factor = "lifecycle";
+  std::string intensity_file;
+  std::string compare;  // comma-separated; "none" hides the table; empty: defaults
+  std::string csv_path;
+  std::string project = "greenrun";
+  std::string experiment_id;
+  std::string config_path;  // the config file read, if any
 };
 
 /// What main() should do after parsing.
@@ -39,6 +53,10 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 std::optional<std::string> real_env(const std::string& name);
 
 ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env = real_env);
+
+/// The config file: $GREENRUN_CONFIG, else $XDG_CONFIG_HOME/greenrun/config,
+/// else ~/.config/greenrun/config. "" when none of them exists.
+std::string config_file_path(const EnvLookup& env);
 
 std::string version_text();
 

@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -108,6 +109,69 @@ std::string signal_name(int sig) {
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
 
+template <class Line>
+void format_carbon(const CarbonReport& c, const std::string& energy_kind, Line& line, std::ostringstream& out) {
+  const Location& l = c.settings.location;
+  std::string e = format_mass_g(c.emissions_g) + " CO2e";
+  std::string how = format_energy(c.energy_kwh * 3.6e6) + " x PUE " + significant(c.settings.pue, 3) + " x " +
+                    significant(c.intensity_g_per_kwh, 3) + " g/kWh";
+  std::string basis = energy_kind == "measured" ? "measured energy" : energy_kind + " energy";
+  line("emissions", e + " = " + how + "  [computed: " + basis + " x " +
+                        (c.settings.intensity_file.empty() ? "yearly grid average" : "hourly grid data") + "]");
+  std::string grid = l.name + (l.zone.empty() || l.name.find(l.zone) != std::string::npos ? "" : " (" + l.zone + ")");
+  if (c.settings.intensity_override) {
+    grid += ", " + significant(*c.settings.intensity_override) + " g/kWh given with --intensity";
+  } else if (!c.settings.intensity_file.empty()) {
+    grid += ", " + significant(c.intensity_g_per_kwh) + " g/kWh on average from " + c.settings.intensity_file;
+  } else {
+    grid += ", " + significant(l.g_per_kwh) + " g/kWh " + factor_name(l.factor) + ", " + l.source + ", " +
+            std::to_string(l.year);
+  }
+  line("grid", grid);
+  if (!l.how.empty()) line("", l.how);
+  if (!l.note.empty()) line("", l.note);
+  if (c.seconds_outside_file > 0)
+    line("", format_seconds(c.seconds_outside_file) + " of the run lie outside " + c.settings.intensity_file +
+                 "; its first or last value was used there");
+  if (c.settings.pue != 1.0) line("PUE", significant(c.settings.pue, 3) + " (" + c.settings.pue_source + ")");
+  if (c.comparisons.size() > 1) {
+    line("elsewhere", "the same energy on other grids (" + factor_name(l.factor) + ", yearly averages):");
+    double max_g = 0;
+    size_t name_w = 0, id_w = 0;
+    // The user's provider can have dozens of regions: show its cleanest and dirtiest few.
+    std::vector<const Comparison*> shown;
+    std::vector<const Comparison*> cloud;
+    for (const auto& x : c.comparisons) (x.why == "cloud" ? cloud : shown).push_back(&x);
+    for (size_t i = 0; i < cloud.size(); ++i)
+      if (i < 3 || i + 2 >= cloud.size()) shown.push_back(cloud[i]);
+    std::stable_sort(shown.begin(), shown.end(), [](auto* a, auto* b) { return a->g_per_kwh < b->g_per_kwh; });
+    for (auto* x : shown) {
+      max_g = std::max(max_g, x->emissions_g);
+      name_w = std::max(name_w, std::min<size_t>(x->name.size(), 34));
+      id_w = std::max(id_w, x->id.size());
+    }
+    for (auto* x : shown) {
+      std::string name = x->name.size() > 34 ? x->name.substr(0, 33) + "~" : x->name;
+      size_t bar = max_g > 0 ? static_cast<size_t>(std::lround(24.0 * x->emissions_g / max_g)) : 0;
+      std::string tag = x->why == "here" ? "  <- this run" : x->why == "cleanest" || x->why == "dirtiest" ? "  (" + x->why + ")" : "";
+      out << "    " << pad(name, name_w) << "  " << pad(x->id, id_w) << "  " << lpad(significant(x->g_per_kwh), 6)
+          << " g/kWh  " << lpad(format_mass_g(x->emissions_g), 10) << "  " << std::string(std::max<size_t>(bar, 1), '#')
+          << tag << "\n";
+    }
+    if (cloud.size() > 5) line("", std::to_string(cloud.size() - 5) + " more " + l.cloud_provider + " regions in the JSON report");
+  }
+  // Only those large enough to picture; all of them are in the JSON report.
+  std::vector<std::string> eq;
+  for (const auto& x : c.equivalents)
+    if ((x.id == "car_km_eu" || x.id == "smartphone_charge" || x.id == "flight_paris_london") && x.value >= 0.01)
+      eq.push_back(significant(x.value, 2) + " " + x.label);
+  if (!eq.empty()) {
+    std::string text;
+    for (size_t i = 0; i < eq.size(); ++i) text += (i ? ", " : "") + eq[i];
+    line("as much as", text + "  [factors: Green Algorithms, US EPA; see the JSON report]");
+  }
+}
+
 }  // namespace
 
 nlohmann::ordered_json to_json(const RunReport& r) {
@@ -153,6 +217,37 @@ nlohmann::ordered_json to_json(const RunReport& r) {
     comps.push_back(std::move(cj));
   }
   j["components"] = std::move(comps);
+  if (r.carbon) {
+    const CarbonReport& c = *r.carbon;
+    const Location& l = c.settings.location;
+    json region = {{"id", l.id},       {"name", l.name},         {"zone", l.zone.empty() ? json(nullptr) : json(l.zone)},
+                   {"source", l.source}, {"year", l.year},       {"factor", factor_name(l.factor)},
+                   {"how", l.how},     {"guessed", l.guessed}};
+    if (!l.note.empty()) region["note"] = l.note;
+    if (!l.cloud_provider.empty()) region["cloud"] = l.cloud_provider + ":" + l.cloud_region;
+    j["region"] = std::move(region);
+    j["intensity_g_per_kwh"] = c.intensity_g_per_kwh;
+    if (!c.settings.intensity_file.empty()) {
+      j["intensity_file"] = c.settings.intensity_file;
+      j["intensity_file_seconds_outside"] = c.seconds_outside_file;
+    }
+    j["pue"] = c.settings.pue;
+    j["pue_source"] = c.settings.pue_source;
+    j["emissions_g"] = c.emissions_g;
+    j["machine_emissions_g"] = c.machine_emissions_g;
+    json comparisons = json::array();
+    for (const auto& x : c.comparisons)
+      comparisons.push_back({{"region", x.id}, {"name", x.name}, {"intensity_g_per_kwh", x.g_per_kwh},
+                             {"emissions_g", x.emissions_g}, {"why", x.why}});
+    j["comparisons"] = std::move(comparisons);
+    json equivalents = json::array();
+    for (const auto& e : c.equivalents)
+      equivalents.push_back({{"id", e.id}, {"label", e.label}, {"value", e.value}, {"unit", e.unit}, {"source", e.source}});
+    j["equivalents"] = std::move(equivalents);
+  } else {
+    j["region"] = nullptr;
+    j["emissions_g"] = nullptr;
+  }
   json unusable = json::array();
   for (const auto& f : r.findings) {
     if (f.usable) continue;
@@ -230,6 +325,9 @@ std::string format_summary(const RunReport& r) {
     if (r.scope == Scope::Process)
       line("  machine", lpad(format_energy(r.machine_energy_j()), 10) + " for every process on the machine");
   }
+  if (r.carbon)
+    format_carbon(*r.carbon, r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured", line,
+                  out);
   // One note per (source, reason, fix): five root-only zones make one line, not five.
   std::vector<std::pair<const Finding*, std::string>> notes;
   for (const auto& f : r.findings) {

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "carbon.h"
 #include "energy_source.h"
 #include "options.h"
 #include "procfs.h"
@@ -50,6 +51,7 @@ struct RunReport {
   double greenrun_cpu_s = 0;  // and the whole greenrun process (start-up included)
   std::string status = "running";  // running, finished
   std::vector<Finding> findings;   // sources found but not usable, with fixes
+  std::optional<CarbonReport> carbon;  // absent when no energy figure exists
 
   double energy_j() const;
   double machine_energy_j() const;

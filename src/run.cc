@@ -7,7 +7,11 @@
 #include <cstdio>
 #include <cstring>
 
+#include "carbon.h"
+#include "carbon_data.h"
 #include "child.h"
+#include "codecarbon_csv.h"
+#include "host.h"
 #include "fs.h"
 #include "procfs.h"
 #include "rapl_powercap.h"
@@ -26,6 +30,18 @@ std::vector<std::unique_ptr<EnergySource>> probe_sources(const Options& o, std::
 namespace {
 
 void fail(const std::string& message) { std::fprintf(stderr, "greenrun: %s\n", message.c_str()); }
+
+double raw_emissions_g(const Measurements& m, Scope scope) {
+  double g = 0;
+  for (const auto& t : m.totals) g += scope == Scope::Process ? t.tree_g : t.machine_g;
+  return g;
+}
+
+double machine_raw_emissions_g(const Measurements& m) {
+  double g = 0;
+  for (const auto& t : m.totals) g += t.machine_g;
+  return g;
+}
 
 RunReport make_report(const Options& o, const Measurements& m, const std::vector<Finding>& findings) {
   RunReport r;
@@ -60,6 +76,14 @@ int run_command(const Options& o) {
   if (!o.summary_file.empty())
     if (auto st = check_writable(o.summary_file, "--summary-file"); !st) return fail(st.error()), kExitGreenrunFailed;
 
+  // Where the electricity comes from, resolved before the command starts.
+  auto data = load_carbon_data(find_data_dir());
+  if (!data) return fail(data.error()), kExitGreenrunFailed;
+  auto carbon = resolve_carbon_settings(o, *data, real_env);
+  if (!carbon) return fail(carbon.error()), kExitGreenrunFailed;
+  if (!o.csv_path.empty())
+    if (auto st = check_codecarbon_csv(o.csv_path); !st) return fail(st.error()), kExitGreenrunFailed;
+
   std::vector<Finding> findings;
   auto sources = probe_sources(o, findings);
 
@@ -71,6 +95,10 @@ int run_command(const Options& o) {
   so.checkpoint = o.json_path.empty() ? std::chrono::nanoseconds(0) : o.checkpoint;
   so.procfs_root = o.procfs_root;
   so.self_pid = ::getpid();
+  so.intensity = [profile = carbon->profile](std::chrono::system_clock::time_point from,
+                                             std::chrono::system_clock::time_point to) {
+    return profile.average(from, to);
+  };
   Sampler sampler(so, std::move(sources));
 
   auto started_at = std::chrono::system_clock::now();
@@ -81,6 +109,9 @@ int run_command(const Options& o) {
     r.ended_at = std::chrono::system_clock::now();
     r.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady).count();
     r.status = status;
+    if (!r.components.empty())
+      r.carbon = build_carbon_report(*data, *carbon, r.energy_j(), raw_emissions_g(m, o.scope),
+                                     machine_raw_emissions_g(m), r.started_at, r.ended_at);
     return r;
   };
   bool checkpoint_warned = false;
@@ -131,7 +162,8 @@ int run_command(const Options& o) {
   const auto ended_at = std::chrono::system_clock::now();
   sampler.finish();
 
-  RunReport r = make_report(o, sampler.measurements(), findings);
+  const Measurements final_m = sampler.measurements();
+  RunReport r = make_report(o, final_m, findings);
   r.started_at = started_at;
   r.ended_at = ended_at;
   r.duration_s = std::chrono::duration<double>(ended_steady - started_steady).count();
@@ -139,11 +171,19 @@ int run_command(const Options& o) {
   if (exit.signal) r.signal = exit.signal;
   else r.exit_code = exit.exit_code;
   r.core_dumped = exit.core_dumped;
-  r.descendants_running = sampler.measurements().running;
+  r.descendants_running = final_m.running;
+  if (!r.components.empty())
+    r.carbon = build_carbon_report(*data, *carbon, r.energy_j(), raw_emissions_g(final_m, o.scope),
+                                   machine_raw_emissions_g(final_m), started_at, ended_at);
 
   if (!o.json_path.empty()) {
     checkpoint_warned = false;
     if (auto st = write_json(r); !st) fail("the JSON report was not written; the last checkpoint is in place");
+  }
+  if (!o.csv_path.empty()) {
+    CsvRunInfo info{o.project, o.experiment_id, random_uuid()};
+    auto row = codecarbon_row(r, read_host_info(o.procfs_root), &*data, info);
+    if (auto st = locked_append(o.csv_path, codecarbon_header(), row); !st) fail(st.error());
   }
   if (!o.quiet) {
     std::string summary = format_summary(r);

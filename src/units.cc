@@ -91,6 +91,9 @@ std::string format_bytes(double b) {
 }
 
 std::string format_mass_g(double g) {
+  if (g == 0) return "0 g";
+  if (std::fabs(g) < 1e-3) return significant(g * 1e6) + " \u00b5g";
+  if (std::fabs(g) < 1.0) return significant(g * 1e3) + " mg";
   if (std::fabs(g) < 1000.0) return significant(g) + " g";
   if (std::fabs(g) < 1e6) return significant(g / 1000.0) + " kg";
   return significant(g / 1e6) + " t";

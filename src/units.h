@@ -21,7 +21,7 @@ std::string format_energy(double joules);      // "412 J", "1.23 Wh", "4.56 kWh"
 std::string format_power(double watts);        // "850 mW", "34.9 W", "1.20 kW"
 std::string format_seconds(double seconds);    // "0.210 s", "2 min 05 s", "1 h 02 min"
 std::string format_bytes(double bytes);        // "512 B", "1.23 MiB"
-std::string format_mass_g(double grams);       // "0.412 g", "12.3 g", "1.23 kg", "4.56 t"
+std::string format_mass_g(double grams);       // "412 µg", "41.2 mg", "12.3 g", "1.23 kg", "4.56 t"
 
 /// RFC 3339 with the local UTC offset and milliseconds: 2026-11-29T14:03:07.123+01:00.
 std::string format_rfc3339(std::chrono::system_clock::time_point t);

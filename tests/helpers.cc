@@ -235,4 +235,31 @@ void set_energy(const std::string& sysfs_root, const std::string& id, uint64_t e
   if (n != 21) throw std::runtime_error("short write to " + path);
 }
 
+FakeRapl::FakeRapl(const std::string& sysfs_root, double package_w, double dram_w, uint64_t start_uj)
+    : root_(sysfs_root) {
+  const uint64_t range = 262'143'328'850ULL;
+  add_powercap_zone(root_, "intel-rapl:0", "package-0", start_uj, range);
+  if (dram_w > 0) add_powercap_zone(root_, "intel-rapl:0:0", "dram", 0, range);
+  thread_ = std::thread([this, package_w, dram_w, start_uj, range] {
+    double pkg = static_cast<double>(start_uj), dram = 0;
+    auto last = std::chrono::steady_clock::now();
+    while (!stop_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      auto now = std::chrono::steady_clock::now();
+      double dt = std::chrono::duration<double>(now - last).count();
+      last = now;
+      pkg += package_w * 1e6 * dt;
+      if (pkg >= static_cast<double>(range)) pkg -= static_cast<double>(range);
+      dram += dram_w * 1e6 * dt;
+      set_energy(root_, "intel-rapl:0", static_cast<uint64_t>(pkg));
+      if (dram_w > 0) set_energy(root_, "intel-rapl:0:0", static_cast<uint64_t>(dram));
+    }
+  });
+}
+
+FakeRapl::~FakeRapl() {
+  stop_ = true;
+  thread_.join();
+}
+
 }  // namespace greenrun::test

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include <atomic>
+#include <thread>
 
 namespace greenrun::test {
 
@@ -86,5 +88,20 @@ std::string source_dir();
 void add_powercap_zone(const std::string& sysfs_root, const std::string& id, const std::string& name,
                        uint64_t energy_uj, uint64_t max_range_uj = 262143328850ULL);
 void set_energy(const std::string& sysfs_root, const std::string& id, uint64_t energy_uj);
+
+/// A RAPL fixture whose package (and optionally dram) counters advance at a
+/// steady power on a background thread, as real counters do.
+class FakeRapl {
+ public:
+  FakeRapl(const std::string& sysfs_root, double package_w, double dram_w = 0, uint64_t start_uj = 0);
+  ~FakeRapl();
+  FakeRapl(const FakeRapl&) = delete;
+  FakeRapl& operator=(const FakeRapl&) = delete;
+
+ private:
+  std::string root_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 }  // namespace greenrun::test

@@ -48,7 +48,9 @@ TEST_CASE("power, time, bytes and mass formats", "[units]") {
   CHECK(format_bytes(512) == "512 B");
   CHECK(format_bytes(1536) == "1.50 KiB");
   CHECK(format_bytes(5.0 * 1024 * 1024 * 1024) == "5.00 GiB");
-  CHECK(format_mass_g(0.4123) == "0.412 g");
+  CHECK(format_mass_g(0.4123) == "412 mg");
+  CHECK(format_mass_g(0.0000164) == "16.4 \u00b5g");
+  CHECK(format_mass_g(0) == "0 g");
   CHECK(format_mass_g(1234) == "1.23 kg");
   CHECK(format_mass_g(4.56e6) == "4.56 t");
 }

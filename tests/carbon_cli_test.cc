@@ -1,0 +1,176 @@
+// End-to-end carbon accounting through the greenrun binary.
+
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <nlohmann/json.hpp>
+
+#include "codecarbon_csv.h"
+#include "csv.h"
+#include "helpers.h"
+
+using namespace greenrun::test;
+using nlohmann::json;
+
+namespace {
+
+struct Machine {
+  TempDir dir;
+  std::string sys = dir / "sys";
+  std::unique_ptr<FakeRapl> rapl;
+  explicit Machine(double watts = 0) {
+    make_dirs(sys);
+    if (watts > 0) rapl = std::make_unique<FakeRapl>(sys, watts);
+  }
+  ProcResult run(std::vector<std::string> args, std::map<std::string, std::string> env = {}) const {
+    args.insert(args.begin(), greenrun_bin());
+    ProcOptions opt;
+    opt.env = {{"GREENRUN_SYSFS_ROOT", sys}, {"TZ", "UTC"}, {"GREENRUN_CONFIG", dir / "no-config"}};
+    for (auto& [k, v] : env) opt.env[k] = v;
+    if (opt.env["GREENRUN_CONFIG"] == dir / "no-config") opt.env["GREENRUN_CONFIG"] = "";
+    return run_proc(args, opt);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a user in Paris with no flags gets France, guessed, and the same run elsewhere", "[carbon][cli]") {
+  if (access("/usr/share/zoneinfo/zone.tab", R_OK) != 0) {
+    WARN("skipped: tzdata not installed");
+    return;
+  }
+  Machine m(30);
+  auto r = m.run({"--scope", "machine", "--interval", "100ms", "--json", m.dir / "p.json", "--", "sleep", "0.5"},
+                 {{"TZ", "Europe/Paris"}});
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.err, Catch::Contains("France") && Catch::Contains("guessed from the time zone Europe/Paris"));
+  CHECK_THAT(r.err, Catch::Contains("Norway") && Catch::Contains("Poland") && Catch::Contains("world average"));
+  CHECK_THAT(r.err, Catch::Contains("<- this run"));
+  auto j = json::parse(slurp(m.dir / "p.json"));
+  CHECK(j["region"]["zone"] == "FR");
+  CHECK(j["region"]["guessed"] == true);
+  CHECK(j["region"]["factor"] == "life-cycle");
+  double kwh = j["energy_j"].get<double>() / 3.6e6;
+  CHECK(j["emissions_g"].get<double>() == Approx(kwh * 33.44).epsilon(1e-6));
+  CHECK(j["intensity_g_per_kwh"].get<double>() == Approx(33.44));
+  bool has_poland = false;
+  for (const auto& c : j["comparisons"])
+    if (c["region"] == "PL") {
+      has_poland = true;
+      CHECK(c["emissions_g"].get<double>() == Approx(kwh * 703.49).epsilon(1e-6));
+    }
+  CHECK(has_poland);
+  CHECK(j["equivalents"].size() >= 5);
+}
+
+TEST_CASE("bad carbon settings fail with 125 before the command starts", "[carbon][cli]") {
+  Machine m;
+  auto marker = m.dir / "ran";
+  auto unknown = m.run({"--region", "Frnace", "--", "touch", marker});
+  CHECK(unknown.status == 125);
+  CHECK_THAT(unknown.err, Catch::Contains("did you mean") && Catch::Contains("FR (France)"));
+  CHECK(std::count(unknown.err.begin(), unknown.err.end(), '\n') == 1);
+  write_file(m.dir / "grid.csv", "timestamp,g_per_kwh\n2024-01-01T00:00:00Z,10\n2024-01-01T01:00:00Z,oops\n");
+  auto bad_file = m.run({"--intensity-file", m.dir / "grid.csv", "--", "touch", marker});
+  CHECK(bad_file.status == 125);
+  CHECK_THAT(bad_file.err, Catch::Contains("grid.csv line 3"));
+  CHECK(m.run({"--cloud", "aws:mars-1", "--", "touch", marker}).status == 125);
+  CHECK(m.run({"--pue", "0.5", "--", "touch", marker}).status == 125);
+  CHECK(m.run({"--emission-factor", "indirect", "--", "touch", marker}).status == 125);
+  CHECK(m.run({"--", "touch", marker}, {{"GREENRUN_DATA_DIR", m.dir / "nowhere"}}).status == 125);
+  CHECK_FALSE(std::ifstream(marker).good());
+}
+
+TEST_CASE("settings from the config file, the environment and flags, in that order of strength", "[carbon][cli]") {
+  Machine m(10);
+  write_file(m.dir / "config", "# greenrun settings\nregion = NO\npue = \"1.2\"\n");
+  std::map<std::string, std::string> env = {{"GREENRUN_CONFIG", m.dir / "config"}};
+  auto zone_of = [&](std::vector<std::string> extra, std::map<std::string, std::string> e) {
+    std::vector<std::string> args = {"-q", "--json", m.dir / "c.json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), {"--", "sleep", "0.2"});
+    auto r = m.run(args, e);
+    REQUIRE(r.status == 0);
+    auto j = json::parse(slurp(m.dir / "c.json"));
+    return std::make_pair(j["region"]["zone"].get<std::string>(), j["pue"].get<double>());
+  };
+  CHECK(zone_of({}, env) == std::make_pair(std::string("NO"), 1.2));
+  auto with_env = env;
+  with_env["GREENRUN_REGION"] = "PL";
+  CHECK(zone_of({}, with_env).first == "PL");
+  CHECK(zone_of({"--region", "SE"}, with_env).first == "SE");
+  write_file(m.dir / "bad-config", "region = NO\ncolour = green\n");
+  auto bad = m.run({"--", "true"}, {{"GREENRUN_CONFIG", m.dir / "bad-config"}});
+  CHECK(bad.status == 125);
+  CHECK_THAT(bad.err, Catch::Contains("bad-config line 2") && Catch::Contains("colour"));
+}
+
+TEST_CASE("the CSV option writes CodeCarbon's 38 columns, appends, and refuses a foreign header", "[carbon][cli][csv]") {
+  Machine m(20);
+  auto csv = m.dir / "emissions.csv";
+  auto r = m.run({"-q", "--region", "DE", "--project", "demo", "--json", m.dir / "r.json", "--csv", csv, "--",
+                  "sleep", "0.3"});
+  REQUIRE(r.status == 0);
+  REQUIRE(m.run({"-q", "--region", "DE", "--csv", csv, "--", "true"}).status == 0);
+  auto t = greenrun::parse_csv(slurp(csv), csv);
+  REQUIRE(t);
+  CHECK(t->header == greenrun::codecarbon_columns());
+  CHECK(t->header.size() == 38);
+  REQUIRE(t->rows.size() == 2);
+  auto col = [&](const std::string& name) { return t->rows[0][static_cast<size_t>(t->column(name))]; };
+  auto j = json::parse(slurp(m.dir / "r.json"));
+  CHECK(std::stod(col("emissions")) == Approx(j["emissions_g"].get<double>() / 1000).epsilon(1e-6));
+  CHECK(std::stod(col("energy_consumed")) == Approx(j["energy_j"].get<double>() / 3.6e6).epsilon(1e-6));
+  CHECK(std::stod(col("duration")) == Approx(j["duration_s"].get<double>()).epsilon(1e-6));
+  CHECK(col("project_name") == "demo");
+  CHECK(col("country_iso_code") == "DEU");
+  CHECK(col("country_name") == "Germany");
+  CHECK(col("tracking_mode") == "process");
+  CHECK(col("on_cloud") == "N");
+  CHECK(col("run_id").size() == 36);
+  CHECK(col("timestamp").size() == 29);  // with its UTC offset
+  CHECK(t->rows[0][2] != t->rows[1][2]);  // a run id per run
+
+  write_file(m.dir / "other.csv", "timestamp,project_name,emissions\n");
+  auto refused = m.run({"--csv", m.dir / "other.csv", "--", "touch", m.dir / "ran"});
+  CHECK(refused.status == 125);
+  CHECK_THAT(refused.err, Catch::Contains("different header"));
+  CHECK_FALSE(std::ifstream(m.dir / "ran").good());
+}
+
+TEST_CASE("many greenrun runs appending to one CSV at once leave no torn rows", "[carbon][cli][csv]") {
+  Machine m(5);
+  auto csv = m.dir / "shared.csv";
+  const int runs = 12;
+  std::vector<Background> bg;
+  for (int i = 0; i < runs; ++i)
+    bg.push_back(start_background({greenrun_bin(), "-q", "--region", "FR", "--project", "p" + std::to_string(i),
+                                   "--csv", csv, "--", "true"},
+                                  m.dir.path(), {{"GREENRUN_SYSFS_ROOT", m.sys}, {"GREENRUN_CONFIG", ""}}));
+  for (auto& b : bg) CHECK(b.wait(30) == 0);
+  auto t = greenrun::parse_csv(slurp(csv), csv);
+  REQUIRE(t);
+  CHECK(t->rows.size() == runs);
+  std::set<std::string> projects;
+  for (const auto& row : t->rows) projects.insert(row[1]);
+  CHECK(projects.size() == runs);
+}
+
+TEST_CASE("greenrun regions lists and filters, in text and JSON", "[carbon][cli]") {
+  auto r = run_proc({greenrun_bin(), "regions", "norway"});
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("NO-NO1") && Catch::Contains("Norway"));
+  auto j = run_proc({greenrun_bin(), "regions", "aws:eu", "--json"});
+  REQUIRE(j.status == 0);
+  auto rows = json::parse(j.out);
+  REQUIRE(rows.size() >= 5);
+  for (const auto& row : rows) CHECK(row["kind"] == "cloud");
+  CHECK(rows[0]["lifecycle_g_per_kwh"].get<double>() <= rows[1]["lifecycle_g_per_kwh"].get<double>());
+  CHECK(run_proc({greenrun_bin(), "regions", "zzzz-nothing"}).status == 1);
+  auto by_name = run_proc({greenrun_bin(), "regions", "--sort", "name", "--json"});
+  REQUIRE(by_name.status == 0);
+  CHECK(json::parse(by_name.out).size() > 400);
+}

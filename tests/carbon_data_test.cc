@@ -1,0 +1,127 @@
+// The shipped data in share/intensity, and what the loader does with bad files.
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "carbon_data.h"
+#include "helpers.h"
+
+using namespace greenrun;
+using namespace greenrun::test;
+
+namespace {
+const CarbonData& shipped() {
+  static std::optional<CarbonData> data;
+  if (!data) {
+    auto d = load_carbon_data(source_dir() + "/share");
+    if (!d) FAIL(d.error());
+    data = *d;
+  }
+  return *data;
+}
+}  // namespace
+
+TEST_CASE("shipped data: every Electricity Maps zone, both factors, sources and years", "[data]") {
+  const auto& d = shipped();
+  CHECK(validate_carbon_data(d).empty());
+  CHECK(d.zones.size() == 352);
+  size_t both = 0;
+  for (const auto& z : d.zones) {
+    if (z.lifecycle_g_per_kwh && z.direct_g_per_kwh) ++both;
+    CHECK_FALSE(z.source.empty());
+    CHECK(z.year >= 2023);
+  }
+  CHECK(both == d.zones.size());
+  REQUIRE(d.zone("GLOBAL"));
+  CHECK(*d.zone("GLOBAL")->lifecycle_g_per_kwh == 480);
+  REQUIRE(d.zone("fr"));
+  CHECK(*d.zone("FR")->lifecycle_g_per_kwh == Approx(33.44));
+  CHECK(*d.zone("FR")->direct_g_per_kwh == Approx(18.4));
+}
+
+TEST_CASE("shipped data: countries by alpha-2 and alpha-3, Ember where no zone exists", "[data]") {
+  const auto& d = shipped();
+  CHECK(d.countries.size() > 200);
+  const Country* fr = d.country_by_code("FRA");
+  REQUIRE(fr);
+  CHECK(fr->iso2 == "FR");
+  CHECK(fr->zone == "FR");
+  const Country* ru = d.country_by_code("ru");
+  REQUIRE(ru);
+  CHECK(ru->zone.empty());  // Electricity Maps has only sub-zones of Russia
+  CHECK_THAT(ru->source, Catch::Contains("Ember"));
+  CHECK_FALSE(ru->direct_g_per_kwh);
+  CHECK(ru->lifecycle_g_per_kwh.value_or(0) > 100);
+}
+
+TEST_CASE("shipped data: cloud regions resolve to a zone or say why not, PUE per provider", "[data]") {
+  const auto& d = shipped();
+  std::map<std::string, int> per_provider;
+  for (const auto& r : d.cloud) {
+    ++per_provider[r.provider];
+    if (r.zone.empty()) CHECK_FALSE(r.note.empty());
+    else CHECK(d.zone(r.zone));
+  }
+  CHECK(per_provider["aws"] >= 25);
+  CHECK(per_provider["azure"] >= 50);
+  CHECK(per_provider["gcp"] >= 38);
+  size_t google = std::count_if(d.cloud.begin(), d.cloud.end(), [](auto& r) { return r.google_direct_g_per_kwh.has_value(); });
+  CHECK(google == 44);  // every region Google publishes
+  for (auto p : {"aws", "gcp", "azure"}) {
+    REQUIRE(d.pue_for(p));
+    CHECK(d.pue_for(p)->pue > 1.0);
+    CHECK(d.pue_for(p)->pue < 1.6);
+  }
+  CHECK_FALSE(d.equivalents.empty());
+}
+
+TEST_CASE("shipped data: attribution and licence files ship with it", "[data]") {
+  CHECK(std::filesystem::exists(source_dir() + "/share/intensity/LICENSE-ODbL.txt"));
+  auto text = slurp(source_dir() + "/share/intensity/ATTRIBUTION.md");
+  CHECK_THAT(text, Catch::Contains("ODbL") && Catch::Contains("CC BY 4.0") && Catch::Contains("Electricity Maps"));
+}
+
+TEST_CASE("a malformed data file is rejected with its name and line", "[data]") {
+  TempDir dir;
+  std::filesystem::copy(source_dir() + "/share/intensity", dir / "intensity");
+  auto zones = slurp(dir / "intensity/zones.csv");
+  auto pos = zones.find("\nFR,");
+  REQUIRE(pos != std::string::npos);
+  auto line_no = std::count(zones.begin(), zones.begin() + static_cast<long>(pos) + 1, '\n') + 1;
+  zones.replace(zones.find("33.44", pos), 5, "lots");
+  write_file(dir / "intensity/zones.csv", zones);
+  auto d = load_carbon_data(dir.path());
+  REQUIRE_FALSE(d);
+  CHECK_THAT(d.error(), Catch::Contains("zones.csv line " + std::to_string(line_no)) && Catch::Contains("'lots'"));
+
+  SECTION("out-of-range figures fail validation") {
+    zones.replace(zones.find("lots", pos), 4, "9999");
+    write_file(dir / "intensity/zones.csv", zones);
+    auto bad = load_carbon_data(dir.path());
+    REQUIRE_FALSE(bad);
+    CHECK_THAT(bad.error(), Catch::Contains("zone FR") && Catch::Contains("outside"));
+  }
+  SECTION("a missing file says how to point greenrun at its data") {
+    std::filesystem::remove(dir / "intensity/pue.csv");
+    zones.replace(zones.find("lots", pos), 4, "33.44");
+    write_file(dir / "intensity/zones.csv", zones);
+    auto missing = load_carbon_data(dir.path());
+    REQUIRE_FALSE(missing);
+    CHECK_THAT(missing.error(), Catch::Contains("pue.csv") && Catch::Contains("GREENRUN_DATA_DIR"));
+  }
+}
+
+TEST_CASE("the data directory: GREENRUN_DATA_DIR first", "[data]") {
+  auto env = [](const std::string& k) -> std::optional<std::string> {
+    if (k == "GREENRUN_DATA_DIR") return std::string("/some/where");
+    return std::nullopt;
+  };
+  CHECK(find_data_dir(env) == "/some/where");
+  auto none = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  auto found = find_data_dir(none);
+  CHECK(std::filesystem::exists(found + "/intensity/zones.csv"));
+}
