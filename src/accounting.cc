@@ -4,6 +4,10 @@
 
 namespace greenrun {
 
+namespace {
+constexpr double kMinPeakWindowS = 0.05;
+}  // namespace
+
 double cpu_share(double tree_cpu_s, double machine_busy_s) {
   if (tree_cpu_s <= 0) return 0;
   if (machine_busy_s <= 0) return 1;
@@ -67,7 +71,10 @@ void Accounting::close_window() {
     tree_j += t;
     win_machine_j_[c] = win_direct_tree_j_[c] = win_direct_machine_j_[c] = 0;
   }
-  if (win_dt_ > 0) {
+  // Peaks over windows of at least 50 ms (the last window of a run can be a
+  // millisecond long, and a millisecond says nothing about power), unless the
+  // run has no other window.
+  if (win_dt_ >= kMinPeakWindowS || (win_dt_ > 0 && peak_machine_w_ == 0)) {
     peak_machine_w_ = std::max(peak_machine_w_, machine_j / win_dt_);
     peak_tree_w_ = std::max(peak_tree_w_, tree_j / win_dt_);
   }

@@ -35,9 +35,9 @@ std::string num(double v) {
 
 }  // namespace
 
-std::string codecarbon_row(const RunReport& r, const HostInfo& host, const CarbonData* data, const CsvRunInfo& info) {
+std::string codecarbon_row(const RunReport& r, const Hardware& host, const CarbonData* data, const CsvRunInfo& info) {
   double cpu_j = 0, gpu_j = 0, ram_j = 0;
-  std::string cpu_model = host.cpu_model, gpu_model;
+  std::string cpu_model = host.cpu.model, gpu_model;
   int gpus = 0;
   std::vector<std::string> estimated;
   for (const auto& c : r.components) {
@@ -77,15 +77,15 @@ std::string codecarbon_row(const RunReport& r, const HostInfo& host, const Carbo
       }
     if (country_name.empty()) country_name = l.name;
   }
-  double cpu_util = host.cpu_count > 0 ? 100.0 * (r.user_s + r.system_s) / (d * host.cpu_count) : 0;
+  double cpu_util = host.cpu.logical > 0 ? 100.0 * (r.user_s + r.system_s) / (d * host.cpu.logical) : 0;
   double ram_gb = static_cast<double>(r.peak_rss_bytes) / 1e9;
   std::vector<std::string> f = {
       format_rfc3339(r.ended_at), info.project, info.run_id, info.experiment_id, num(r.duration_s), num(kg),
       num(kg / d), num(cpu_j / d), num(gpu_j / d), num(ram_j / d), num(cpu_j / 3.6e6), num(gpu_j / 3.6e6),
       num(ram_j / 3.6e6), num((cpu_j + gpu_j + ram_j) / 3.6e6), "0", country_name, iso3, region, provider,
-      cloud_region, host.os, "", "", std::to_string(host.cpu_count), cpu_model, std::to_string(gpus), gpu_model, "",
-      "", num(host.ram_total_bytes / 1e9), r.scope == Scope::Process ? "process" : "machine", num(cpu_util), "",
-      num(host.ram_total_bytes > 0 ? 100.0 * static_cast<double>(r.peak_rss_bytes) / host.ram_total_bytes : 0),
+      cloud_region, host.os, "", "", std::to_string(host.cpu.logical), cpu_model, std::to_string(gpus), gpu_model, "",
+      "", num(host.mem_total_bytes / 1e9), r.scope == Scope::Process ? "process" : "machine", num(cpu_util), "",
+      num(host.mem_total_bytes > 0 ? 100.0 * static_cast<double>(r.peak_rss_bytes) / host.mem_total_bytes : 0),
       num(ram_gb), provider.empty() ? "N" : "Y", num(pue), "0"};
   std::string row;
   for (size_t i = 0; i < f.size(); ++i) row += (i ? "," : "") + csv_field(f[i]);

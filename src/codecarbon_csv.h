@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "carbon_data.h"
-#include "host.h"
+#include "hardware.h"
 #include "report.h"
 #include "result.h"
 
@@ -23,7 +23,7 @@ struct CsvRunInfo {
 
 /// The row for a finished run (no trailing newline). Units as CodeCarbon:
 /// duration in s, emissions in kg, powers in W, energies in kWh.
-std::string codecarbon_row(const RunReport& r, const HostInfo& host, const CarbonData* data, const CsvRunInfo& info);
+std::string codecarbon_row(const RunReport& r, const Hardware& host, const CarbonData* data, const CsvRunInfo& info);
 
 /// Before the command starts: the file can be written and, if it has rows
 /// already, has exactly this header.

@@ -77,6 +77,14 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   app.add_option("--csv", o.csv_path, "Append a row to FILE in CodeCarbon's emissions.csv layout");
   app.add_option("--project", o.project, "project_name in the CSV row")->capture_default_str();
   app.add_option("--experiment-id", o.experiment_id, "experiment_id in the CSV row");
+  std::string cpu_tdp, cpu_idle, cpu_max, ram_w, gpu_tdp;
+  app.add_flag("--no-estimate", o.no_estimate, "Measured figures only; fail (125) where nothing can be measured");
+  app.add_option("--cpu-tdp", cpu_tdp, "TDP of one CPU package in W, for the estimate");
+  app.add_option("--cpu-model", o.cpu_model, "CPU model to look up instead of /proc/cpuinfo's");
+  app.add_option("--cpu-idle-w", cpu_idle, "Whole-machine CPU power at idle in W, for the estimate");
+  app.add_option("--cpu-max-w", cpu_max, "Whole-machine CPU power at full load in W, for the estimate");
+  app.add_option("--ram-w-per-gb", ram_w, "Memory power in W per GB in use (default 0.3725)");
+  app.add_option("--gpu-tdp", gpu_tdp, "TDP in W of a GPU whose power cannot be read");
   app.add_option("--sysfs-root", o.sysfs_root, "Read DIR instead of /sys (tests, unusual systems)");
   app.add_option("--procfs-root", o.procfs_root,
                  "Read machine-wide files from DIR instead of /proc (tests, unusual systems)");
@@ -165,6 +173,21 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
     if (!v || *v < 0 || *v > 2000) return usage_error("--intensity " + intensity + " must be a number of gCO2e/kWh in 0..2000");
     o.intensity = *v;
   }
+  struct Watts {
+    const char* flag;
+    const std::string& text;
+    std::optional<double>& target;
+  };
+  for (Watts wv : {Watts{"--cpu-tdp", cpu_tdp, o.cpu_tdp_w}, Watts{"--cpu-idle-w", cpu_idle, o.cpu_idle_w},
+                   Watts{"--cpu-max-w", cpu_max, o.cpu_max_w}, Watts{"--ram-w-per-gb", ram_w, o.ram_w_per_gb},
+                   Watts{"--gpu-tdp", gpu_tdp, o.gpu_tdp_w}}) {
+    if (wv.text.empty()) continue;
+    auto v = parse_double(wv.text);
+    if (!v || *v < 0 || *v > 100000) return usage_error(std::string(wv.flag) + " " + wv.text + " must be a number of watts");
+    wv.target = *v;
+  }
+  if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w)
+    return usage_error("--cpu-idle-w must not exceed --cpu-max-w");
   if (!pue.empty()) {
     auto v = parse_double(pue);
     if (!v || *v < 1.0 || *v > 3.0) return usage_error("--pue " + pue + " must be a number between 1.0 and 3.0");

@@ -37,6 +37,11 @@ struct Options {
   std::string project = "greenrun";
   std::string experiment_id;
   std::string config_path;  // the config file read, if any
+
+  // Estimation where nothing can be measured.
+  bool no_estimate = false;
+  std::optional<double> cpu_tdp_w, cpu_idle_w, cpu_max_w, ram_w_per_gb, gpu_tdp_w;
+  std::string cpu_model;
 };
 
 /// What main() should do after parsing.

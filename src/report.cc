@@ -301,17 +301,15 @@ std::string format_summary(const RunReport& r) {
                        ? "the command's share of the machine, by its share of CPU time (--scope machine: all of it)"
                        : "the whole machine while the command ran (--scope process: the command's share)");
     for (const auto& c : r.components) {
-      std::string what = c.measured ? "measured" : "estimated";
-      std::string text = lpad(format_energy(c.energy_j), 10) + "  " + pad(what, 9) + "  " + c.source;
-      std::vector<std::string> labels;
-      for (const auto& d : c.detail) labels.push_back(d.value("label", ""));
-      if (!labels.empty()) {
-        text += ": ";
-        for (size_t i = 0; i < labels.size(); ++i) text += (i ? ", " : "") + labels[i];
-      }
-      if (!c.measured) {
-        text += " (" + c.method + "; range " + format_energy(c.energy_j_low.value_or(0)) + " to " +
-                format_energy(c.energy_j_high.value_or(0)) + ")";
+      std::string text = lpad(format_energy(c.energy_j), 10) + "  ";
+      if (c.measured) {
+        text += "measured   " + c.source;
+        std::vector<std::string> labels;
+        for (const auto& d : c.detail) labels.push_back(d.value("label", ""));
+        for (size_t i = 0; i < labels.size(); ++i) text += (i ? ", " : ": ") + labels[i];
+      } else {
+        text += "estimated  " + format_energy(c.energy_j_low.value_or(0)) + " to " +
+                format_energy(c.energy_j_high.value_or(0)) + "; " + c.method;
       }
       line("  " + c.name, text);
     }

@@ -11,9 +11,11 @@
 #include "carbon_data.h"
 #include "child.h"
 #include "codecarbon_csv.h"
-#include "host.h"
+#include "hardware.h"
 #include "fs.h"
 #include "procfs.h"
+#include "estimate.h"
+#include "hardware_data.h"
 #include "rapl_powercap.h"
 #include "report.h"
 #include "sampler.h"
@@ -21,10 +23,38 @@
 
 namespace greenrun {
 
-std::vector<std::unique_ptr<EnergySource>> probe_sources(const Options& o, std::vector<Finding>& findings) {
-  std::vector<std::unique_ptr<EnergySource>> sources;
-  if (auto rapl = RaplPowercapSource::open(o.sysfs_root, findings)) sources.push_back(std::move(rapl));
-  return sources;
+Result<Probe> probe_sources(const Options& o, const std::string& share_dir) {
+  Probe p;
+  p.hardware = detect_hardware(o.sysfs_root, o.procfs_root);
+  if (auto rapl = RaplPowercapSource::open(o.sysfs_root, p.findings)) p.sources.push_back(std::move(rapl));
+  bool cpu_measured = false, ram_measured = false;
+  for (const auto& s : p.sources)
+    for (const auto& c : s->channels()) {
+      if (c.component == "cpu" || c.component == "platform") cpu_measured = true;
+      if (c.component == "dram" || c.component == "platform") ram_measured = true;
+    }
+  if (o.no_estimate) {
+    if (p.sources.empty()) {
+      std::string why;
+      for (const auto& f : p.findings)
+        if (!f.usable && !f.reason.empty()) {
+          why = f.source + ": " + f.reason + (f.fix.empty() ? "" : " (to measure it, run: " + f.fix + ")");
+          break;
+        }
+      return Result<Probe>::fail("--no-estimate: nothing can be measured on this machine" +
+                                 (why.empty() ? std::string() : "; " + why) + "; drop --no-estimate for a labelled estimate");
+    }
+    return p;
+  }
+  if (cpu_measured && ram_measured) return p;
+  auto data = HardwareData::load(share_dir);
+  if (!data) return Result<Probe>::fail(data.error());
+  EstimateOverrides eo{o.cpu_tdp_w, o.cpu_model, o.cpu_idle_w, o.cpu_max_w, o.ram_w_per_gb};
+  auto model = cpu_power_model(p.hardware, *data, eo);
+  std::optional<double> ram;
+  if (!ram_measured) ram = o.ram_w_per_gb.value_or(kRamWPerGb);
+  p.sources.push_back(std::make_unique<EstimateSource>(model, !cpu_measured, ram, p.hardware.cpu.logical));
+  return p;
 }
 
 namespace {
@@ -84,8 +114,10 @@ int run_command(const Options& o) {
   if (!o.csv_path.empty())
     if (auto st = check_codecarbon_csv(o.csv_path); !st) return fail(st.error()), kExitGreenrunFailed;
 
-  std::vector<Finding> findings;
-  auto sources = probe_sources(o, findings);
+  auto probe = probe_sources(o, data->dir);
+  if (!probe) return fail(probe.error()), kExitGreenrunFailed;
+  const std::vector<Finding>& findings = probe->findings;
+  const Hardware& hardware = probe->hardware;
 
   SignalBlock block;
   if (!become_subreaper() && o.verbose) fail("warning: cannot become a child subreaper; orphans are not followed");
@@ -99,7 +131,8 @@ int run_command(const Options& o) {
                                              std::chrono::system_clock::time_point to) {
     return profile.average(from, to);
   };
-  Sampler sampler(so, std::move(sources));
+  so.need_meminfo = true;
+  Sampler sampler(so, std::move(probe->sources));
 
   auto started_at = std::chrono::system_clock::now();
   auto started_steady = std::chrono::steady_clock::now();
@@ -182,7 +215,7 @@ int run_command(const Options& o) {
   }
   if (!o.csv_path.empty()) {
     CsvRunInfo info{o.project, o.experiment_id, random_uuid()};
-    auto row = codecarbon_row(r, read_host_info(o.procfs_root), &*data, info);
+    auto row = codecarbon_row(r, hardware, &*data, info);
     if (auto st = locked_append(o.csv_path, codecarbon_header(), row); !st) fail(st.error());
   }
   if (!o.quiet) {

@@ -203,8 +203,16 @@ TEST_CASE("the JSON report has the documented fields", "[wrap][json]") {
   CHECK(j["scope"] == "process");
   CHECK(j["interval_s"].get<double>() == Approx(0.1));
   CHECK(j["samples"].get<int>() >= 4);
-  CHECK(j["components"].is_array());
-  CHECK(j["energy_j"].is_null());  // nothing measurable in an empty sysfs, and no estimate asked for here
+  // Nothing measurable in an empty sysfs: every component is a labelled estimate.
+  REQUIRE(j["components"].size() == 2);
+  for (const auto& c : j["components"]) {
+    CHECK(c["measured"] == false);
+    CHECK_FALSE(c["method"].get<std::string>().empty());
+    CHECK(c["energy_j_low"].get<double>() <= c["energy_j"].get<double>());
+    CHECK(c["energy_j_high"].get<double>() >= c["energy_j"].get<double>());
+  }
+  CHECK(j["energy_measured"] == "estimated");
+  CHECK(j["energy_j"].get<double>() > 0);
   CHECK(j["unused_sources"][0]["reason"].get<std::string>().find("no RAPL") != std::string::npos);
 }
 
@@ -307,6 +315,14 @@ TEST_CASE("permission denied on energy_uj names the fix (run unprivileged)", "[w
   CHECK(r.status == 0);
   CHECK_THAT(r.err, Catch::Contains("readable by root only"));
   CHECK_THAT(r.err, Catch::Contains("sudo chmod a+r " + sb.sys + "/class/powercap/*/energy_uj"));
-  CHECK_THAT(r.err, !Catch::Contains(" 0 J"));
-  CHECK_THAT(r.err, Catch::Contains("not measured"));
+  // Never 0 W measured: the CPU figure is an estimate, and says so.
+  CHECK_THAT(r.err, !Catch::Contains("measured   RAPL"));
+  CHECK_THAT(r.err, Catch::Contains("estimated"));
+
+  SECTION("--no-estimate refuses to start where nothing can be measured, naming the fix") {
+    auto n = run_proc({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", greenrun_bin(),
+                       "--no-estimate", "--sysfs-root", sb.sys, "--", "true"});
+    CHECK(n.status == 125);
+    CHECK_THAT(n.err, Catch::Contains("nothing can be measured") && Catch::Contains("sudo chmod a+r"));
+  }
 }
