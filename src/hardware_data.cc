@@ -62,8 +62,9 @@ std::string normalise_cpu_name(std::string_view name) {
   }
   std::string result;
   for (const auto& t : tokens(out)) {
-    if (t == "cpu" || t == "processor") continue;
-    bool core_count = t.size() > 5 && t.compare(t.size() - 5, 5, "-core") == 0;
+    if (t == "cpu" || t == "processor" || t == "0") continue;  // "E5-2670 0 @ 2.60GHz"
+    bool core_count = (t.size() > 5 && t.compare(t.size() - 5, 5, "-core") == 0) ||
+                      (t.size() > 6 && t.compare(t.size() - 6, 6, "-cores") == 0);
     bool generation = t.size() >= 3 && std::isdigit(static_cast<unsigned char>(t[0])) &&
                       (t.find("th") != std::string::npos || t.find("nd") != std::string::npos ||
                        t.find("rd") != std::string::npos || t.find("st") != std::string::npos) &&
@@ -77,6 +78,10 @@ std::string normalise_cpu_name(std::string_view name) {
 }
 
 bool match_model_pattern(std::string_view pattern, std::string_view token) {
+  if (!pattern.empty() && pattern[0] == '*') {  // "*v4": ends with
+    auto rest = pattern.substr(1);
+    return token.size() >= rest.size() && token.substr(token.size() - rest.size()) == rest;
+  }
   size_t i = 0;
   for (; i < pattern.size(); ++i) {
     char p = pattern[i];
@@ -207,11 +212,18 @@ std::optional<Microarch> HardwareData::microarchitecture(const CpuDescription& c
   if (kind.empty()) return std::nullopt;
   for (size_t i = 0; i < toks.size(); ++i) {
     std::string t = toks[i];
-    if (kind == "xeon_e5" && (t.rfind("e5-", 0) == 0 || t.rfind("e7-", 0) == 0))
-      t += i + 1 < toks.size() && toks[i + 1].size() == 2 && toks[i + 1][0] == 'v' ? toks[i + 1] : "";
-    else if (kind == "xeon_e" && t.rfind("e-", 0) == 0) t = t.substr(2);
-    else if (kind == "xeon_scalable" && (t.size() < 4 || !std::isdigit(static_cast<unsigned char>(t[0])))) continue;
-    else if (kind == "epyc" && (t.size() != 4 || !std::isdigit(static_cast<unsigned char>(t[0])))) continue;
+    const bool digit0 = !t.empty() && std::isdigit(static_cast<unsigned char>(t[0]));
+    if (kind == "xeon_e5") {
+      if (t.rfind("e5-", 0) != 0 && t.rfind("e7-", 0) != 0) continue;
+      if (i + 1 < toks.size() && toks[i + 1].size() == 2 && toks[i + 1][0] == 'v') t += toks[i + 1];
+    } else if (kind == "xeon_e") {
+      if (t.rfind("e-", 0) != 0) continue;
+      t = t.substr(2);
+    } else if (kind == "xeon_scalable") {
+      if (t.size() < 4 || !digit0) continue;
+    } else if (t.size() != 4 || !digit0) {  // epyc
+      continue;
+    }
     for (const auto& r : rules_)
       if (r.kind == kind && match_model_pattern(r.pattern, t)) return r.arch;
   }
@@ -239,8 +251,11 @@ const GpuTdp* HardwareData::match_gpu(const std::string& name) const {
     // Every word of the table's name must begin a word of the device's:
     // "nvidia a100 sxm" matches "NVIDIA A100-SXM4-80GB".
     auto want = tokens(m), have = tokens(n);
+    // Model numbers must be equal (a10 is not a100); variant words may be
+    // prefixes (sxm of sxm4).
     bool all = std::all_of(want.begin(), want.end(), [&](const std::string& w) {
-      return std::any_of(have.begin(), have.end(), [&](const std::string& h) { return h.rfind(w, 0) == 0; });
+      return std::any_of(have.begin(), have.end(),
+                         [&](const std::string& h) { return has_digit(w) ? h == w : h.rfind(w, 0) == 0; });
     });
     if (all && m.size() > best_len) {
       best = &g;

@@ -67,7 +67,8 @@ class HardwareData {
 /// clock ("@ 2.20GHz") and "with Radeon Graphics" removed; single spaces.
 std::string normalise_cpu_name(std::string_view name);
 
-/// '#' a digit, '?' a letter or digit, '*' any rest (only last).
+/// '#' a digit, '?' a letter or digit, '*' at the end any rest; a pattern
+/// that starts with '*' matches a token that ends with what follows.
 bool match_model_pattern(std::string_view pattern, std::string_view token);
 
 }  // namespace greenrun
