@@ -76,7 +76,7 @@ TEST_CASE("this machine: a 2 s busy loop gets an estimate inside the model's ran
   CHECK(mine > 20 * (*sleep_cpu)["energy_j"].get<double>());
 }
 
-TEST_CASE("--no-estimate fails before the command starts where nothing can be measured", "[estimate][cli]") {
+TEST_CASE("no-estimate fails before the command starts where nothing can be measured", "[estimate][cli]") {
   Box b;
   auto r = run_proc({greenrun_bin(), "--no-estimate", "--", "touch", b.dir / "ran"},
                     {"", {{"GREENRUN_SYSFS_ROOT", b.sys}, {"GREENRUN_CONFIG", ""}}});
