@@ -62,6 +62,7 @@ struct Finding {
   bool usable = false;
   std::string reason;     // why not usable, or what it covers
   std::string fix;        // the one command that makes it usable, if any
+  bool quiet = false;     // normal absence (no NVIDIA driver on a machine without NVIDIA GPUs): not in the summary
 };
 
 class EnergySource {
@@ -71,6 +72,8 @@ class EnergySource {
   virtual const std::vector<Channel>& channels() const = 0;
   /// Fills `out` (one entry per channel) with cumulative energies.
   virtual void read(const SampleContext& ctx, std::vector<ChannelReading>& out) = 0;
+  /// What went wrong during the run (a GPU lost, a driver error), for the report.
+  virtual std::vector<std::string> notes() const { return {}; }
 };
 
 }  // namespace greenrun

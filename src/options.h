@@ -42,6 +42,9 @@ struct Options {
   bool no_estimate = false;
   std::optional<double> cpu_tdp_w, cpu_idle_w, cpu_max_w, ram_w_per_gb, gpu_tdp_w;
   std::string cpu_model;
+
+  // Vendor libraries and device files (unusual installs, tests).
+  std::string nvml_lib;  // --nvml-lib, GREENRUN_NVML_LIB
 };
 
 /// What main() should do after parsing.

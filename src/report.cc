@@ -256,6 +256,7 @@ nlohmann::ordered_json to_json(const RunReport& r) {
     unusable.push_back(std::move(fj));
   }
   j["unused_sources"] = std::move(unusable);
+  j["notes"] = r.notes;
   j["samples"] = r.samples;
   j["interval_s"] = r.interval_s;
   j["overhead"] = {{"greenrun_cpu_s", r.greenrun_cpu_s}, {"sampler_cpu_s", r.sampler_cpu_s}};
@@ -326,10 +327,11 @@ std::string format_summary(const RunReport& r) {
   if (r.carbon)
     format_carbon(*r.carbon, r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured", line,
                   out);
+  for (const auto& n : r.notes) line("note", n);
   // One note per (source, reason, fix): five root-only zones make one line, not five.
   std::vector<std::pair<const Finding*, std::string>> notes;
   for (const auto& f : r.findings) {
-    if (f.usable || f.reason.empty()) continue;
+    if (f.usable || f.reason.empty() || f.quiet) continue;
     // Duplicates and domains inside others are bookkeeping, not news.
     if (f.reason.find("not counted twice") != std::string::npos || f.reason.find("not added") != std::string::npos)
       continue;

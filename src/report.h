@@ -52,6 +52,7 @@ struct RunReport {
   std::string status = "running";  // running, finished
   std::vector<Finding> findings;   // sources found but not usable, with fixes
   std::optional<CarbonReport> carbon;  // absent when no energy figure exists
+  std::vector<std::string> notes;      // problems during the run (a GPU lost, ...)
 
   double energy_j() const;
   double machine_energy_j() const;

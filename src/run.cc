@@ -14,48 +14,12 @@
 #include "hardware.h"
 #include "fs.h"
 #include "procfs.h"
-#include "estimate.h"
-#include "hardware_data.h"
-#include "rapl_powercap.h"
+#include "sensors.h"
 #include "report.h"
 #include "sampler.h"
 #include "units.h"
 
 namespace greenrun {
-
-Result<Probe> probe_sources(const Options& o, const std::string& share_dir) {
-  Probe p;
-  p.hardware = detect_hardware(o.sysfs_root, o.procfs_root);
-  if (auto rapl = RaplPowercapSource::open(o.sysfs_root, p.findings)) p.sources.push_back(std::move(rapl));
-  bool cpu_measured = false, ram_measured = false;
-  for (const auto& s : p.sources)
-    for (const auto& c : s->channels()) {
-      if (c.component == "cpu" || c.component == "platform") cpu_measured = true;
-      if (c.component == "dram" || c.component == "platform") ram_measured = true;
-    }
-  if (o.no_estimate) {
-    if (p.sources.empty()) {
-      std::string why;
-      for (const auto& f : p.findings)
-        if (!f.usable && !f.reason.empty()) {
-          why = f.source + ": " + f.reason + (f.fix.empty() ? "" : " (to measure it, run: " + f.fix + ")");
-          break;
-        }
-      return Result<Probe>::fail("--no-estimate: nothing can be measured on this machine" +
-                                 (why.empty() ? std::string() : "; " + why) + "; drop --no-estimate for a labelled estimate");
-    }
-    return p;
-  }
-  if (cpu_measured && ram_measured) return p;
-  auto data = HardwareData::load(share_dir);
-  if (!data) return Result<Probe>::fail(data.error());
-  EstimateOverrides eo{o.cpu_tdp_w, o.cpu_model, o.cpu_idle_w, o.cpu_max_w, o.ram_w_per_gb};
-  auto model = cpu_power_model(p.hardware, *data, eo);
-  std::optional<double> ram;
-  if (!ram_measured) ram = o.ram_w_per_gb.value_or(kRamWPerGb);
-  p.sources.push_back(std::make_unique<EstimateSource>(model, !cpu_measured, ram, p.hardware.cpu.logical));
-  return p;
-}
 
 namespace {
 
@@ -93,6 +57,7 @@ RunReport make_report(const Options& o, const Measurements& m, const std::vector
                      (self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
   r.interval_s = std::chrono::duration<double>(o.interval).count();
   r.findings = findings;
+  r.notes = m.notes;
   return r;
 }
 

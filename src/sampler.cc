@@ -124,7 +124,8 @@ void Sampler::tick(bool final) {
   const auto wall = std::chrono::system_clock::now();
   // CPU times (the tree, the machine) are read every tick at long intervals and
   // every ~100 ms at short ones: shares are computed per window between reads.
-  const bool cpu_tick = final || !primed_ || ticks_ % cpu_every_ == 0;
+  // The first tick after the start always does: it finds the command's processes.
+  const bool cpu_tick = final || !primed_ || ticks_ == 1 || ticks_ % cpu_every_ == 0;
   ++ticks_;
   double tree_cpu = last_tree_cpu_, machine_busy = last_machine_busy_, machine_total = last_machine_total_;
   if (cpu_tick) {
@@ -235,6 +236,8 @@ Measurements Sampler::measurements() const {
   m.peak_machine_w = accounting_.peak_machine_w();
   m.peak_tree_w = accounting_.peak_tree_w();
   m.sampled_s = accounting_.duration_s();
+  for (const auto& s : sources_)
+    for (auto& n : s->notes()) m.notes.push_back(std::move(n));
   return m;
 }
 

@@ -50,6 +50,8 @@ struct Measurements {
   uint64_t samples = 0;
   /// CPU time of the sampler thread itself: greenrun's sampling overhead.
   double sampler_cpu_s = 0;
+  /// What the sources reported going wrong (a GPU lost, ...).
+  std::vector<std::string> notes;
 };
 
 /// The shortest span over which CPU times are compared (see Accounting).

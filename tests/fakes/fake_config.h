@@ -1,0 +1,73 @@
+/* Shared by the fake vendor libraries: key=value settings re-read from the
+ * file named by an environment variable at every call, so that a test can
+ * change a fake GPU's behaviour while greenrun runs. */
+#ifndef GREENRUN_FAKE_CONFIG_H
+#define GREENRUN_FAKE_CONFIG_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fake_get(const char* env, const char* key, char* out, size_t size) {
+  const char* path = getenv(env);
+  if (!path) return 0;
+  FILE* f = fopen(path, "r");
+  if (!f) return 0;
+  char line[512];
+  size_t klen = strlen(key);
+  int found = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
+      char* v = line + klen + 1;
+      v[strcspn(v, "\r\n")] = 0;
+      snprintf(out, size, "%s", v);
+      found = 1;
+    }
+  }
+  fclose(f);
+  return found;
+}
+
+static double fake_num(const char* env, const char* key, double fallback) {
+  char v[128];
+  return fake_get(env, key, v, sizeof v) ? atof(v) : fallback;
+}
+
+static double fake_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Direct children of the process that loaded the library (greenrun): the command. */
+static int fake_children(unsigned int* pids, int max) {
+  int n = 0;
+  char self[32];
+  snprintf(self, sizeof self, "%d", (int)getpid());
+  DIR* d = opendir("/proc");
+  if (!d) return 0;
+  struct dirent* e;
+  while ((e = readdir(d)) && n < max) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    char path[300], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    FILE* f = fopen(path, "r");
+    if (!f) continue;
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = 0;
+    char* close = strrchr(buf, ')');
+    if (!close) continue;
+    char state;
+    int ppid;
+    if (sscanf(close + 2, "%c %d", &state, &ppid) == 2 && ppid == (int)getpid() && state != 'Z')
+      pids[n++] = (unsigned int)atoi(e->d_name);
+  }
+  closedir(d);
+  return n;
+}
+
+#endif
