@@ -1,13 +1,68 @@
 #include "sensors.h"
 
 #include <algorithm>
+#include <cerrno>
 
 #include "estimate.h"
+#include "fs.h"
 #include "hardware_data.h"
+#include "hwmon_source.h"
 #include "nvml_source.h"
 #include "rapl_powercap.h"
 
 namespace greenrun {
+
+namespace {
+
+// hwmon sensors, after RAPL and NVML: GPUs other than NVIDIA's (NVML covers
+// those), CPU sockets only where RAPL found none, and a Grace Module (the whole
+// Grace Hopper module, GPU included) only where NVML measures no GPU.
+void add_hwmon(const Options& o, Probe& p, bool cpu_found, size_t gpu_index) {
+  std::vector<HwmonSensor> chosen;
+  std::vector<std::string> components;
+  auto note = [&](const HwmonSensor& s, bool usable, const std::string& why) {
+    Finding f{"hwmon " + s.driver, s.label, s.path, usable, why, ""};
+    if (s.read_errno == EACCES || s.read_errno == EPERM) {
+      f.usable = false;
+      f.reason = "not readable by this user (" + errno_text(s.read_errno) + ")";
+      f.fix = "sudo chmod a+r " + s.path;
+    } else if (s.read_errno != 0) {
+      f.usable = false;
+      f.reason = "cannot read: " + errno_text(s.read_errno);
+    }
+    p.findings.push_back(std::move(f));
+    return s.read_errno == 0 && usable;
+  };
+  auto sensors = scan_hwmon(o.sysfs_root);
+  const bool module = gpu_index == 0 && std::any_of(sensors.begin(), sensors.end(), [](auto& s) {
+    return s.role == "module" && s.read_errno == 0;
+  });
+  const bool grace_total = std::any_of(sensors.begin(), sensors.end(), [](auto& s) { return s.role == "cpu" && s.driver == "power_meter"; });
+  for (const auto& s : sensors) {
+    if (s.role == "gpu") {
+      if (note(s, true, s.kind == HwmonSensor::Kind::Energy ? "GPU energy counter" : "GPU power, integrated")) {
+        chosen.push_back(s);
+        components.push_back("gpu" + std::to_string(gpu_index++));
+      }
+    } else if (s.role == "module") {
+      if (note(s, module, module ? "whole Grace Hopper module (CPU, GPU, memory), used instead of the CPU sensors"
+                                 : "whole module, GPU included: NVML measures the GPU, so not added")) {
+        chosen.push_back(s);
+        components.push_back("platform");
+      }
+    } else if (cpu_found || module) {
+      note(s, false, cpu_found ? "CPU already measured by RAPL" : "covered by the Module sensor");
+    } else if (s.driver == "power_meter" && s.role != "cpu" && grace_total) {
+      note(s, false, "inside the Grace Power sensor of its socket");
+    } else if (note(s, true, s.driver == "amd_energy" ? "CPU socket energy counter" : "CPU power, integrated")) {
+      chosen.push_back(s);
+      components.push_back("cpu");
+    }
+  }
+  if (!chosen.empty()) p.sources.push_back(std::make_unique<HwmonSource>(chosen, components));
+}
+
+}  // namespace
 
 Result<Probe> probe_sources(const Options& o, const std::string& share_dir, const EnvLookup& env) {
   Probe p;
@@ -25,7 +80,16 @@ Result<Probe> probe_sources(const Options& o, const std::string& share_dir, cons
   nv.allow_estimate = !o.no_estimate;
   nv.quiet_if_missing = std::none_of(p.hardware.gpus.begin(), p.hardware.gpus.end(),
                                      [](const GpuDevice& g) { return g.vendor == "nvidia"; });
-  if (auto nvml = NvmlSource::open(nv, p.findings)) p.sources.push_back(std::move(nvml));
+  size_t nvidia_gpus = 0;
+  if (auto nvml = NvmlSource::open(nv, p.findings)) {
+    nvidia_gpus = nvml->channels().size();
+    p.sources.push_back(std::move(nvml));
+  }
+  bool cpu_found = false;
+  for (const auto& s : p.sources)
+    for (const auto& c : s->channels())
+      if (c.component == "cpu" || c.component == "platform") cpu_found = true;
+  add_hwmon(o, p, cpu_found, nvidia_gpus);
 
   bool cpu_measured = false, ram_measured = false, any_measured = false;
   for (const auto& s : p.sources)

@@ -223,16 +223,40 @@ void add_powercap_zone(const std::string& sysfs_root, const std::string& id, con
 }
 
 void set_energy(const std::string& sysfs_root, const std::string& id, uint64_t energy_uj) {
+  write_counter(sysfs_root + "/class/powercap/" + id + "/energy_uj", energy_uj);
+}
+
+void write_counter(const std::string& path, uint64_t value) {
   // Fixed width, rewritten in place with one pwrite: a concurrent reader never
   // sees the empty file a truncate would leave (sysfs itself is never torn).
   char text[32];
-  std::snprintf(text, sizeof text, "%020llu\n", static_cast<unsigned long long>(energy_uj));
-  std::string path = sysfs_root + "/class/powercap/" + id + "/energy_uj";
+  std::snprintf(text, sizeof text, "%020llu\n", static_cast<unsigned long long>(value));
+  make_dirs(fs::path(path).parent_path().string());
   int fd = open(path.c_str(), O_WRONLY | O_CREAT, 0644);
   if (fd < 0) throw std::runtime_error("cannot write " + path);
   ssize_t n = pwrite(fd, text, 21, 0);
   close(fd);
   if (n != 21) throw std::runtime_error("short write to " + path);
+}
+
+FakeCounter::FakeCounter(std::string path, double rate_per_s, uint64_t start) : path_(std::move(path)) {
+  write_counter(path_, start);
+  thread_ = std::thread([this, rate_per_s, start] {
+    double value = static_cast<double>(start);
+    auto last = std::chrono::steady_clock::now();
+    while (!stop_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      auto now = std::chrono::steady_clock::now();
+      value += rate_per_s * std::chrono::duration<double>(now - last).count();
+      last = now;
+      write_counter(path_, static_cast<uint64_t>(value));
+    }
+  });
+}
+
+FakeCounter::~FakeCounter() {
+  stop_ = true;
+  thread_.join();
 }
 
 FakeRapl::FakeRapl(const std::string& sysfs_root, double package_w, double dram_w, uint64_t start_uj)

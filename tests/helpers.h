@@ -89,6 +89,24 @@ void add_powercap_zone(const std::string& sysfs_root, const std::string& id, con
                        uint64_t energy_uj, uint64_t max_range_uj = 262143328850ULL);
 void set_energy(const std::string& sysfs_root, const std::string& id, uint64_t energy_uj);
 
+/// A counter file advancing at `rate` units per second on a background thread,
+/// rewritten in place (fixed width) as sysfs counters appear to readers.
+class FakeCounter {
+ public:
+  FakeCounter(std::string path, double rate_per_s, uint64_t start = 0);
+  ~FakeCounter();
+  FakeCounter(const FakeCounter&) = delete;
+  FakeCounter& operator=(const FakeCounter&) = delete;
+
+ private:
+  std::string path_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+/// Writes a fixed-width number in place with one pwrite.
+void write_counter(const std::string& path, uint64_t value);
+
 /// A RAPL fixture whose package (and optionally dram) counters advance at a
 /// steady power on a background thread, as real counters do.
 class FakeRapl {
