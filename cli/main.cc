@@ -11,6 +11,7 @@
 #include "child.h"
 #include "options.h"
 #include "regions_cmd.h"
+#include "sensors_cmd.h"
 #include "run.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
     // Subcommands come first; `greenrun -- regions` runs a command of that name.
     if (!args.empty() && args[0] == "regions")
       return greenrun::regions_command(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (!args.empty() && args[0] == "sensors")
+      return greenrun::sensors_command(std::vector<std::string>(args.begin() + 1, args.end()));
     auto parsed = greenrun::parse_cli(args);
     if (parsed.action == greenrun::ParsedCli::Action::Exit) {
       std::fputs(parsed.message.c_str(), parsed.message_is_error ? stderr : stdout);

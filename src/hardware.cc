@@ -38,6 +38,10 @@ void parse_cpuinfo(const std::string& text, CpuDescription& cpu) {
       physical_id = "0";
     } else if (key == "model name" && cpu.model.empty()) {
       cpu.model = value;
+    } else if (key == "cpu family" && cpu.family == 0) {
+      cpu.family = std::atoi(value.c_str());
+    } else if (key == "model" && cpu.model_id == 0) {
+      cpu.model_id = std::atoi(value.c_str());
     } else if (key == "vendor_id" && cpu.vendor.empty()) {
       cpu.vendor = value;
     } else if (key == "CPU implementer" && cpu.arm_implementer.empty()) {

@@ -13,6 +13,7 @@ struct CpuDescription {
   std::string vendor;           // vendor_id: GenuineIntel, AuthenticAMD; "" on ARM
   std::string arm_implementer;  // "CPU implementer" (0x41 = Arm), ARM only
   std::string arm_part;         // "CPU part" (0xd0c = Neoverse N1), ARM only
+  int family = 0, model_id = 0; // x86 "cpu family" and "model" (RAPL unit quirks)
   int logical = 0;              // online logical CPUs (vCPUs in a VM)
   int cores = 0;                // physical cores
   int sockets = 0;

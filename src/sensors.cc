@@ -2,17 +2,26 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <unistd.h>
 
 #include "estimate.h"
 #include "fs.h"
 #include "hardware_data.h"
 #include "hwmon_source.h"
+#include "msr_rapl.h"
+#include "perf_rapl.h"
 #include "nvml_source.h"
 #include "rapl_powercap.h"
 
 namespace greenrun {
 
 namespace {
+
+std::string self_exe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "greenrun";
+}
 
 // hwmon sensors, after RAPL and NVML: GPUs other than NVIDIA's (NVML covers
 // those), CPU sockets only where RAPL found none, and a Grace Module (the whole
@@ -70,7 +79,26 @@ Result<Probe> probe_sources(const Options& o, const std::string& share_dir, cons
   auto hw_data = HardwareData::load(share_dir);
   if (!hw_data) return Result<Probe>::fail(hw_data.error());
 
-  if (auto rapl = RaplPowercapSource::open(o.sysfs_root, p.findings)) p.sources.push_back(std::move(rapl));
+  // RAPL: one hardware counter, three ways in. powercap first (a file read),
+  // perf_event where powercap is root-only (CAP_PERFMON or a low paranoid
+  // level suffice), the MSRs last (root and the msr module).
+  const std::string self = self_exe();
+  const size_t rapl_findings = p.findings.size();
+  if (auto rapl = RaplPowercapSource::open(o.sysfs_root, p.findings)) {
+    p.sources.push_back(std::move(rapl));
+  } else if (auto perf = PerfRaplSource::open(o.sysfs_root, real_perf_ops(), self, p.findings)) {
+    p.sources.push_back(std::move(perf));
+  } else if (auto msr = MsrRaplSource::open(o.dev_root, o.sysfs_root, p.hardware.cpu, self, p.findings)) {
+    p.sources.push_back(std::move(msr));
+  } else {
+    // Where neither powercap nor perf shows any RAPL domain (a VM, a container,
+    // a CPU without RAPL), the other two ways in have nothing to add: one note
+    // says so, and `greenrun sensors` lists the rest.
+    bool rapl_seen = !scan_powercap(o.sysfs_root).empty() ||
+                     path_exists(o.sysfs_root + "/bus/event_source/devices/power/type");
+    if (!rapl_seen)
+      for (size_t i = rapl_findings + 1; i < p.findings.size(); ++i) p.findings[i].quiet = true;
+  }
 
   NvmlOptions nv;
   nv.lib = o.nvml_lib;
