@@ -86,6 +86,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   app.add_option("--ram-w-per-gb", ram_w, "Memory power in W per GB in use (default 0.3725)");
   app.add_option("--gpu-tdp", gpu_tdp, "TDP in W of a GPU whose power cannot be read");
   app.add_option("--nvml-lib", o.nvml_lib, "NVML library to load instead of libnvidia-ml.so.1");
+  app.add_option("--rocm-lib", o.rocm_lib, "ROCm SMI library to load instead of librocm_smi64.so");
   app.add_option("--dev-root", o.dev_root, "Read MSR devices under DIR instead of /dev (tests, unusual systems)");
   app.add_option("--sysfs-root", o.sysfs_root, "Read DIR instead of /sys (tests, unusual systems)");
   app.add_option("--procfs-root", o.procfs_root,
@@ -94,6 +95,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   if (auto v = env("GREENRUN_SYSFS_ROOT")) o.sysfs_root = *v;
   if (auto v = env("GREENRUN_PROCFS_ROOT")) o.procfs_root = *v;
   if (auto v = env("GREENRUN_NVML_LIB")) o.nvml_lib = *v;
+  if (auto v = env("GREENRUN_ROCM_LIB")) o.rocm_lib = *v;
   if (auto v = env("GREENRUN_DEV_ROOT")) o.dev_root = *v;
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -45,6 +45,7 @@ struct Options {
 
   // Vendor libraries and device files (unusual installs, tests).
   std::string nvml_lib;  // --nvml-lib, GREENRUN_NVML_LIB
+  std::string rocm_lib;  // --rocm-lib, GREENRUN_ROCM_LIB
   std::string dev_root = "/dev";  // --dev-root, GREENRUN_DEV_ROOT: MSR device files
 };
 

@@ -12,6 +12,7 @@
 #include "perf_rapl.h"
 #include "nvml_source.h"
 #include "rapl_powercap.h"
+#include "rocm_source.h"
 
 namespace greenrun {
 
@@ -26,7 +27,7 @@ std::string self_exe() {
 // hwmon sensors, after RAPL and NVML: GPUs other than NVIDIA's (NVML covers
 // those), CPU sockets only where RAPL found none, and a Grace Module (the whole
 // Grace Hopper module, GPU included) only where NVML measures no GPU.
-void add_hwmon(const Options& o, Probe& p, bool cpu_found, size_t gpu_index) {
+void add_hwmon(const Options& o, Probe& p, bool cpu_found, size_t gpu_index, bool rocm) {
   std::vector<HwmonSensor> chosen;
   std::vector<std::string> components;
   auto note = [&](const HwmonSensor& s, bool usable, const std::string& why) {
@@ -48,7 +49,9 @@ void add_hwmon(const Options& o, Probe& p, bool cpu_found, size_t gpu_index) {
   });
   const bool grace_total = std::any_of(sensors.begin(), sensors.end(), [](auto& s) { return s.role == "cpu" && s.driver == "power_meter"; });
   for (const auto& s : sensors) {
-    if (s.role == "gpu") {
+    if (s.role == "gpu" && s.driver == "amdgpu" && rocm) {
+      note(s, false, "measured through ROCm SMI instead");
+    } else if (s.role == "gpu") {
       if (note(s, true, s.kind == HwmonSensor::Kind::Energy ? "GPU energy counter" : "GPU power, integrated")) {
         chosen.push_back(s);
         components.push_back("gpu" + std::to_string(gpu_index++));
@@ -113,11 +116,23 @@ Result<Probe> probe_sources(const Options& o, const std::string& share_dir, cons
     nvidia_gpus = nvml->channels().size();
     p.sources.push_back(std::move(nvml));
   }
+  // AMD GPUs: ROCm SMI's energy counter where the library exists; the amdgpu
+  // hwmon power otherwise (never both for one machine's AMD GPUs).
+  RocmOptions ro;
+  ro.lib = o.rocm_lib;
+  ro.first_gpu_index = static_cast<int>(nvidia_gpus);
+  ro.quiet_if_missing = std::none_of(p.hardware.gpus.begin(), p.hardware.gpus.end(),
+                                     [](const GpuDevice& g) { return g.vendor == "amd"; });
+  size_t amd_gpus = 0;
+  if (auto rocm = RocmSource::open(ro, p.findings)) {
+    amd_gpus = rocm->channels().size();
+    p.sources.push_back(std::move(rocm));
+  }
   bool cpu_found = false;
   for (const auto& s : p.sources)
     for (const auto& c : s->channels())
       if (c.component == "cpu" || c.component == "platform") cpu_found = true;
-  add_hwmon(o, p, cpu_found, nvidia_gpus);
+  add_hwmon(o, p, cpu_found, nvidia_gpus + amd_gpus, amd_gpus > 0);
 
   bool cpu_measured = false, ram_measured = false, any_measured = false;
   for (const auto& s : p.sources)

@@ -18,11 +18,13 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   if (auto v = env("GREENRUN_SYSFS_ROOT")) o.sysfs_root = *v;
   if (auto v = env("GREENRUN_PROCFS_ROOT")) o.procfs_root = *v;
   if (auto v = env("GREENRUN_NVML_LIB")) o.nvml_lib = *v;
+  if (auto v = env("GREENRUN_ROCM_LIB")) o.rocm_lib = *v;
   if (auto v = env("GREENRUN_DEV_ROOT")) o.dev_root = *v;
   app.add_flag("--json", json_out, "JSON on stdout");
   app.add_option("--sysfs-root", o.sysfs_root, "Read DIR instead of /sys");
   app.add_option("--procfs-root", o.procfs_root, "Read machine-wide files from DIR instead of /proc");
   app.add_option("--nvml-lib", o.nvml_lib, "NVML library to load instead of libnvidia-ml.so.1");
+  app.add_option("--rocm-lib", o.rocm_lib, "ROCm SMI library to load instead of librocm_smi64.so");
   app.add_option("--dev-root", o.dev_root, "Read MSR devices under DIR instead of /dev");
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
