@@ -69,7 +69,7 @@ void Sampler::add_reaped_io(const IoCounters& io) {
   reaped_io_.write_bytes += io.write_bytes;
 }
 
-void Sampler::baseline() { tick(false); }
+void Sampler::baseline() { tick(false, false); }
 
 void Sampler::start(CheckpointFn checkpoint) {
   checkpoint_ = std::move(checkpoint);
@@ -83,7 +83,7 @@ void Sampler::launch() {
 
 void Sampler::finish() {
   if (!thread_.joinable()) {
-    tick(true);
+    tick(true, false);
     return;
   }
   {
@@ -106,7 +106,7 @@ void Sampler::loop() {
       cv_.wait_until(lk, next, [this] { return stop_; });
       final = stop_;
     }
-    tick(final);
+    tick(final, true);
     if (final) break;
     auto now = clock::now();
     // Deadlines advance by whole intervals from the start: no drift, and a
@@ -119,7 +119,7 @@ void Sampler::loop() {
   }
 }
 
-void Sampler::tick(bool final) {
+void Sampler::tick(bool final, bool on_thread) {
   const auto now = std::chrono::steady_clock::now();
   const auto wall = std::chrono::system_clock::now();
   // CPU times (the tree, the machine) are read every tick at long intervals and
@@ -223,7 +223,7 @@ void Sampler::tick(bool final) {
   }
   primed_ = true;
   ++m_.samples;
-  if (std::this_thread::get_id() == thread_.get_id()) {
+  if (on_thread) {
     timespec ts{};
     ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     m_.sampler_cpu_s = static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;

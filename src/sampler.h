@@ -91,7 +91,8 @@ class Sampler {
 
  private:
   void loop();
-  void tick(bool final);
+  /// `on_thread`: called by the sampler thread (its CPU time is the overhead).
+  void tick(bool final, bool on_thread);
 
   SamplerOptions opt_;
   std::vector<std::unique_ptr<EnergySource>> sources_;
