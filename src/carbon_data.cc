@@ -55,19 +55,22 @@ struct Loader {
         return std::nullopt;
       }
     }
-    return *t;
+    return std::move(*t);
   }
 
   // A number field: empty -> nullopt; garbage -> error naming file and line.
-  std::optional<double> number(const CsvTable& t, size_t row, const std::string& col, const std::string& file) {
+  std::optional<double> number(const CsvTable& t, size_t row, const char* col, const char* file) {
     const std::string& v = t.rows[row][static_cast<size_t>(t.column(col))];
     if (v.empty()) return std::nullopt;
     auto d = parse_double(v);
-    if (!d) error = dir + "/intensity/" + file + " line " + std::to_string(t.lines[row]) + ": " + col + " '" + v +
-                    "' is not a number";
+    if (!d)
+      error = dir + "/intensity/" + file + " line " + std::to_string(t.lines[row]) + ": " + col + " '" + v +
+              "' is not a number";
     return d;
   }
 };
+
+size_t col_of(const CsvTable& t, const char* name) { return static_cast<size_t>(t.column(name)); }
 
 std::vector<std::string> split_bar(const std::string& s) {
   std::vector<std::string> out;
@@ -86,6 +89,11 @@ std::vector<std::string> split_bar(const std::string& s) {
 
 const Zone* CarbonData::zone(const std::string& id) const {
   std::string want = upper(id);
+  if (zone_index.size() == zones.size()) {
+    auto it = std::lower_bound(zone_index.begin(), zone_index.end(), want,
+                               [&](size_t i, const std::string& key) { return zones[i].id < key; });
+    return it != zone_index.end() && zones[*it].id == want ? &zones[*it] : nullptr;
+  }
   for (const auto& z : zones)
     if (z.id == want) return &z;
   return nullptr;
@@ -131,41 +139,56 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
   auto zones = L.table("zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh",
                                      "direct_g_per_kwh", "year", "source"});
   if (!zones) return R::fail(L.error);
-  for (size_t i = 0; i < zones->rows.size(); ++i) {
-    const auto& r = zones->rows[i];
-    auto col = [&](const char* c) { return r[static_cast<size_t>(zones->column(c))]; };
-    Zone z{col("id"), col("name"), col("country_name"), col("country"), L.number(*zones, i, "lifecycle_g_per_kwh", "zones.csv"),
-           L.number(*zones, i, "direct_g_per_kwh", "zones.csv"), 0, col("source")};
-    z.year = static_cast<int>(L.number(*zones, i, "year", "zones.csv").value_or(0));
-    if (!L.error.empty()) return R::fail(L.error);
-    data.zones.push_back(std::move(z));
+  {
+    const size_t id = col_of(*zones, "id"), name = col_of(*zones, "name"), cname = col_of(*zones, "country_name"),
+                 country = col_of(*zones, "country"), source = col_of(*zones, "source");
+    data.zones.reserve(zones->rows.size());
+    for (size_t i = 0; i < zones->rows.size(); ++i) {
+      auto& r = zones->rows[i];
+      Zone z{std::move(r[id]), std::move(r[name]), std::move(r[cname]), std::move(r[country]),
+             L.number(*zones, i, "lifecycle_g_per_kwh", "zones.csv"), L.number(*zones, i, "direct_g_per_kwh", "zones.csv"),
+             0, std::move(r[source])};
+      z.year = static_cast<int>(L.number(*zones, i, "year", "zones.csv").value_or(0));
+      if (!L.error.empty()) return R::fail(L.error);
+      data.zones.push_back(std::move(z));
+    }
   }
 
   auto countries = L.table("countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh",
                                              "direct_g_per_kwh", "year", "source", "aliases"});
   if (!countries) return R::fail(L.error);
-  for (size_t i = 0; i < countries->rows.size(); ++i) {
-    const auto& r = countries->rows[i];
-    auto col = [&](const char* c) { return r[static_cast<size_t>(countries->column(c))]; };
-    Country c{col("iso2"), col("iso3"), col("name"), col("zone"),
-              L.number(*countries, i, "lifecycle_g_per_kwh", "countries.csv"),
-              L.number(*countries, i, "direct_g_per_kwh", "countries.csv"), 0, col("source"), split_bar(col("aliases"))};
-    c.year = static_cast<int>(L.number(*countries, i, "year", "countries.csv").value_or(0));
-    if (!L.error.empty()) return R::fail(L.error);
-    data.countries.push_back(std::move(c));
+  {
+    const size_t iso2 = col_of(*countries, "iso2"), iso3 = col_of(*countries, "iso3"), name = col_of(*countries, "name"),
+                 zone = col_of(*countries, "zone"), source = col_of(*countries, "source"),
+                 aliases = col_of(*countries, "aliases");
+    data.countries.reserve(countries->rows.size());
+    for (size_t i = 0; i < countries->rows.size(); ++i) {
+      auto& r = countries->rows[i];
+      Country c{std::move(r[iso2]), std::move(r[iso3]), std::move(r[name]), std::move(r[zone]),
+                L.number(*countries, i, "lifecycle_g_per_kwh", "countries.csv"),
+                L.number(*countries, i, "direct_g_per_kwh", "countries.csv"), 0, std::move(r[source]),
+                split_bar(r[aliases])};
+      c.year = static_cast<int>(L.number(*countries, i, "year", "countries.csv").value_or(0));
+      if (!L.error.empty()) return R::fail(L.error);
+      data.countries.push_back(std::move(c));
+    }
   }
 
   auto cloud = L.table("cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh",
                                              "google_cfe", "note", "source"});
   if (!cloud) return R::fail(L.error);
-  for (size_t i = 0; i < cloud->rows.size(); ++i) {
-    const auto& r = cloud->rows[i];
-    auto col = [&](const char* c) { return r[static_cast<size_t>(cloud->column(c))]; };
-    CloudRegion c{col("provider"), col("region"), col("zone"), col("location"),
-                  L.number(*cloud, i, "google_direct_g_per_kwh", "cloud_regions.csv"),
-                  L.number(*cloud, i, "google_cfe", "cloud_regions.csv"), col("note"), col("source")};
-    if (!L.error.empty()) return R::fail(L.error);
-    data.cloud.push_back(std::move(c));
+  {
+    const size_t provider = col_of(*cloud, "provider"), region = col_of(*cloud, "region"), zone = col_of(*cloud, "zone"),
+                 location = col_of(*cloud, "location"), note = col_of(*cloud, "note"), source = col_of(*cloud, "source");
+    data.cloud.reserve(cloud->rows.size());
+    for (size_t i = 0; i < cloud->rows.size(); ++i) {
+      auto& r = cloud->rows[i];
+      CloudRegion c{std::move(r[provider]), std::move(r[region]), std::move(r[zone]), std::move(r[location]),
+                    L.number(*cloud, i, "google_direct_g_per_kwh", "cloud_regions.csv"),
+                    L.number(*cloud, i, "google_cfe", "cloud_regions.csv"), std::move(r[note]), std::move(r[source])};
+      if (!L.error.empty()) return R::fail(L.error);
+      data.cloud.push_back(std::move(c));
+    }
   }
 
   auto pue = L.table("pue.csv", {"provider", "pue", "source"});
@@ -187,6 +210,10 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
     data.equivalents.push_back({col("id"), col("label"), col("unit"), col("source"), g.value_or(0)});
   }
 
+  data.zone_index.resize(data.zones.size());
+  for (size_t i = 0; i < data.zones.size(); ++i) data.zone_index[i] = i;
+  std::sort(data.zone_index.begin(), data.zone_index.end(),
+            [&](size_t a, size_t b) { return data.zones[a].id < data.zones[b].id; });
   auto problems = validate_carbon_data(data);
   if (!problems.empty()) return R::fail("invalid data in " + dir + "/intensity: " + problems.front());
   return data;

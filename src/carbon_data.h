@@ -55,6 +55,7 @@ struct CarbonData {
   std::vector<CloudRegion> cloud;
   std::vector<PueDefault> pue;
   std::vector<EquivalentFactor> equivalents;
+  std::vector<size_t> zone_index;  // zones sorted by id, for zone()
 
   const Zone* zone(const std::string& id) const;
   const Country* country_by_code(const std::string& code) const;  // alpha-2 or alpha-3, any case

@@ -26,7 +26,9 @@ std::string config_file_path(const EnvLookup& env) {
 }
 
 std::string version_text() {
-  return std::string("greenrun ") + kVersion + "\nenergy sources: RAPL powercap\n";
+  return std::string("greenrun ") + kVersion +
+         "\nenergy sources: RAPL (powercap, perf_event, MSR), NVIDIA NVML, AMD ROCm SMI, hwmon (amdgpu, i915, xe, "
+         "amd_energy, NVIDIA Grace), estimates (CPU, memory, GPU)\n";
 }
 
 namespace {
