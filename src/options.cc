@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 
@@ -15,6 +16,20 @@ std::optional<std::string> real_env(const std::string& name) {
   const char* v = std::getenv(name.c_str());
   if (!v) return std::nullopt;
   return std::string(v);
+}
+
+std::optional<int> parse_subcommand(CLI::App& app, const std::vector<std::string>& args, const std::string& name) {
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "greenrun %s: %s (see greenrun %s --help)\n", name.c_str(), e.what(), name.c_str());
+    return 2;
+  }
+  return std::nullopt;
 }
 
 std::string config_file_path(const EnvLookup& env) {

@@ -71,3 +71,15 @@ std::string config_file_path(const EnvLookup& env);
 std::string version_text();
 
 }  // namespace greenrun
+
+namespace CLI {
+class App;
+}
+
+namespace greenrun {
+
+/// Parses a subcommand's arguments with `app`. Returns the exit status when the
+/// subcommand should stop here (help printed: 0; a usage error printed: 2).
+std::optional<int> parse_subcommand(CLI::App& app, const std::vector<std::string>& args, const std::string& name);
+
+}  // namespace greenrun

@@ -33,16 +33,7 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
   app.add_option("--sort", sort, "intensity (default), name or id")->capture_default_str();
   app.add_option("--emission-factor", factor, "Sort by lifecycle (default) or direct figures")->capture_default_str();
   app.add_flag("--json", json_out, "JSON on stdout");
-  try {
-    std::vector<std::string> reversed(args.rbegin(), args.rend());
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "greenrun regions: %s (see greenrun regions --help)\n", e.what());
-    return 2;
-  }
+  if (auto done = parse_subcommand(app, args, "regions")) return *done;
   if (sort != "intensity" && sort != "name" && sort != "id") {
     std::fprintf(stderr, "greenrun regions: --sort must be intensity, name or id\n");
     return 2;

@@ -26,16 +26,7 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   app.add_option("--nvml-lib", o.nvml_lib, "NVML library to load instead of libnvidia-ml.so.1");
   app.add_option("--rocm-lib", o.rocm_lib, "ROCm SMI library to load instead of librocm_smi64.so");
   app.add_option("--dev-root", o.dev_root, "Read MSR devices under DIR instead of /dev");
-  try {
-    std::vector<std::string> reversed(args.rbegin(), args.rend());
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "greenrun sensors: %s (see greenrun sensors --help)\n", e.what());
-    return 2;
-  }
+  if (auto done = parse_subcommand(app, args, "sensors")) return *done;
   auto probe = probe_sources(o, find_data_dir(env), env);
   if (!probe) {
     std::fprintf(stderr, "greenrun sensors: %s\n", probe.error().c_str());

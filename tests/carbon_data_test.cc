@@ -14,15 +14,7 @@ using namespace greenrun;
 using namespace greenrun::test;
 
 namespace {
-const CarbonData& shipped() {
-  static std::optional<CarbonData> data;
-  if (!data) {
-    auto d = load_carbon_data(source_dir() + "/share");
-    if (!d) FAIL(d.error());
-    data = *d;
-  }
-  return *data;
-}
+const CarbonData& shipped() { return shipped_carbon_data(); }
 }  // namespace
 
 TEST_CASE("shipped data: every Electricity Maps zone, both factors, sources and years", "[data]") {

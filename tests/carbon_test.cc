@@ -13,15 +13,7 @@ using namespace greenrun;
 using namespace greenrun::test;
 
 namespace {
-const CarbonData& data() {
-  static std::optional<CarbonData> d;
-  if (!d) {
-    auto loaded = load_carbon_data(source_dir() + "/share");
-    if (!loaded) FAIL(loaded.error());
-    d = *loaded;
-  }
-  return *d;
-}
+const CarbonData& data() { return shipped_carbon_data(); }
 EnvLookup env_of(std::map<std::string, std::string> vars) {
   return [vars](const std::string& k) -> std::optional<std::string> {
     auto it = vars.find(k);

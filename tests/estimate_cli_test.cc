@@ -35,11 +35,6 @@ struct Box {
   }
 };
 
-const json* component(const json& j, const std::string& name) {
-  for (const auto& c : j["components"])
-    if (c["name"] == name) return &c;
-  return nullptr;
-}
 
 }  // namespace
 

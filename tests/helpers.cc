@@ -1,5 +1,7 @@
 #include "helpers.h"
 
+#include "carbon_data.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -237,6 +239,22 @@ void write_counter(const std::string& path, uint64_t value) {
   ssize_t n = pwrite(fd, text, 21, 0);
   close(fd);
   if (n != 21) throw std::runtime_error("short write to " + path);
+}
+
+const CarbonData& shipped_carbon_data() {
+  static std::optional<CarbonData> data;
+  if (!data) {
+    auto loaded = load_carbon_data(source_dir() + "/share");
+    if (!loaded) throw std::runtime_error(loaded.error());
+    data = std::move(*loaded);
+  }
+  return *data;
+}
+
+const nlohmann::json* component(const nlohmann::json& report, const std::string& name) {
+  for (const auto& c : report["components"])
+    if (c["name"] == name) return &c;
+  return nullptr;
 }
 
 FakeCounter::FakeCounter(std::string path, double rate_per_s, uint64_t start) : path_(std::move(path)) {

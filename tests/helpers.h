@@ -9,8 +9,14 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 #include <atomic>
 #include <thread>
+
+namespace greenrun {
+struct CarbonData;
+}
 
 namespace greenrun::test {
 
@@ -88,6 +94,12 @@ std::string source_dir();
 void add_powercap_zone(const std::string& sysfs_root, const std::string& id, const std::string& name,
                        uint64_t energy_uj, uint64_t max_range_uj = 262143328850ULL);
 void set_energy(const std::string& sysfs_root, const std::string& id, uint64_t energy_uj);
+
+/// The carbon data shipped in share/, loaded once (a test fails if it does not load).
+const CarbonData& shipped_carbon_data();
+
+/// The component `name` of a JSON report, or nullptr.
+const nlohmann::json* component(const nlohmann::json& report, const std::string& name);
 
 /// A counter file advancing at `rate` units per second on a background thread,
 /// rewritten in place (fixed width) as sysfs counters appear to readers.

@@ -43,11 +43,6 @@ struct Box {
   }
 };
 
-const json* component(const json& j, const std::string& name) {
-  for (const auto& c : j["components"])
-    if (c["name"] == name) return &c;
-  return nullptr;
-}
 
 double energy(const json& j, const std::string& name) {
   const json* c = component(j, name);

@@ -33,11 +33,6 @@ struct GpuBox {
   json report() const { return json::parse(slurp(dir / "g.json")); }
 };
 
-const json* component(const json& j, const std::string& name) {
-  for (const auto& c : j["components"])
-    if (c["name"] == name) return &c;
-  return nullptr;
-}
 
 const std::string kTwoGpus =
     "count=2\n"

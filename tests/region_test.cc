@@ -11,15 +11,7 @@ using namespace greenrun;
 using namespace greenrun::test;
 
 namespace {
-const CarbonData& data() {
-  static std::optional<CarbonData> d;
-  if (!d) {
-    auto loaded = load_carbon_data(source_dir() + "/share");
-    if (!loaded) FAIL(loaded.error());
-    d = *loaded;
-  }
-  return *d;
-}
+const CarbonData& data() { return shipped_carbon_data(); }
 Location region(const std::string& q, Factor f = Factor::Lifecycle) {
   auto r = resolve_region(data(), q, f);
   if (!r) FAIL(r.error());

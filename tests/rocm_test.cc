@@ -29,11 +29,6 @@ struct Box {
   json report() const { return json::parse(slurp(dir / "r.json")); }
 };
 
-const json* component(const json& j, const std::string& name) {
-  for (const auto& c : j["components"])
-    if (c["name"] == name) return &c;
-  return nullptr;
-}
 
 }  // namespace
 
