@@ -29,8 +29,11 @@ CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, cons
     m.high_factor = 1.1;
     return m;
   }
-  std::optional<CpuTdp> row = data.match_cpu(model);
-  if (o.cpu_tdp_w) row = CpuTdp{"given with --cpu-tdp", *o.cpu_tdp_w, 0, 0, "--cpu-tdp"};
+  // The TDP table is looked up only where the model needs it.
+  auto tdp_row = [&]() -> std::optional<CpuTdp> {
+    if (o.cpu_tdp_w) return CpuTdp{"given with --cpu-tdp", *o.cpu_tdp_w, 0, 0, "--cpu-tdp"};
+    return data.match_cpu(model);
+  };
 
   if (hw.virtual_machine) {
     // A VM has some vCPUs of a larger host: power per vCPU, not per package.
@@ -49,6 +52,7 @@ CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, cons
       m.high_factor = 1.3;
       return m;
     }
+    auto row = tdp_row();
     if (row && row->threads > 0) {
       double per_thread = row->tdp_w / row->threads;
       m.max_w = per_thread * vcpus;
@@ -76,7 +80,7 @@ CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, cons
       return m;
     }
   }
-  if (row) {
+  if (auto row = tdp_row()) {
     m.max_w = row->tdp_w * sockets;
     m.idle_w = m.max_w * kIdleShare;
     m.method = "TDP model: " + shown + ", " + w(row->tdp_w) + " TDP x " + std::to_string(sockets) +

@@ -99,8 +99,8 @@ Result<HardwareData> HardwareData::load(const std::string& share_dir) {
   using R = Result<HardwareData>;
   HardwareData d;
   const std::string dir = share_dir + "/hardware/";
-  if (int err = read_file(dir + "cpu_tdp.csv", d.cpu_text_); err != 0)
-    return R::fail("cannot read " + dir + "cpu_tdp.csv: " + errno_text(err) + "; set GREENRUN_DATA_DIR");
+  d.cpu_path_ = dir + "cpu_tdp.csv";
+  if (!path_exists(d.cpu_path_)) return R::fail("cannot read " + d.cpu_path_ + "; set GREENRUN_DATA_DIR");
   auto load_table = [&](const std::string& file, std::vector<std::string> cols) -> Result<CsvTable> {
     auto text = read_file(dir + file);
     if (!text) return Result<CsvTable>::fail("cannot read " + dir + file + "; set GREENRUN_DATA_DIR");
@@ -134,7 +134,11 @@ Result<HardwareData> HardwareData::load(const std::string& share_dir) {
 
 std::optional<CpuTdp> HardwareData::match_cpu(const std::string& model) const {
   const std::string n = normalise_cpu_name(model);
-  if (n.empty()) return std::nullopt;
+  // A name without a model number ("AMD EPYC", "Intel Xeon") names a family,
+  // not a CPU: no row can be right, and the 300 KB table is not even read.
+  auto want = tokens(n);
+  if (std::none_of(want.begin(), want.end(), has_digit)) return std::nullopt;
+  if (cpu_text_.empty() && read_file(cpu_path_, cpu_text_) != 0) return std::nullopt;
   auto parse_line = [&](size_t start) -> std::optional<CpuTdp> {
     size_t end = cpu_text_.find('\n', start);
     auto t = parse_csv("name,tdp_w,cores,threads,source\n" + cpu_text_.substr(start, end - start) + "\n", "cpu_tdp.csv");
@@ -149,7 +153,6 @@ std::optional<CpuTdp> HardwareData::match_cpu(const std::string& model) const {
   if (auto pos = cpu_text_.find("\n" + n + ","); pos != std::string::npos) return parse_line(pos + 1);
   // 2. Rows that contain every model-number token of the name (8370c, e5-2686, v4,
   //    i9-13900k) and no other vendor: the one with the fewest extra words.
-  auto want = tokens(n);
   std::vector<std::string> keys;
   for (const auto& t : want)
     if (has_digit(t)) keys.push_back(t);

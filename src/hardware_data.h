@@ -57,7 +57,8 @@ class HardwareData {
     std::string kind, pattern;
     Microarch arch;
   };
-  std::string cpu_text_;
+  std::string cpu_path_;
+  mutable std::string cpu_text_;  // read on the first match that needs it
   std::vector<Rule> rules_;
   std::vector<CloudCoefficient> coefficients_;
   std::vector<GpuTdp> gpus_;
