@@ -32,52 +32,80 @@ std::string exe_dir() {
   return path.substr(0, path.rfind('/'));
 }
 
-// Reads one CSV file of the data set with the columns it must have.
-struct Loader {
-  std::string dir;
-  std::string error;
-
-  std::optional<CsvTable> table(const std::string& file, const std::vector<std::string>& columns) {
-    std::string path = dir + "/intensity/" + file;
-    auto text = read_file(path);
-    if (!text) {
-      error = "cannot read " + path + "; reinstall greenrun or set GREENRUN_DATA_DIR to its share directory";
-      return std::nullopt;
+// Reads one file of the data set row by row, as views into its text.
+class Rows {
+ public:
+  Rows(const std::string& dir, const char* file, std::initializer_list<const char*> columns, std::string& error)
+      : path_(dir + "/intensity/" + file), error_(error) {
+    if (read_file(path_, text_) != 0) {
+      error_ = "cannot read " + path_ + "; reinstall greenrun or set GREENRUN_DATA_DIR to its share directory";
+      return;
     }
-    auto t = parse_csv(*text, path);
-    if (!t) {
-      error = t.error();
-      return std::nullopt;
+    reader_.emplace(text_, path_);
+    std::vector<std::string_view> header;
+    if (!reader_->next(header)) {
+      error_ = reader_->error().empty() ? path_ + ": empty file, expected a header line" : reader_->error();
+      return;
     }
-    for (const auto& c : columns) {
-      if (t->column(c) < 0) {
-        error = path + ": missing column " + c;
-        return std::nullopt;
+    for (const char* c : columns) {
+      auto it = std::find(header.begin(), header.end(), c);
+      if (it == header.end()) {
+        error_ = path_ + ": missing column " + c;
+        return;
       }
+      index_.push_back(static_cast<size_t>(it - header.begin()));
     }
-    return std::move(*t);
+    width_ = header.size();
+    ok_ = true;
   }
 
-  // A number field: empty -> nullopt; garbage -> error naming file and line.
-  std::optional<double> number(const CsvTable& t, size_t row, const char* col, const char* file) {
-    const std::string& v = t.rows[row][static_cast<size_t>(t.column(col))];
+  bool next() {
+    if (!ok_ || !reader_->next(fields_)) {
+      if (ok_ && !reader_->error().empty()) error_ = reader_->error();
+      return false;
+    }
+    if (fields_.size() != width_) {
+      error_ = path_ + " line " + std::to_string(reader_->line()) + ": " + std::to_string(fields_.size()) +
+               " fields, expected " + std::to_string(width_);
+      ok_ = false;
+      return false;
+    }
+    return true;
+  }
+  /// Field `i` of the columns given to the constructor.
+  std::string_view operator[](size_t i) const { return fields_[index_[i]]; }
+  std::string str(size_t i) const { return std::string((*this)[i]); }
+  /// A number field: empty -> nullopt; garbage -> an error naming the file, line and column.
+  std::optional<double> number(size_t i, const char* name) {
+    std::string_view v = (*this)[i];
     if (v.empty()) return std::nullopt;
     auto d = parse_double(v);
-    if (!d)
-      error = dir + "/intensity/" + file + " line " + std::to_string(t.lines[row]) + ": " + col + " '" + v +
-              "' is not a number";
+    if (!d) {
+      error_ = path_ + " line " + std::to_string(reader_->line()) + ": " + name + " '" + std::string(v) +
+               "' is not a number";
+      ok_ = false;
+    }
     return d;
   }
+  bool failed() const { return !error_.empty(); }
+
+ private:
+  std::string path_;
+  std::string& error_;
+  std::string text_;
+  std::optional<CsvReader> reader_;
+  std::vector<size_t> index_;
+  std::vector<std::string_view> fields_;
+  size_t width_ = 0;
+  bool ok_ = false;
 };
 
-size_t col_of(const CsvTable& t, const char* name) { return static_cast<size_t>(t.column(name)); }
-
-std::vector<std::string> split_bar(const std::string& s) {
+std::vector<std::string> split_bar(std::string_view s) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= s.size()) {
     size_t bar = s.find('|', start);
-    std::string part = s.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
+    std::string part(s.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
     if (!part.empty()) out.push_back(part);
     if (bar == std::string::npos) break;
     start = bar + 1;
@@ -128,87 +156,66 @@ std::string find_data_dir(const EnvLookup& env) {
   return "";
 }
 
+std::string_view CarbonData::intern(std::string_view s) {
+  for (const auto& have : *strings)
+    if (have == s) return have;
+  return strings->emplace_back(s);  // a deque: earlier views stay valid
+}
+
 Result<CarbonData> load_carbon_data(const std::string& dir) {
   using R = Result<CarbonData>;
   if (dir.empty())
     return R::fail("greenrun's data files (share/greenrun/intensity) were not found; set GREENRUN_DATA_DIR");
   CarbonData data;
   data.dir = dir;
-  Loader L{dir, ""};
+  std::string error;
 
-  auto zones = L.table("zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh",
-                                     "direct_g_per_kwh", "year", "source"});
-  if (!zones) return R::fail(L.error);
-  {
-    const size_t id = col_of(*zones, "id"), name = col_of(*zones, "name"), cname = col_of(*zones, "country_name"),
-                 country = col_of(*zones, "country"), source = col_of(*zones, "source");
-    data.zones.reserve(zones->rows.size());
-    for (size_t i = 0; i < zones->rows.size(); ++i) {
-      auto& r = zones->rows[i];
-      Zone z{std::move(r[id]), std::move(r[name]), std::move(r[cname]), std::move(r[country]),
-             L.number(*zones, i, "lifecycle_g_per_kwh", "zones.csv"), L.number(*zones, i, "direct_g_per_kwh", "zones.csv"),
-             0, std::move(r[source])};
-      z.year = static_cast<int>(L.number(*zones, i, "year", "zones.csv").value_or(0));
-      if (!L.error.empty()) return R::fail(L.error);
-      data.zones.push_back(std::move(z));
-    }
+  Rows z(dir, "zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source"}, error);
+  data.zones.reserve(400);
+  while (z.next()) {
+    Zone zone{z.str(0), z.str(1), z.str(2), z.str(3), z.number(4, "lifecycle_g_per_kwh"), z.number(5, "direct_g_per_kwh"),
+              static_cast<int>(z.number(6, "year").value_or(0)), data.intern(z[7])};
+    if (z.failed()) break;
+    data.zones.push_back(std::move(zone));
   }
+  if (!error.empty()) return R::fail(error);
 
-  auto countries = L.table("countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh",
-                                             "direct_g_per_kwh", "year", "source", "aliases"});
-  if (!countries) return R::fail(L.error);
-  {
-    const size_t iso2 = col_of(*countries, "iso2"), iso3 = col_of(*countries, "iso3"), name = col_of(*countries, "name"),
-                 zone = col_of(*countries, "zone"), source = col_of(*countries, "source"),
-                 aliases = col_of(*countries, "aliases");
-    data.countries.reserve(countries->rows.size());
-    for (size_t i = 0; i < countries->rows.size(); ++i) {
-      auto& r = countries->rows[i];
-      Country c{std::move(r[iso2]), std::move(r[iso3]), std::move(r[name]), std::move(r[zone]),
-                L.number(*countries, i, "lifecycle_g_per_kwh", "countries.csv"),
-                L.number(*countries, i, "direct_g_per_kwh", "countries.csv"), 0, std::move(r[source]),
-                split_bar(r[aliases])};
-      c.year = static_cast<int>(L.number(*countries, i, "year", "countries.csv").value_or(0));
-      if (!L.error.empty()) return R::fail(L.error);
-      data.countries.push_back(std::move(c));
-    }
+  Rows c(dir, "countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source", "aliases"}, error);
+  data.countries.reserve(256);
+  while (c.next()) {
+    Country country{c.str(0), c.str(1), c.str(2), c.str(3), c.number(4, "lifecycle_g_per_kwh"),
+                    c.number(5, "direct_g_per_kwh"), static_cast<int>(c.number(6, "year").value_or(0)),
+                    data.intern(c[7]), split_bar(c[8])};
+    if (c.failed()) break;
+    data.countries.push_back(std::move(country));
   }
+  if (!error.empty()) return R::fail(error);
 
-  auto cloud = L.table("cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh",
-                                             "google_cfe", "note", "source"});
-  if (!cloud) return R::fail(L.error);
-  {
-    const size_t provider = col_of(*cloud, "provider"), region = col_of(*cloud, "region"), zone = col_of(*cloud, "zone"),
-                 location = col_of(*cloud, "location"), note = col_of(*cloud, "note"), source = col_of(*cloud, "source");
-    data.cloud.reserve(cloud->rows.size());
-    for (size_t i = 0; i < cloud->rows.size(); ++i) {
-      auto& r = cloud->rows[i];
-      CloudRegion c{std::move(r[provider]), std::move(r[region]), std::move(r[zone]), std::move(r[location]),
-                    L.number(*cloud, i, "google_direct_g_per_kwh", "cloud_regions.csv"),
-                    L.number(*cloud, i, "google_cfe", "cloud_regions.csv"), std::move(r[note]), std::move(r[source])};
-      if (!L.error.empty()) return R::fail(L.error);
-      data.cloud.push_back(std::move(c));
-    }
+  Rows r(dir, "cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh", "google_cfe", "note", "source"}, error);
+  data.cloud.reserve(160);
+  while (r.next()) {
+    CloudRegion region{r.str(0), r.str(1), r.str(2), r.str(3), r.number(4, "google_direct_g_per_kwh"),
+                       r.number(5, "google_cfe"), data.intern(r[6]), data.intern(r[7])};
+    if (r.failed()) break;
+    data.cloud.push_back(std::move(region));
   }
+  if (!error.empty()) return R::fail(error);
 
-  auto pue = L.table("pue.csv", {"provider", "pue", "source"});
-  if (!pue) return R::fail(L.error);
-  for (size_t i = 0; i < pue->rows.size(); ++i) {
-    auto v = L.number(*pue, i, "pue", "pue.csv");
-    if (!L.error.empty()) return R::fail(L.error);
-    data.pue.push_back({pue->rows[i][static_cast<size_t>(pue->column("provider"))], v.value_or(1.0),
-                        pue->rows[i][static_cast<size_t>(pue->column("source"))]});
+  Rows p(dir, "pue.csv", {"provider", "pue", "source"}, error);
+  while (p.next()) {
+    auto v = p.number(1, "pue");
+    if (p.failed()) break;
+    data.pue.push_back({p.str(0), v.value_or(1.0), p.str(2)});
   }
+  if (!error.empty()) return R::fail(error);
 
-  auto eq = L.table("equivalents.csv", {"id", "label", "g_co2e_per_unit", "unit", "source"});
-  if (!eq) return R::fail(L.error);
-  for (size_t i = 0; i < eq->rows.size(); ++i) {
-    const auto& r = eq->rows[i];
-    auto col = [&](const char* c) { return r[static_cast<size_t>(eq->column(c))]; };
-    auto g = L.number(*eq, i, "g_co2e_per_unit", "equivalents.csv");
-    if (!L.error.empty()) return R::fail(L.error);
-    data.equivalents.push_back({col("id"), col("label"), col("unit"), col("source"), g.value_or(0)});
+  Rows e(dir, "equivalents.csv", {"id", "label", "g_co2e_per_unit", "unit", "source"}, error);
+  while (e.next()) {
+    auto g = e.number(2, "g_co2e_per_unit");
+    if (e.failed()) break;
+    data.equivalents.push_back({e.str(0), e.str(1), e.str(3), e.str(4), g.value_or(0)});
   }
+  if (!error.empty()) return R::fail(error);
 
   data.zone_index.resize(data.zones.size());
   for (size_t i = 0; i < data.zones.size(); ++i) data.zone_index[i] = i;

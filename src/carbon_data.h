@@ -3,8 +3,11 @@
 // share/intensity/ATTRIBUTION.md): zones, countries, cloud regions, PUE and
 // equivalence factors.
 
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "options.h"
@@ -19,7 +22,7 @@ struct Zone {
   std::string country;       // ISO 3166 alpha-2 of the zone's country ("" for GLOBAL)
   std::optional<double> lifecycle_g_per_kwh, direct_g_per_kwh;
   int year = 0;
-  std::string source;
+  std::string_view source;  // interned in CarbonData::strings
 };
 
 struct Country {
@@ -27,14 +30,14 @@ struct Country {
   std::string zone;  // Electricity Maps zone with the country's figures, or "" (Ember figure)
   std::optional<double> lifecycle_g_per_kwh, direct_g_per_kwh;
   int year = 0;
-  std::string source;
+  std::string_view source;  // interned
   std::vector<std::string> aliases;
 };
 
 struct CloudRegion {
   std::string provider, region, zone, location;
   std::optional<double> google_direct_g_per_kwh, google_cfe;
-  std::string note, source;
+  std::string_view note, source;  // interned
 };
 
 struct PueDefault {
@@ -56,6 +59,10 @@ struct CarbonData {
   std::vector<PueDefault> pue;
   std::vector<EquivalentFactor> equivalents;
   std::vector<size_t> zone_index;  // zones sorted by id, for zone()
+  /// The few distinct source and note texts, shared by every row that cites
+  /// them (and by copies of this CarbonData).
+  std::shared_ptr<std::deque<std::string>> strings = std::make_shared<std::deque<std::string>>();
+  std::string_view intern(std::string_view s);
 
   const Zone* zone(const std::string& id) const;
   const Country* country_by_code(const std::string& code) const;  // alpha-2 or alpha-3, any case

@@ -1,5 +1,7 @@
 #include "csv.h"
 
+#include <algorithm>
+
 namespace greenrun {
 
 int CsvTable::column(std::string_view name) const {
@@ -8,80 +10,90 @@ int CsvTable::column(std::string_view name) const {
   return -1;
 }
 
-Result<CsvTable> parse_csv(std::string_view text, const std::string& name) {
-  CsvTable table;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false, field_started = false, row_has_data = false;
-  int line = 1, row_line = 1;
-  auto end_field = [&] {
-    row.push_back(std::move(field));
-    field.clear();
-    field_started = false;
-  };
-  auto end_row = [&]() -> std::string {
-    end_field();
-    if (!row_has_data && row.size() == 1 && row[0].empty()) {
-      row.clear();
-      return "";  // blank line
-    }
-    if (table.header.empty()) {
-      table.header = std::move(row);
-      if (!table.header.empty() && table.header[0].rfind("\xEF\xBB\xBF", 0) == 0) table.header[0].erase(0, 3);
-    } else {
-      if (row.size() != table.header.size())
-        return name + " line " + std::to_string(row_line) + ": " + std::to_string(row.size()) + " fields, expected " +
-               std::to_string(table.header.size());
-      table.rows.push_back(std::move(row));
-      table.lines.push_back(row_line);
-    }
-    row.clear();
-    row_has_data = false;
-    return "";
-  };
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (!quoted && c != '"' && c != ',' && c != '\n' && c != '\r') {
-      // The common case: copy the run of plain characters at once.
-      size_t end = text.find_first_of(",\r\n\"", i);
-      if (end == std::string_view::npos) end = text.size();
-      field.append(text.data() + i, end - i);
-      field_started = row_has_data = true;
-      i = end - 1;
+bool CsvReader::next(std::vector<std::string_view>& fields) {
+  fields.clear();
+  scratch_.clear();
+  while (pos_ < text_.size()) {
+    row_line_ = line_;
+    // A blank line is skipped.
+    if (text_[pos_] == '\n' || text_[pos_] == '\r') {
+      if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
+      ++pos_;
+      ++line_;
       continue;
     }
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field.push_back('"');
-          ++i;
-        } else {
-          quoted = false;
+    for (;;) {
+      if (pos_ < text_.size() && text_[pos_] == '"') {
+        size_t start = ++pos_;
+        bool escaped = false;
+        for (;;) {
+          size_t q = text_.find('"', pos_);
+          if (q == std::string_view::npos) {
+            error_ = name_ + " line " + std::to_string(row_line_) + ": unterminated quoted field";
+            pos_ = text_.size();
+            return false;
+          }
+          line_ += static_cast<int>(std::count(text_.begin() + static_cast<long>(pos_), text_.begin() + static_cast<long>(q), '\n'));
+          if (q + 1 < text_.size() && text_[q + 1] == '"') {
+            escaped = true;
+            pos_ = q + 2;
+            continue;
+          }
+          std::string_view raw = text_.substr(start, q - start);
+          if (escaped) {
+            std::string unescaped;
+            for (size_t i = 0; i < raw.size(); ++i) {
+              unescaped.push_back(raw[i]);
+              if (raw[i] == '"') ++i;
+            }
+            scratch_.push_back(std::move(unescaped));  // a deque: earlier views stay valid
+            fields.push_back(scratch_.back());
+          } else {
+            fields.push_back(raw);
+          }
+          pos_ = q + 1;
+          break;
         }
       } else {
-        if (c == '\n') ++line;
-        field.push_back(c);
+        size_t end = text_.find_first_of(",\r\n", pos_);
+        if (end == std::string_view::npos) end = text_.size();
+        fields.push_back(text_.substr(pos_, end - pos_));
+        pos_ = end;
       }
+      if (pos_ < text_.size() && text_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < text_.size() && text_[pos_] == '\r') ++pos_;
+      if (pos_ < text_.size() && text_[pos_] == '\n') {
+        ++pos_;
+        ++line_;
+      }
+      break;
+    }
+    if (!fields.empty() && fields.front().size() >= 3 && row_line_ == 1 && fields.front().substr(0, 3) == "\xEF\xBB\xBF")
+      fields.front().remove_prefix(3);
+    return true;
+  }
+  return false;
+}
+
+Result<CsvTable> parse_csv(std::string_view text, const std::string& name) {
+  CsvTable table;
+  CsvReader reader(text, name);
+  std::vector<std::string_view> fields;
+  while (reader.next(fields)) {
+    if (table.header.empty()) {
+      table.header.assign(fields.begin(), fields.end());
       continue;
     }
-    if (c == '"' && !field_started) {
-      quoted = field_started = row_has_data = true;
-    } else if (c == ',') {
-      end_field();
-      row_has_data = true;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      if (auto err = end_row(); !err.empty()) return Result<CsvTable>::fail(err);
-      ++line;
-      row_line = line;
-    } else {
-      field.push_back(c);
-      field_started = row_has_data = true;
-    }
+    if (fields.size() != table.header.size())
+      return Result<CsvTable>::fail(name + " line " + std::to_string(reader.line()) + ": " + std::to_string(fields.size()) +
+                                    " fields, expected " + std::to_string(table.header.size()));
+    table.rows.emplace_back(fields.begin(), fields.end());
+    table.lines.push_back(reader.line());
   }
-  if (quoted) return Result<CsvTable>::fail(name + " line " + std::to_string(row_line) + ": unterminated quoted field");
-  if (field_started || row_has_data || !row.empty())
-    if (auto err = end_row(); !err.empty()) return Result<CsvTable>::fail(err);
+  if (!reader.error().empty()) return Result<CsvTable>::fail(reader.error());
   if (table.header.empty()) return Result<CsvTable>::fail(name + ": empty file, expected a header line");
   return table;
 }

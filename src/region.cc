@@ -218,11 +218,11 @@ Result<Location> resolve_cloud(const CarbonData& data, const std::string& spec, 
     loc.year = 2024;
     loc.source = "Google Cloud region carbon data 2024 (grid intensity, direct)";
     if (factor == Factor::Lifecycle)
-      loc.note = "no life-cycle figure for gcp:" + found->region + " (" + found->note + "); Google's direct figure is used";
+      loc.note = "no life-cycle figure for gcp:" + found->region + " (" + std::string(found->note) + "); Google's direct figure is used";
   } else if (z) {
     loc = from_zone(*z, factor);
   } else {
-    return Result<Location>::fail(provider + ":" + found->region + " has no grid figure (" + found->note +
+    return Result<Location>::fail(provider + ":" + found->region + " has no grid figure (" + std::string(found->note) +
                                   "); give --region or --intensity as well");
   }
   loc.id = provider + ":" + found->region;

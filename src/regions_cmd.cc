@@ -15,7 +15,8 @@ namespace {
 
 struct Row {
   std::string kind;  // zone, country, cloud
-  std::string id, name, detail, source;
+  std::string id, name, detail;
+  std::string_view source;
   std::optional<double> lifecycle, direct;
   int year = 0;
 };
@@ -61,7 +62,7 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
       if (!dir) dir = z->direct_g_per_kwh;
       detail += std::string(detail.empty() ? "" : ", ") + "zone " + z->id;
     } else {
-      detail += std::string(detail.empty() ? "" : "; ") + r.note;
+      detail += std::string(detail.empty() ? "" : "; ") + std::string(r.note);
     }
     rows.push_back({"cloud", r.provider + ":" + r.region, r.location, detail, r.source, lc, dir, 2024});
   }

@@ -45,7 +45,7 @@ TEST_CASE("shipped data: countries by alpha-2 and alpha-3, Ember where no zone e
   const Country* ru = d.country_by_code("ru");
   REQUIRE(ru);
   CHECK(ru->zone.empty());  // Electricity Maps has only sub-zones of Russia
-  CHECK_THAT(ru->source, Catch::Contains("Ember"));
+  CHECK_THAT(std::string(ru->source), Catch::Contains("Ember"));
   CHECK_FALSE(ru->direct_g_per_kwh);
   CHECK(ru->lifecycle_g_per_kwh.value_or(0) > 100);
 }
