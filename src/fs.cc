@@ -185,6 +185,18 @@ bool write_all(int fd, std::string_view content) {
 }  // namespace
 
 Status atomic_write(const std::string& path, std::string_view content) {
+  // A device or pipe (/dev/null, /dev/stderr, a FIFO) is written in place:
+  // renaming a temporary file over it would replace the device with a file.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return Status::fail("cannot open " + path + ": " + errno_text(errno));
+    bool ok = write_all(fd, content);
+    int err = errno;
+    ::close(fd);
+    if (!ok) return Status::fail("cannot write " + path + ": " + errno_text(err));
+    return {};
+  }
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::fail("cannot create " + tmp + ": " + errno_text(errno));
@@ -209,6 +221,11 @@ Status check_writable(const std::string& path, std::string_view what) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return Status::fail(w + " path " + path + " is a directory; give a file name inside it");
+    if (!S_ISREG(st.st_mode)) {  // a device or FIFO: written in place, so it must open for writing
+      if (::access(path.c_str(), W_OK) != 0)
+        return Status::fail("cannot write " + w + " to " + path + ": " + errno_text(errno));
+      return {};
+    }
     if (::access(path.c_str(), W_OK) != 0)
       return Status::fail("cannot write " + w + " file " + path + ": " + errno_text(errno) +
                           "; choose another path or fix its permissions");

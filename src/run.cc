@@ -71,15 +71,35 @@ int run_command(const Options& o) {
   if (!o.summary_file.empty())
     if (auto st = check_writable(o.summary_file, "--summary-file"); !st) return fail(st.error()), kExitGreenrunFailed;
 
-  // Where the electricity comes from, resolved before the command starts.
-  auto data = load_carbon_data(find_data_dir());
-  if (!data) return fail(data.error()), kExitGreenrunFailed;
-  auto carbon = resolve_carbon_settings(o, *data, real_env);
-  if (!carbon) return fail(carbon.error()), kExitGreenrunFailed;
   if (!o.csv_path.empty())
     if (auto st = check_codecarbon_csv(o.csv_path); !st) return fail(st.error()), kExitGreenrunFailed;
 
-  auto probe = probe_sources(o, data->dir);
+  // Where the electricity comes from. A region, cloud, comparison or intensity
+  // file the user gave is resolved before the command starts: an unknown one
+  // must stop the run there. Without them (the time-zone guess cannot fail),
+  // the data is loaded while the command starts, overlapping its start-up.
+  const std::string data_dir = find_data_dir();
+  if (data_dir.empty() || !path_exists(data_dir + "/intensity/zones.csv"))
+    return fail("greenrun's data files (intensity/zones.csv) were not found" +
+                (data_dir.empty() ? std::string() : " in " + data_dir) +
+                "; reinstall greenrun or set GREENRUN_DATA_DIR to its share directory"),
+           kExitGreenrunFailed;
+  std::optional<CarbonData> data;
+  std::optional<CarbonSettings> carbon;
+  auto resolve_carbon = [&]() -> Status {
+    auto loaded = load_carbon_data(data_dir);
+    if (!loaded) return Status::fail(loaded.error());
+    auto settings = resolve_carbon_settings(o, *loaded, real_env);
+    if (!settings) return Status::fail(settings.error());
+    data = std::move(*loaded);
+    carbon = std::move(*settings);
+    return {};
+  };
+  const bool resolve_early = !o.region.empty() || !o.cloud.empty() || !o.compare.empty() || !o.intensity_file.empty();
+  if (resolve_early)
+    if (auto st = resolve_carbon(); !st) return fail(st.error()), kExitGreenrunFailed;
+
+  auto probe = probe_sources(o, data_dir);
   if (!probe) return fail(probe.error()), kExitGreenrunFailed;
   const std::vector<Finding>& findings = probe->findings;
   const Hardware& hardware = probe->hardware;
@@ -92,9 +112,11 @@ int run_command(const Options& o) {
   so.checkpoint = o.json_path.empty() ? std::chrono::nanoseconds(0) : o.checkpoint;
   so.procfs_root = o.procfs_root;
   so.self_pid = ::getpid();
-  so.intensity = [profile = carbon->profile](std::chrono::system_clock::time_point from,
-                                             std::chrono::system_clock::time_point to) {
-    return profile.average(from, to);
+  // Set before the sampler thread starts (or the first interval is accounted).
+  auto profile = std::make_shared<IntensityProfile>(IntensityProfile::constant(0));
+  if (carbon) *profile = carbon->profile;
+  so.intensity = [profile](std::chrono::system_clock::time_point from, std::chrono::system_clock::time_point to) {
+    return profile->average(from, to);
   };
   so.need_meminfo = true;
   Sampler sampler(so, std::move(probe->sources));
@@ -107,7 +129,7 @@ int run_command(const Options& o) {
     r.ended_at = std::chrono::system_clock::now();
     r.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady).count();
     r.status = status;
-    if (!r.components.empty())
+    if (!r.components.empty() && carbon)
       r.carbon = build_carbon_report(*data, *carbon, r.energy_j(), raw_emissions_g(m, o.scope),
                                      machine_raw_emissions_g(m), r.started_at, r.ended_at);
     return r;
@@ -146,6 +168,10 @@ int run_command(const Options& o) {
   // The command has its own SIGPIPE disposition already; greenrun must not die
   // writing its report to a closed pipe.
   std::signal(SIGPIPE, SIG_IGN);
+  if (!resolve_early) {
+    if (auto st = resolve_carbon(); !st) fail("warning: " + st.error() + "; emissions will not be reported");
+    else *profile = carbon->profile;
+  }
   sampler.start([&](const Measurements& m) { write_json(report_now(m, "running")); });
 
   CommandExit exit = wait_for_command(
@@ -170,7 +196,7 @@ int run_command(const Options& o) {
   else r.exit_code = exit.exit_code;
   r.core_dumped = exit.core_dumped;
   r.descendants_running = final_m.running;
-  if (!r.components.empty())
+  if (!r.components.empty() && carbon)
     r.carbon = build_carbon_report(*data, *carbon, r.energy_j(), raw_emissions_g(final_m, o.scope),
                                    machine_raw_emissions_g(final_m), started_at, ended_at);
 
@@ -180,7 +206,7 @@ int run_command(const Options& o) {
   }
   if (!o.csv_path.empty()) {
     CsvRunInfo info{o.project, o.experiment_id, random_uuid()};
-    auto row = codecarbon_row(r, hardware, &*data, info);
+    auto row = codecarbon_row(r, hardware, data ? &*data : nullptr, info);
     if (auto st = locked_append(o.csv_path, codecarbon_header(), row); !st) fail(st.error());
   }
   if (!o.quiet) {

@@ -103,6 +103,14 @@ Result<Probe> probe_sources(const Options& o, const std::string& share_dir, cons
       for (size_t i = rapl_findings + 1; i < p.findings.size(); ++i) p.findings[i].quiet = true;
   }
 
+  // Vendor libraries are tried where the PCI bus shows the vendor's device, or
+  // where the bus cannot be seen (some containers), or where a path is given:
+  // a dlopen that searches the library path costs more than the rest of the probe.
+  const bool pci_visible = !list_dir(o.sysfs_root + "/bus/pci/devices").empty();
+  auto has_vendor = [&](const char* vendor) {
+    return !pci_visible || std::any_of(p.hardware.gpus.begin(), p.hardware.gpus.end(),
+                                       [&](const GpuDevice& g) { return g.vendor == vendor; });
+  };
   NvmlOptions nv;
   nv.lib = o.nvml_lib;
   nv.cuda_visible_devices = env("CUDA_VISIBLE_DEVICES");
@@ -112,9 +120,13 @@ Result<Probe> probe_sources(const Options& o, const std::string& share_dir, cons
   nv.quiet_if_missing = std::none_of(p.hardware.gpus.begin(), p.hardware.gpus.end(),
                                      [](const GpuDevice& g) { return g.vendor == "nvidia"; });
   size_t nvidia_gpus = 0;
-  if (auto nvml = NvmlSource::open(nv, p.findings)) {
-    nvidia_gpus = nvml->channels().size();
-    p.sources.push_back(std::move(nvml));
+  if (!o.nvml_lib.empty() || has_vendor("nvidia")) {
+    if (auto nvml = NvmlSource::open(nv, p.findings)) {
+      nvidia_gpus = nvml->channels().size();
+      p.sources.push_back(std::move(nvml));
+    }
+  } else {
+    p.findings.push_back({"NVML", "NVIDIA GPUs", "", false, "no NVIDIA device on the PCI bus", "", true});
   }
   // AMD GPUs: ROCm SMI's energy counter where the library exists; the amdgpu
   // hwmon power otherwise (never both for one machine's AMD GPUs).
@@ -124,9 +136,13 @@ Result<Probe> probe_sources(const Options& o, const std::string& share_dir, cons
   ro.quiet_if_missing = std::none_of(p.hardware.gpus.begin(), p.hardware.gpus.end(),
                                      [](const GpuDevice& g) { return g.vendor == "amd"; });
   size_t amd_gpus = 0;
-  if (auto rocm = RocmSource::open(ro, p.findings)) {
-    amd_gpus = rocm->channels().size();
-    p.sources.push_back(std::move(rocm));
+  if (!o.rocm_lib.empty() || has_vendor("amd")) {
+    if (auto rocm = RocmSource::open(ro, p.findings)) {
+      amd_gpus = rocm->channels().size();
+      p.sources.push_back(std::move(rocm));
+    }
+  } else {
+    p.findings.push_back({"ROCm SMI", "AMD GPUs", "", false, "no AMD GPU on the PCI bus", "", true});
   }
   bool cpu_found = false;
   for (const auto& s : p.sources)

@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +17,26 @@ TEST_CASE("atomic_write replaces the file and leaves no temporary", "[fs]") {
   REQUIRE(atomic_write(path, "two"));
   CHECK(slurp(path) == "two");
   CHECK(list_dir(dir.path()) == std::vector<std::string>{"out.json"});
+}
+
+TEST_CASE("atomic_write never replaces a device or FIFO with a file", "[fs]") {
+  TempDir dir;
+  auto fifo = dir / "pipe";
+  REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+  int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(reader >= 0);
+  REQUIRE(check_writable(fifo, "--json"));
+  REQUIRE(atomic_write(fifo, "through the pipe"));
+  char buf[64] = {};
+  CHECK(read(reader, buf, sizeof buf) == 16);
+  CHECK(std::string(buf) == "through the pipe");
+  close(reader);
+  struct stat st {};
+  REQUIRE(stat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  REQUIRE(atomic_write("/dev/null", "discarded"));
+  REQUIRE(stat("/dev/null", &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
 }
 
 TEST_CASE("check_writable names the problem and the fix", "[fs]") {
