@@ -107,8 +107,10 @@ std::optional<IoCounters> parse_pid_io(std::string_view text) {
 ProcessTree::ProcessTree(std::string procfs_root, pid_t root_pid)
     : root_(std::move(procfs_root)), root_pid_(root_pid), page_size_(::sysconf(_SC_PAGESIZE)) {}
 
-bool ProcessTree::read_member(pid_t pid, PidStat& st) {
-  if (read_file(root_ + "/" + std::to_string(pid) + "/stat", buf_) != 0) return false;
+bool ProcessTree::read_member(pid_t pid, PidStat& st, const PreadFile* open_stat) {
+  int err = open_stat && open_stat->is_open() ? open_stat->read(buf_)
+                                              : read_file(root_ + "/" + std::to_string(pid) + "/stat", buf_);
+  if (err != 0) return false;
   auto parsed = parse_pid_stat(buf_);
   if (!parsed) return false;
   st = *parsed;
@@ -143,7 +145,9 @@ void ProcessTree::discover() {
     for (auto& c : unknown) {
       if (c.pid == 0) continue;
       if (c.ppid == root_pid_ || members_.count(c.ppid)) {
-        members_[c.pid] = c.starttime;
+        Member& m = members_[c.pid];
+        m.starttime = c.starttime;
+        if (open_files_ < kMaxOpen && m.stat.open(root_ + "/" + std::to_string(c.pid) + "/stat") == 0) ++open_files_;
         ++seen_;
         c.pid = 0;
         changed = true;
@@ -159,7 +163,8 @@ ProcessTree::Snapshot ProcessTree::sample(bool discover_new, bool with_io) {
   Snapshot snap;
   for (auto it = members_.begin(); it != members_.end();) {
     PidStat st;
-    if (!read_member(it->first, st) || st.starttime != it->second) {
+    if (!read_member(it->first, st, &it->second.stat) || st.starttime != it->second.starttime) {
+      if (it->second.stat.is_open()) --open_files_;
       it = members_.erase(it);  // exited (its times now belong to its reaper) or pid reused
       continue;
     }
@@ -197,7 +202,7 @@ bool ProcessTree::may_have_descendants() const {
 
 void ProcessTree::member_pids(std::vector<int>& out) const {
   out.clear();
-  for (const auto& [pid, start] : members_) out.push_back(pid);
+  for (const auto& [pid, member] : members_) out.push_back(pid);
 }
 
 }  // namespace greenrun

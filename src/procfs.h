@@ -85,13 +85,20 @@ class ProcessTree {
   uint64_t processes_seen() const { return seen_; }
 
  private:
+  struct Member {
+    uint64_t starttime = 0;
+    PreadFile stat;  // kept open (up to kMaxOpen members): a tick then costs one pread
+  };
+  static constexpr size_t kMaxOpen = 256;
+
   void discover();
-  bool read_member(pid_t pid, PidStat& st);
+  bool read_member(pid_t pid, PidStat& st, const PreadFile* open_stat = nullptr);
 
   std::string root_;
   pid_t root_pid_;
   long page_size_;
-  std::unordered_map<pid_t, uint64_t> members_;  // pid -> starttime
+  std::unordered_map<pid_t, Member> members_;
+  size_t open_files_ = 0;
   std::unordered_set<pid_t> foreign_;
   uint64_t seen_ = 0;
   std::string buf_;

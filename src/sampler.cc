@@ -176,7 +176,9 @@ void Sampler::tick(bool final, bool on_thread) {
     m_.processes_seen = tree_.processes_seen();
     m_.running = snap.processes;
     ctx_.tree_rss_bytes = static_cast<double>(snap.rss_bytes);
-    if (meminfo_.is_open() && meminfo_.read(buf_) == 0) ctx_.machine_used_bytes = parse_meminfo_used(buf_).value_or(0);
+    // Memory in use changes slowly: every 10th CPU read is enough for the estimate.
+    if (meminfo_.is_open() && (final || cpu_reads_ % 10 == 1 || ctx_.machine_used_bytes == 0) && meminfo_.read(buf_) == 0)
+      ctx_.machine_used_bytes = parse_meminfo_used(buf_).value_or(0);
     tree_.member_pids(ctx_.tree_pids);
   }
 
