@@ -120,6 +120,7 @@ class Sampler {
   uint64_t ticks_ = 0;
   uint64_t forks_at_scan_ = 0;
   uint64_t cpu_reads_ = 0;
+  bool checkpoint_due_ = false;
   std::chrono::steady_clock::time_point last_time_;
   std::chrono::steady_clock::time_point last_cpu_time_;
   double last_tree_cpu_ = 0;
