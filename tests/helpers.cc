@@ -244,7 +244,9 @@ void write_counter(const std::string& path, uint64_t value) {
 const CarbonData& shipped_carbon_data() {
   static std::optional<CarbonData> data;
   if (!data) {
-    auto loaded = load_carbon_data(source_dir() + "/share");
+    std::string dir = source_dir();
+    dir += "/share";  // not operator+: GCC 12 warns falsely on it here (-Warray-bounds, PR 105329)
+    auto loaded = load_carbon_data(dir);
     if (!loaded) throw std::runtime_error(loaded.error());
     data = std::move(*loaded);
   }
