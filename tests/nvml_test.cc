@@ -119,7 +119,7 @@ TEST_CASE("a GPU lost mid-run degrades that GPU only, with a note", "[nvml]") {
   CHECK_THAT(r.err, Catch::Contains("GPU is lost"));
 }
 
-TEST_CASE("a shared GPU: the command's share of SM utilisation; MIG by process count", "[nvml]") {
+TEST_CASE("a shared GPU: the command's share of SM utilisation, MIG by process count", "[nvml]") {
   GpuBox b;
   b.configure("count=1\ngpu0.power_w=400\ngpu0.procs=children+other\ngpu0.sm_children=60\ngpu0.sm_other=20\n");
   REQUIRE(b.run({"-q", "--", "sleep", "1"}).status == 0);
@@ -144,7 +144,7 @@ TEST_CASE("CUDA_VISIBLE_DEVICES: GPUs the command cannot see are not its own", "
   CHECK_THAT((*component(j, "gpu0"))["detail"][0]["origin"].get<std::string>(), Catch::Contains("not in CUDA_VISIBLE_DEVICES"));
 }
 
-TEST_CASE("NVML found by its soname; a missing library is a note, not an error", "[nvml]") {
+TEST_CASE("NVML found by its soname, and a missing library is a note, not an error", "[nvml]") {
   GpuBox b;
   b.configure(kTwoGpus);
   auto lib_dir = std::filesystem::path(FAKE_NVML_LIB).parent_path().string();

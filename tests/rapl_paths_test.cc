@@ -121,7 +121,7 @@ TEST_CASE("perf: energy-pkg and energy-ram on one CPU per package, counts x scal
   CHECK(e[3] == Approx(0));
 }
 
-TEST_CASE("perf: psys instead of package and dram; permission denied names setcap", "[perf]") {
+TEST_CASE("perf: psys instead of package and dram, and permission denied names setcap", "[perf]") {
   TempDir dir;
   perf_pmu(dir / "sys", true);
   auto fake = std::make_shared<FakePerf>(dir.path());

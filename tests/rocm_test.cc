@@ -70,7 +70,7 @@ TEST_CASE("ROCm SMI: a counter that disagrees with power x time is replaced, wit
   CHECK_THAT(j["notes"][0].get<std::string>(), Catch::Contains("disagreed"));
 }
 
-TEST_CASE("ROCm SMI preferred over amdgpu hwmon; a missing library is a note", "[rocm][hwmon]") {
+TEST_CASE("ROCm SMI preferred over amdgpu hwmon, and a missing library is a note", "[rocm][hwmon]") {
   Box b;
   write_file(b.sys + "/class/hwmon/hwmon0/name", "amdgpu\n");
   write_file(b.sys + "/class/hwmon/hwmon0/power1_average", "300000000\n");
