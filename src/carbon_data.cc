@@ -6,7 +6,8 @@
 #include <cctype>
 #include <climits>
 #include <cstdlib>
-#include <set>
+#include <optional>
+#include <utility>
 
 #include "csv.h"
 #include "fs.h"
@@ -35,8 +36,11 @@ std::string exe_dir() {
 // Reads one file of the data set row by row, as views into its text.
 class Rows {
  public:
-  Rows(const std::string& dir, const char* file, std::initializer_list<const char*> columns, std::string& error)
-      : path_(dir + "/intensity/" + file), error_(error) {
+  /// `text` is the buffer the file is read into, shared by the files read one
+  /// after another (fewer fresh pages touched: this runs on every run).
+  Rows(const std::string& dir, const char* file, std::initializer_list<const char*> columns, std::string& text,
+       std::string& error)
+      : path_(dir + "/intensity/" + file), error_(error), text_(text) {
     if (read_file(path_, text_) != 0) {
       error_ = "cannot read " + path_ + "; reinstall greenrun or set GREENRUN_DATA_DIR to its share directory";
       return;
@@ -92,7 +96,7 @@ class Rows {
  private:
   std::string path_;
   std::string& error_;
-  std::string text_;
+  std::string& text_;
   std::optional<CsvReader> reader_;
   std::vector<size_t> index_;
   std::vector<std::string_view> fields_;
@@ -168,52 +172,62 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
     return R::fail("greenrun's data files (share/greenrun/intensity) were not found; set GREENRUN_DATA_DIR");
   CarbonData data;
   data.dir = dir;
-  std::string error;
+  std::string error, text;
 
-  Rows z(dir, "zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source"}, error);
-  data.zones.reserve(400);
-  while (z.next()) {
-    Zone zone{z.str(0), z.str(1), z.str(2), z.str(3), z.number(4, "lifecycle_g_per_kwh"), z.number(5, "direct_g_per_kwh"),
-              static_cast<int>(z.number(6, "year").value_or(0)), data.intern(z[7])};
-    if (z.failed()) break;
-    data.zones.push_back(std::move(zone));
+  {
+    Rows z(dir, "zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source"}, text, error);
+    data.zones.reserve(400);
+    while (z.next()) {
+      Zone zone{z.str(0), z.str(1), z.str(2), z.str(3), z.number(4, "lifecycle_g_per_kwh"), z.number(5, "direct_g_per_kwh"),
+                static_cast<int>(z.number(6, "year").value_or(0)), data.intern(z[7])};
+      if (z.failed()) break;
+      data.zones.push_back(std::move(zone));
+    }
   }
   if (!error.empty()) return R::fail(error);
 
-  Rows c(dir, "countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source", "aliases"}, error);
-  data.countries.reserve(256);
-  while (c.next()) {
-    Country country{c.str(0), c.str(1), c.str(2), c.str(3), c.number(4, "lifecycle_g_per_kwh"),
-                    c.number(5, "direct_g_per_kwh"), static_cast<int>(c.number(6, "year").value_or(0)),
-                    data.intern(c[7]), split_bar(c[8])};
-    if (c.failed()) break;
-    data.countries.push_back(std::move(country));
+  {
+    Rows c(dir, "countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source", "aliases"}, text, error);
+    data.countries.reserve(256);
+    while (c.next()) {
+      Country country{c.str(0), c.str(1), c.str(2), c.str(3), c.number(4, "lifecycle_g_per_kwh"),
+                      c.number(5, "direct_g_per_kwh"), static_cast<int>(c.number(6, "year").value_or(0)),
+                      data.intern(c[7]), split_bar(c[8])};
+      if (c.failed()) break;
+      data.countries.push_back(std::move(country));
+    }
   }
   if (!error.empty()) return R::fail(error);
 
-  Rows r(dir, "cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh", "google_cfe", "note", "source"}, error);
-  data.cloud.reserve(160);
-  while (r.next()) {
-    CloudRegion region{r.str(0), r.str(1), r.str(2), r.str(3), r.number(4, "google_direct_g_per_kwh"),
-                       r.number(5, "google_cfe"), data.intern(r[6]), data.intern(r[7])};
-    if (r.failed()) break;
-    data.cloud.push_back(std::move(region));
+  {
+    Rows r(dir, "cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh", "google_cfe", "note", "source"}, text, error);
+    data.cloud.reserve(160);
+    while (r.next()) {
+      CloudRegion region{r.str(0), r.str(1), r.str(2), r.str(3), r.number(4, "google_direct_g_per_kwh"),
+                         r.number(5, "google_cfe"), data.intern(r[6]), data.intern(r[7])};
+      if (r.failed()) break;
+      data.cloud.push_back(std::move(region));
+    }
   }
   if (!error.empty()) return R::fail(error);
 
-  Rows p(dir, "pue.csv", {"provider", "pue", "source"}, error);
-  while (p.next()) {
-    auto v = p.number(1, "pue");
-    if (p.failed()) break;
-    data.pue.push_back({p.str(0), v.value_or(1.0), p.str(2)});
+  {
+    Rows p(dir, "pue.csv", {"provider", "pue", "source"}, text, error);
+    while (p.next()) {
+      auto v = p.number(1, "pue");
+      if (p.failed()) break;
+      data.pue.push_back({p.str(0), v.value_or(1.0), p.str(2)});
+    }
   }
   if (!error.empty()) return R::fail(error);
 
-  Rows e(dir, "equivalents.csv", {"id", "label", "g_co2e_per_unit", "unit", "source"}, error);
-  while (e.next()) {
-    auto g = e.number(2, "g_co2e_per_unit");
-    if (e.failed()) break;
-    data.equivalents.push_back({e.str(0), e.str(1), e.str(3), e.str(4), g.value_or(0)});
+  {
+    Rows e(dir, "equivalents.csv", {"id", "label", "g_co2e_per_unit", "unit", "source"}, text, error);
+    while (e.next()) {
+      auto g = e.number(2, "g_co2e_per_unit");
+      if (e.failed()) break;
+      data.equivalents.push_back({e.str(0), e.str(1), e.str(3), e.str(4), g.value_or(0)});
+    }
   }
   if (!error.empty()) return R::fail(error);
 
@@ -230,10 +244,19 @@ std::vector<std::string> validate_carbon_data(const CarbonData& data) {
   std::vector<std::string> out;
   // Grid intensities on Earth lie between ~0 (hydro, nuclear) and ~1,200 g/kWh (lignite).
   auto intensity_ok = [](const std::optional<double>& v) { return !v || (*v >= 0 && *v <= 1500); };
-  std::set<std::string> ids;
+  // Duplicates are found by sorting views (this runs on every load: no sets).
+  auto first_duplicate = [](std::vector<std::string_view> v) -> std::optional<std::string> {
+    std::sort(v.begin(), v.end());
+    auto it = std::adjacent_find(v.begin(), v.end());
+    if (it == v.end()) return std::nullopt;
+    return std::string(*it);
+  };
+  std::vector<std::string_view> keys;
+  keys.reserve(data.zones.size());
+  for (const auto& z : data.zones) keys.push_back(z.id);
+  if (auto d = first_duplicate(keys)) out.push_back("zone " + *d + " appears twice");
   for (const auto& z : data.zones) {
     if (z.id.empty()) out.push_back("a zone without an id");
-    if (!ids.insert(z.id).second) out.push_back("zone " + z.id + " appears twice");
     if (!intensity_ok(z.lifecycle_g_per_kwh) || !intensity_ok(z.direct_g_per_kwh))
       out.push_back("zone " + z.id + ": intensity outside 0..1500 g/kWh");
     if (!z.lifecycle_g_per_kwh && !z.direct_g_per_kwh) out.push_back("zone " + z.id + " has no figure");
@@ -241,21 +264,25 @@ std::vector<std::string> validate_carbon_data(const CarbonData& data) {
     if (z.source.empty()) out.push_back("zone " + z.id + " has no source");
   }
   if (!data.zone("GLOBAL")) out.push_back("no GLOBAL zone (the world average)");
-  std::set<std::string> codes;
+  keys.clear();
+  for (const auto& c : data.countries) keys.insert(keys.end(), {c.iso2, c.iso3});
+  if (auto d = first_duplicate(keys)) out.push_back("country " + *d + " twice");
   for (const auto& c : data.countries) {
     if (c.iso2.size() != 2 || c.iso3.size() != 3) out.push_back("country " + c.name + ": bad ISO code");
-    if (!codes.insert(c.iso2).second || !codes.insert(c.iso3).second) out.push_back("country " + c.iso2 + " twice");
     if (!c.zone.empty() && !data.zone(c.zone)) out.push_back("country " + c.iso2 + ": unknown zone " + c.zone);
     if (!intensity_ok(c.lifecycle_g_per_kwh) || !c.lifecycle_g_per_kwh)
       out.push_back("country " + c.iso2 + ": missing or out-of-range life-cycle figure");
     if (c.source.empty()) out.push_back("country " + c.iso2 + " has no source");
   }
-  std::set<std::string> regions;
+  std::vector<std::pair<std::string_view, std::string_view>> regions;
+  regions.reserve(data.cloud.size());
+  for (const auto& r : data.cloud) regions.emplace_back(r.provider, r.region);
+  std::sort(regions.begin(), regions.end());
+  if (auto it = std::adjacent_find(regions.begin(), regions.end()); it != regions.end())
+    out.push_back("cloud region " + std::string(it->first) + ":" + std::string(it->second) + " twice");
   for (const auto& r : data.cloud) {
     if (r.provider != "aws" && r.provider != "gcp" && r.provider != "azure")
       out.push_back("cloud region " + r.region + ": unknown provider " + r.provider);
-    if (!regions.insert(r.provider + ":" + r.region).second)
-      out.push_back("cloud region " + r.provider + ":" + r.region + " twice");
     if (!r.zone.empty() && !data.zone(r.zone))
       out.push_back("cloud region " + r.provider + ":" + r.region + ": unknown zone " + r.zone);
     if (r.zone.empty() && r.note.empty())

@@ -97,6 +97,27 @@ TEST_CASE("a malformed data file is rejected with its name and line", "[data]") 
     REQUIRE_FALSE(bad);
     CHECK_THAT(bad.error(), Catch::Contains("zone FR") && Catch::Contains("outside"));
   }
+  SECTION("duplicate ids fail validation, naming the id") {
+    zones.replace(zones.find("lots", pos), 4, "33.44");
+    // The zone after FR takes FR's id.
+    auto next = zones.find('\n', pos + 1) + 1;
+    zones.replace(next, zones.find(',', next) - next, "FR");
+    write_file(dir / "intensity/zones.csv", zones);
+    auto dup = load_carbon_data(dir.path());
+    REQUIRE_FALSE(dup);
+    CHECK_THAT(dup.error(), Catch::Contains("zone FR appears twice"));
+  }
+  SECTION("a duplicate country code or cloud region fails too") {
+    zones.replace(zones.find("lots", pos), 4, "33.44");
+    write_file(dir / "intensity/zones.csv", zones);
+    auto cloud = slurp(dir / "intensity/cloud_regions.csv");
+    auto first = cloud.find('\n') + 1;
+    cloud += cloud.substr(first, cloud.find('\n', first) + 1 - first);  // the first region again
+    write_file(dir / "intensity/cloud_regions.csv", cloud);
+    auto dup = load_carbon_data(dir.path());
+    REQUIRE_FALSE(dup);
+    CHECK_THAT(dup.error(), Catch::Contains("cloud region aws:af-south-1 twice"));
+  }
   SECTION("a missing file says how to point greenrun at its data") {
     std::filesystem::remove(dir / "intensity/pue.csv");
     zones.replace(zones.find("lots", pos), 4, "33.44");

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <optional>
 
 #include "estimate.h"
@@ -269,4 +270,39 @@ TEST_CASE("normalisation and model-number patterns", "[hardware][match]") {
   CHECK(match_model_pattern("7??3*", "7r13"));
   CHECK(match_model_pattern("*v4", "e5-2686v4"));
   CHECK_FALSE(match_model_pattern("*v4", "e5-2670"));
+}
+
+TEST_CASE("a malformed hardware table is rejected with its name and line", "[hardware]") {
+  TempDir dir;
+  std::filesystem::copy(source_dir() + "/share/hardware", dir / "hardware");
+  const std::string gpus = dir / "hardware/gpu_tdp.csv";
+  auto text = slurp(gpus);
+  auto second = text.find('\n', text.find('\n') + 1) + 1;  // line 3
+  auto comma = text.find(',', second);
+  text.replace(comma + 1, text.find(',', comma + 1) - comma - 1, "-5");
+  write_file(gpus, text);
+  auto bad = HardwareData::load(dir.path());
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error(), Catch::Contains("gpu_tdp.csv line 3: bad TDP"));
+
+  SECTION("a missing column is named") {
+    write_file(gpus, "model,source\nA100,x\n");
+    auto missing = HardwareData::load(dir.path());
+    REQUIRE_FALSE(missing);
+    CHECK_THAT(missing.error(), Catch::Contains("gpu_tdp.csv: missing column tdp_w"));
+  }
+  SECTION("a row with too few fields is named") {
+    write_file(gpus, "model,tdp_w,source\nA100,400,x\nH100,700\n");
+    auto short_row = HardwareData::load(dir.path());
+    REQUIRE_FALSE(short_row);
+    CHECK_THAT(short_row.error(), Catch::Contains("gpu_tdp.csv line 3: 2 fields, expected 3"));
+  }
+  SECTION("the loaded rows are all there") {
+    write_file(gpus, "model,tdp_w,source\nA100,400,x\nH100 SXM,700,\"y, z\"\n");
+    auto ok = HardwareData::load(dir.path());
+    REQUIRE(ok);
+    REQUIRE(ok->match_gpu("NVIDIA H100 SXM"));
+    CHECK(ok->match_gpu("NVIDIA H100 SXM")->tdp_w == 700);
+    CHECK(ok->match_gpu("NVIDIA H100 SXM")->source == "y, z");
+  }
 }
