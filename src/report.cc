@@ -17,6 +17,11 @@ double RunReport::energy_j() const {
   return sum;
 }
 
+double RunReport::average_power_w() const {
+  const double span = sampled_s > 0 ? sampled_s : duration_s;
+  return span > 0 ? energy_j() / span : 0.0;
+}
+
 double RunReport::machine_energy_j() const {
   double sum = 0;
   for (const auto& c : components) sum += c.machine_energy_j;
@@ -199,7 +204,7 @@ nlohmann::ordered_json to_json(const RunReport& r) {
   j["energy_j"] = r.components.empty() ? json(nullptr) : json(r.energy_j());
   j["machine_energy_j"] = r.components.empty() ? json(nullptr) : json(r.machine_energy_j());
   j["energy_measured"] = r.components.empty() ? "none" : r.any_estimated() ? (r.any_measured() ? "partly" : "estimated") : "measured";
-  j["average_power_w"] = r.duration_s > 0 && !r.components.empty() ? json(r.energy_j() / r.duration_s) : json(nullptr);
+  j["average_power_w"] = r.duration_s > 0 && !r.components.empty() ? json(r.average_power_w()) : json(nullptr);
   j["peak_power_w"] = r.components.empty() ? json(nullptr) : json(r.peak_power_w);
   json comps = json::array();
   for (const auto& c : r.components) {
@@ -318,7 +323,7 @@ std::string format_summary(const RunReport& r) {
     std::string total = lpad(format_energy(e), 10);
     if (e >= 1.0 && e < 3600.0) total += " (" + significant(e / 3600.0) + " Wh)";
     if (r.duration_s > 0)
-      total += ", average " + format_power(e / r.duration_s) + ", peak " + format_power(r.peak_power_w);
+      total += ", average " + format_power(r.average_power_w()) + ", peak " + format_power(r.peak_power_w);
     std::string kind = r.any_estimated() ? (r.any_measured() ? "  partly estimated" : "  estimated") : "  measured";
     line("  total", total + kind);
     if (r.scope == Scope::Process)

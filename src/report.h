@@ -45,6 +45,9 @@ struct RunReport {
   std::vector<ComponentReport> components;
   double peak_power_w = 0;
   double machine_peak_power_w = 0;
+  /// The time the energy figures cover: from the baseline reading just before
+  /// the command starts to the final sample (a little longer than duration_s).
+  double sampled_s = 0;
   uint64_t samples = 0;
   double interval_s = 0;
   double sampler_cpu_s = 0;   // greenrun's own cost: the sampler thread
@@ -56,6 +59,8 @@ struct RunReport {
 
   double energy_j() const;
   double machine_energy_j() const;
+  /// The headline energy over the time it covers (never above the peak of its windows).
+  double average_power_w() const;
   bool any_measured() const;
   bool any_estimated() const;
 };

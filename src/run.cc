@@ -49,6 +49,7 @@ RunReport make_report(const Options& o, const Measurements& m, const std::vector
   r.processes_seen = m.processes_seen;
   r.peak_power_w = o.scope == Scope::Process ? m.peak_tree_w : m.peak_machine_w;
   r.machine_peak_power_w = m.peak_machine_w;
+  r.sampled_s = m.sampled_s;
   r.samples = m.samples;
   r.sampler_cpu_s = m.sampler_cpu_s;
   rusage self{};
