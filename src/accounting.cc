@@ -71,12 +71,24 @@ void Accounting::close_window() {
     tree_j += t;
     win_machine_j_[c] = win_direct_tree_j_[c] = win_direct_machine_j_[c] = 0;
   }
-  // Peaks over windows of at least 50 ms (the last window of a run can be a
-  // millisecond long, and a millisecond says nothing about power), unless the
-  // run has no other window.
-  if (win_dt_ >= kMinPeakWindowS || (win_dt_ > 0 && peak_machine_w_ == 0)) {
-    peak_machine_w_ = std::max(peak_machine_w_, machine_j / win_dt_);
-    peak_tree_w_ = std::max(peak_tree_w_, tree_j / win_dt_);
+  // Peaks over windows of at least 50 ms: a shorter one (the last window of a
+  // run can be a millisecond long, and a millisecond says nothing about power)
+  // is pooled with the window before it. No energy escapes the peaks that way,
+  // so the peak is never below the run's average: /proc/PID/stat counts CPU in
+  // 10 ms ticks, and a short command's CPU time often appears only when it is
+  // reaped, in that last window.
+  if (win_dt_ > 0) {
+    double dt = win_dt_, mj = machine_j, tj = tree_j;
+    if (win_dt_ < kMinPeakWindowS && last_dt_ > 0) {
+      dt += last_dt_;
+      mj += last_machine_j_;
+      tj += last_tree_j_;
+    }
+    peak_machine_w_ = std::max(peak_machine_w_, mj / dt);
+    peak_tree_w_ = std::max(peak_tree_w_, tj / dt);
+    last_dt_ = dt;
+    last_machine_j_ = mj;
+    last_tree_j_ = tj;
   }
   win_dt_ = win_tree_cpu_ = win_machine_cpu_ = 0;
   win_open_ = false;

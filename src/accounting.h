@@ -74,6 +74,8 @@ class Accounting {
   std::chrono::system_clock::time_point win_start_{}, win_end_{};
   bool win_open_ = false;
   double peak_machine_w_ = 0, peak_tree_w_ = 0, duration_s_ = 0;
+  // The last window counted for the peaks (pooled with any short one after it).
+  double last_dt_ = 0, last_machine_j_ = 0, last_tree_j_ = 0;
 };
 
 }  // namespace greenrun

@@ -64,6 +64,29 @@ TEST_CASE("short intervals are pooled into one window before sharing", "[account
   CHECK(a.peak_machine_w() == Approx(50.0));  // windows of 100 ms, not single 1 ms intervals
 }
 
+TEST_CASE("a short last window is pooled into the peak, never dropped", "[accounting]") {
+  // `sleep 1` at 250 ms: /proc/PID/stat shows 0 ticks of CPU (it counts 10 ms
+  // ticks), and the 4.5 ms the command used appear only when it is reaped, in
+  // a 10 ms final window. Dropping that window from the peaks printed
+  // "average 27.7 mW, peak 0.607 mW".
+  Accounting a({ch("cpu")});
+  for (int i = 0; i < 4; ++i) a.add(iv(0.25, 0.0, 0.5, {1.9}));
+  a.add(iv(0.01, 0.0045, 0.03, {0.08}));
+  a.flush();
+  const double tree_j = a.totals()[0].tree_j;
+  CHECK(tree_j == Approx(0.08 * 0.15));
+  CHECK(a.peak_tree_w() == Approx(tree_j / 0.26));  // the last 250 ms window and the 10 ms one
+  CHECK(a.peak_tree_w() >= tree_j / a.duration_s());
+  CHECK(a.peak_machine_w() == Approx((1.9 + 0.08) / 0.26));
+
+  SECTION("a run with one short window has that window as its peak") {
+    Accounting b({ch("cpu")});
+    b.add(iv(0.003, 0.003, 0.004, {0.02}));
+    b.flush();
+    CHECK(b.peak_machine_w() == Approx(0.02 / 0.003));
+  }
+}
+
 TEST_CASE("flush attributes a window the sampler left open", "[accounting]") {
   Accounting a({ch("cpu")});
   auto x = iv(0.5, 0.5, 1.0, {10.0});
