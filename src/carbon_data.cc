@@ -33,77 +33,6 @@ std::string exe_dir() {
   return path.substr(0, path.rfind('/'));
 }
 
-// Reads one file of the data set row by row, as views into its text.
-class Rows {
- public:
-  /// `text` is the buffer the file is read into, shared by the files read one
-  /// after another (fewer fresh pages touched: this runs on every run).
-  Rows(const std::string& dir, const char* file, std::initializer_list<const char*> columns, std::string& text,
-       std::string& error)
-      : path_(dir + "/intensity/" + file), error_(error), text_(text) {
-    if (read_file(path_, text_) != 0) {
-      error_ = "cannot read " + path_ + "; reinstall greenrun or set GREENRUN_DATA_DIR to its share directory";
-      return;
-    }
-    reader_.emplace(text_, path_);
-    std::vector<std::string_view> header;
-    if (!reader_->next(header)) {
-      error_ = reader_->error().empty() ? path_ + ": empty file, expected a header line" : reader_->error();
-      return;
-    }
-    for (const char* c : columns) {
-      auto it = std::find(header.begin(), header.end(), c);
-      if (it == header.end()) {
-        error_ = path_ + ": missing column " + c;
-        return;
-      }
-      index_.push_back(static_cast<size_t>(it - header.begin()));
-    }
-    width_ = header.size();
-    ok_ = true;
-  }
-
-  bool next() {
-    if (!ok_ || !reader_->next(fields_)) {
-      if (ok_ && !reader_->error().empty()) error_ = reader_->error();
-      return false;
-    }
-    if (fields_.size() != width_) {
-      error_ = path_ + " line " + std::to_string(reader_->line()) + ": " + std::to_string(fields_.size()) +
-               " fields, expected " + std::to_string(width_);
-      ok_ = false;
-      return false;
-    }
-    return true;
-  }
-  /// Field `i` of the columns given to the constructor.
-  std::string_view operator[](size_t i) const { return fields_[index_[i]]; }
-  std::string str(size_t i) const { return std::string((*this)[i]); }
-  /// A number field: empty -> nullopt; garbage -> an error naming the file, line and column.
-  std::optional<double> number(size_t i, const char* name) {
-    std::string_view v = (*this)[i];
-    if (v.empty()) return std::nullopt;
-    auto d = parse_double(v);
-    if (!d) {
-      error_ = path_ + " line " + std::to_string(reader_->line()) + ": " + name + " '" + std::string(v) +
-               "' is not a number";
-      ok_ = false;
-    }
-    return d;
-  }
-  bool failed() const { return !error_.empty(); }
-
- private:
-  std::string path_;
-  std::string& error_;
-  std::string& text_;
-  std::optional<CsvReader> reader_;
-  std::vector<size_t> index_;
-  std::vector<std::string_view> fields_;
-  size_t width_ = 0;
-  bool ok_ = false;
-};
-
 std::vector<std::string> split_bar(std::string_view s) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -175,7 +104,7 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
   std::string error, text;
 
   {
-    Rows z(dir, "zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source"}, text, error);
+    DataRows z(dir + "/intensity/zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source"}, text, error);
     data.zones.reserve(400);
     while (z.next()) {
       Zone zone{z.str(0), z.str(1), z.str(2), z.str(3), z.number(4, "lifecycle_g_per_kwh"), z.number(5, "direct_g_per_kwh"),
@@ -187,7 +116,7 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
   if (!error.empty()) return R::fail(error);
 
   {
-    Rows c(dir, "countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source", "aliases"}, text, error);
+    DataRows c(dir + "/intensity/countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source", "aliases"}, text, error);
     data.countries.reserve(256);
     while (c.next()) {
       Country country{c.str(0), c.str(1), c.str(2), c.str(3), c.number(4, "lifecycle_g_per_kwh"),
@@ -200,7 +129,7 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
   if (!error.empty()) return R::fail(error);
 
   {
-    Rows r(dir, "cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh", "google_cfe", "note", "source"}, text, error);
+    DataRows r(dir + "/intensity/cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh", "google_cfe", "note", "source"}, text, error);
     data.cloud.reserve(160);
     while (r.next()) {
       CloudRegion region{r.str(0), r.str(1), r.str(2), r.str(3), r.number(4, "google_direct_g_per_kwh"),
@@ -212,7 +141,7 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
   if (!error.empty()) return R::fail(error);
 
   {
-    Rows p(dir, "pue.csv", {"provider", "pue", "source"}, text, error);
+    DataRows p(dir + "/intensity/pue.csv", {"provider", "pue", "source"}, text, error);
     while (p.next()) {
       auto v = p.number(1, "pue");
       if (p.failed()) break;
@@ -222,7 +151,7 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
   if (!error.empty()) return R::fail(error);
 
   {
-    Rows e(dir, "equivalents.csv", {"id", "label", "g_co2e_per_unit", "unit", "source"}, text, error);
+    DataRows e(dir + "/intensity/equivalents.csv", {"id", "label", "g_co2e_per_unit", "unit", "source"}, text, error);
     while (e.next()) {
       auto g = e.number(2, "g_co2e_per_unit");
       if (e.failed()) break;

@@ -1,6 +1,9 @@
 #include "csv.h"
 
 #include <algorithm>
+#include <utility>
+
+#include "fs.h"
 
 namespace greenrun {
 
@@ -76,6 +79,55 @@ bool CsvReader::next(std::vector<std::string_view>& fields) {
     return true;
   }
   return false;
+}
+
+DataRows::DataRows(std::string path, std::initializer_list<const char*> columns, std::string& text, std::string& error)
+    : path_(std::move(path)), error_(error), text_(text) {
+  if (read_file(path_, text_) != 0) {
+    error_ = "cannot read " + path_ + "; reinstall greenrun or set GREENRUN_DATA_DIR to its share directory";
+    return;
+  }
+  reader_.emplace(text_, path_);
+  std::vector<std::string_view> header;
+  if (!reader_->next(header)) {
+    error_ = reader_->error().empty() ? path_ + ": empty file, expected a header line" : reader_->error();
+    return;
+  }
+  for (const char* c : columns) {
+    auto it = std::find(header.begin(), header.end(), c);
+    if (it == header.end()) {
+      error_ = path_ + ": missing column " + c;
+      return;
+    }
+    index_.push_back(static_cast<size_t>(it - header.begin()));
+  }
+  width_ = header.size();
+  ok_ = true;
+}
+
+bool DataRows::next() {
+  if (!ok_ || !reader_->next(fields_)) {
+    if (ok_ && !reader_->error().empty()) error_ = reader_->error();
+    return false;
+  }
+  if (fields_.size() != width_) {
+    fail(std::to_string(fields_.size()) + " fields, expected " + std::to_string(width_));
+    return false;
+  }
+  return true;
+}
+
+std::optional<double> DataRows::number(size_t i, const char* name) {
+  std::string_view v = (*this)[i];
+  if (v.empty()) return std::nullopt;
+  auto d = parse_double(v);
+  if (!d) fail(std::string(name) + " '" + std::string(v) + "' is not a number");
+  return d;
+}
+
+void DataRows::fail(const std::string& problem) {
+  error_ = path_ + " line " + std::to_string(reader_->line()) + ": " + problem;
+  ok_ = false;
 }
 
 Result<CsvTable> parse_csv(std::string_view text, const std::string& name) {

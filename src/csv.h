@@ -3,6 +3,8 @@
 // CodeCarbon-compatible output.
 
 #include <deque>
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +40,36 @@ class CsvReader {
   int line_ = 1, row_line_ = 1;
   std::deque<std::string> scratch_;
   std::string error_;
+};
+
+/// One of greenrun's data files (share/), read row by row as views into its
+/// text, with its columns picked by header name. Every error names the file
+/// and the line and lands in `error`; `text` is the buffer the file is read
+/// into, which files read one after another share (fewer fresh pages touched:
+/// this runs before every command starts).
+class DataRows {
+ public:
+  DataRows(std::string path, std::initializer_list<const char*> columns, std::string& text, std::string& error);
+  /// The next row; false at the end or on an error.
+  bool next();
+  /// Field `i` of the columns given to the constructor.
+  std::string_view operator[](size_t i) const { return fields_[index_[i]]; }
+  std::string str(size_t i) const { return std::string((*this)[i]); }
+  /// A number field: empty -> nullopt; garbage -> an error naming the file, line and column.
+  std::optional<double> number(size_t i, const char* name);
+  /// Records a problem with the current row: "FILE line N: problem".
+  void fail(const std::string& problem);
+  bool failed() const { return !error_.empty(); }
+
+ private:
+  std::string path_;
+  std::string& error_;
+  std::string& text_;
+  std::optional<CsvReader> reader_;
+  std::vector<size_t> index_;
+  std::vector<std::string_view> fields_;
+  size_t width_ = 0;
+  bool ok_ = false;
 };
 
 /// Parses `text`; `name` is used in errors ("FILE line N: ..."). Every row

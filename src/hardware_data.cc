@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <functional>
 
 #include "csv.h"
 #include "fs.h"
@@ -102,63 +101,43 @@ Result<HardwareData> HardwareData::load(const std::string& share_dir) {
   const std::string dir = share_dir + "/hardware/";
   d.cpu_path_ = dir + "cpu_tdp.csv";
   if (!path_exists(d.cpu_path_)) return R::fail("cannot read " + d.cpu_path_ + "; set GREENRUN_DATA_DIR");
-  // Each table is streamed row by row (views into its text), so loading costs
-  // the structs and little else: this runs before every command starts.
-  std::string text;
-  std::vector<std::string_view> header, f;
-  auto load_table = [&](const char* file, std::initializer_list<const char*> cols,
-                        const std::function<std::string(int line)>& row) -> std::string {
-    const std::string path = dir + file;
-    if (read_file(path, text) != 0) return "cannot read " + path + "; set GREENRUN_DATA_DIR";
-    CsvReader reader(text, path);
-    if (!reader.next(header)) return path + ": empty file, expected a header line";
-    std::vector<size_t> index;
-    for (const char* c : cols) {
-      auto it = std::find(header.begin(), header.end(), c);
-      if (it == header.end()) return path + ": missing column " + c;
-      index.push_back(static_cast<size_t>(it - header.begin()));
+  std::string text, error;
+  {
+    DataRows r(dir + "cpu_microarchitectures.csv", {"kind", "pattern", "microarchitecture", "ccf_processor", "source"},
+               text, error);
+    d.rules_.reserve(40);
+    while (r.next()) d.rules_.push_back({r.str(0), r.str(1), {r.str(2), r.str(3), r.str(4)}});
+  }
+  if (!error.empty()) return R::fail(error);
+  {
+    DataRows r(dir + "cloud_power_coefficients.csv", {"provider", "microarchitecture", "min_w", "max_w", "source"},
+               text, error);
+    d.coefficients_.reserve(64);
+    while (r.next()) {
+      auto lo = r.number(2, "min_w"), hi = r.number(3, "max_w");
+      if (r.failed()) break;
+      if (!lo || !hi || *lo < 0 || *hi < *lo) {
+        r.fail("bad watts");
+        break;
+      }
+      d.coefficients_.push_back({r.str(0), r.str(1), *lo, *hi, r.str(4)});
     }
-    std::vector<std::string_view> picked(index.size());
-    while (reader.next(f)) {
-      if (f.size() != header.size())
-        return path + " line " + std::to_string(reader.line()) + ": " + std::to_string(f.size()) + " fields, expected " +
-               std::to_string(header.size());
-      for (size_t i = 0; i < index.size(); ++i) picked[i] = f[index[i]];
-      f.swap(picked);
-      if (auto problem = row(reader.line()); !problem.empty()) return path + " line " + std::to_string(reader.line()) + ": " + problem;
-      f.swap(picked);
+  }
+  if (!error.empty()) return R::fail(error);
+  {
+    DataRows r(dir + "gpu_tdp.csv", {"model", "tdp_w", "source"}, text, error);
+    d.gpus_.reserve(48);
+    while (r.next()) {
+      auto w = r.number(1, "tdp_w");
+      if (r.failed()) break;
+      if (!w || *w <= 0) {
+        r.fail("bad TDP");
+        break;
+      }
+      d.gpus_.push_back({r.str(0), *w, r.str(2)});
     }
-    return reader.error();
-  };
-  auto s = [&](size_t i) { return std::string(f[i]); };
-  d.rules_.reserve(40);
-  if (auto e = load_table("cpu_microarchitectures.csv", {"kind", "pattern", "microarchitecture", "ccf_processor", "source"},
-                          [&](int) {
-                            d.rules_.push_back({s(0), s(1), {s(2), s(3), s(4)}});
-                            return std::string();
-                          });
-      !e.empty())
-    return R::fail(e);
-  d.coefficients_.reserve(64);
-  if (auto e = load_table("cloud_power_coefficients.csv", {"provider", "microarchitecture", "min_w", "max_w", "source"},
-                          [&](int) {
-                            auto lo = parse_double(f[2]), hi = parse_double(f[3]);
-                            if (!lo || !hi || *lo < 0 || *hi < *lo) return std::string("bad watts");
-                            d.coefficients_.push_back({s(0), s(1), *lo, *hi, s(4)});
-                            return std::string();
-                          });
-      !e.empty())
-    return R::fail(e);
-  d.gpus_.reserve(48);
-  if (auto e = load_table("gpu_tdp.csv", {"model", "tdp_w", "source"},
-                          [&](int) {
-                            auto w = parse_double(f[1]);
-                            if (!w || *w <= 0) return std::string("bad TDP");
-                            d.gpus_.push_back({s(0), *w, s(2)});
-                            return std::string();
-                          });
-      !e.empty())
-    return R::fail(e);
+  }
+  if (!error.empty()) return R::fail(error);
   return d;
 }
 
