@@ -126,7 +126,9 @@ Hardware detect_hardware(const std::string& sysfs_root, const std::string& procf
 
   // Display controllers (PCI class 0x03xx) and processing accelerators (0x12xx).
   const std::string pci = sysfs_root + "/bus/pci/devices/";
-  for (const auto& dev : list_dir(pci)) {
+  const auto devices = list_dir(pci);
+  h.pci_visible = !devices.empty();
+  for (const auto& dev : devices) {
     std::string cls = read_line(pci + dev + "/class").value_or("");
     if (cls.rfind("0x03", 0) != 0 && cls.rfind("0x12", 0) != 0) continue;
     std::string vid = lower(std::string(trim(read_line(pci + dev + "/vendor").value_or(""))));

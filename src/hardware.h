@@ -34,6 +34,7 @@ struct Hardware {
   std::string cloud;           // aws, gcp, azure, or "" when DMI names none
   double mem_total_bytes = 0;
   std::vector<GpuDevice> gpus;
+  bool pci_visible = false;  // the PCI bus could be listed (some containers hide it)
   std::string os;              // "Linux-6.1.0-18-amd64-x86_64"
 };
 

@@ -106,9 +106,8 @@ Result<Probe> probe_sources(const Options& o, const std::string& share_dir, cons
   // Vendor libraries are tried where the PCI bus shows the vendor's device, or
   // where the bus cannot be seen (some containers), or where a path is given:
   // a dlopen that searches the library path costs more than the rest of the probe.
-  const bool pci_visible = !list_dir(o.sysfs_root + "/bus/pci/devices").empty();
   auto has_vendor = [&](const char* vendor) {
-    return !pci_visible || std::any_of(p.hardware.gpus.begin(), p.hardware.gpus.end(),
+    return !p.hardware.pci_visible || std::any_of(p.hardware.gpus.begin(), p.hardware.gpus.end(),
                                        [&](const GpuDevice& g) { return g.vendor == vendor; });
   };
   NvmlOptions nv;

@@ -192,6 +192,12 @@ TEST_CASE("GPUs on the PCI bus, BMC graphics ignored", "[hardware]") {
   REQUIRE(hw.gpus.size() == 2);
   CHECK(hw.gpus[0].vendor == "nvidia");
   CHECK(hw.gpus[1].vendor == "amd");
+  CHECK(hw.pci_visible);  // vendor libraries are then loaded only for their vendor's devices
+
+  SECTION("a container that hides the PCI bus: not visible, so every vendor library is tried") {
+    Box hidden;
+    CHECK_FALSE(hidden.detect().pci_visible);
+  }
 }
 
 TEST_CASE("CPU model strings from real machines match the TDP table", "[hardware][match]") {
