@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "carbon_data.h"
-#include "hardware_data.h"
+#include "carbon/carbon_data.h"
+#include "sensors/hardware_data.h"
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 200;

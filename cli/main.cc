@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "child.h"
-#include "options.h"
-#include "regions_cmd.h"
-#include "sensors_cmd.h"
-#include "run.h"
+#include "process/child.h"
+#include "config/options.h"
+#include "commands/regions_cmd.h"
+#include "commands/sensors_cmd.h"
+#include "commands/run.h"
 
 int main(int argc, char** argv) {
   // One malloc arena: the sampler thread allocates little, and a second arena

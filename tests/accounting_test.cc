@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "accounting.h"
+#include "sampling/accounting.h"
 
 using namespace greenrun;
 

@@ -8,8 +8,8 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
-#include "codecarbon_csv.h"
-#include "csv.h"
+#include "report/codecarbon_csv.h"
+#include "util/csv.h"
 #include "helpers.h"
 
 using namespace greenrun::test;

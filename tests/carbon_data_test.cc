@@ -7,7 +7,7 @@
 #include <optional>
 #include <set>
 
-#include "carbon_data.h"
+#include "carbon/carbon_data.h"
 #include "helpers.h"
 
 using namespace greenrun;

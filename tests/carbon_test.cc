@@ -6,7 +6,7 @@
 #include <map>
 #include <optional>
 
-#include "carbon.h"
+#include "carbon/carbon.h"
 #include "helpers.h"
 
 using namespace greenrun;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "csv.h"
+#include "util/csv.h"
 
 using namespace greenrun;
 

@@ -6,10 +6,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "csv.h"
-#include "estimate.h"
-#include "hardware.h"
-#include "hardware_data.h"
+#include "util/csv.h"
+#include "sensors/estimate.h"
+#include "sensors/hardware.h"
+#include "sensors/hardware_data.h"
 #include "helpers.h"
 
 using namespace greenrun;

@@ -4,7 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "util/fs.h"
 #include "helpers.h"
 
 using namespace greenrun;

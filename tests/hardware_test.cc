@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <optional>
 
-#include "estimate.h"
-#include "hardware.h"
-#include "hardware_data.h"
+#include "sensors/estimate.h"
+#include "sensors/hardware.h"
+#include "sensors/hardware_data.h"
 #include "helpers.h"
 
 using namespace greenrun;

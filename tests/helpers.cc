@@ -1,6 +1,6 @@
 #include "helpers.h"
 
-#include "carbon_data.h"
+#include "carbon/carbon_data.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.h"
-#include "hwmon_source.h"
+#include "sensors/hwmon_source.h"
 
 using namespace greenrun;
 using namespace greenrun::test;

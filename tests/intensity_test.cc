@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "helpers.h"
-#include "intensity.h"
+#include "carbon/intensity.h"
 
 using namespace greenrun;
 using namespace greenrun::test;

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.h"
-#include "nvml_source.h"
+#include "sensors/nvml_source.h"
 
 using namespace greenrun;
 using namespace greenrun::test;

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "options.h"
+#include "config/options.h"
 
 using namespace greenrun;
 using namespace std::chrono_literals;

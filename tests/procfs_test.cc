@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "helpers.h"
-#include "procfs.h"
+#include "process/procfs.h"
 
 using namespace greenrun;
 using namespace greenrun::test;

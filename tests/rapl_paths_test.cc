@@ -10,8 +10,8 @@
 #include <map>
 
 #include "helpers.h"
-#include "msr_rapl.h"
-#include "perf_rapl.h"
+#include "sensors/msr_rapl.h"
+#include "sensors/perf_rapl.h"
 
 using namespace greenrun;
 using namespace greenrun::test;

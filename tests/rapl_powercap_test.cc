@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "helpers.h"
-#include "rapl_powercap.h"
+#include "sensors/rapl_powercap.h"
 
 using namespace greenrun;
 using namespace greenrun::test;

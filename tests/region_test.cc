@@ -3,9 +3,9 @@
 
 #include <optional>
 
-#include "carbon_data.h"
+#include "carbon/carbon_data.h"
 #include "helpers.h"
-#include "region.h"
+#include "carbon/region.h"
 
 using namespace greenrun;
 using namespace greenrun::test;

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "report.h"
+#include "report/report.h"
 
 using namespace greenrun;
 using Catch::Matchers::Contains;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "units.h"
+#include "util/units.h"
 
 using namespace greenrun;
 using namespace std::chrono_literals;

@@ -1,0 +1,144 @@
+#include "carbon/carbon.h"
+
+#include <algorithm>
+#include <set>
+
+#include "util/fs.h"
+
+namespace greenrun {
+
+namespace {
+
+std::optional<double> zone_figure(const Zone& z, Factor f) {
+  return f == Factor::Lifecycle ? z.lifecycle_g_per_kwh : z.direct_g_per_kwh;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    std::string item(trim(std::string_view(s).substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<CarbonSettings> resolve_carbon_settings(const Options& o, const CarbonData& data, const EnvLookup& env,
+                                               const std::string& zoneinfo_dir) {
+  using R = Result<CarbonSettings>;
+  CarbonSettings s;
+  s.factor = o.emission_factor == "direct" ? Factor::Direct : Factor::Lifecycle;
+  if (!o.cloud.empty()) {
+    auto loc = resolve_cloud(data, o.cloud, s.factor);
+    if (!loc) return R::fail(loc.error());
+    s.location = *loc;
+    s.location.how = "--cloud " + o.cloud;
+    if (const PueDefault* p = data.pue_for(loc->cloud_provider)) {
+      s.pue = p->pue;
+      s.pue_source = loc->cloud_provider + " default, " + p->source;
+    }
+  }
+  if (!o.region.empty()) {
+    auto loc = resolve_region(data, o.region, s.factor);
+    if (!loc) return R::fail(loc.error());
+    std::string provider = s.location.cloud_provider, region = s.location.cloud_region;
+    s.location = *loc;
+    s.location.cloud_provider = provider;
+    s.location.cloud_region = region;
+    s.location.how = "--region " + o.region;
+  }
+  if (o.cloud.empty() && o.region.empty())
+    s.location = guess_location(data, system_time_zone(env("TZ")), zoneinfo_dir, s.factor);
+  if (o.pue) {
+    s.pue = *o.pue;
+    s.pue_source = "--pue";
+  }
+  if (o.intensity) {
+    s.intensity_override = *o.intensity;
+    s.location.g_per_kwh = *o.intensity;
+    s.location.source = "--intensity";
+    s.location.factor = s.factor;
+    s.location.note.clear();
+  }
+  if (!o.intensity_file.empty()) {
+    auto profile = load_intensity_file(o.intensity_file);
+    if (!profile) return R::fail(profile.error());
+    s.profile = *profile;
+    s.intensity_file = o.intensity_file;
+    s.location.source = "--intensity-file " + o.intensity_file;
+    s.location.factor = s.factor;
+    s.location.note.clear();
+  } else {
+    s.profile = IntensityProfile::constant(s.location.g_per_kwh);
+  }
+  if (o.compare == "none") {
+    s.show_comparisons = false;
+  } else {
+    s.compare_given = !o.compare.empty();
+    for (const auto& item : split_list(o.compare.empty() ? kDefaultCompare : o.compare)) {
+      auto loc = item.find(':') != std::string::npos ? resolve_cloud(data, item, s.factor)
+                                                     : resolve_region(data, item, s.factor);
+      if (!loc) return R::fail("--compare: " + loc.error());
+      s.compare.push_back(*loc);
+    }
+  }
+  return s;
+}
+
+CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& settings, double energy_j,
+                                 double raw_g, double machine_raw_g,
+                                 std::chrono::system_clock::time_point started,
+                                 std::chrono::system_clock::time_point ended) {
+  CarbonReport r;
+  r.settings = settings;
+  r.energy_kwh = energy_j / 3.6e6;
+  r.emissions_g = raw_g * settings.pue;
+  r.machine_emissions_g = machine_raw_g * settings.pue;
+  r.intensity_g_per_kwh = energy_j > 0 ? raw_g / r.energy_kwh : settings.profile.average(started, ended);
+  if (!settings.intensity_file.empty()) r.seconds_outside_file = settings.profile.seconds_outside(started, ended);
+
+  const Factor f = settings.location.factor;  // compare like with like
+  const double kwh_at_meter = r.energy_kwh * settings.pue;
+  std::vector<Comparison> rows;
+  std::set<std::string> ids;
+  auto add = [&](const std::string& id, const std::string& name, double g, const std::string& why) {
+    if (!ids.insert(id).second) return;
+    rows.push_back({id, name, g, kwh_at_meter * g, why});
+  };
+  const Location& here = settings.location;
+  add(here.zone.empty() ? here.id : here.zone, here.name, r.intensity_g_per_kwh, "here");
+  if (settings.show_comparisons) {
+    std::vector<const Zone*> zones;
+    for (const auto& z : data.zones)
+      if (z.id != "GLOBAL" && zone_figure(z, f)) zones.push_back(&z);
+    std::sort(zones.begin(), zones.end(),
+              [&](const Zone* a, const Zone* b) { return *zone_figure(*a, f) < *zone_figure(*b, f); });
+    for (size_t i = 0; i < 2 && i < zones.size(); ++i) add(zones[i]->id, zones[i]->name, *zone_figure(*zones[i], f), "cleanest");
+    for (size_t i = 0; i < 2 && i < zones.size(); ++i) {
+      const Zone* z = zones[zones.size() - 1 - i];
+      add(z->id, z->name, *zone_figure(*z, f), "dirtiest");
+    }
+    if (const Zone* g = data.zone("GLOBAL"); g && zone_figure(*g, f)) add("GLOBAL", "world average", *zone_figure(*g, f), "world");
+    for (const auto& loc : settings.compare)
+      if (loc.factor == f) add(loc.zone.empty() ? loc.id : loc.zone, loc.name, loc.g_per_kwh, "chosen");
+    if (!here.cloud_provider.empty()) {
+      for (const auto& cr : data.cloud) {
+        if (cr.provider != here.cloud_provider) continue;
+        auto loc = resolve_cloud(data, cr.provider + ":" + cr.region, f);
+        if (loc && loc->factor == f) add(loc->id, loc->name, loc->g_per_kwh, "cloud");
+      }
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Comparison& a, const Comparison& b) { return a.g_per_kwh < b.g_per_kwh; });
+  r.comparisons = std::move(rows);
+  for (const auto& e : data.equivalents)
+    r.equivalents.push_back({e.id, e.label, e.unit, e.source, e.g_per_unit > 0 ? r.emissions_g / e.g_per_unit : 0});
+  return r;
+}
+
+}  // namespace greenrun

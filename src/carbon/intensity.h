@@ -1,0 +1,51 @@
+#pragma once
+// Grid intensity over time: a constant (a yearly average) or a step function
+// read from --intensity-file (hourly data from Electricity Maps, WattTime or a
+// national grid, exported offline).
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace greenrun {
+
+/// RFC 3339 ("2024-05-01T13:00:00Z", "...+02:00", fractional seconds allowed)
+/// or integer Unix seconds.
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text);
+
+class IntensityProfile {
+ public:
+  using time_point = std::chrono::system_clock::time_point;
+  struct Step {
+    time_point from;
+    double g_per_kwh;
+  };
+
+  static IntensityProfile constant(double g_per_kwh);
+  /// Each value is in force from its timestamp until the next one; before the
+  /// first it is the first value, after the last the last value (steps, not
+  /// linear interpolation: hourly grid data are averages over their hour).
+  static IntensityProfile steps(std::vector<Step> steps);
+
+  /// Average intensity over [from, to) (the value at `from` when to <= from).
+  double average(time_point from, time_point to) const;
+  bool is_constant() const { return steps_.size() <= 1; }
+  const std::vector<Step>& data() const { return steps_; }
+  /// Seconds of [from, to) outside the file's first..last timestamp range.
+  double seconds_outside(time_point from, time_point to) const;
+
+ private:
+  std::vector<Step> steps_;
+};
+
+/// Reads a CSV with a header naming `timestamp` and `g_per_kwh` columns, or a
+/// JSON array of {"timestamp": ..., "g_per_kwh": ...}. Timestamps must
+/// increase; every value must lie in 0..2000. Errors name the file and line.
+Result<IntensityProfile> load_intensity_file(const std::string& path);
+Result<IntensityProfile> parse_intensity_text(std::string_view text, const std::string& name);
+
+}  // namespace greenrun

@@ -1,0 +1,118 @@
+#include "commands/regions_cmd.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "carbon/carbon_data.h"
+#include "carbon/region.h"
+#include "util/units.h"
+
+namespace greenrun {
+
+namespace {
+
+struct Row {
+  std::string kind;  // zone, country, cloud
+  std::string id, name, detail;
+  std::string_view source;
+  std::optional<double> lifecycle, direct;
+  int year = 0;
+};
+
+std::string cell(const std::optional<double>& v) { return v ? significant(*v, 3) : "-"; }
+
+}  // namespace
+
+int regions_command(const std::vector<std::string>& args, const EnvLookup& env) {
+  CLI::App app{"greenrun regions [QUERY]: list grid zones, countries and cloud regions with their intensity",
+               "greenrun regions"};
+  std::string query, sort = "intensity", factor = "lifecycle";
+  bool json_out = false;
+  app.add_option("query", query, "Filter: part of an id, name, country or cloud region (case-insensitive)");
+  app.add_option("--sort", sort, "intensity (default), name or id")->capture_default_str();
+  app.add_option("--emission-factor", factor, "Sort by lifecycle (default) or direct figures")->capture_default_str();
+  app.add_flag("--json", json_out, "JSON on stdout");
+  if (auto done = parse_subcommand(app, args, "regions")) return *done;
+  if (sort != "intensity" && sort != "name" && sort != "id") {
+    std::fprintf(stderr, "greenrun regions: --sort must be intensity, name or id\n");
+    return 2;
+  }
+  if (factor != "lifecycle" && factor != "direct") {
+    std::fprintf(stderr, "greenrun regions: --emission-factor must be lifecycle or direct\n");
+    return 2;
+  }
+  auto data = load_carbon_data(find_data_dir(env));
+  if (!data) {
+    std::fprintf(stderr, "greenrun regions: %s\n", data.error().c_str());
+    return 125;
+  }
+  std::vector<Row> rows;
+  for (const auto& z : data->zones)
+    rows.push_back({"zone", z.id, z.name, z.country_name, z.source, z.lifecycle_g_per_kwh, z.direct_g_per_kwh, z.year});
+  for (const auto& c : data->countries)
+    if (c.zone.empty())
+      rows.push_back({"country", c.iso2, c.name, c.iso3, c.source, c.lifecycle_g_per_kwh, c.direct_g_per_kwh, c.year});
+  for (const auto& r : data->cloud) {
+    std::optional<double> lc, dir = r.google_direct_g_per_kwh;
+    std::string detail = r.location.empty() ? "" : r.location;
+    if (const Zone* z = r.zone.empty() ? nullptr : data->zone(r.zone)) {
+      lc = z->lifecycle_g_per_kwh;
+      if (!dir) dir = z->direct_g_per_kwh;
+      detail += std::string(detail.empty() ? "" : ", ") + "zone " + z->id;
+    } else {
+      detail += std::string(detail.empty() ? "" : "; ") + std::string(r.note);
+    }
+    rows.push_back({"cloud", r.provider + ":" + r.region, r.location, detail, r.source, lc, dir, 2024});
+  }
+  const std::string q = fold_name(query);
+  if (!q.empty()) {
+    rows.erase(std::remove_if(rows.begin(), rows.end(),
+                              [&](const Row& r) {
+                                for (const auto* f : {&r.id, &r.name, &r.detail})
+                                  if (fold_name(*f).find(q) != std::string::npos) return false;
+                                return true;
+                              }),
+               rows.end());
+  }
+  const bool direct = factor == "direct";
+  auto key = [&](const Row& r) { return direct ? r.direct : r.lifecycle; };
+  std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+    if (sort == "name") return fold_name(a.name) < fold_name(b.name);
+    if (sort == "id") return a.id < b.id;
+    auto ka = key(a), kb = key(b);
+    if (ka.has_value() != kb.has_value()) return ka.has_value();
+    return ka && kb && *ka < *kb;
+  });
+  if (json_out) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& r : rows) {
+      nlohmann::ordered_json j = {{"kind", r.kind}, {"id", r.id}, {"name", r.name}, {"detail", r.detail}};
+      j["lifecycle_g_per_kwh"] = r.lifecycle ? nlohmann::ordered_json(*r.lifecycle) : nlohmann::ordered_json(nullptr);
+      j["direct_g_per_kwh"] = r.direct ? nlohmann::ordered_json(*r.direct) : nlohmann::ordered_json(nullptr);
+      j["year"] = r.year;
+      j["source"] = r.source;
+      out.push_back(std::move(j));
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return rows.empty() ? 1 : 0;
+  }
+  if (rows.empty()) {
+    std::fprintf(stderr, "greenrun regions: nothing matches '%s'\n", query.c_str());
+    return 1;
+  }
+  std::printf("%-7s  %-26s  %-34s  %9s  %7s  %s\n", "kind", "id (for --region/--cloud)", "name", "lifecycle", "direct",
+              "detail");
+  for (const auto& r : rows) {
+    std::string name = r.name.size() > 34 ? r.name.substr(0, 33) + "~" : r.name;
+    std::printf("%-7s  %-26s  %-34s  %9s  %7s  %s\n", r.kind.c_str(), r.id.c_str(), name.c_str(), cell(r.lifecycle).c_str(),
+                cell(r.direct).c_str(), r.detail.c_str());
+  }
+  std::printf("%zu entries; gCO2e/kWh, yearly averages. Sources: Electricity Maps 2024 (ODbL), Ember (CC BY 4.0), "
+              "Google Cloud 2024; see %s/intensity/ATTRIBUTION.md\n",
+              rows.size(), data->dir.c_str());
+  return 0;
+}
+
+}  // namespace greenrun

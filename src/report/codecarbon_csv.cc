@@ -1,0 +1,108 @@
+#include "report/codecarbon_csv.h"
+
+#include <cstdio>
+
+#include "util/csv.h"
+#include "util/fs.h"
+#include "util/units.h"
+
+namespace greenrun {
+
+const std::vector<std::string>& codecarbon_columns() {
+  static const std::vector<std::string> columns = {
+      "timestamp", "project_name", "run_id", "experiment_id", "duration", "emissions", "emissions_rate",
+      "cpu_power", "gpu_power", "ram_power", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed",
+      "water_consumed", "country_name", "country_iso_code", "region", "cloud_provider", "cloud_region", "os",
+      "python_version", "codecarbon_version", "cpu_count", "cpu_model", "gpu_count", "gpu_model", "longitude",
+      "latitude", "ram_total_size", "tracking_mode", "cpu_utilization_percent", "gpu_utilization_percent",
+      "ram_utilization_percent", "ram_used_gb", "on_cloud", "pue", "wue"};
+  return columns;
+}
+
+std::string codecarbon_header() {
+  std::string h;
+  for (const auto& c : codecarbon_columns()) h += (h.empty() ? "" : ",") + c;
+  return h;
+}
+
+namespace {
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string codecarbon_row(const RunReport& r, const Hardware& host, const CarbonData* data, const CsvRunInfo& info) {
+  double cpu_j = 0, gpu_j = 0, ram_j = 0;
+  std::string cpu_model = host.cpu.model, gpu_model;
+  int gpus = 0;
+  std::vector<std::string> estimated;
+  for (const auto& c : r.components) {
+    if (c.name.rfind("gpu", 0) == 0) {
+      gpu_j += c.energy_j;
+      ++gpus;
+      for (const auto& d : c.detail)
+        if (gpu_model.find(d.value("label", "")) == std::string::npos)
+          gpu_model += (gpu_model.empty() ? "" : ", ") + d.value("label", "");
+    } else if (c.name == "dram" || c.name == "ram") {
+      ram_j += c.energy_j;
+    } else {
+      cpu_j += c.energy_j;  // cpu, and platform (psys) which greenrun reports instead of cpu
+    }
+    if (!c.measured) estimated.push_back(c.name);
+  }
+  // CodeCarbon's layout has no column for it: an estimated figure says so in the model column.
+  if (!estimated.empty()) {
+    std::string list;
+    for (const auto& e : estimated) list += (list.empty() ? "" : "+") + e;
+    cpu_model += " [greenrun: " + list + " estimated]";
+  }
+  const double d = r.duration_s > 0 ? r.duration_s : 1e-9;
+  const double kg = r.carbon ? r.carbon->emissions_g / 1000.0 : 0.0;
+  std::string country_name, iso3, region, provider, cloud_region;
+  double pue = 1.0;
+  if (r.carbon) {
+    const Location& l = r.carbon->settings.location;
+    pue = r.carbon->settings.pue;
+    region = l.zone.empty() ? l.id : l.zone;
+    provider = l.cloud_provider;
+    cloud_region = l.cloud_region;
+    if (data)
+      if (const Country* c = data->country_by_code(l.country_iso2)) {
+        country_name = c->name;
+        iso3 = c->iso3;
+      }
+    if (country_name.empty()) country_name = l.name;
+  }
+  double cpu_util = host.cpu.logical > 0 ? 100.0 * (r.user_s + r.system_s) / (d * host.cpu.logical) : 0;
+  double ram_gb = static_cast<double>(r.peak_rss_bytes) / 1e9;
+  std::vector<std::string> f = {
+      format_rfc3339(r.ended_at), info.project, info.run_id, info.experiment_id, num(r.duration_s), num(kg),
+      num(kg / d), num(cpu_j / d), num(gpu_j / d), num(ram_j / d), num(cpu_j / 3.6e6), num(gpu_j / 3.6e6),
+      num(ram_j / 3.6e6), num((cpu_j + gpu_j + ram_j) / 3.6e6), "0", country_name, iso3, region, provider,
+      cloud_region, host.os, "", "", std::to_string(host.cpu.logical), cpu_model, std::to_string(gpus), gpu_model, "",
+      "", num(host.mem_total_bytes / 1e9), r.scope == Scope::Process ? "process" : "machine", num(cpu_util), "",
+      num(host.mem_total_bytes > 0 ? 100.0 * static_cast<double>(r.peak_rss_bytes) / host.mem_total_bytes : 0),
+      num(ram_gb), provider.empty() ? "N" : "Y", num(pue), "0"};
+  std::string row;
+  for (size_t i = 0; i < f.size(); ++i) row += (i ? "," : "") + csv_field(f[i]);
+  return row;
+}
+
+Status check_codecarbon_csv(const std::string& path) {
+  if (auto st = check_writable(path, "--csv"); !st) return st;
+  auto first = read_line(path);
+  if (first && !first->empty()) {
+    std::string h = *first;
+    if (!h.empty() && h.back() == '\r') h.pop_back();
+    if (h != codecarbon_header())
+      return Status::fail("--csv " + path + " has a different header than CodeCarbon's emissions.csv layout; "
+                          "greenrun will not append to it (give a new file)");
+  }
+  return {};
+}
+
+}  // namespace greenrun

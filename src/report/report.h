@@ -1,0 +1,74 @@
+#pragma once
+// What greenrun tells the user: the report model, built from Measurements,
+// rendered as the human summary and as the versioned JSON document.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "carbon/carbon.h"
+#include "sensors/energy_source.h"
+#include "config/options.h"
+#include "process/procfs.h"
+#include "sampling/sampler.h"
+
+namespace greenrun {
+
+struct ComponentReport {
+  std::string name;  // cpu, dram, platform, ram, gpu0, ...
+  double energy_j = 0;          // per the report's scope
+  double machine_energy_j = 0;  // the whole machine
+  bool measured = true;
+  std::string source;
+  std::string method;  // estimates only
+  std::optional<double> energy_j_low, energy_j_high;
+  nlohmann::ordered_json detail = nlohmann::ordered_json::array();
+};
+
+struct RunReport {
+  std::vector<std::string> command;
+  std::chrono::system_clock::time_point started_at{}, ended_at{};
+  double duration_s = 0;
+  std::optional<int> exit_code;  // nullopt while running or when killed by a signal
+  std::optional<int> signal;
+  bool core_dumped = false;
+  double user_s = 0, system_s = 0;
+  uint64_t peak_rss_bytes = 0;
+  IoCounters io;
+  uint64_t processes_seen = 0;
+  int descendants_running = 0;
+  Scope scope = Scope::Process;
+  std::vector<ComponentReport> components;
+  double peak_power_w = 0;
+  double machine_peak_power_w = 0;
+  /// The time the energy figures cover: from the baseline reading just before
+  /// the command starts to the final sample (a little longer than duration_s).
+  double sampled_s = 0;
+  uint64_t samples = 0;
+  double interval_s = 0;
+  double sampler_cpu_s = 0;   // greenrun's own cost: the sampler thread
+  double greenrun_cpu_s = 0;  // and the whole greenrun process (start-up included)
+  std::string status = "running";  // running, finished
+  std::vector<Finding> findings;   // sources found but not usable, with fixes
+  std::optional<CarbonReport> carbon;  // absent when no energy figure exists
+  std::vector<std::string> notes;      // problems during the run (a GPU lost, ...)
+
+  double energy_j() const;
+  double machine_energy_j() const;
+  /// The headline energy over the time it covers (never above the peak of its windows).
+  double average_power_w() const;
+  bool any_measured() const;
+  bool any_estimated() const;
+};
+
+/// Groups channels into report components (psys -> platform, packages -> cpu, ...).
+std::vector<ComponentReport> components_from(const Measurements& m, Scope scope);
+
+nlohmann::ordered_json to_json(const RunReport& r);
+std::string format_summary(const RunReport& r);
+
+}  // namespace greenrun

@@ -1,0 +1,157 @@
+#include "sensors/estimate.h"
+
+#include <algorithm>
+
+#include "util/units.h"
+
+namespace greenrun {
+
+namespace {
+
+std::string w(double v) { return significant(v, 3) + " W"; }
+
+}  // namespace
+
+CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, const EstimateOverrides& o) {
+  CpuPowerModel m;
+  const CpuDescription& cpu = hw.cpu;
+  const int vcpus = std::max(1, cpu.logical);
+  const int sockets = std::max(1, cpu.sockets);
+  const std::string model = o.cpu_model.empty() ? cpu.model : o.cpu_model;
+  const std::string shown = model.empty() ? (cpu.arm_part.empty() ? "unknown CPU" : "ARM CPU part " + cpu.arm_part) : model;
+
+  if (o.cpu_idle_w || o.cpu_max_w) {
+    m.max_w = o.cpu_max_w.value_or(o.cpu_idle_w.value_or(0) / kIdleShare);
+    m.idle_w = o.cpu_idle_w.value_or(m.max_w * kIdleShare);
+    m.method = "given: " + w(m.idle_w) + " idle, " + w(m.max_w) + " at full load, linear in load";
+    m.basis = "user";
+    m.low_factor = 0.9;
+    m.high_factor = 1.1;
+    return m;
+  }
+  // The TDP table is looked up only where the model needs it.
+  auto tdp_row = [&]() -> std::optional<CpuTdp> {
+    if (o.cpu_tdp_w) return CpuTdp{"given with --cpu-tdp", *o.cpu_tdp_w, 0, 0, "--cpu-tdp"};
+    return data.match_cpu(model);
+  };
+
+  if (hw.virtual_machine) {
+    // A VM has some vCPUs of a larger host: power per vCPU, not per package.
+    CpuDescription probe = cpu;
+    probe.model = model;
+    auto arch = data.microarchitecture(probe);
+    const CloudCoefficient* c = arch && !arch->ccf.empty() ? data.coefficient(hw.cloud, arch->ccf) : nullptr;
+    if (c) {
+      m.idle_w = c->min_w * vcpus;
+      m.max_w = c->max_w * vcpus;
+      m.method = "cloud per-vCPU model: Cloud Carbon Footprint " + (hw.cloud.empty() ? std::string() : hw.cloud + " ") +
+                 c->microarch + ", " + significant(c->min_w, 3) + "-" + significant(c->max_w, 3) + " W per vCPU x " +
+                 std::to_string(vcpus) + " vCPUs (" + shown + ")";
+      m.basis = "cloud";
+      m.low_factor = 0.7;
+      m.high_factor = 1.3;
+      return m;
+    }
+    auto row = tdp_row();
+    if (row && row->threads > 0) {
+      double per_thread = row->tdp_w / row->threads;
+      m.max_w = per_thread * vcpus;
+      m.idle_w = m.max_w * kIdleShare;
+      m.method = "TDP per vCPU: " + shown + ", " + w(row->tdp_w) + " TDP / " + std::to_string(row->threads) +
+                 " threads x " + std::to_string(vcpus) + " vCPUs, idle " + significant(100 * kIdleShare, 2) + "% of that";
+      m.basis = "tdp";
+      m.low_factor = 0.6;
+      m.high_factor = 1.2;
+      return m;
+    }
+    const CloudCoefficient* avg = data.coefficient(hw.cloud.empty() ? "aws" : hw.cloud, "average");
+    if (!avg) avg = data.coefficient("aws", "average");
+    if (avg) {
+      m.idle_w = avg->min_w * vcpus;
+      m.max_w = avg->max_w * vcpus;
+      m.method = "cloud per-vCPU average: Cloud Carbon Footprint " + avg->provider + " average, " +
+                 significant(avg->min_w, 3) + "-" + significant(avg->max_w, 3) + " W per vCPU x " +
+                 std::to_string(vcpus) + " vCPUs (" + shown + (arch ? ", " + arch->name : "") +
+                 ", has no coefficient of its own)";
+      m.basis = "cloud-average";
+      m.low_factor = 0.5;
+      m.high_factor = 1.5;
+      m.matched = false;
+      return m;
+    }
+  }
+  if (auto row = tdp_row()) {
+    m.max_w = row->tdp_w * sockets;
+    m.idle_w = m.max_w * kIdleShare;
+    m.method = "TDP model: " + shown + ", " + w(row->tdp_w) + " TDP x " + std::to_string(sockets) +
+               (sockets == 1 ? " socket" : " sockets") + ", idle " + significant(100 * kIdleShare, 2) + "% of that";
+    m.basis = "tdp";
+    m.low_factor = 0.6;
+    m.high_factor = 1.2;
+    return m;
+  }
+  const int cores = std::max(1, cpu.cores > 0 ? cpu.cores : cpu.logical);
+  m.max_w = kUnknownCpuWPerCore * cores;
+  m.idle_w = m.max_w * kIdleShare;
+  m.method = "default per core: " + significant(kUnknownCpuWPerCore, 2) + " W x " + std::to_string(cores) +
+             " cores (Green Algorithms), idle " + significant(100 * kIdleShare, 2) + "% of that; " + shown +
+             " is not in the TDP table (set --cpu-tdp or --cpu-model)";
+  m.basis = "default";
+  m.low_factor = 0.4;
+  m.high_factor = 2.0;
+  m.matched = false;
+  return m;
+}
+
+double cpu_power_w(const CpuPowerModel& m, double load) {
+  return m.idle_w + (m.max_w - m.idle_w) * std::clamp(load, 0.0, 1.0);
+}
+
+EstimateSource::EstimateSource(CpuPowerModel cpu_model, bool cpu, std::optional<double> ram_w_per_gb, int logical_cpus)
+    : model_(std::move(cpu_model)), cpu_(cpu), ram_w_per_gb_(ram_w_per_gb), logical_(std::max(1, logical_cpus)) {
+  if (cpu_) {
+    Channel c;
+    c.component = "cpu";
+    c.label = "CPU";
+    c.source = "estimate";
+    c.origin = "/proc/stat load";
+    c.measured = false;
+    c.method = model_.method;
+    c.low_factor = model_.low_factor;
+    c.high_factor = model_.high_factor;
+    channels_.push_back(std::move(c));
+  }
+  if (ram_w_per_gb_) {
+    Channel c;
+    c.component = "ram";
+    c.label = "memory";
+    c.source = "estimate";
+    c.origin = "/proc/meminfo, /proc/PID/stat";
+    c.measured = false;
+    c.method = "memory model: " + significant(*ram_w_per_gb_, 4) + " W per GB in use (" +
+               (*ram_w_per_gb_ == kRamWPerGb ? std::string("Green Algorithms") : std::string("given")) +
+               "), the command's share by its resident memory";
+    c.low_factor = 0.5;
+    c.high_factor = 1.5;
+    channels_.push_back(std::move(c));
+  }
+}
+
+void EstimateSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
+  out.assign(channels_.size(), {});
+  if (ctx.cpu_valid && ctx.cpu_dt_s > 0) {
+    const double capacity = ctx.machine_capacity_s > 0 ? ctx.machine_capacity_s : ctx.cpu_dt_s * logical_;
+    const double load = std::max(ctx.machine_busy_s, ctx.tree_cpu_s) / capacity;
+    if (cpu_) cpu_j_ += cpu_power_w(model_, load) * ctx.cpu_dt_s;
+    if (ram_w_per_gb_) {
+      const double used = std::max(ctx.machine_used_bytes, ctx.tree_rss_bytes);
+      ram_j_ += used / 1e9 * *ram_w_per_gb_ * ctx.cpu_dt_s;
+      ram_share_ = used > 0 ? std::min(1.0, ctx.tree_rss_bytes / used) : 0.0;
+    }
+  }
+  size_t i = 0;
+  if (cpu_) out[i++] = {cpu_j_, true, std::nullopt};
+  if (ram_w_per_gb_) out[i] = {ram_j_, true, ram_share_};
+}
+
+}  // namespace greenrun

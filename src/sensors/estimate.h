@@ -1,0 +1,66 @@
+#pragma once
+// Estimated energy where nothing can be measured: CPU power from load between
+// idle and full-load watts, memory power from the memory in use. Every
+// constant is documented in man greenrun (ESTIMATES) and ARCHITECTURE.md.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sensors/energy_source.h"
+#include "sensors/hardware.h"
+#include "sensors/hardware_data.h"
+
+namespace greenrun {
+
+/// Published constants the model uses.
+/// Memory power: 0.3725 W per GB (Green Algorithms referenceValues.csv).
+inline constexpr double kRamWPerGb = 0.3725;
+/// Unknown CPU: 12 W per core at full load (Green Algorithms' default per core).
+inline constexpr double kUnknownCpuWPerCore = 12.0;
+/// Idle power as a share of full-load power: 0.74 / 3.5, the ratio of Cloud
+/// Carbon Footprint's average min and max watts per vCPU (from SPECpower data).
+inline constexpr double kIdleShare = 0.74 / 3.5;
+
+struct EstimateOverrides {
+  std::optional<double> cpu_tdp_w;   // one package's TDP
+  std::string cpu_model;             // instead of /proc/cpuinfo's
+  std::optional<double> cpu_idle_w;  // the whole machine's CPU at idle
+  std::optional<double> cpu_max_w;   // and at full load
+  std::optional<double> ram_w_per_gb;
+};
+
+/// The CPU model chosen for a machine: watts at idle and at full load, how, and the range.
+struct CpuPowerModel {
+  double idle_w = 0, max_w = 0;
+  std::string method;  // "TDP model: ...", "cloud per-vCPU coefficients: ...", ...
+  std::string basis;   // short: tdp, cloud, cloud-average, default, user
+  double low_factor = 1, high_factor = 1;
+  bool matched = true;  // false: the CPU was not found and a default was used
+};
+
+CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, const EstimateOverrides& o);
+
+/// P(load) = idle + (max - idle) x load, load in [0, 1].
+double cpu_power_w(const CpuPowerModel& m, double load);
+
+class EstimateSource : public EnergySource {
+ public:
+  /// `cpu` / `ram`: which components to estimate (those no measured source covers).
+  EstimateSource(CpuPowerModel cpu_model, bool cpu, std::optional<double> ram_w_per_gb, int logical_cpus);
+
+  std::string name() const override { return "estimate"; }
+  const std::vector<Channel>& channels() const override { return channels_; }
+  void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
+
+ private:
+  CpuPowerModel model_;
+  bool cpu_;
+  std::optional<double> ram_w_per_gb_;
+  int logical_;
+  std::vector<Channel> channels_;
+  double cpu_j_ = 0, ram_j_ = 0;
+  std::optional<double> ram_share_;
+};
+
+}  // namespace greenrun

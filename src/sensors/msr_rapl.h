@@ -1,0 +1,52 @@
+#pragma once
+// RAPL read straight from the model-specific registers, /dev/cpu/N/msr (needs
+// the msr module and CAP_SYS_RAWIO): the last resort when neither powercap
+// nor perf can be read. Intel and AMD register sets, with the unit quirks of
+// Intel server DRAM, Atom and Sapphire Rapids psys.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sensors/energy_source.h"
+#include "sensors/hardware.h"
+
+namespace greenrun {
+
+namespace msr {
+inline constexpr uint32_t kIntelPowerUnit = 0x606, kIntelPkgEnergy = 0x611, kIntelDramEnergy = 0x619,
+                          kIntelPsysEnergy = 0x64D;
+inline constexpr uint32_t kAmdPowerUnit = 0xC0010299, kAmdPkgEnergy = 0xC001029B;
+}  // namespace msr
+
+/// Joules per counter unit for a domain from the power-unit register value
+/// (energy status unit in bits 12:8), with the per-model quirks.
+double msr_joules_per_unit(uint64_t unit_register, const CpuDescription& cpu, const std::string& domain);
+
+class MsrRaplSource : public EnergySource {
+ public:
+  static std::unique_ptr<MsrRaplSource> open(const std::string& dev_root, const std::string& sysfs_root,
+                                             const CpuDescription& cpu, const std::string& self_exe,
+                                             std::vector<Finding>& findings);
+  ~MsrRaplSource() override;
+
+  std::string name() const override { return "RAPL MSR"; }
+  const std::vector<Channel>& channels() const override { return channels_; }
+  void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
+
+ private:
+  struct Counter {
+    int fd = -1;  // shared by the domains of one package; closed once
+    bool owns_fd = false;
+    uint32_t address = 0;
+    double joules_per_unit = 0;
+    uint32_t last = 0;
+    bool primed = false;
+    double energy_j = 0;
+  };
+  std::vector<Channel> channels_;
+  std::vector<Counter> counters_;
+};
+
+}  // namespace greenrun

@@ -1,0 +1,131 @@
+#include "util/units.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+
+namespace greenrun {
+
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  std::string number(text.substr(0, i));
+  std::string_view unit = text.substr(i);
+  if (number.empty() || number == "." || number.find('.') != number.rfind('.')) return std::nullopt;
+  char* end = nullptr;
+  double value = std::strtod(number.c_str(), &end);
+  if (end != number.c_str() + number.size() || !std::isfinite(value) || value < 0) return std::nullopt;
+  double ns_per_unit;
+  if (unit.empty() || unit == "s") ns_per_unit = 1e9;
+  else if (unit == "ms") ns_per_unit = 1e6;
+  else if (unit == "us") ns_per_unit = 1e3;
+  else if (unit == "m" || unit == "min") ns_per_unit = 60e9;
+  else if (unit == "h") ns_per_unit = 3600e9;
+  else return std::nullopt;
+  double ns = value * ns_per_unit;
+  if (ns > 1e18) return std::nullopt;
+  return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(ns)));
+}
+
+std::string significant(double value, int digits) {
+  if (!std::isfinite(value)) return "n/a";
+  if (value == 0) return "0";
+  int magnitude = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+  int decimals = digits - 1 - magnitude;
+  if (decimals < 0) decimals = 0;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  // Rounding can add a digit (9.996 -> "10.00"): redo with one decimal fewer.
+  std::string s = buf;
+  if (decimals > 0) {
+    double rounded = std::strtod(buf, nullptr);
+    if (rounded != 0 && static_cast<int>(std::floor(std::log10(std::fabs(rounded)))) > magnitude) {
+      std::snprintf(buf, sizeof buf, "%.*f", decimals - 1, value);
+      s = buf;
+    }
+  }
+  return s;
+}
+
+std::string format_energy(double j) {
+  if (std::fabs(j) < 3600.0) return significant(j) + " J";
+  if (std::fabs(j) < 3.6e6) return significant(j / 3600.0) + " Wh";
+  if (std::fabs(j) < 3.6e9) return significant(j / 3.6e6) + " kWh";
+  return significant(j / 3.6e9) + " MWh";
+}
+
+std::string format_power(double w) {
+  if (w != 0 && std::fabs(w) < 1.0) return significant(w * 1000.0) + " mW";
+  if (std::fabs(w) < 1000.0) return significant(w) + " W";
+  return significant(w / 1000.0) + " kW";
+}
+
+std::string format_seconds(double s) {
+  if (s < 1.0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f s", s);
+    return buf;
+  }
+  if (s < 60.0) return significant(s) + " s";
+  auto total = static_cast<long long>(std::llround(s));
+  long long h = total / 3600, m = (total % 3600) / 60, sec = total % 60;
+  char buf[64];
+  if (h > 0) std::snprintf(buf, sizeof buf, "%lld h %02lld min %02lld s", h, m, sec);
+  else std::snprintf(buf, sizeof buf, "%lld min %02lld s", m, sec);
+  return buf;
+}
+
+std::string format_bytes(double b) {
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (std::fabs(b) >= 1024.0 && u < 5) {
+    b /= 1024.0;
+    ++u;
+  }
+  if (u == 0) return std::to_string(static_cast<long long>(b)) + " B";
+  return significant(b) + " " + units[u];
+}
+
+std::string format_mass_g(double g) {
+  if (g == 0) return "0 g";
+  if (std::fabs(g) < 1e-3) return significant(g * 1e6) + " \u00b5g";
+  if (std::fabs(g) < 1.0) return significant(g * 1e3) + " mg";
+  if (std::fabs(g) < 1000.0) return significant(g) + " g";
+  if (std::fabs(g) < 1e6) return significant(g / 1000.0) + " kg";
+  return significant(g / 1e6) + " t";
+}
+
+namespace {
+std::string rfc3339(std::chrono::system_clock::time_point t, bool utc) {
+  using namespace std::chrono;
+  auto since = t.time_since_epoch();
+  auto secs = duration_cast<seconds>(since);
+  auto ms = duration_cast<milliseconds>(since - secs).count();
+  if (ms < 0) {
+    ms += 1000;
+    secs -= seconds(1);
+  }
+  std::time_t tt = secs.count();
+  std::tm tm{};
+  if (utc) gmtime_r(&tt, &tm);
+  else localtime_r(&tt, &tm);
+  char date[40];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  long off = utc ? 0 : tm.tm_gmtoff;
+  char sign = off < 0 ? '-' : '+';
+  if (off < 0) off = -off;
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%s.%03lld%c%02ld:%02ld", date, static_cast<long long>(ms), sign, off / 3600,
+                (off % 3600) / 60);
+  return buf;
+}
+}  // namespace
+
+std::string format_rfc3339(std::chrono::system_clock::time_point t) { return rfc3339(t, false); }
+std::string format_rfc3339_utc(std::chrono::system_clock::time_point t) { return rfc3339(t, true); }
+
+}  // namespace greenrun
