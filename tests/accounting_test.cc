@@ -7,7 +7,7 @@ using namespace greenrun;
 namespace {
 Channel ch(const std::string& component) {
   Channel c;
-  c.component = component;
+  c.component.kind = component == "cpu" ? ComponentKind::Cpu : component == "dram" ? ComponentKind::Dram : ComponentKind::Gpu;
   c.label = component;
   c.source = "test";
   return c;
@@ -20,7 +20,6 @@ Interval iv(double dt, double tree, double machine, std::vector<std::optional<do
   i.machine_busy_s = machine;
   i.energy_j = std::move(e);
   i.share = std::move(share);
-  i.end = std::chrono::system_clock::now();
   return i;
 }
 }  // namespace
@@ -108,21 +107,40 @@ TEST_CASE("a source's own share overrides the CPU share", "[accounting]") {
   CHECK(a.totals()[1].machine_j == Approx(600));
 }
 
-TEST_CASE("emissions integrate the intensity in force over each window", "[accounting]") {
-  using namespace std::chrono;
-  auto t0 = system_clock::time_point(seconds(1'000'000));
-  // 100 g/kWh for the first hour, 500 after.
-  auto intensity = [t0](system_clock::time_point from, system_clock::time_point) {
-    return from < t0 + hours(1) ? 100.0 : 500.0;
+TEST_CASE("every window lands in the timeline, per component, and the timeline sums to the totals", "[accounting][timeline]") {
+  Accounting a({ch("cpu"), ch("dram"), ch("cpu")});  // two packages: one cpu component
+  double t = 0;
+  auto at = [&](double dt, double tree, double machine, std::vector<std::optional<double>> e) {
+    t += dt;
+    auto x = iv(dt, tree, machine, std::move(e));
+    x.end_s = t;
+    return x;
   };
-  Accounting a({ch("cpu")}, intensity);
-  Interval first = iv(1.0, 1.0, 1.0, {3.6e6});  // 1 kWh
-  first.end = t0 + seconds(1);
-  Interval second = iv(1.0, 1.0, 1.0, {3.6e6});
-  second.end = t0 + hours(2);
-  a.add(first);
-  a.add(second);
+  a.add(at(1.0, 0.5, 2.0, {100.0, 10.0, 40.0}));           // share 0.25
+  a.add(at(1.0, 1.0, 1.0, {50.0, std::nullopt, 30.0}));  // share 1; dram unread
   a.flush();
-  CHECK(a.totals()[0].machine_g == Approx(600));
-  CHECK(a.totals()[0].tree_g == Approx(600));
+  const Timeline& tl = a.timeline();
+  REQUIRE(tl.components().size() == 2);
+  CHECK(tl.components()[0].component.name() == "cpu");
+  CHECK(tl.components()[1].component.name() == "dram");
+  REQUIRE(tl.size() == 2);
+  CHECK(tl.record(0).start_s == 0.0);
+  CHECK(tl.record(0).end_s == 1.0);
+  CHECK(tl.record(1).start_s == 1.0);
+  CHECK(tl.record(1).end_s == 2.0);
+  CHECK(tl.machine_j(0, 0) == 140.0);  // both packages
+  CHECK(tl.tree_j(0, 0) == 35.0);
+  CHECK(tl.tree_j(0, 1) == 2.5);
+  CHECK(tl.machine_j(1, 0) == 80.0);
+  CHECK(tl.tree_j(1, 0) == 80.0);
+  CHECK(tl.record(1).missing == 2);  // bit 1: dram had no reading
+  CHECK(tl.record(0).missing == 0);
+  CHECK(tl.record(0).tree_cpu_s == 0.5);
+  double tree = 0, machine = 0;
+  for (const auto& x : a.totals()) {
+    tree += x.tree_j;
+    machine += x.machine_j;
+  }
+  CHECK(tl.energy_j(0, false) + tl.energy_j(1, false) == Approx(tree));
+  CHECK(tl.energy_j(0, true) + tl.energy_j(1, true) == Approx(machine));
 }

@@ -25,6 +25,24 @@ CarbonSettings settings(Options o, std::map<std::string, std::string> env = {{"T
   if (!s) FAIL(s.error());
   return *s;
 }
+// A timeline of one cpu component with the given windows: {start_s, end_s, tree J, machine J}.
+struct W {
+  double start, end, tree_j, machine_j;
+};
+Timeline timeline_of(std::vector<W> windows, size_t capacity = 0) {
+  Component cpu;
+  Timeline t({{cpu, true}}, capacity);
+  for (const auto& w : windows) {
+    Window x;
+    x.start_s = w.start;
+    x.end_s = w.end;
+    x.tree_j = {w.tree_j};
+    x.machine_j = {w.machine_j};
+    t.append(x);
+  }
+  return t;
+}
+const auto kEpoch = std::chrono::system_clock::time_point{};
 const Comparison* row(const CarbonReport& r, const std::string& id) {
   for (const auto& c : r.comparisons)
     if (c.id == id) return &c;
@@ -37,9 +55,7 @@ TEST_CASE("emissions = energy x PUE x intensity, elsewhere at the same PUE", "[c
   o.region = "FR";
   o.pue = 1.5;
   auto s = settings(o);
-  const double joules = 7.2e6;  // 2 kWh
-  const double raw_g = 2 * 33.44;
-  auto r = build_carbon_report(data(), s, joules, raw_g, raw_g * 2, {}, {});
+  auto r = build_carbon_report(data(), s, timeline_of({{0, 10, 7.2e6, 14.4e6}}), kEpoch, false, {}, {});  // 2 kWh
   CHECK(r.energy_kwh == Approx(2.0));
   CHECK(r.intensity_g_per_kwh == Approx(33.44));
   CHECK(r.emissions_g == Approx(2 * 1.5 * 33.44));
@@ -70,12 +86,34 @@ TEST_CASE("an hourly profile: the run's intensity is the energy-weighted average
   o.intensity_file = dir / "grid.csv";
   auto s = settings(o);
   CHECK(s.location.source == "--intensity-file " + o.intensity_file);
-  // Accounting integrates per window; here 1 kWh at 100 and 1 kWh at 500.
-  auto r = build_carbon_report(data(), s, 7.2e6, 600, 600, std::chrono::system_clock::time_point{},
-                               std::chrono::system_clock::time_point{} + std::chrono::hours(2));
-  CHECK(r.intensity_g_per_kwh == Approx(300));
-  CHECK(r.emissions_g == Approx(600));
+  // Each record at the intensity of its span: 1 kWh at 100, 3 kWh at 500 (the whole machine 2 kWh more).
+  auto t = timeline_of({{0, 3600, 3.6e6, 3.6e6}, {3600, 7200, 10.8e6, 18e6}});
+  auto r = build_carbon_report(data(), s, t, kEpoch, false, kEpoch, kEpoch + std::chrono::hours(2));
+  REQUIRE(r.records.size() == 2);
+  CHECK(r.records[0].intensity_g_per_kwh == Approx(100));
+  CHECK(r.records[1].intensity_g_per_kwh == Approx(500));
+  CHECK(r.records[0].emissions_g == Approx(100));
+  CHECK(r.records[1].emissions_g == Approx(1500));
+  CHECK(r.emissions_g == Approx(1600));
+  CHECK(r.machine_emissions_g == Approx(100 + 2500));
+  CHECK(r.intensity_g_per_kwh == Approx(400));  // 1600 g / 4 kWh
   CHECK(r.seconds_outside_file == Approx(0));
+
+  SECTION("the scope picks the energy: --scope machine") {
+    auto m = build_carbon_report(data(), s, t, kEpoch, true, kEpoch, kEpoch + std::chrono::hours(2));
+    CHECK(m.emissions_g == Approx(100 + 2500));
+  }
+  SECTION("a record spanning the change gets the average over its span") {
+    auto one = timeline_of({{1800, 5400, 3.6e6, 3.6e6}});
+    auto x = build_carbon_report(data(), s, one, kEpoch, false, kEpoch, kEpoch + std::chrono::hours(2));
+    CHECK(x.records[0].intensity_g_per_kwh == Approx(300));
+    CHECK(x.emissions_g == Approx(300));
+  }
+  SECTION("an empty timeline (the first checkpoint): no emissions, the intensity of the span") {
+    auto x = build_carbon_report(data(), s, timeline_of({}), kEpoch, false, kEpoch, kEpoch + std::chrono::hours(2));
+    CHECK(x.emissions_g == 0);
+    CHECK(x.intensity_g_per_kwh == Approx(300));
+  }
 }
 
 TEST_CASE("settings: cloud PUE, overrides, compare lists, factor", "[carbon]") {
@@ -85,7 +123,7 @@ TEST_CASE("settings: cloud PUE, overrides, compare lists, factor", "[carbon]") {
   CHECK(s.location.zone == "FR");
   CHECK(s.pue == Approx(data().pue_for("aws")->pue));
   CHECK_THAT(s.pue_source, Catch::Contains("aws default"));
-  auto r = build_carbon_report(data(), s, 3.6e6, s.location.g_per_kwh, s.location.g_per_kwh, {}, {});
+  auto r = build_carbon_report(data(), s, timeline_of({{0, 1, 3.6e6, 3.6e6}}), kEpoch, false, {}, {});
   size_t cloud_rows = std::count_if(r.comparisons.begin(), r.comparisons.end(), [](auto& c) { return c.why == "cloud"; });
   CHECK(cloud_rows >= 20);  // the provider's other regions
 
@@ -105,7 +143,7 @@ TEST_CASE("settings: cloud PUE, overrides, compare lists, factor", "[carbon]") {
   c.compare = "none";
   auto none = settings(c);
   CHECK_FALSE(none.show_comparisons);
-  CHECK(build_carbon_report(data(), none, 1, 0, 0, {}, {}).comparisons.size() == 1);
+  CHECK(build_carbon_report(data(), none, timeline_of({{0, 1, 1, 1}}), kEpoch, false, {}, {}).comparisons.size() == 1);
   c.compare = "atlantis";
   CHECK_THAT(resolve_carbon_settings(c, data(), env_of({})).error(), Catch::StartsWith("--compare: unknown region"));
 

@@ -12,6 +12,7 @@
 #include "helpers.h"
 #include "sensors/msr_rapl.h"
 #include "sensors/perf_rapl.h"
+#include "sensors/selection.h"
 
 using namespace greenrun;
 using namespace greenrun::test;
@@ -102,8 +103,8 @@ TEST_CASE("perf: energy-pkg and energy-ram on one CPU per package, counts x scal
   auto src = PerfRaplSource::open(dir / "sys", fake, "/usr/bin/greenrun", findings);
   REQUIRE(src);
   REQUIRE(src->channels().size() == 4);
-  CHECK(src->channels()[0].component == "cpu");
-  CHECK(src->channels()[2].component == "dram");
+  CHECK(src->channels()[0].component.kind == ComponentKind::Cpu);
+  CHECK(src->channels()[2].component.kind == ComponentKind::Dram);
   for (const auto& c : fake->opened) {
     CHECK(c.type == 23);
     CHECK((c.cpu == 0 || c.cpu == 4));
@@ -121,14 +122,25 @@ TEST_CASE("perf: energy-pkg and energy-ram on one CPU per package, counts x scal
   CHECK(e[3] == Approx(0));
 }
 
-TEST_CASE("perf: psys instead of package and dram, and permission denied names setcap", "[perf]") {
+TEST_CASE("perf: psys instead of package and dram (the selection rule), and permission denied names setcap", "[perf]") {
   TempDir dir;
   perf_pmu(dir / "sys", true);
   auto fake = std::make_shared<FakePerf>(dir.path());
   std::vector<Finding> findings;
-  auto src = PerfRaplSource::open(dir / "sys", fake, "/opt/bin/greenrun", findings);
-  REQUIRE(src);
-  for (const auto& c : src->channels()) CHECK(c.component == "platform");
+  std::vector<std::unique_ptr<EnergySource>> sources;
+  sources.push_back(PerfRaplSource::open(dir / "sys", fake, "/opt/bin/greenrun", findings));
+  REQUIRE(sources[0]);
+  CHECK(sources[0]->channels().size() == 6);  // psys, pkg and ram on two packages
+  select_channels(sources, findings);
+  REQUIRE(sources.size() == 1);
+  REQUIRE(sources[0]->channels().size() == 2);
+  for (const auto& c : sources[0]->channels()) CHECK(c.component.kind == ComponentKind::Platform);
+  auto covered = std::count_if(findings.begin(), findings.end(), [](auto& f) {
+    return f.disposition == Disposition::Covered && f.reason.find("covered by psys") != std::string::npos;
+  });
+  CHECK(covered == 4);
+  auto e = read_all(*sources[0]);  // the dropped counters are closed, the kept ones still read
+  CHECK(e.size() == 2);
 
   TempDir denied_dir;
   perf_pmu(denied_dir / "sys", false);
@@ -148,7 +160,8 @@ TEST_CASE("perf: the real system call on a PMU type the kernel does not have fai
   std::vector<Finding> findings;
   CHECK_FALSE(PerfRaplSource::open(dir / "sys", real_perf_ops(), "greenrun", findings));
   REQUIRE_FALSE(findings.empty());
-  CHECK_FALSE(findings[0].usable);
+  CHECK_FALSE(findings[0].used());
+  CHECK(findings[0].disposition == Disposition::Unreadable);
 }
 
 TEST_CASE("MSR: Intel units, server DRAM quirk, one CPU per package, 32-bit wrap", "[msr]") {

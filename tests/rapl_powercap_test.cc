@@ -5,6 +5,7 @@
 
 #include "helpers.h"
 #include "sensors/rapl_powercap.h"
+#include "sensors/selection.h"
 
 using namespace greenrun;
 using namespace greenrun::test;
@@ -12,23 +13,27 @@ using namespace greenrun::test;
 namespace {
 
 struct Opened {
-  std::unique_ptr<RaplPowercapSource> source;
+  std::unique_ptr<EnergySource> source;
   std::vector<Finding> findings;
 };
 
+// The source as the probe leaves it: opened, then through the selection rules.
 Opened open_rapl(const std::string& root) {
   Opened o;
-  o.source = RaplPowercapSource::open(root, o.findings);
+  std::vector<std::unique_ptr<EnergySource>> sources;
+  if (auto s = RaplPowercapSource::open(root, o.findings)) sources.push_back(std::move(s));
+  select_channels(sources, o.findings);
+  if (!sources.empty()) o.source = std::move(sources[0]);
   return o;
 }
 
-std::vector<std::string> labels(const RaplPowercapSource& s) {
+std::vector<std::string> labels(const EnergySource& s) {
   std::vector<std::string> out;
-  for (const auto& c : s.channels()) out.push_back(c.component + ":" + c.label);
+  for (const auto& c : s.channels()) out.push_back(c.component.name() + ":" + c.label);
   return out;
 }
 
-std::vector<double> read_all(RaplPowercapSource& s) {
+std::vector<double> read_all(EnergySource& s) {
   std::vector<ChannelReading> r;
   s.read(SampleContext{}, r);
   std::vector<double> out;
@@ -66,7 +71,7 @@ TEST_CASE("one socket: package and dram by name, core and uncore never added", "
   CHECK(read_all(*o.source) == std::vector<double>{2.5, 0.5});
   auto core = std::find_if(o.findings.begin(), o.findings.end(), [](auto& f) { return f.what.rfind("core", 0) == 0; });
   REQUIRE(core != o.findings.end());
-  CHECK_FALSE(core->usable);
+  CHECK(core->disposition == Disposition::Covered);
   CHECK_THAT(core->reason, Catch::Contains("inside its package"));
 }
 
@@ -87,7 +92,7 @@ TEST_CASE("two sockets: every package and dram, in zone order", "[rapl]") {
   set_energy(root, "intel-rapl:1:0", 2'000'000);
   CHECK(read_all(*o.source) == std::vector<double>{10, 1, 20, 2});
   // The two dram zones are distinct (different packages), not duplicates.
-  CHECK(std::count_if(o.findings.begin(), o.findings.end(), [](auto& f) { return f.usable; }) == 4);
+  CHECK(std::count_if(o.findings.begin(), o.findings.end(), [](auto& f) { return f.used(); }) == 4);
 }
 
 TEST_CASE("psys replaces package and dram", "[rapl]") {
@@ -100,9 +105,9 @@ TEST_CASE("psys replaces package and dram", "[rapl]") {
   auto o = open_rapl(root);
   REQUIRE(o.source);
   CHECK(labels(*o.source) == std::vector<std::string>{"platform:psys"});
-  auto pkg = std::find_if(o.findings.begin(), o.findings.end(), [](auto& f) { return f.what == "package-0 (intel-rapl:0)"; });
+  auto pkg = std::find_if(o.findings.begin(), o.findings.end(), [](auto& f) { return f.what == "package-0"; });
   REQUIRE(pkg != o.findings.end());
-  CHECK_FALSE(pkg->usable);
+  CHECK(pkg->disposition == Disposition::Covered);
   CHECK_THAT(pkg->reason, Catch::Contains("covered by psys"));
 }
 
@@ -118,7 +123,7 @@ TEST_CASE("MMIO duplicates of the MSR zones are counted once", "[rapl]") {
   CHECK(o.source->channels()[0].origin == root + "/class/powercap/intel-rapl:0");
   auto dup = std::find_if(o.findings.begin(), o.findings.end(), [](auto& f) { return f.path.find("mmio") != std::string::npos; });
   REQUIRE(dup != o.findings.end());
-  CHECK_FALSE(dup->usable);
+  CHECK(dup->disposition == Disposition::Covered);
   CHECK_THAT(dup->reason, Catch::Contains("duplicate"));
 
   SECTION("an MMIO-only zone is used when the MSR interface lacks it") {

@@ -182,7 +182,7 @@ TEST_CASE("the JSON report has the documented fields", "[wrap][json]") {
   auto r = sb.run({"-q", "--interval", "100ms", "--json", path, "--", toy_train_bin(), "0.5"});
   REQUIRE(r.status == 0);
   auto j = json::parse(slurp(path));
-  CHECK(j["schema_version"] == 1);
+  CHECK(j["schema_version"] == 2);
   CHECK(j["greenrun_version"].is_string());
   CHECK(j["status"] == "finished");
   CHECK(j["command"] == json::array({toy_train_bin(), "0.5"}));
@@ -214,6 +214,34 @@ TEST_CASE("the JSON report has the documented fields", "[wrap][json]") {
   CHECK(j["energy_measured"] == "estimated");
   CHECK(j["energy_j"].get<double>() > 0);
   CHECK(j["unused_sources"][0]["reason"].get<std::string>().find("no RAPL") != std::string::npos);
+  CHECK(j["unused_sources"][0]["disposition"] == "absent");
+
+  // The timeline: contiguous records whose energies and emissions sum to the totals.
+  const json& tl = j["timeline"];
+  CHECK(tl["resolution_s"].get<double>() == Approx(0.1));
+  CHECK(tl["windows_per_record"] == 1);
+  REQUIRE(tl["components"].size() == 2);
+  CHECK(tl["components"][0]["name"] == j["components"][0]["name"]);
+  CHECK(tl["components"][0]["measured"] == false);
+  const json& records = tl["records"];
+  REQUIRE(records.size() >= 4);
+  double energy = 0, machine = 0, grams = 0, cpu = 0, prev_end = 0;
+  for (const auto& rec : records) {
+    CHECK(rec["start_s"].get<double>() == Approx(prev_end).margin(1e-9));
+    CHECK(rec["end_s"].get<double>() > rec["start_s"].get<double>());
+    prev_end = rec["end_s"];
+    for (const auto& e : rec["energy_j"]) energy += e.get<double>();
+    for (const auto& e : rec["machine_energy_j"]) machine += e.get<double>();
+    grams += rec["emissions_g"].get<double>();
+    cpu += rec["cpu_s"].get<double>();
+    CHECK(rec["intensity_g_per_kwh"].get<double>() == Approx(j["intensity_g_per_kwh"].get<double>()));
+    CHECK(rec["measured"][0] == false);
+  }
+  CHECK(energy == Approx(j["energy_j"].get<double>()).epsilon(1e-9));
+  CHECK(machine == Approx(j["machine_energy_j"].get<double>()).epsilon(1e-9));
+  CHECK(grams == Approx(j["emissions_g"].get<double>()).epsilon(1e-9));
+  CHECK(cpu == Approx(j["cpu_time_s"].get<double>()).margin(0.02));
+  CHECK(prev_end == Approx(duration).margin(0.1));  // from the baseline, just before the start
 }
 
 TEST_CASE("checkpoints rewrite the JSON while the command runs", "[wrap][json]") {

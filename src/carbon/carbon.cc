@@ -79,7 +79,6 @@ Result<CarbonSettings> resolve_carbon_settings(const Options& o, const CarbonDat
   if (o.compare == "none") {
     s.show_comparisons = false;
   } else {
-    s.compare_given = !o.compare.empty();
     for (const auto& item : split_list(o.compare.empty() ? kDefaultCompare : o.compare)) {
       auto loc = item.find(':') != std::string::npos ? resolve_cloud(data, item, s.factor)
                                                      : resolve_region(data, item, s.factor);
@@ -90,16 +89,43 @@ Result<CarbonSettings> resolve_carbon_settings(const Options& o, const CarbonDat
   return s;
 }
 
-CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& settings, double energy_j,
-                                 double raw_g, double machine_raw_g,
+std::vector<RecordCarbon> record_emissions(const Timeline& timeline, std::chrono::system_clock::time_point origin,
+                                           const IntensityProfile& profile, double pue, bool machine) {
+  using std::chrono::duration;
+  using std::chrono::system_clock;
+  std::vector<RecordCarbon> out;
+  out.reserve(timeline.size());
+  for (size_t i = 0; i < timeline.size(); ++i) {
+    const auto& rec = timeline.record(i);
+    auto at = [&](double offset_s) {
+      return origin + std::chrono::duration_cast<system_clock::duration>(duration<double>(offset_s));
+    };
+    RecordCarbon c;
+    c.intensity_g_per_kwh = profile.average(at(rec.start_s), at(rec.end_s));
+    // g = J / 3.6e6 J/kWh x PUE x g/kWh
+    const double g_per_j = pue * c.intensity_g_per_kwh / 3.6e6;
+    c.emissions_g = timeline.energy_j(i, machine) * g_per_j;
+    c.machine_emissions_g = timeline.energy_j(i, true) * g_per_j;
+    out.push_back(c);
+  }
+  return out;
+}
+
+CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& settings, const Timeline& timeline,
+                                 std::chrono::system_clock::time_point origin, bool machine,
                                  std::chrono::system_clock::time_point started,
                                  std::chrono::system_clock::time_point ended) {
   CarbonReport r;
   r.settings = settings;
+  r.records = record_emissions(timeline, origin, settings.profile, settings.pue, machine);
+  double energy_j = 0;
+  for (size_t i = 0; i < timeline.size(); ++i) energy_j += timeline.energy_j(i, machine);
+  for (const auto& c : r.records) {
+    r.emissions_g += c.emissions_g;
+    r.machine_emissions_g += c.machine_emissions_g;
+  }
   r.energy_kwh = energy_j / 3.6e6;
-  r.emissions_g = raw_g * settings.pue;
-  r.machine_emissions_g = machine_raw_g * settings.pue;
-  r.intensity_g_per_kwh = energy_j > 0 ? raw_g / r.energy_kwh : settings.profile.average(started, ended);
+  r.intensity_g_per_kwh = energy_j > 0 ? r.emissions_g / settings.pue / r.energy_kwh : settings.profile.average(started, ended);
   if (!settings.intensity_file.empty()) r.seconds_outside_file = settings.profile.seconds_outside(started, ended);
 
   const Factor f = settings.location.factor;  // compare like with like

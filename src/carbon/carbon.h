@@ -10,6 +10,7 @@
 #include "carbon/intensity.h"
 #include "config/options.h"
 #include "carbon/region.h"
+#include "sampling/timeline.h"
 
 namespace greenrun {
 
@@ -23,7 +24,6 @@ struct CarbonSettings {
   std::string intensity_file;                // --intensity-file
   IntensityProfile profile = IntensityProfile::constant(0);
   std::vector<Location> compare;             // --compare, or the default reference grids
-  bool compare_given = false;
   bool show_comparisons = true;
 };
 
@@ -39,12 +39,20 @@ struct EquivalentValue {
   double value = 0;
 };
 
+/// One timeline record's emissions.
+struct RecordCarbon {
+  double intensity_g_per_kwh = 0;  // average over the record's span
+  double emissions_g = 0;          // per the report's scope, PUE included
+  double machine_emissions_g = 0;
+};
+
 struct CarbonReport {
   CarbonSettings settings;
   double energy_kwh = 0;              // per the report's scope, before PUE
   double intensity_g_per_kwh = 0;     // the energy-weighted average over the run
-  double emissions_g = 0;             // per scope, PUE included
+  double emissions_g = 0;             // per scope, PUE included: the sum over the records
   double machine_emissions_g = 0;
+  std::vector<RecordCarbon> records;  // one per timeline record
   double seconds_outside_file = 0;    // run time not covered by --intensity-file
   std::vector<Comparison> comparisons;
   std::vector<EquivalentValue> equivalents;
@@ -59,10 +67,18 @@ inline constexpr const char* kDefaultCompare = "NO,FR,DE,US,CN,IN,PL";
 Result<CarbonSettings> resolve_carbon_settings(const Options& o, const CarbonData& data, const EnvLookup& env,
                                                const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
 
-/// `energy_j` is per the report's scope; `raw_g` and `machine_raw_g` are the
-/// intensity-weighted emissions before PUE (Accounting's totals).
-CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& settings, double energy_j,
-                                 double raw_g, double machine_raw_g,
+/// Emissions of every timeline record: its energy x PUE x the intensity over
+/// its span (`origin` is the wall-clock time of the timeline's offset 0).
+/// `machine`: the headline scope is the whole machine.
+std::vector<RecordCarbon> record_emissions(const Timeline& timeline, std::chrono::system_clock::time_point origin,
+                                           const IntensityProfile& profile, double pue, bool machine);
+
+/// The run's emissions, computed from its timeline (the one computation every
+/// output uses), the same energy on other grids, and equivalents.
+/// `started`..`ended` is the command's run, for the intensity shown before
+/// any window closed.
+CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& settings, const Timeline& timeline,
+                                 std::chrono::system_clock::time_point origin, bool machine,
                                  std::chrono::system_clock::time_point started,
                                  std::chrono::system_clock::time_point ended);
 

@@ -7,6 +7,7 @@
 
 #include "carbon/carbon_data.h"
 #include "carbon/region.h"
+#include "util/exit_codes.h"
 #include "util/units.h"
 
 namespace greenrun {
@@ -37,16 +38,16 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
   if (auto done = parse_subcommand(app, args, "regions")) return *done;
   if (sort != "intensity" && sort != "name" && sort != "id") {
     std::fprintf(stderr, "greenrun regions: --sort must be intensity, name or id\n");
-    return 2;
+    return kExitUsage;
   }
   if (factor != "lifecycle" && factor != "direct") {
     std::fprintf(stderr, "greenrun regions: --emission-factor must be lifecycle or direct\n");
-    return 2;
+    return kExitUsage;
   }
   auto data = load_carbon_data(find_data_dir(env));
   if (!data) {
     std::fprintf(stderr, "greenrun regions: %s\n", data.error().c_str());
-    return 125;
+    return kExitGreenrunFailed;
   }
   std::vector<Row> rows;
   for (const auto& z : data->zones)

@@ -5,7 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon/carbon_data.h"
-#include "sensors/sensors.h"
+#include "sensors/source_table.h"
+#include "util/exit_codes.h"
 #include "util/units.h"
 
 namespace greenrun {
@@ -30,7 +31,7 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   auto probe = probe_sources(o, find_data_dir(env), env);
   if (!probe) {
     std::fprintf(stderr, "greenrun sensors: %s\n", probe.error().c_str());
-    return 125;
+    return kExitGreenrunFailed;
   }
   const Hardware& hw = probe->hardware;
   std::string cpu = hw.cpu.model.empty() ? (hw.cpu.arm_part.empty() ? "unknown CPU" : "ARM CPU part " + hw.cpu.arm_part)
@@ -48,16 +49,20 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
                     {"memory_bytes", hw.mem_total_bytes}, {"pci_gpus", hw.gpus.size()}};
     auto found = nlohmann::ordered_json::array();
     for (const auto& f : probe->findings) {
-      nlohmann::ordered_json x = {{"source", f.source}, {"what", f.what}, {"path", f.path}, {"readable", f.usable},
-                                  {"detail", f.reason}};
+      nlohmann::ordered_json x = {{"source", f.source}, {"what", f.what}, {"path", f.path}, {"readable", f.disposition != Disposition::Unreadable && f.disposition != Disposition::Absent},
+                                  {"disposition", disposition_name(f.disposition)}, {"detail", f.reason}};
       x["fix"] = f.fix.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.fix);
       found.push_back(std::move(x));
     }
     j["sources"] = std::move(found);
+    auto known = nlohmann::ordered_json::array();
+    for (const auto& e : source_table())
+      known.push_back({{"name", e.name}, {"probed", e.probed}, {"measures", e.measures}});
+    j["known_sources"] = std::move(known);
     auto used = nlohmann::ordered_json::array();
     for (const auto& s : probe->sources)
       for (const auto& c : s->channels())
-        used.push_back({{"component", c.component}, {"label", c.label}, {"source", c.source}, {"measured", c.measured},
+        used.push_back({{"component", c.component.name()}, {"label", c.label}, {"source", c.source}, {"measured", c.measured},
                         {"method", c.method}, {"origin", c.origin}});
     j["used"] = std::move(used);
     std::printf("%s\n", j.dump(2).c_str());
@@ -65,18 +70,20 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   }
   std::printf("machine  %s; %s; %s; %s memory\n", cpu.c_str(), machine.c_str(), virt.c_str(),
               format_bytes(hw.mem_total_bytes).c_str());
+  std::printf("\nenergy sources greenrun reads, in probe order:\n");
+  for (const auto& e : source_table()) std::printf("  %-16s %s\n  %-16s from %s\n", e.name, e.measures, "", e.probed);
   std::printf("\nsources found:\n");
   for (const auto& f : probe->findings) {
-    std::printf("  %-5s %s%s%s\n", f.usable ? "yes" : "no", f.source.c_str(), f.what.empty() ? "" : ": ",
+    std::printf("  %-10s %s%s%s\n", disposition_name(f.disposition), f.source.c_str(), f.what.empty() ? "" : ": ",
                 f.what.c_str());
-    if (!f.reason.empty()) std::printf("        %s\n", f.reason.c_str());
-    if (!f.path.empty()) std::printf("        %s\n", f.path.c_str());
-    if (!f.fix.empty()) std::printf("        to enable it: %s\n", f.fix.c_str());
+    if (!f.reason.empty()) std::printf("             %s\n", f.reason.c_str());
+    if (!f.path.empty()) std::printf("             %s\n", f.path.c_str());
+    if (!f.fix.empty()) std::printf("             to enable it: %s\n", f.fix.c_str());
   }
   std::printf("\ngreenrun would report:\n");
   for (const auto& s : probe->sources)
     for (const auto& c : s->channels())
-      std::printf("  %-9s %-9s %s%s\n", c.component.c_str(), c.measured ? "measured" : "estimated",
+      std::printf("  %-9s %-9s %s%s\n", c.component.name().c_str(), c.measured ? "measured" : "estimated",
                   c.measured ? (c.source + ": " + c.label).c_str() : c.method.c_str(), "");
   return 0;
 }

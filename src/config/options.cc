@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <map>
 
+#include "sensors/source_table.h"
+#include "util/exit_codes.h"
 #include "util/fs.h"
 #include "util/units.h"
 #include "util/version.h"
@@ -27,7 +29,7 @@ std::optional<int> parse_subcommand(CLI::App& app, const std::vector<std::string
     return 0;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "greenrun %s: %s (see greenrun %s --help)\n", name.c_str(), e.what(), name.c_str());
-    return 2;
+    return kExitUsage;
   }
   return std::nullopt;
 }
@@ -41,9 +43,7 @@ std::string config_file_path(const EnvLookup& env) {
 }
 
 std::string version_text() {
-  return std::string("greenrun ") + kVersion +
-         "\nenergy sources: RAPL (powercap, perf_event, MSR), NVIDIA NVML, AMD ROCm SMI, hwmon (amdgpu, i915, xe, "
-         "amd_energy, NVIDIA Grace), estimates (CPU, memory, GPU)\n";
+  return std::string("greenrun ") + kVersion + "\nenergy sources: " + source_names() + "\n";
 }
 
 namespace {
@@ -58,7 +58,7 @@ ParsedCli exit_with(int code, std::string message, bool error) {
 }
 
 ParsedCli usage_error(const std::string& what) {
-  return exit_with(125, "greenrun: " + what + " (see greenrun --help)\n", true);
+  return exit_with(kExitGreenrunFailed, "greenrun: " + what + " (see greenrun --help)\n", true);
 }
 
 }  // namespace

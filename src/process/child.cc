@@ -88,10 +88,10 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const sigset_t& 
 int exit_status_for(const CommandExit& e) { return e.signal ? 128 + e.signal : e.exit_code; }
 
 CommandExit wait_for_command(pid_t child, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
-                             std::chrono::steady_clock::time_point deadline, const std::function<void()>& at_deadline) {
+                             std::chrono::steady_clock::time_point deadline, const DeadlineFn& on_deadline) {
   const sigset_t set = handled_set();
   CommandExit result;
-  bool deadline_pending = static_cast<bool>(at_deadline);
+  if (!on_deadline) deadline = std::chrono::steady_clock::time_point::max();
   for (;;) {
     // Reap everything that has exited; SIGCHLDs coalesce, so never count on one per child.
     for (;;) {
@@ -115,11 +115,10 @@ CommandExit wait_for_command(pid_t child, std::mutex& reap_mu, const std::functi
     }
     siginfo_t si{};
     int sig;
-    if (deadline_pending) {
+    if (deadline != std::chrono::steady_clock::time_point::max()) {
       auto left = deadline - std::chrono::steady_clock::now();
       if (left <= std::chrono::steady_clock::duration::zero()) {
-        deadline_pending = false;
-        at_deadline();
+        deadline = on_deadline();
         continue;
       }
       auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();

@@ -12,15 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "util/exit_codes.h"
+
 namespace greenrun {
 
 /// Signals greenrun passes on to the command.
 inline constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-/// Exit statuses greenrun itself uses.
-inline constexpr int kExitGreenrunFailed = 125;
-inline constexpr int kExitCannotExecute = 126;
-inline constexpr int kExitNotFound = 127;
 
 /// Blocks SIGCHLD and the forwarded signals in the calling thread (and every
 /// thread started after), so that wait_for_command() receives them with
@@ -60,9 +57,11 @@ int exit_status_for(const CommandExit& e);
 /// kForwardedSignals to it, except those the terminal already sent to the
 /// whole foreground process group, and reaps every other descendant.
 /// `before_reap(pid)` runs while `pid` is still a zombie, with `reap_mu` held.
-/// `at_deadline` runs once, when `deadline` passes with the command still running.
+/// `on_deadline()` runs when `deadline` has passed with the command still
+/// running, and returns the next deadline (time_point::max(): none).
+using DeadlineFn = std::function<std::chrono::steady_clock::time_point()>;
 CommandExit wait_for_command(pid_t child, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
-                             std::chrono::steady_clock::time_point deadline = {},
-                             const std::function<void()>& at_deadline = nullptr);
+                             std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
+                             const DeadlineFn& on_deadline = nullptr);
 
 }  // namespace greenrun

@@ -4,10 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <sstream>
+
+#include <cstring>
+#include <sys/resource.h>
 
 #include "util/units.h"
-#include "util/version.h"
 
 namespace greenrun {
 
@@ -36,17 +37,23 @@ bool RunReport::any_estimated() const {
   return std::any_of(components.begin(), components.end(), [](const auto& c) { return !c.measured; });
 }
 
+std::string RunReport::energy_kind() const {
+  if (components.empty()) return "none";
+  return any_estimated() ? (any_measured() ? "partly estimated" : "estimated") : "measured";
+}
+
 std::vector<ComponentReport> components_from(const Measurements& m, Scope scope) {
   std::vector<ComponentReport> out;
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < m.channels.size(); ++i) {
     const Channel& ch = m.channels[i];
     const ChannelTotals& t = m.totals[i];
-    auto it = index.find(ch.component);
+    const std::string name = ch.component.name();
+    auto it = index.find(name);
     if (it == index.end()) {
-      it = index.emplace(ch.component, out.size()).first;
+      it = index.emplace(name, out.size()).first;
       ComponentReport c;
-      c.name = ch.component;
+      c.name = name;
       c.measured = ch.measured;
       c.source = ch.source;
       c.method = ch.method;
@@ -78,279 +85,44 @@ std::vector<ComponentReport> components_from(const Measurements& m, Scope scope)
   return out;
 }
 
-namespace {
-
-std::string quote_arg(const std::string& a) {
-  if (!a.empty() && a.find_first_of(" \t\n'\"\\$`*?[]{}()<>|&;#~!") == std::string::npos) return a;
-  std::string q = "'";
-  for (char c : a) {
-    if (c == '\'') q += "'\\''";
-    else q += c;
-  }
-  return q + "'";
+RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
+  const Options& o = *in.options;
+  RunReport r;
+  r.command = o.command;
+  r.scope = o.scope;
+  r.components = components_from(m, o.scope);
+  r.user_s = m.user_s;
+  r.system_s = m.system_s;
+  r.peak_rss_bytes = m.peak_rss_bytes;
+  r.io = m.io;
+  r.processes_seen = m.processes_seen;
+  r.descendants_running = m.running;
+  r.peak_power_w = o.scope == Scope::Process ? m.peak_tree_w : m.peak_machine_w;
+  r.sampled_s = m.sampled_s;
+  r.samples = m.samples;
+  r.sampler_cpu_s = m.sampler_cpu_s;
+  rusage self{};
+  ::getrusage(RUSAGE_SELF, &self);
+  r.greenrun_cpu_s = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+                     (self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
+  r.interval_s = std::chrono::duration<double>(o.interval).count();
+  r.window_s = r.interval_s >= kCpuWindowS ? r.interval_s : std::ceil(kCpuWindowS / r.interval_s - 1e-9) * r.interval_s;
+  if (in.findings) r.findings = *in.findings;
+  r.notes = m.notes;
+  r.timeline = m.timeline;
+  r.timeline_origin = m.origin;
+  return r;
 }
 
-std::string command_line(const std::vector<std::string>& argv) {
-  std::string s;
-  for (const auto& a : argv) {
-    if (!s.empty()) s += ' ';
-    s += quote_arg(a);
-  }
-  return s;
-}
-
-std::string pad(std::string s, size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
-}
-
-std::string lpad(std::string s, size_t width) {
-  if (s.size() < width) s.insert(0, width - s.size(), ' ');
-  return s;
+void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& settings) {
+  if (r.components.empty()) return;
+  r.carbon = build_carbon_report(data, settings, r.timeline, r.timeline_origin, r.scope == Scope::Machine, r.started_at,
+                                 r.ended_at);
 }
 
 std::string signal_name(int sig) {
   const char* abbrev = sigabbrev_np(sig);
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-}
-
-template <class Line>
-void format_carbon(const CarbonReport& c, const std::string& energy_kind, Line& line, std::ostringstream& out) {
-  const Location& l = c.settings.location;
-  std::string e = format_mass_g(c.emissions_g) + " CO2e";
-  std::string how = format_energy(c.energy_kwh * 3.6e6) + " x PUE " + significant(c.settings.pue, 3) + " x " +
-                    significant(c.intensity_g_per_kwh, 3) + " g/kWh";
-  std::string basis = energy_kind == "measured" ? "measured energy" : energy_kind + " energy";
-  line("emissions", e + " = " + how + "  [computed: " + basis + " x " +
-                        (c.settings.intensity_file.empty() ? "yearly grid average" : "hourly grid data") + "]");
-  std::string grid = l.name + (l.zone.empty() || l.name.find(l.zone) != std::string::npos ? "" : " (" + l.zone + ")");
-  if (c.settings.intensity_override) {
-    grid += ", " + significant(*c.settings.intensity_override) + " g/kWh given with --intensity";
-  } else if (!c.settings.intensity_file.empty()) {
-    grid += ", " + significant(c.intensity_g_per_kwh) + " g/kWh on average from " + c.settings.intensity_file;
-  } else {
-    grid += ", " + significant(l.g_per_kwh) + " g/kWh " + factor_name(l.factor) + ", " + l.source + ", " +
-            std::to_string(l.year);
-  }
-  line("grid", grid);
-  if (!l.how.empty()) line("", l.how);
-  if (!l.note.empty()) line("", l.note);
-  if (c.seconds_outside_file > 0)
-    line("", format_seconds(c.seconds_outside_file) + " of the run lie outside " + c.settings.intensity_file +
-                 "; its first or last value was used there");
-  if (c.settings.pue != 1.0) line("PUE", significant(c.settings.pue, 3) + " (" + c.settings.pue_source + ")");
-  if (c.comparisons.size() > 1) {
-    line("elsewhere", "the same energy on other grids (" + factor_name(l.factor) + ", yearly averages):");
-    double max_g = 0;
-    size_t name_w = 0, id_w = 0;
-    // The user's provider can have dozens of regions: show its cleanest and dirtiest few.
-    std::vector<const Comparison*> shown;
-    std::vector<const Comparison*> cloud;
-    for (const auto& x : c.comparisons) (x.why == "cloud" ? cloud : shown).push_back(&x);
-    for (size_t i = 0; i < cloud.size(); ++i)
-      if (i < 3 || i + 2 >= cloud.size()) shown.push_back(cloud[i]);
-    std::stable_sort(shown.begin(), shown.end(), [](auto* a, auto* b) { return a->g_per_kwh < b->g_per_kwh; });
-    for (auto* x : shown) {
-      max_g = std::max(max_g, x->emissions_g);
-      name_w = std::max(name_w, std::min<size_t>(x->name.size(), 34));
-      id_w = std::max(id_w, x->id.size());
-    }
-    for (auto* x : shown) {
-      std::string name = x->name.size() > 34 ? x->name.substr(0, 33) + "~" : x->name;
-      size_t bar = max_g > 0 ? static_cast<size_t>(std::lround(24.0 * x->emissions_g / max_g)) : 0;
-      std::string tag = x->why == "here" ? "  <- this run" : x->why == "cleanest" || x->why == "dirtiest" ? "  (" + x->why + ")" : "";
-      out << "    " << pad(name, name_w) << "  " << pad(x->id, id_w) << "  " << lpad(significant(x->g_per_kwh), 6)
-          << " g/kWh  " << lpad(format_mass_g(x->emissions_g), 10) << "  " << std::string(std::max<size_t>(bar, 1), '#')
-          << tag << "\n";
-    }
-    if (cloud.size() > 5) line("", std::to_string(cloud.size() - 5) + " more " + l.cloud_provider + " regions in the JSON report");
-  }
-  // Only those large enough to picture; all of them are in the JSON report.
-  std::vector<std::string> eq;
-  for (const auto& x : c.equivalents)
-    if ((x.id == "car_km_eu" || x.id == "smartphone_charge" || x.id == "flight_paris_london") && x.value >= 0.01)
-      eq.push_back(significant(x.value, 2) + " " + x.label);
-  if (!eq.empty()) {
-    std::string text;
-    for (size_t i = 0; i < eq.size(); ++i) text += (i ? ", " : "") + eq[i];
-    line("as much as", text + "  [factors: Green Algorithms, US EPA; see the JSON report]");
-  }
-}
-
-}  // namespace
-
-nlohmann::ordered_json to_json(const RunReport& r) {
-  using json = nlohmann::ordered_json;
-  json j;
-  j["schema_version"] = kSchemaVersion;
-  j["greenrun_version"] = kVersion;
-  j["status"] = r.status;
-  j["command"] = r.command;
-  j["started_at"] = format_rfc3339(r.started_at);
-  j["ended_at"] = format_rfc3339(r.ended_at);
-  j["duration_s"] = r.duration_s;
-  j["exit_code"] = r.exit_code ? json(*r.exit_code) : json(nullptr);
-  j["signal"] = r.signal ? json(signal_name(*r.signal)) : json(nullptr);
-  j["core_dumped"] = r.core_dumped;
-  j["cpu_time_s"] = r.user_s + r.system_s;
-  j["cpu_user_s"] = r.user_s;
-  j["cpu_system_s"] = r.system_s;
-  j["peak_rss_bytes"] = r.peak_rss_bytes;
-  j["read_bytes"] = r.io.read_bytes;
-  j["write_bytes"] = r.io.write_bytes;
-  j["processes"] = std::max<uint64_t>(1, r.processes_seen);
-  j["descendants_running_at_exit"] = r.descendants_running;
-  j["scope"] = r.scope == Scope::Process ? "process" : "machine";
-  j["energy_j"] = r.components.empty() ? json(nullptr) : json(r.energy_j());
-  j["machine_energy_j"] = r.components.empty() ? json(nullptr) : json(r.machine_energy_j());
-  j["energy_measured"] = r.components.empty() ? "none" : r.any_estimated() ? (r.any_measured() ? "partly" : "estimated") : "measured";
-  j["average_power_w"] = r.duration_s > 0 && !r.components.empty() ? json(r.average_power_w()) : json(nullptr);
-  j["peak_power_w"] = r.components.empty() ? json(nullptr) : json(r.peak_power_w);
-  json comps = json::array();
-  for (const auto& c : r.components) {
-    json cj = {{"name", c.name},
-               {"energy_j", c.energy_j},
-               {"machine_energy_j", c.machine_energy_j},
-               {"measured", c.measured},
-               {"source", c.source},
-               {"detail", c.detail}};
-    if (!c.measured) {
-      cj["method"] = c.method;
-      cj["energy_j_low"] = c.energy_j_low.value_or(c.energy_j);
-      cj["energy_j_high"] = c.energy_j_high.value_or(c.energy_j);
-    }
-    comps.push_back(std::move(cj));
-  }
-  j["components"] = std::move(comps);
-  if (r.carbon) {
-    const CarbonReport& c = *r.carbon;
-    const Location& l = c.settings.location;
-    json region = {{"id", l.id},       {"name", l.name},         {"zone", l.zone.empty() ? json(nullptr) : json(l.zone)},
-                   {"source", l.source}, {"year", l.year},       {"factor", factor_name(l.factor)},
-                   {"how", l.how},     {"guessed", l.guessed}};
-    if (!l.note.empty()) region["note"] = l.note;
-    if (!l.cloud_provider.empty()) region["cloud"] = l.cloud_provider + ":" + l.cloud_region;
-    j["region"] = std::move(region);
-    j["intensity_g_per_kwh"] = c.intensity_g_per_kwh;
-    if (!c.settings.intensity_file.empty()) {
-      j["intensity_file"] = c.settings.intensity_file;
-      j["intensity_file_seconds_outside"] = c.seconds_outside_file;
-    }
-    j["pue"] = c.settings.pue;
-    j["pue_source"] = c.settings.pue_source;
-    j["emissions_g"] = c.emissions_g;
-    j["machine_emissions_g"] = c.machine_emissions_g;
-    json comparisons = json::array();
-    for (const auto& x : c.comparisons)
-      comparisons.push_back({{"region", x.id}, {"name", x.name}, {"intensity_g_per_kwh", x.g_per_kwh},
-                             {"emissions_g", x.emissions_g}, {"why", x.why}});
-    j["comparisons"] = std::move(comparisons);
-    json equivalents = json::array();
-    for (const auto& e : c.equivalents)
-      equivalents.push_back({{"id", e.id}, {"label", e.label}, {"value", e.value}, {"unit", e.unit}, {"source", e.source}});
-    j["equivalents"] = std::move(equivalents);
-  } else {
-    j["region"] = nullptr;
-    j["emissions_g"] = nullptr;
-  }
-  json unusable = json::array();
-  for (const auto& f : r.findings) {
-    if (f.usable) continue;
-    json fj = {{"source", f.source}, {"what", f.what}, {"path", f.path}, {"reason", f.reason}};
-    if (!f.fix.empty()) fj["fix"] = f.fix;
-    unusable.push_back(std::move(fj));
-  }
-  j["unused_sources"] = std::move(unusable);
-  j["notes"] = r.notes;
-  j["samples"] = r.samples;
-  j["interval_s"] = r.interval_s;
-  j["overhead"] = {{"greenrun_cpu_s", r.greenrun_cpu_s}, {"sampler_cpu_s", r.sampler_cpu_s}};
-  return j;
-}
-
-std::string format_summary(const RunReport& r) {
-  std::ostringstream out;
-  const size_t kLabel = 14;
-  auto line = [&](const std::string& label, const std::string& text) {
-    out << "  " << pad(label, kLabel) << text << "\n";
-  };
-  out << "greenrun: " << command_line(r.command) << "\n";
-  std::string status;
-  if (r.signal) {
-    status = "killed by " + signal_name(*r.signal) + (r.core_dumped ? " (core dumped)" : "") + ", exit status " +
-             std::to_string(128 + *r.signal);
-  } else if (r.exit_code) {
-    status = "exited with status " + std::to_string(*r.exit_code);
-  } else {
-    status = "running";
-  }
-  line("status", status + " after " + format_seconds(r.duration_s));
-  double cpu = r.user_s + r.system_s;
-  std::string cpu_text = format_seconds(cpu) + " (user " + format_seconds(r.user_s) + ", system " +
-                         format_seconds(r.system_s) + ")";
-  if (r.duration_s > 0) cpu_text += ", " + significant(cpu / r.duration_s, 2) + " cores on average";
-  line("CPU time", cpu_text + "  [measured: /proc, getrusage]");
-  uint64_t procs = std::max<uint64_t>(1, r.processes_seen);
-  line("peak memory", format_bytes(static_cast<double>(r.peak_rss_bytes)) + " resident, " + std::to_string(procs) +
-                          (procs == 1 ? " process" : " processes seen") + "  [measured: /proc]");
-  line("disk I/O", format_bytes(static_cast<double>(r.io.read_bytes)) + " read, " +
-                       format_bytes(static_cast<double>(r.io.write_bytes)) + " written  [measured: /proc]");
-  if (r.descendants_running > 0)
-    line("left running", std::to_string(r.descendants_running) +
-                             (r.descendants_running == 1 ? " descendant was" : " descendants were") +
-                             " still running when the command exited (not measured after that)");
-
-  if (r.components.empty()) {
-    line("energy", "not measured: no usable energy source on this machine");
-  } else {
-    line("energy", r.scope == Scope::Process
-                       ? "the command's share of the machine, by its share of CPU time (--scope machine: all of it)"
-                       : "the whole machine while the command ran (--scope process: the command's share)");
-    for (const auto& c : r.components) {
-      std::string text = lpad(format_energy(c.energy_j), 10) + "  ";
-      if (c.measured) {
-        text += "measured   " + c.source;
-        std::vector<std::string> labels;
-        for (const auto& d : c.detail) labels.push_back(d.value("label", ""));
-        for (size_t i = 0; i < labels.size(); ++i) text += (i ? ", " : ": ") + labels[i];
-      } else {
-        text += "estimated  " + format_energy(c.energy_j_low.value_or(0)) + " to " +
-                format_energy(c.energy_j_high.value_or(0)) + "; " + c.method;
-      }
-      line("  " + c.name, text);
-    }
-    double e = r.energy_j();
-    std::string total = lpad(format_energy(e), 10);
-    if (e >= 1.0 && e < 3600.0) total += " (" + significant(e / 3600.0) + " Wh)";
-    if (r.duration_s > 0)
-      total += ", average " + format_power(r.average_power_w()) + ", peak " + format_power(r.peak_power_w);
-    std::string kind = r.any_estimated() ? (r.any_measured() ? "  partly estimated" : "  estimated") : "  measured";
-    line("  total", total + kind);
-    if (r.scope == Scope::Process)
-      line("  machine", lpad(format_energy(r.machine_energy_j()), 10) + " for every process on the machine");
-  }
-  if (r.carbon)
-    format_carbon(*r.carbon, r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured", line,
-                  out);
-  for (const auto& n : r.notes) line("note", n);
-  // One note per (source, reason, fix): five root-only zones make one line, not five.
-  std::vector<std::pair<const Finding*, std::string>> notes;
-  for (const auto& f : r.findings) {
-    if (f.usable || f.reason.empty() || f.quiet) continue;
-    // Duplicates and domains inside others are bookkeeping, not news.
-    if (f.reason.find("not counted twice") != std::string::npos || f.reason.find("not added") != std::string::npos)
-      continue;
-    auto same = std::find_if(notes.begin(), notes.end(), [&](const auto& n) {
-      return n.first->source == f.source && n.first->reason == f.reason && n.first->fix == f.fix;
-    });
-    if (same == notes.end()) notes.emplace_back(&f, f.what);
-    else if (!f.what.empty()) same->second += ", " + f.what;
-  }
-  for (const auto& [f, what] : notes) {
-    line("note", f->source + ": " + (what.empty() ? "" : what + ": ") + f->reason);
-    if (!f->fix.empty()) line("", "to measure it, run: " + f->fix);
-  }
-  return out.str();
 }
 
 }  // namespace greenrun

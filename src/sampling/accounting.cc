@@ -14,21 +14,37 @@ double cpu_share(double tree_cpu_s, double machine_busy_s) {
   return std::min(1.0, tree_cpu_s / machine_busy_s);
 }
 
-Accounting::Accounting(std::vector<Channel> channels, IntensityFn intensity)
+std::vector<TimelineComponent> timeline_components(const std::vector<Channel>& channels,
+                                                   std::vector<size_t>* channel_component) {
+  std::vector<TimelineComponent> out;
+  if (channel_component) channel_component->clear();
+  for (const auto& ch : channels) {
+    auto it = std::find_if(out.begin(), out.end(), [&](auto& c) { return c.component == ch.component; });
+    if (it == out.end()) it = out.insert(out.end(), {ch.component, ch.measured});
+    it->measured = it->measured && ch.measured;
+    if (channel_component) channel_component->push_back(static_cast<size_t>(it - out.begin()));
+  }
+  return out;
+}
+
+Accounting::Accounting(std::vector<Channel> channels, size_t timeline_capacity)
     : channels_(std::move(channels)),
       totals_(channels_.size()),
-      intensity_(std::move(intensity)),
+      timeline_(timeline_components(channels_, &component_of_), timeline_capacity),
       win_machine_j_(channels_.size()),
       win_direct_tree_j_(channels_.size()),
-      win_direct_machine_j_(channels_.size()) {}
+      win_direct_machine_j_(channels_.size()) {
+  window_.machine_j.assign(timeline_.components().size(), 0.0);
+  window_.tree_j.assign(timeline_.components().size(), 0.0);
+}
 
 void Accounting::add(const Interval& iv) {
   if (!win_open_) {
-    win_start_ = iv.end - std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                              std::chrono::duration<double>(iv.dt_s));
+    win_start_s_ = iv.end_s - iv.dt_s;
     win_open_ = true;
   }
-  win_end_ = iv.end;
+  window_.end_s = iv.end_s;
+  window_.rss_bytes = iv.tree_rss_bytes;
   win_dt_ += iv.dt_s;
   win_tree_cpu_ += iv.tree_cpu_s;
   win_machine_cpu_ += iv.machine_busy_s;
@@ -37,6 +53,7 @@ void Accounting::add(const Interval& iv) {
     auto e = c < iv.energy_j.size() ? iv.energy_j[c] : std::nullopt;
     if (!e) {
       ++totals_[c].missing;
+      win_missing_ |= uint64_t{1} << (component_of_[c] % 64);
       continue;
     }
     ++totals_[c].intervals;
@@ -56,21 +73,25 @@ void Accounting::flush() {
 }
 
 void Accounting::close_window() {
-  double share = cpu_share(win_tree_cpu_, win_machine_cpu_);
-  double intensity = intensity_ ? intensity_(win_start_, win_end_) : 0.0;
+  const double share = cpu_share(win_tree_cpu_, win_machine_cpu_);
+  std::fill(window_.machine_j.begin(), window_.machine_j.end(), 0.0);
+  std::fill(window_.tree_j.begin(), window_.tree_j.end(), 0.0);
   double machine_j = 0, tree_j = 0;
   for (size_t c = 0; c < channels_.size(); ++c) {
-    double m = win_machine_j_[c] + win_direct_machine_j_[c];
-    double t = win_machine_j_[c] * share + win_direct_tree_j_[c];
+    const double m = win_machine_j_[c] + win_direct_machine_j_[c];
+    const double t = win_machine_j_[c] * share + win_direct_tree_j_[c];
     totals_[c].machine_j += m;
     totals_[c].tree_j += t;
-    // g = J / 3.6e6 J/kWh x g/kWh
-    totals_[c].machine_g += m / 3.6e6 * intensity;
-    totals_[c].tree_g += t / 3.6e6 * intensity;
+    window_.machine_j[component_of_[c]] += m;
+    window_.tree_j[component_of_[c]] += t;
     machine_j += m;
     tree_j += t;
     win_machine_j_[c] = win_direct_tree_j_[c] = win_direct_machine_j_[c] = 0;
   }
+  window_.start_s = win_start_s_;
+  window_.tree_cpu_s = win_tree_cpu_;
+  window_.missing = win_missing_;
+  timeline_.append(window_);
   // Peaks over windows of at least 50 ms: a shorter one (the last window of a
   // run can be a millisecond long, and a millisecond says nothing about power)
   // is pooled with the window before it. No energy escapes the peaks that way,
@@ -91,6 +112,7 @@ void Accounting::close_window() {
     last_tree_j_ = tj;
   }
   win_dt_ = win_tree_cpu_ = win_machine_cpu_ = 0;
+  win_missing_ = 0;
   win_open_ = false;
 }
 

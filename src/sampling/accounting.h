@@ -1,24 +1,25 @@
 #pragma once
-// Turns per-interval energy deltas into totals: the machine's energy per
-// channel, and the command's share of it. Pure arithmetic, no I/O: the
-// sampler feeds it, tests drive it directly.
+// Turns per-interval energy deltas into windows: the machine's energy per
+// channel, and the command's share of it, appended to the run's timeline.
+// Pure arithmetic, no I/O and nothing about carbon: the sampler feeds it,
+// tests drive it directly.
 
-#include <chrono>
-#include <functional>
 #include <optional>
 #include <vector>
 
+#include "sampling/timeline.h"
 #include "sensors/energy_source.h"
 
 namespace greenrun {
 
 struct Interval {
+  double end_s = 0;           // offset of the interval's end from the start of sampling
   double dt_s = 0;
   double tree_cpu_s = 0;      // CPU seconds of the command's tree in the interval
   double machine_busy_s = 0;  // CPU seconds of the whole machine in the interval
+  uint64_t tree_rss_bytes = 0;  // the tree's resident memory at the end
   std::vector<std::optional<double>> energy_j;  // machine energy per channel; nullopt: no reading
   std::vector<std::optional<double>> share;     // a source's own share for the tree, per channel
-  std::chrono::system_clock::time_point end;    // wall-clock end of the interval
   /// The sampler read CPU times at the end of this interval: the window of
   /// intervals since the previous such read is attributed now.
   bool close_window = true;
@@ -27,8 +28,6 @@ struct Interval {
 struct ChannelTotals {
   double machine_j = 0;
   double tree_j = 0;
-  double machine_g = 0;  // emissions, when an intensity function is set
-  double tree_g = 0;
   uint64_t intervals = 0;  // intervals with a reading
   uint64_t missing = 0;    // intervals without one
 };
@@ -38,17 +37,17 @@ struct ChannelTotals {
 /// tree had the machine to itself.
 double cpu_share(double tree_cpu_s, double machine_busy_s);
 
+/// The report's components in order of first appearance, and each channel's component.
+std::vector<TimelineComponent> timeline_components(const std::vector<Channel>& channels,
+                                                   std::vector<size_t>* channel_component = nullptr);
+
 class Accounting {
  public:
-  /// gCO2e/kWh averaged over [from, to): the grid intensity for emissions.
-  using IntensityFn =
-      std::function<double(std::chrono::system_clock::time_point from, std::chrono::system_clock::time_point to)>;
-
   /// CPU-time shares are computed per window: the intervals between two reads
   /// of CPU times (Interval::close_window). The sampler reads them at least
   /// 100 ms apart, because /proc's 10 ms tick granularity would make shares
-  /// over shorter spans jump between 0 and 1.
-  explicit Accounting(std::vector<Channel> channels, IntensityFn intensity = nullptr);
+  /// over shorter spans jump between 0 and 1. `timeline_capacity` 0: the default.
+  explicit Accounting(std::vector<Channel> channels, size_t timeline_capacity = 0);
 
   void add(const Interval& iv);
   /// Attributes a window still open (call once, at the end).
@@ -56,6 +55,7 @@ class Accounting {
 
   const std::vector<Channel>& channels() const { return channels_; }
   const std::vector<ChannelTotals>& totals() const { return totals_; }
+  const Timeline& timeline() const { return timeline_; }
   double peak_machine_w() const { return peak_machine_w_; }
   double peak_tree_w() const { return peak_tree_w_; }
   double duration_s() const { return duration_s_; }
@@ -64,14 +64,17 @@ class Accounting {
   void close_window();
 
   std::vector<Channel> channels_;
+  std::vector<size_t> component_of_;  // per channel, its timeline component
   std::vector<ChannelTotals> totals_;
-  IntensityFn intensity_;
+  Timeline timeline_;
   // The open window.
   double win_dt_ = 0, win_tree_cpu_ = 0, win_machine_cpu_ = 0;
   std::vector<double> win_machine_j_;      // per channel, shared by CPU time at close
   std::vector<double> win_direct_tree_j_;  // per channel, already attributed by its source
   std::vector<double> win_direct_machine_j_;
-  std::chrono::system_clock::time_point win_start_{}, win_end_{};
+  uint64_t win_missing_ = 0;  // per component bit
+  Window window_;             // reused: no allocation per window
+  double win_start_s_ = 0;
   bool win_open_ = false;
   double peak_machine_w_ = 0, peak_tree_w_ = 0, duration_s_ = 0;
   // The last window counted for the peaks (pooled with any short one after it).

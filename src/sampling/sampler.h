@@ -1,9 +1,9 @@
 #pragma once
 // The one sampler thread: reads every energy source, the machine's CPU time
-// and the command's process tree on steady_clock deadlines, feeds Accounting,
-// and calls the checkpoint callback on its own thread.
-
-#include <sys/types.h>
+// and the command's process tree on steady_clock deadlines and feeds
+// Accounting, which appends to the run's timeline. It computes no carbon,
+// formats nothing and writes no file: whoever wants the figures takes a
+// consistent copy with measurements().
 
 #include <chrono>
 #include <condition_variable>
@@ -14,33 +14,32 @@
 #include <thread>
 #include <vector>
 
+#include "process/tree_reader.h"
 #include "sampling/accounting.h"
 #include "sensors/energy_source.h"
-#include "util/fs.h"
-#include "process/procfs.h"
 
 namespace greenrun {
 
 struct SamplerOptions {
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};
-  std::chrono::nanoseconds checkpoint{std::chrono::seconds(60)};  // 0: never
-  std::string procfs_root = "/proc";   // machine-wide files (stat, meminfo)
-  std::string process_root = "/proc";  // the command's processes
-  pid_t self_pid = 0;                  // greenrun: the tree is its descendants
-  Accounting::IntensityFn intensity;
-  bool need_meminfo = false;
+  /// The clocks (tests drive the sampler with fake ones through step()).
+  std::function<std::chrono::steady_clock::time_point()> now = [] { return std::chrono::steady_clock::now(); };
+  std::function<std::chrono::system_clock::time_point()> wall = [] { return std::chrono::system_clock::now(); };
+  size_t timeline_capacity = 0;  // 0: Timeline's default
 };
 
 /// A consistent copy of what has been measured so far.
 struct Measurements {
   std::vector<Channel> channels;
   std::vector<ChannelTotals> totals;
+  Timeline timeline;
+  /// Wall-clock time of the timeline's offset 0: the baseline reading.
+  std::chrono::system_clock::time_point origin{};
   double peak_machine_w = 0;
   double peak_tree_w = 0;
   double sampled_s = 0;
   double user_s = 0;
   double system_s = 0;
-  double machine_busy_s = 0;
   uint64_t peak_rss_bytes = 0;
   IoCounters io;
   uint64_t processes_seen = 0;
@@ -59,9 +58,7 @@ inline constexpr double kCpuWindowS = 0.1;
 
 class Sampler {
  public:
-  using CheckpointFn = std::function<void(const Measurements&)>;
-
-  Sampler(SamplerOptions options, std::vector<std::unique_ptr<EnergySource>> sources);
+  Sampler(SamplerOptions options, std::vector<std::unique_ptr<EnergySource>> sources, std::unique_ptr<TreeReader> tree);
   ~Sampler();
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
@@ -69,8 +66,7 @@ class Sampler {
   /// First reading of every counter; call right before the command starts.
   void baseline();
   /// Arms the sampler: the first tick is due one interval from now.
-  /// `checkpoint` runs on the sampler thread every options.checkpoint.
-  void start(CheckpointFn checkpoint);
+  void start();
   /// When the first tick is due. The thread is started then (launch()), so a
   /// command that ends sooner costs no thread at all.
   std::chrono::steady_clock::time_point first_deadline() const { return first_deadline_; }
@@ -79,61 +75,47 @@ class Sampler {
   /// Takes the final sample at once (on the thread if it runs, else here) and
   /// joins the thread.
   void finish();
+  /// One sample now. The thread calls it on its deadlines; tests call it
+  /// directly with fake clocks, sources and tree reader.
+  void step(bool final = false);
 
-  /// On the sampler thread (inside the checkpoint callback) or after finish().
+  /// A consistent copy, from any thread.
   Measurements measurements() const;
-
-  /// Held by whoever reaps children, so that a child's CPU time moves from
-  /// /proc into getrusage(RUSAGE_CHILDREN) between two samples, never during one.
-  std::mutex& reap_mutex() { return reap_mu_; }
-  /// Storage I/O of a reaped child (read from its zombie); call under reap_mutex().
-  void add_reaped_io(const IoCounters& io);
+  TreeReader& tree() { return *tree_; }
 
  private:
   void loop();
-  /// `on_thread`: called by the sampler thread (its CPU time is the overhead).
-  void tick(bool final, bool on_thread);
+  void read_tree(bool final);
+  void read_sources(Interval& iv);
 
   SamplerOptions opt_;
   std::vector<std::unique_ptr<EnergySource>> sources_;
   std::vector<size_t> first_channel_;  // index of each source's first channel
-  Accounting accounting_;
-  ProcessTree tree_;
-  PreadFile proc_stat_;
-  PreadFile meminfo_;
-  std::string buf_;
-  double clk_tck_;
+  std::unique_ptr<TreeReader> tree_;
   int cpu_every_;
-  CheckpointFn checkpoint_;
 
-  std::mutex reap_mu_;
-  IoCounters reaped_io_;
+  mutable std::mutex data_mu_;  // held by step() and measurements()
+  Accounting accounting_;
+  Measurements m_;
 
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;
-  std::chrono::steady_clock::time_point started_{}, first_deadline_{};
+  std::chrono::steady_clock::time_point first_deadline_{};
 
-  // Sampler-thread state.
+  // Sampler-thread state (step() runs on one thread at a time).
   bool primed_ = false;
   uint64_t ticks_ = 0;
-  uint64_t forks_at_scan_ = 0;
-  uint64_t cpu_reads_ = 0;
-  bool checkpoint_due_ = false;
-  std::chrono::steady_clock::time_point last_time_;
-  std::chrono::steady_clock::time_point last_cpu_time_;
+  std::chrono::steady_clock::time_point origin_{}, last_time_{}, last_cpu_time_{};
   double last_tree_cpu_ = 0;
   double last_machine_busy_ = 0;
   double last_machine_total_ = 0;
   std::vector<double> last_energy_;
   std::vector<bool> have_energy_;
   std::vector<ChannelReading> readings_;
+  TreeSample tree_sample_;
   SampleContext ctx_;
-  Measurements m_;
 };
-
-/// Machine memory in use from /proc/meminfo (MemTotal - MemAvailable), bytes.
-std::optional<double> parse_meminfo_used(std::string_view text);
 
 }  // namespace greenrun

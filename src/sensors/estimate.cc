@@ -108,22 +108,23 @@ double cpu_power_w(const CpuPowerModel& m, double load) {
 }
 
 EstimateSource::EstimateSource(CpuPowerModel cpu_model, bool cpu, std::optional<double> ram_w_per_gb, int logical_cpus)
-    : model_(std::move(cpu_model)), cpu_(cpu), ram_w_per_gb_(ram_w_per_gb), logical_(std::max(1, logical_cpus)) {
-  if (cpu_) {
+    : model_(std::move(cpu_model)), ram_w_per_gb_(ram_w_per_gb), logical_(std::max(1, logical_cpus)) {
+  if (cpu) {
     Channel c;
-    c.component = "cpu";
+    c.component.kind = ComponentKind::Cpu;
     c.label = "CPU";
     c.source = "estimate";
     c.origin = "/proc/stat load";
     c.measured = false;
     c.method = model_.method;
+    c.note = model_.method;
     c.low_factor = model_.low_factor;
     c.high_factor = model_.high_factor;
-    channels_.push_back(std::move(c));
+    add(std::move(c), EstimatedChannel{});
   }
   if (ram_w_per_gb_) {
     Channel c;
-    c.component = "ram";
+    c.component.kind = ComponentKind::Ram;
     c.label = "memory";
     c.source = "estimate";
     c.origin = "/proc/meminfo, /proc/PID/stat";
@@ -131,27 +132,30 @@ EstimateSource::EstimateSource(CpuPowerModel cpu_model, bool cpu, std::optional<
     c.method = "memory model: " + significant(*ram_w_per_gb_, 4) + " W per GB in use (" +
                (*ram_w_per_gb_ == kRamWPerGb ? std::string("Green Algorithms") : std::string("given")) +
                "), the command's share by its resident memory";
+    c.note = c.method;
     c.low_factor = 0.5;
     c.high_factor = 1.5;
-    channels_.push_back(std::move(c));
+    add(std::move(c), EstimatedChannel{true, 0, std::nullopt});
   }
 }
 
 void EstimateSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
-  out.assign(channels_.size(), {});
-  if (ctx.cpu_valid && ctx.cpu_dt_s > 0) {
-    const double capacity = ctx.machine_capacity_s > 0 ? ctx.machine_capacity_s : ctx.cpu_dt_s * logical_;
-    const double load = std::max(ctx.machine_busy_s, ctx.tree_cpu_s) / capacity;
-    if (cpu_) cpu_j_ += cpu_power_w(model_, load) * ctx.cpu_dt_s;
-    if (ram_w_per_gb_) {
-      const double used = std::max(ctx.machine_used_bytes, ctx.tree_rss_bytes);
-      ram_j_ += used / 1e9 * *ram_w_per_gb_ * ctx.cpu_dt_s;
-      ram_share_ = used > 0 ? std::min(1.0, ctx.tree_rss_bytes / used) : 0.0;
+  out.assign(state_.size(), {});
+  for (size_t i = 0; i < state_.size(); ++i) {
+    EstimatedChannel& e = state_[i];
+    if (ctx.cpu_valid && ctx.cpu_dt_s > 0) {
+      if (!e.ram) {
+        const double capacity = ctx.machine_capacity_s > 0 ? ctx.machine_capacity_s : ctx.cpu_dt_s * logical_;
+        const double load = std::max(ctx.machine_busy_s, ctx.tree_cpu_s) / capacity;
+        e.energy_j += cpu_power_w(model_, load) * ctx.cpu_dt_s;
+      } else {
+        const double used = std::max(ctx.machine_used_bytes, ctx.tree_rss_bytes);
+        e.energy_j += used / 1e9 * *ram_w_per_gb_ * ctx.cpu_dt_s;
+        e.share = used > 0 ? std::min(1.0, ctx.tree_rss_bytes / used) : 0.0;
+      }
     }
+    out[i] = {e.energy_j, true, e.share};
   }
-  size_t i = 0;
-  if (cpu_) out[i++] = {cpu_j_, true, std::nullopt};
-  if (ram_w_per_gb_) out[i] = {ram_j_, true, ram_share_};
 }
 
 }  // namespace greenrun

@@ -44,23 +44,23 @@ CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, cons
 /// P(load) = idle + (max - idle) x load, load in [0, 1].
 double cpu_power_w(const CpuPowerModel& m, double load);
 
-class EstimateSource : public EnergySource {
+struct EstimatedChannel {
+  bool ram = false;  // memory; else the CPU
+  double energy_j = 0;
+  std::optional<double> share;
+};
+
+class EstimateSource : public ChannelTable<EstimatedChannel> {
  public:
   /// `cpu` / `ram`: which components to estimate (those no measured source covers).
   EstimateSource(CpuPowerModel cpu_model, bool cpu, std::optional<double> ram_w_per_gb, int logical_cpus);
 
-  std::string name() const override { return "estimate"; }
-  const std::vector<Channel>& channels() const override { return channels_; }
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
 
  private:
   CpuPowerModel model_;
-  bool cpu_;
   std::optional<double> ram_w_per_gb_;
   int logical_;
-  std::vector<Channel> channels_;
-  double cpu_j_ = 0, ram_j_ = 0;
-  std::optional<double> ram_share_;
 };
 
 }  // namespace greenrun

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace greenrun {
 
@@ -84,43 +85,83 @@ std::vector<HwmonSensor> scan_hwmon(const std::string& sysfs_root) {
   return out;
 }
 
-HwmonSource::HwmonSource(const std::vector<HwmonSensor>& sensors, const std::vector<std::string>& components) {
-  for (size_t i = 0; i < sensors.size(); ++i) {
-    const auto& s = sensors[i];
-    Input in;
-    in.kind = s.kind;
-    if (in.file.open(s.path) != 0) continue;
-    Channel ch;
-    ch.component = components[i];
-    ch.label = s.label;
-    ch.origin = s.path;
-    ch.source = s.kind == HwmonSensor::Kind::Energy ? "hwmon " + s.driver + " energy counter"
-                                                    : "hwmon " + s.driver + " power (integrated)";
-    channels_.push_back(std::move(ch));
-    inputs_.push_back(std::move(in));
+namespace {
+
+Channel hwmon_channel(const HwmonSensor& s) {
+  Channel ch;
+  ch.label = s.label;
+  ch.origin = s.path;
+  const bool energy = s.kind == HwmonSensor::Kind::Energy;
+  ch.source = "hwmon " + s.driver + (energy ? " energy counter" : " power (integrated)");
+  if (s.role == "gpu") {
+    ch.component.kind = ComponentKind::Gpu;
+    ch.vendor = s.driver == "amdgpu" ? "amd" : "intel";
+    ch.note = energy ? "GPU energy counter" : "GPU power, integrated";
+  } else if (s.role == "module") {
+    ch.component.kind = ComponentKind::Platform;
+    ch.includes_gpu = true;
+    ch.note = "whole Grace Hopper module (CPU, GPU, memory)";
+  } else {
+    ch.component.kind = ComponentKind::Cpu;
+    ch.note = s.driver == "amd_energy" ? "CPU socket energy counter" : "CPU power, integrated";
   }
+  return ch;
+}
+
+}  // namespace
+
+std::unique_ptr<HwmonSource> HwmonSource::open(const std::string& sysfs_root, double max_gap_s,
+                                               std::vector<Finding>& findings) {
+  auto sensors = scan_hwmon(sysfs_root);
+  // On Grace, the socket's total includes its CPU rail and SysIO sensors.
+  const bool grace_total = std::any_of(sensors.begin(), sensors.end(),
+                                       [](auto& s) { return s.role == "cpu" && s.driver == "power_meter"; });
+  auto src = std::unique_ptr<HwmonSource>(new HwmonSource());
+  for (const auto& s : sensors) {
+    Finding f{"hwmon " + s.driver, s.label, s.path, Disposition::Unreadable, "", ""};
+    if (s.read_errno == EACCES || s.read_errno == EPERM) {
+      f.reason = "not readable by this user (" + errno_text(s.read_errno) + ")";
+      f.fix = "sudo chmod a+r " + s.path;
+    } else if (s.read_errno != 0) {
+      f.reason = "cannot read: " + errno_text(s.read_errno);
+    } else if (s.driver == "power_meter" && s.role != "cpu" && s.role != "module" && grace_total) {
+      f.disposition = Disposition::Covered;
+      f.reason = "inside the Grace Power sensor of its socket";
+    } else {
+      HwmonInput in;
+      in.kind = s.kind;
+      in.power = PowerIntegrator(max_gap_s);
+      if (int err = in.file.open(s.path); err != 0) {
+        f.reason = "cannot open: " + errno_text(err);
+      } else {
+        src->add(hwmon_channel(s), std::move(in));
+        continue;
+      }
+    }
+    findings.push_back(std::move(f));
+  }
+  if (src->channels_.empty()) return nullptr;
+  return src;
 }
 
 void HwmonSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
-  out.assign(inputs_.size(), {});
-  for (size_t i = 0; i < inputs_.size(); ++i) {
-    Input& in = inputs_[i];
+  out.assign(state_.size(), {});
+  for (size_t i = 0; i < state_.size(); ++i) {
+    HwmonInput& in = state_[i];
     if (in.file.read(buf_) != 0) continue;
     auto v = parse_u64(buf_);
     if (!v) continue;
     if (in.kind == HwmonSensor::Kind::Energy) {
       // 64-bit microjoule counters (amd_energy accumulates in the driver).
       if (!in.primed) in.first_uj = *v;
-      if (*v < in.first_uj) in.first_uj = *v - static_cast<uint64_t>(in.energy_j * 1e6);  // driver reload
-      in.energy_j = static_cast<double>(*v - in.first_uj) / 1e6;
+      if (*v < in.first_uj) in.first_uj = *v - static_cast<uint64_t>(in.counted_j * 1e6);  // driver reload
+      in.counted_j = static_cast<double>(*v - in.first_uj) / 1e6;
+      in.primed = true;
+      out[i] = {in.counted_j, true, std::nullopt};
     } else {
-      double w = static_cast<double>(*v) / 1e6;  // microwatts
-      if (in.primed) in.energy_j += (in.last_w + w) / 2.0 * std::chrono::duration<double>(ctx.now - in.last_t).count();
-      in.last_w = w;
-      in.last_t = ctx.now;
+      in.power.add(ctx.now, static_cast<double>(*v) / 1e6);  // microwatts
+      out[i] = {in.power.energy_j(), true, std::nullopt};
     }
-    in.primed = true;
-    out[i] = {in.energy_j, true, std::nullopt};
   }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sensors/energy_source.h"
+#include "sensors/power_integrator.h"
 #include "util/fs.h"
 
 namespace greenrun {
@@ -27,26 +28,24 @@ struct HwmonSensor {
 /// Every usable-looking sensor under <sysfs>/class/hwmon, in hwmon order.
 std::vector<HwmonSensor> scan_hwmon(const std::string& sysfs_root);
 
-class HwmonSource : public EnergySource {
+struct HwmonInput {
+  HwmonSensor::Kind kind = HwmonSensor::Kind::Power;
+  PreadFile file;
+  uint64_t first_uj = 0;
+  bool primed = false;
+  double counted_j = 0;  // energy counters
+  PowerIntegrator power;  // power sensors
+};
+
+class HwmonSource : public ChannelTable<HwmonInput> {
  public:
-  /// Opens the chosen sensors as channels named `components[i]`.
-  HwmonSource(const std::vector<HwmonSensor>& sensors, const std::vector<std::string>& components);
-  std::string name() const override { return "hwmon"; }
-  const std::vector<Channel>& channels() const override { return channels_; }
+  /// Every readable sensor of scan_hwmon() as a channel (the selection rules
+  /// decide which are used); unreadable ones become findings with the fix.
+  /// nullptr when none is readable.
+  static std::unique_ptr<HwmonSource> open(const std::string& sysfs_root, double max_gap_s, std::vector<Finding>& findings);
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
 
  private:
-  struct Input {
-    HwmonSensor::Kind kind;
-    PreadFile file;
-    uint64_t first_uj = 0;
-    bool primed = false;
-    double energy_j = 0;
-    double last_w = 0;
-    std::chrono::steady_clock::time_point last_t{};
-  };
-  std::vector<Channel> channels_;
-  std::vector<Input> inputs_;
   std::string buf_;
 };
 

@@ -65,7 +65,7 @@ std::unique_ptr<MsrRaplSource> MsrRaplSource::open(const std::string& dev_root, 
                                                    std::vector<Finding>& findings) {
   const std::string kSource = "RAPL MSR";
   if (!is_intel(cpu) && !is_amd(cpu)) {
-    findings.push_back({kSource, "", dev_root + "/cpu/0/msr", false, "no RAPL registers on this CPU (" +
+    findings.push_back({kSource, "", dev_root + "/cpu/0/msr", Disposition::Absent, "no RAPL registers on this CPU (" +
                         (cpu.vendor.empty() ? std::string("not x86") : cpu.vendor) + ")", ""});
     return nullptr;
   }
@@ -74,11 +74,12 @@ std::unique_ptr<MsrRaplSource> MsrRaplSource::open(const std::string& dev_root, 
   const auto cpus = one_cpu_per_package(sysfs_root);
   for (size_t pkg = 0; pkg < cpus.size(); ++pkg) {
     const std::string path = dev_root + "/cpu/" + std::to_string(cpus[pkg]) + "/msr";
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    int raw_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (raw_fd < 0) {
       int err = errno;
-      Finding f{kSource, "package " + std::to_string(pkg), path, false, "cannot open: " + errno_text(err), ""};
+      Finding f{kSource, "package " + std::to_string(pkg), path, Disposition::Unreadable, "cannot open: " + errno_text(err), ""};
       if (err == ENOENT || err == ENXIO) {
+        f.disposition = Disposition::Absent;
         f.reason = "no MSR device (the msr module is not loaded)";
         f.fix = "sudo modprobe msr";
       } else if (err == EACCES || err == EPERM) {
@@ -88,70 +89,62 @@ std::unique_ptr<MsrRaplSource> MsrRaplSource::open(const std::string& dev_root, 
       findings.push_back(std::move(f));
       continue;
     }
+    auto fd = std::shared_ptr<const int>(new int(raw_fd), [](const int* p) {
+      ::close(*p);
+      delete p;
+    });
     uint64_t units = 0;
-    if (!read_msr(fd, intel ? msr::kIntelPowerUnit : msr::kAmdPowerUnit, units)) {
-      findings.push_back({kSource, "package " + std::to_string(pkg), path, false,
+    if (!read_msr(*fd, intel ? msr::kIntelPowerUnit : msr::kAmdPowerUnit, units)) {
+      findings.push_back({kSource, "package " + std::to_string(pkg), path, Disposition::Unreadable,
                           "cannot read the power-unit register: " + errno_text(errno), ""});
-      ::close(fd);
       continue;
     }
     struct Domain {
       const char* name;
-      const char* component;
+      ComponentKind kind;
       uint32_t address;
+      const char* note;
     };
     std::vector<Domain> domains;
     if (intel) {
       uint64_t v = 0;
-      // psys is platform-wide: read it once, and instead of package and DRAM.
-      if (pkg == 0 && read_msr(fd, msr::kIntelPsysEnergy, v) && v != 0) domains.push_back({"psys", "platform", msr::kIntelPsysEnergy});
-      bool psys = !domains.empty() || std::any_of(src->channels_.begin(), src->channels_.end(),
-                                                  [](const Channel& c) { return c.component == "platform"; });
-      if (!psys) {
-        domains.push_back({"package", "cpu", msr::kIntelPkgEnergy});
-        if (read_msr(fd, msr::kIntelDramEnergy, v)) domains.push_back({"dram", "dram", msr::kIntelDramEnergy});
-      }
+      // psys is platform-wide: read it once.
+      if (pkg == 0 && read_msr(*fd, msr::kIntelPsysEnergy, v) && v != 0)
+        domains.push_back({"psys", ComponentKind::Platform, msr::kIntelPsysEnergy, "whole platform (psys)"});
+      domains.push_back({"package", ComponentKind::Cpu, msr::kIntelPkgEnergy, "CPU package"});
+      if (read_msr(*fd, msr::kIntelDramEnergy, v))
+        domains.push_back({"dram", ComponentKind::Dram, msr::kIntelDramEnergy, "memory (DRAM), counted beside package"});
     } else {
-      domains.push_back({"package", "cpu", msr::kAmdPkgEnergy});
+      domains.push_back({"package", ComponentKind::Cpu, msr::kAmdPkgEnergy, "CPU package"});
     }
-    bool owner = true;
     for (const auto& d : domains) {
       uint64_t v = 0;
-      if (!read_msr(fd, d.address, v)) continue;
-      Counter c;
+      if (!read_msr(*fd, d.address, v)) continue;
+      MsrCounter c;
       c.fd = fd;
-      c.owns_fd = owner;
-      owner = false;
       c.address = d.address;
       c.joules_per_unit = msr_joules_per_unit(units, cpu, d.name);
-      src->counters_.push_back(c);
       Channel ch;
-      ch.component = d.component;
+      ch.component.kind = d.kind;
       ch.label = std::string(d.name) + " " + std::to_string(pkg);
       ch.source = kSource;
       char addr[16];
       std::snprintf(addr, sizeof addr, "0x%X", d.address);
       ch.origin = path + " @ " + addr;
-      findings.push_back({kSource, ch.label, path, true, std::string(d.name) + " energy register " + addr, ""});
-      src->channels_.push_back(std::move(ch));
+      ch.note = std::string(d.note) + ", energy register " + addr;
+      src->add(std::move(ch), std::move(c));
     }
-    if (owner) ::close(fd);  // no domain read: nothing holds it
   }
   if (src->channels_.empty()) return nullptr;
   return src;
 }
 
-MsrRaplSource::~MsrRaplSource() {
-  for (const auto& c : counters_)
-    if (c.owns_fd) ::close(c.fd);
-}
-
 void MsrRaplSource::read(const SampleContext&, std::vector<ChannelReading>& out) {
-  out.assign(counters_.size(), {});
-  for (size_t i = 0; i < counters_.size(); ++i) {
-    Counter& c = counters_[i];
+  out.assign(state_.size(), {});
+  for (size_t i = 0; i < state_.size(); ++i) {
+    MsrCounter& c = state_[i];
     uint64_t v = 0;
-    if (!read_msr(c.fd, c.address, v)) continue;
+    if (!read_msr(*c.fd, c.address, v)) continue;
     const auto raw = static_cast<uint32_t>(v & 0xFFFFFFFFu);
     // The status register is 32 bits: unsigned subtraction wraps exactly once.
     if (c.primed) c.energy_j += static_cast<double>(static_cast<uint32_t>(raw - c.last)) * c.joules_per_unit;

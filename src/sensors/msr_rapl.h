@@ -24,29 +24,25 @@ inline constexpr uint32_t kAmdPowerUnit = 0xC0010299, kAmdPkgEnergy = 0xC001029B
 /// (energy status unit in bits 12:8), with the per-model quirks.
 double msr_joules_per_unit(uint64_t unit_register, const CpuDescription& cpu, const std::string& domain);
 
-class MsrRaplSource : public EnergySource {
+/// One energy-status register; the registers of one package share its device file.
+struct MsrCounter {
+  std::shared_ptr<const int> fd;  // closed when the last counter of the package goes
+  uint32_t address = 0;
+  double joules_per_unit = 0;
+  uint32_t last = 0;
+  bool primed = false;
+  double energy_j = 0;
+};
+
+class MsrRaplSource : public ChannelTable<MsrCounter> {
  public:
+  /// Opens psys (once), then package and DRAM of every package; the selection
+  /// rules choose between psys and the others.
   static std::unique_ptr<MsrRaplSource> open(const std::string& dev_root, const std::string& sysfs_root,
                                              const CpuDescription& cpu, const std::string& self_exe,
                                              std::vector<Finding>& findings);
-  ~MsrRaplSource() override;
 
-  std::string name() const override { return "RAPL MSR"; }
-  const std::vector<Channel>& channels() const override { return channels_; }
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
-
- private:
-  struct Counter {
-    int fd = -1;  // shared by the domains of one package; closed once
-    bool owns_fd = false;
-    uint32_t address = 0;
-    double joules_per_unit = 0;
-    uint32_t last = 0;
-    bool primed = false;
-    double energy_j = 0;
-  };
-  std::vector<Channel> channels_;
-  std::vector<Counter> counters_;
 };
 
 }  // namespace greenrun

@@ -9,6 +9,7 @@
 
 #include "util/fs.h"
 #include "sensors/hardware_data.h"
+#include "sensors/power_integrator.h"
 #include "util/units.h"
 
 namespace greenrun {
@@ -61,7 +62,7 @@ struct NvmlSource::Api {
   }
 };
 
-struct NvmlSource::Gpu {
+struct NvmlGpu {
   nvmlDevice_t handle = nullptr;
   unsigned int index = 0;
   std::string name, uuid;
@@ -73,8 +74,7 @@ struct NvmlSource::Gpu {
   double tdp_w = 0;
   unsigned long long start_mj = 0;
   double energy_j = 0;
-  std::optional<double> last_w;
-  std::chrono::steady_clock::time_point last_t{};
+  PowerIntegrator power;
   unsigned long long util_ts = 0;
   std::optional<double> share;
 };
@@ -120,7 +120,7 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
   std::vector<std::string> names = o.lib.empty() ? std::vector<std::string>{"libnvidia-ml.so.1", "libnvidia-ml.so"}
                                                  : std::vector<std::string>{o.lib};
   if (!src->lib_.open(names)) {
-    Finding f{kSource, "NVIDIA GPUs", o.lib.empty() ? "libnvidia-ml.so.1" : o.lib, false,
+    Finding f{kSource, "NVIDIA GPUs", o.lib.empty() ? "libnvidia-ml.so.1" : o.lib, Disposition::Absent,
               "NVML library not found (" + src->lib_.error() + "); no NVIDIA driver is installed", ""};
     f.quiet = o.quiet_if_missing && o.lib.empty();
     findings.push_back(std::move(f));
@@ -141,28 +141,29 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
   l.bind(a.utilization, {"nvmlDeviceGetUtilizationRates"});
   l.bind(a.error, {"nvmlErrorString"});
   if (!core) {
-    findings.push_back({kSource, "NVIDIA GPUs", l.path(), false, "the NVML library lacks nvmlInit_v2 or device calls", ""});
+    findings.push_back({kSource, "NVIDIA GPUs", l.path(), Disposition::Unsupported, "the NVML library lacks nvmlInit_v2 or device calls", ""});
     return nullptr;
   }
   if (int rc = a.init(); rc != kSuccess) {
     a.shutdown = nullptr;  // nothing to shut down
-    findings.push_back({kSource, "NVIDIA GPUs", l.path(), false, "nvmlInit failed: " + a.why(rc) +
+    findings.push_back({kSource, "NVIDIA GPUs", l.path(), rc == 9 ? Disposition::Absent : Disposition::Unreadable, "nvmlInit failed: " + a.why(rc) +
                         (rc == 9 ? " (the NVIDIA driver is not loaded)" : ""), ""});
     return nullptr;
   }
   unsigned int count = 0;
   if (int rc = a.count(&count); rc != kSuccess || count == 0) {
-    findings.push_back({kSource, "NVIDIA GPUs", l.path(), false,
+    findings.push_back({kSource, "NVIDIA GPUs", l.path(), rc != kSuccess ? Disposition::Unreadable : Disposition::Absent,
                         rc != kSuccess ? "cannot count GPUs: " + a.why(rc) : "NVML sees no GPU", ""});
     return nullptr;
   }
   src->opened_ = std::chrono::steady_clock::now();
   std::vector<std::string> uuids;
   for (unsigned int i = 0; i < count; ++i) {
-    Gpu g;
+    NvmlGpu g;
     g.index = i;
+    g.power = PowerIntegrator(o.max_gap_s);
     if (int rc = a.handle(i, &g.handle); rc != kSuccess) {
-      findings.push_back({kSource, "GPU " + std::to_string(i), l.path(), false, "no handle: " + a.why(rc), ""});
+      findings.push_back({kSource, "GPU " + std::to_string(i), l.path(), Disposition::Unreadable, "no handle: " + a.why(rc), ""});
       uuids.emplace_back();
       continue;
     }
@@ -179,40 +180,42 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
     const GpuTdp* row = nullptr;
     int erc = a.energy ? a.energy(g.handle, &mj) : kNotSupported;
     int prc = a.power ? a.power(g.handle, &mw) : kNotSupported;
-    Finding f{kSource, "GPU " + std::to_string(i) + " " + g.name + (g.uuid.empty() ? "" : " (" + g.uuid + ")"), l.path(), true, "", ""};
+    Finding f{kSource, "GPU " + std::to_string(i) + " " + g.name + (g.uuid.empty() ? "" : " (" + g.uuid + ")"), l.path(),
+              Disposition::Unreadable, "", ""};
     if (erc == kSuccess) {
-      g.mode = Gpu::Mode::Counter;
+      g.mode = NvmlGpu::Mode::Counter;
       g.start_mj = mj;
       f.reason = "total-energy counter";
     } else if (prc == kSuccess) {
       // Older GPUs (before Volta) and some vGPUs have no energy counter: integrate power, never report 0.
-      g.mode = Gpu::Mode::Power;
+      g.mode = NvmlGpu::Mode::Power;
       f.reason = "power integrated over time (no energy counter: " + a.why(erc) + ")";
     } else {
       row = o.hardware ? o.hardware->match_gpu(g.name) : nullptr;
       g.tdp_w = o.gpu_tdp_w.value_or(row ? row->tdp_w : 0);
       if (!o.allow_estimate) {
-        f.usable = false;
         f.reason = "reports neither energy nor power (" + a.why(prc) + "); not estimated (--no-estimate)";
         findings.push_back(std::move(f));
         continue;
       }
       if (g.tdp_w <= 0 || !a.utilization) {
-        f.usable = false;
         f.reason = "reports neither energy nor power (" + a.why(prc) + ") and its TDP is unknown";
         f.fix = "give --gpu-tdp W to estimate it from utilisation";
         findings.push_back(std::move(f));
         continue;
       }
-      g.mode = Gpu::Mode::Estimate;
+      g.mode = NvmlGpu::Mode::Estimate;
       f.reason = "no energy or power reading (" + a.why(prc) + "): estimated from TDP x utilisation";
     }
     if (g.mig) f.reason += "; MIG enabled: power is per board, shared by process count";
     Channel ch;
-    ch.component = "gpu" + std::to_string(i);
+    ch.component.kind = ComponentKind::Gpu;
+    ch.vendor = "nvidia";
+    ch.vendor_library = true;
+    ch.note = f.reason;
     ch.label = g.name;
     ch.origin = g.uuid.empty() ? "NVML index " + std::to_string(i) : g.uuid;
-    if (g.mode == Gpu::Mode::Estimate) {
+    if (g.mode == NvmlGpu::Mode::Estimate) {
       ch.source = "estimate";
       ch.measured = false;
       char tdp[32];
@@ -223,38 +226,37 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
       ch.low_factor = 0.5;
       ch.high_factor = 1.2;
     } else {
-      ch.source = g.mode == Gpu::Mode::Counter ? "NVML energy counter" : "NVML power (integrated)";
+      ch.source = g.mode == NvmlGpu::Mode::Counter ? "NVML energy counter" : "NVML power (integrated)";
     }
-    findings.push_back(std::move(f));
-    src->channels_.push_back(std::move(ch));
-    src->gpus_.push_back(std::move(g));
+    src->add(std::move(ch), std::move(g));
   }
-  if (src->gpus_.empty()) return nullptr;
+  if (src->state_.empty()) return nullptr;
   if (auto visible = visible_gpus(o.cuda_visible_devices, uuids)) {
-    for (auto& g : src->gpus_) {
+    for (size_t k = 0; k < src->state_.size(); ++k) {
+      NvmlGpu& g = src->state_[k];
       g.visible = std::find(visible->begin(), visible->end(), static_cast<int>(g.index)) != visible->end();
-      if (!g.visible)
-        for (auto& ch : src->channels_)
-          if (ch.component == "gpu" + std::to_string(g.index)) ch.origin += "; not in CUDA_VISIBLE_DEVICES";
+      if (!g.visible) src->channels_[k].origin += "; not in CUDA_VISIBLE_DEVICES";
     }
   }
   return src;
 }
 
-void NvmlSource::degrade(Gpu& g, int rc, const char* what, const SampleContext& ctx) {
+void NvmlSource::degrade(size_t i, int rc, const char* what, const SampleContext& ctx) {
+  NvmlGpu& g = state_[i];
+  const std::string name = channels_[i].component.name();
   double at = std::chrono::duration<double>(ctx.now - opened_).count();
   if (rc == kGpuIsLost || rc == 16 /* RESET_REQUIRED */) {
     g.lost = true;
-    notes_.push_back("gpu" + std::to_string(g.index) + " (" + g.name + ") was lost after " + format_seconds(at) + " (" +
+    notes_.push_back(name + " (" + g.name + ") was lost after " + format_seconds(at) + " (" +
                      api_->why(rc) + "); its energy until then is kept, nothing after");
   } else if (!g.error_noted) {
     g.error_noted = true;
-    notes_.push_back("gpu" + std::to_string(g.index) + ": " + what + " failed after " + format_seconds(at) + " (" +
+    notes_.push_back(name + ": " + what + " failed after " + format_seconds(at) + " (" +
                      api_->why(rc) + "); intervals without a reading are left out");
   }
 }
 
-std::optional<double> NvmlSource::share_of(Gpu& g, const SampleContext& ctx) {
+std::optional<double> NvmlSource::share_of(NvmlGpu& g, const SampleContext& ctx) {
   if (!g.visible) return 0.0;
   if (!api_->processes) return std::nullopt;  // no process list: share by CPU time
   unsigned int n = 0;
@@ -299,18 +301,18 @@ std::optional<double> NvmlSource::share_of(Gpu& g, const SampleContext& ctx) {
 }
 
 void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
-  out.assign(gpus_.size(), {});
-  for (size_t i = 0; i < gpus_.size(); ++i) {
-    Gpu& g = gpus_[i];
+  out.assign(state_.size(), {});
+  for (size_t i = 0; i < state_.size(); ++i) {
+    NvmlGpu& g = state_[i];
     if (g.lost) {
       out[i] = {g.energy_j, true, g.share};
       continue;
     }
-    if (g.mode == Gpu::Mode::Counter) {
+    if (g.mode == NvmlGpu::Mode::Counter) {
       unsigned long long mj = 0;
       int rc = api_->energy(g.handle, &mj);
       if (rc != kSuccess) {
-        degrade(g, rc, "the energy counter", ctx);
+        degrade(i, rc, "the energy counter", ctx);
         continue;
       }
       // The counter runs since the driver loaded; a driver reload restarts it.
@@ -319,7 +321,7 @@ void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
     } else {
       double w = 0;
       int rc = kSuccess;
-      if (g.mode == Gpu::Mode::Power) {
+      if (g.mode == NvmlGpu::Mode::Power) {
         unsigned int mw = 0;
         rc = api_->power(g.handle, &mw);
         w = mw / 1000.0;
@@ -329,13 +331,12 @@ void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
         w = g.tdp_w * std::min(100u, u.gpu) / 100.0;
       }
       if (rc != kSuccess) {
-        degrade(g, rc, g.mode == Gpu::Mode::Power ? "the power reading" : "the utilisation reading", ctx);
-        g.last_w.reset();
+        degrade(i, rc, g.mode == NvmlGpu::Mode::Power ? "the power reading" : "the utilisation reading", ctx);
+        g.power.restart();
         continue;
       }
-      if (g.last_w) g.energy_j += (*g.last_w + w) / 2.0 * std::chrono::duration<double>(ctx.now - g.last_t).count();
-      g.last_w = w;
-      g.last_t = ctx.now;
+      g.power.add(ctx.now, w);
+      g.energy_j = g.power.energy_j();
     }
     g.share = share_of(g, ctx);
     out[i] = {g.energy_j, true, g.share};

@@ -24,6 +24,7 @@ struct NvmlOptions {
   const HardwareData* hardware = nullptr;  // GPU TDP table
   bool quiet_if_missing = true;            // no NVIDIA device on the PCI bus: a missing library is no news
   bool allow_estimate = true;              // false with --no-estimate
+  double max_gap_s = 10;                   // integrated power: see PowerIntegrator
 };
 
 /// Which NVML indices CUDA_VISIBLE_DEVICES lets the command use: indices or
@@ -31,28 +32,25 @@ struct NvmlOptions {
 /// unset, all visible.
 std::optional<std::vector<int>> visible_gpus(const std::optional<std::string>& env, const std::vector<std::string>& uuids);
 
-class NvmlSource : public EnergySource {
+struct NvmlGpu;
+
+class NvmlSource : public ChannelTable<NvmlGpu> {
  public:
   static std::unique_ptr<NvmlSource> open(const NvmlOptions& o, std::vector<Finding>& findings);
   ~NvmlSource() override;
 
-  std::string name() const override { return "NVML"; }
-  const std::vector<Channel>& channels() const override { return channels_; }
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
   std::vector<std::string> notes() const override { return notes_; }
 
   struct Api;  // the NVML function table
 
  private:
-  struct Gpu;
   NvmlSource();
-  std::optional<double> share_of(Gpu& g, const SampleContext& ctx);
-  void degrade(Gpu& g, int rc, const char* what, const SampleContext& ctx);
+  std::optional<double> share_of(NvmlGpu& g, const SampleContext& ctx);
+  void degrade(size_t i, int rc, const char* what, const SampleContext& ctx);
 
   DynLib lib_;
   std::unique_ptr<Api> api_;
-  std::vector<Gpu> gpus_;
-  std::vector<Channel> channels_;
   std::vector<std::string> notes_;
   std::chrono::steady_clock::time_point opened_;
 };

@@ -68,41 +68,55 @@ std::optional<uint64_t> parse_perf_event(std::string_view text) {
   return v;
 }
 
+PerfCounter& PerfCounter::operator=(PerfCounter&& o) noexcept {
+  if (this != &o) {
+    if (fd >= 0 && ops) ops->close(fd);
+    ops = std::move(o.ops);
+    fd = o.fd;
+    scale = o.scale;
+    first = o.first;
+    primed = o.primed;
+    energy_j = o.energy_j;
+    o.fd = -1;
+  }
+  return *this;
+}
+
+PerfCounter::~PerfCounter() {
+  if (fd >= 0 && ops) ops->close(fd);
+}
+
 std::unique_ptr<PerfRaplSource> PerfRaplSource::open(const std::string& sysfs_root, std::shared_ptr<PerfOps> ops,
                                                      const std::string& self_exe, std::vector<Finding>& findings) {
   const std::string kSource = "RAPL perf_event";
   const std::string dir = sysfs_root + "/bus/event_source/devices/power";
   auto type = read_line(dir + "/type");
   if (!type || !parse_u64(*type)) {
-    findings.push_back({kSource, "", dir, false, "no perf power PMU (the kernel exposes no RAPL events)", ""});
+    findings.push_back({kSource, "", dir, Disposition::Absent, "no perf power PMU (the kernel exposes no RAPL events)", ""});
     return nullptr;
   }
   auto cpus = parse_cpulist(read_line(dir + "/cpumask").value_or("0"));
   if (cpus.empty()) cpus.push_back(0);
   struct Event {
     const char* name;
-    const char* component;
+    ComponentKind kind;
+    const char* note;
   };
-  const Event events[] = {{"energy-psys", "platform"}, {"energy-pkg", "cpu"}, {"energy-ram", "dram"}};
+  const Event events[] = {{"energy-psys", ComponentKind::Platform, "whole platform (psys)"},
+                          {"energy-pkg", ComponentKind::Cpu, "CPU package"},
+                          {"energy-ram", ComponentKind::Dram, "memory (DRAM), counted beside package"}};
   auto src = std::unique_ptr<PerfRaplSource>(new PerfRaplSource());
-  src->ops_ = ops;
-  bool psys = false;
   for (const auto& e : events) {
     std::string path = dir + "/events/" + e.name;
     auto config = parse_perf_event(read_line(path).value_or(""));
     if (!config) continue;
-    if (psys && std::string(e.component) != "platform") {
-      findings.push_back({kSource, e.name, path, false, "covered by energy-psys (whole platform); not added", ""});
-      continue;
-    }
     double scale = parse_double(read_line(path + ".scale").value_or("")).value_or(0);
     if (scale <= 0) scale = 2.3283064365386962890625e-10;  // 2^-32 J, the RAPL default
-    bool opened_any = false;
     for (size_t i = 0; i < cpus.size(); ++i) {
       int fd = ops->open(static_cast<uint32_t>(*parse_u64(*type)), *config, cpus[i]);
       std::string what = std::string(e.name) + " (CPU " + std::to_string(cpus[i]) + ")";
       if (fd < 0) {
-        Finding f{kSource, what, path, false, "perf_event_open failed: " + errno_text(-fd), ""};
+        Finding f{kSource, what, path, Disposition::Unreadable, "perf_event_open failed: " + errno_text(-fd), ""};
         if (fd == -EACCES || fd == -EPERM) {
           f.reason = "system-wide perf events need CAP_PERFMON or kernel.perf_event_paranoid < 1";
           f.fix = "sudo setcap cap_perfmon+ep " + self_exe;
@@ -111,33 +125,27 @@ std::unique_ptr<PerfRaplSource> PerfRaplSource::open(const std::string& sysfs_ro
         continue;
       }
       Channel ch;
-      ch.component = e.component;
+      ch.component.kind = e.kind;
       ch.label = std::string(e.name) + " package " + std::to_string(i);
       ch.source = kSource;
       ch.origin = path + ", CPU " + std::to_string(cpus[i]);
-      src->channels_.push_back(std::move(ch));
-      Counter c;
+      ch.note = e.note;
+      PerfCounter c;
+      c.ops = ops;
       c.fd = fd;
       c.scale = scale;
-      src->counters_.push_back(c);
-      findings.push_back({kSource, what, path, true, std::string(e.component) == "cpu" ? "CPU package" : e.component, ""});
-      opened_any = true;
+      src->add(std::move(ch), std::move(c));
     }
-    if (opened_any && std::string(e.component) == "platform") psys = true;
   }
   if (src->channels_.empty()) return nullptr;
   return src;
 }
 
-PerfRaplSource::~PerfRaplSource() {
-  for (const auto& c : counters_) ops_->close(c.fd);
-}
-
 void PerfRaplSource::read(const SampleContext&, std::vector<ChannelReading>& out) {
-  out.assign(counters_.size(), {});
-  for (size_t i = 0; i < counters_.size(); ++i) {
-    Counter& c = counters_[i];
-    auto v = ops_->read(c.fd);
+  out.assign(state_.size(), {});
+  for (size_t i = 0; i < state_.size(); ++i) {
+    PerfCounter& c = state_[i];
+    auto v = c.ops->read(c.fd);
     if (!v) continue;
     if (!c.primed) {
       c.first = *v;

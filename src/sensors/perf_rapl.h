@@ -30,31 +30,30 @@ std::vector<int> parse_cpulist(std::string_view text);
 /// "event=0x02" (perf's event file syntax) -> 2.
 std::optional<uint64_t> parse_perf_event(std::string_view text);
 
-class PerfRaplSource : public EnergySource {
+/// One open perf event, closed through the ops that opened it.
+struct PerfCounter {
+  std::shared_ptr<PerfOps> ops;
+  int fd = -1;
+  double scale = 0;
+  uint64_t first = 0;
+  bool primed = false;
+  double energy_j = 0;
+  PerfCounter() = default;
+  PerfCounter(PerfCounter&& o) noexcept { *this = std::move(o); }
+  PerfCounter& operator=(PerfCounter&& o) noexcept;
+  ~PerfCounter();
+};
+
+class PerfRaplSource : public ChannelTable<PerfCounter> {
  public:
   /// Reads <sysfs>/bus/event_source/devices/power/{type,cpumask,events/*} and
-  /// opens energy-pkg, energy-ram and energy-psys (psys instead of the other
-  /// two) on one CPU per package. nullptr when none opens; `findings` says why
-  /// and how to allow it (`self_exe` for the setcap command).
+  /// opens energy-psys, energy-pkg and energy-ram on one CPU per package (the
+  /// selection rules choose between psys and the others). nullptr when none
+  /// opens; `findings` says why and how to allow it (`self_exe` for the setcap command).
   static std::unique_ptr<PerfRaplSource> open(const std::string& sysfs_root, std::shared_ptr<PerfOps> ops,
                                               const std::string& self_exe, std::vector<Finding>& findings);
-  ~PerfRaplSource() override;
 
-  std::string name() const override { return "RAPL perf_event"; }
-  const std::vector<Channel>& channels() const override { return channels_; }
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
-
- private:
-  struct Counter {
-    int fd = -1;
-    double scale = 0;
-    uint64_t first = 0;
-    bool primed = false;
-    double energy_j = 0;
-  };
-  std::shared_ptr<PerfOps> ops_;
-  std::vector<Channel> channels_;
-  std::vector<Counter> counters_;
 };
 
 }  // namespace greenrun

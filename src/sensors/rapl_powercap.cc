@@ -85,52 +85,51 @@ std::unique_ptr<RaplPowercapSource> RaplPowercapSource::open(const std::string& 
   const std::string kSource = "RAPL powercap";
   auto zones = scan_powercap(sysfs_root);
   if (zones.empty()) {
-    findings.push_back({kSource, "", sysfs_root + "/class/powercap", false,
+    findings.push_back({kSource, "", sysfs_root + "/class/powercap", Disposition::Absent,
                         "no RAPL energy counters under " + sysfs_root +
                             "/class/powercap (a virtual machine, a container, or a CPU/kernel without RAPL)",
                         ""});
     return nullptr;
   }
-  bool has_psys = std::any_of(zones.begin(), zones.end(), [](const PowercapZone& z) {
-    return z.domain == "psys" && !z.duplicate && z.read_errno == 0;
-  });
   const std::string fix = "sudo chmod a+r " + sysfs_root + "/class/powercap/*/energy_uj";
   auto source = std::unique_ptr<RaplPowercapSource>(new RaplPowercapSource());
   for (const auto& z : zones) {
-    Finding f{kSource, z.name + " (" + z.id + ")", z.dir + "/energy_uj", false, "", ""};
+    Finding f{kSource, z.name + " (" + z.id + ")", z.dir + "/energy_uj", Disposition::Covered, "", ""};
     if (z.duplicate) {
       f.reason = "duplicate of the same domain in a preferred control type; not counted twice";
     } else if (z.read_errno != 0) {
+      f.disposition = Disposition::Unreadable;
       f.reason = z.read_errno == EACCES || z.read_errno == EPERM
                      ? "energy_uj is readable by root only (Linux >= 5.10, CVE-2020-8694)"
                      : "cannot read energy_uj: " + errno_text(z.read_errno);
       if (z.read_errno == EACCES || z.read_errno == EPERM) f.fix = fix;
     } else if (z.domain == "core" || z.domain == "uncore") {
       f.reason = "inside its package's energy; not added";
-    } else if (has_psys && (z.domain == "package" || z.domain == "dram")) {
-      f.reason = "covered by psys (whole platform); not added";
     } else if (z.domain != "package" && z.domain != "dram" && z.domain != "psys") {
+      f.disposition = Disposition::Unsupported;
       f.reason = "unknown RAPL domain; not used";
     } else {
-      Counter c;
+      PowercapCounter c;
       if (int err = c.file.open(z.dir + "/energy_uj"); err != 0) {
+        f.disposition = Disposition::Unreadable;
         f.reason = "cannot open energy_uj: " + errno_text(err);
         findings.push_back(std::move(f));
         continue;
       }
       c.max_range_uj = z.max_energy_range_uj;
-      f.usable = true;
-      f.reason = z.domain == "dram" ? "memory (DRAM), counted beside package"
-                 : z.domain == "psys" ? "whole platform (psys), used instead of package and DRAM"
-                                      : "CPU package";
-      if (c.max_range_uj == 0) f.reason += "; max_energy_range_uj unreadable, a wrap cannot be corrected";
       Channel ch;
-      ch.component = z.domain == "package" ? "cpu" : z.domain == "dram" ? "dram" : "platform";
+      ch.component.kind = z.domain == "package" ? ComponentKind::Cpu
+                          : z.domain == "dram"  ? ComponentKind::Dram
+                                                : ComponentKind::Platform;
       ch.label = z.name;
       ch.source = kSource;
       ch.origin = z.dir;
-      source->channels_.push_back(std::move(ch));
-      source->counters_.push_back(std::move(c));
+      ch.note = z.domain == "dram" ? "memory (DRAM), counted beside package"
+                : z.domain == "psys" ? "whole platform (psys)"
+                                     : "CPU package";
+      if (c.max_range_uj == 0) ch.note += "; max_energy_range_uj unreadable, a wrap cannot be corrected";
+      source->add(std::move(ch), std::move(c));
+      continue;
     }
     findings.push_back(std::move(f));
   }
@@ -139,9 +138,9 @@ std::unique_ptr<RaplPowercapSource> RaplPowercapSource::open(const std::string& 
 }
 
 void RaplPowercapSource::read(const SampleContext&, std::vector<ChannelReading>& out) {
-  out.resize(counters_.size());
-  for (size_t i = 0; i < counters_.size(); ++i) {
-    Counter& c = counters_[i];
+  out.resize(state_.size());
+  for (size_t i = 0; i < state_.size(); ++i) {
+    PowercapCounter& c = state_[i];
     out[i].ok = false;
     if (c.file.read(buf_) != 0) continue;
     auto raw = parse_u64(buf_);

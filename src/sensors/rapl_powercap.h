@@ -32,27 +32,25 @@ std::vector<PowercapZone> scan_powercap(const std::string& sysfs_root);
 /// decrease is then not correctable and yields nullopt).
 std::optional<uint64_t> counter_delta(uint64_t prev, uint64_t cur, uint64_t max_range);
 
-class RaplPowercapSource : public EnergySource {
+struct PowercapCounter {
+  PreadFile file;
+  uint64_t max_range_uj = 0;
+  uint64_t last_raw = 0;
+  uint64_t total_uj = 0;
+  bool primed = false;
+};
+
+class RaplPowercapSource : public ChannelTable<PowercapCounter> {
  public:
-  /// Opens the zones greenrun uses (psys instead of package+dram when present;
-  /// core and uncore never, being inside package). Returns nullptr when no zone
-  /// is readable; `findings` says what was found and why it is not used.
+  /// Opens every readable package, dram and psys zone (core and uncore never,
+  /// being inside package; the selection rules choose between psys and the
+  /// others). Returns nullptr when no zone is readable; `findings` says what
+  /// was found and why it is not used.
   static std::unique_ptr<RaplPowercapSource> open(const std::string& sysfs_root, std::vector<Finding>& findings);
 
-  std::string name() const override { return "RAPL powercap"; }
-  const std::vector<Channel>& channels() const override { return channels_; }
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
 
  private:
-  struct Counter {
-    PreadFile file;
-    uint64_t max_range_uj = 0;
-    uint64_t last_raw = 0;
-    uint64_t total_uj = 0;
-    bool primed = false;
-  };
-  std::vector<Channel> channels_;
-  std::vector<Counter> counters_;
   std::string buf_;
 };
 

@@ -32,7 +32,7 @@ std::unique_ptr<RocmSource> RocmSource::open(const RocmOptions& o, std::vector<F
                                                                   "/opt/rocm/lib/librocm_smi64.so"}
                                        : std::vector<std::string>{o.lib};
   if (!src->lib_.open(names)) {
-    Finding f{kSource, "AMD GPUs", o.lib.empty() ? "librocm_smi64.so" : o.lib, false,
+    Finding f{kSource, "AMD GPUs", o.lib.empty() ? "librocm_smi64.so" : o.lib, Disposition::Absent,
               "ROCm SMI library not found (" + src->lib_.error() + ")", ""};
     f.quiet = o.quiet_if_missing && o.lib.empty();
     findings.push_back(std::move(f));
@@ -41,7 +41,7 @@ std::unique_ptr<RocmSource> RocmSource::open(const RocmOptions& o, std::vector<F
   Api& a = *src->api_;
   const DynLib& l = src->lib_;
   if (!l.bind(a.init, {"rsmi_init"}) || !l.bind(a.count, {"rsmi_num_monitor_devices"})) {
-    findings.push_back({kSource, "AMD GPUs", l.path(), false, "the library lacks rsmi_init", ""});
+    findings.push_back({kSource, "AMD GPUs", l.path(), Disposition::Unsupported, "the library lacks rsmi_init", ""});
     return nullptr;
   }
   l.bind(a.shut_down, {"rsmi_shut_down"});
@@ -49,25 +49,25 @@ std::unique_ptr<RocmSource> RocmSource::open(const RocmOptions& o, std::vector<F
   l.bind(a.power, {"rsmi_dev_power_ave_get"});
   if (int rc = a.init(0); rc != kOk) {
     a.shut_down = nullptr;
-    findings.push_back({kSource, "AMD GPUs", l.path(), false, "rsmi_init failed (status " + std::to_string(rc) + ")", ""});
+    findings.push_back({kSource, "AMD GPUs", l.path(), Disposition::Unreadable, "rsmi_init failed (status " + std::to_string(rc) + ")", ""});
     return nullptr;
   }
   uint32_t n = 0;
   if (a.count(&n) != kOk || n == 0) {
-    findings.push_back({kSource, "AMD GPUs", l.path(), false, "ROCm SMI sees no GPU", ""});
+    findings.push_back({kSource, "AMD GPUs", l.path(), Disposition::Absent, "ROCm SMI sees no GPU", ""});
     return nullptr;
   }
   for (uint32_t i = 0; i < n; ++i) {
-    Gpu g;
+    RocmGpu g;
     g.index = i;
+    g.power = PowerIntegrator(o.max_gap_s);
     uint64_t count = 0, ts = 0, uw = 0;
     float res = 0;
     int erc = a.energy ? a.energy(i, &count, &res, &ts) : kNotSupported;
     int prc = a.power ? a.power(i, 0, &uw) : kNotSupported;
-    Finding f{kSource, "GPU " + std::to_string(i), l.path(), true, "", ""};
+    Finding f{kSource, "GPU " + std::to_string(i), l.path(), Disposition::Covered, "", ""};
     if (prc == kOk && uw == 0) {
       // MI250/MI250X: the odd GCD of a package reports no power, the even one both.
-      f.usable = false;
       f.reason = "reports zero power: on MI250-class boards its package's other GCD reports both; not added";
       findings.push_back(std::move(f));
       continue;
@@ -80,34 +80,36 @@ std::unique_ptr<RocmSource> RocmSource::open(const RocmOptions& o, std::vector<F
       g.counter = false;
       f.reason = "average power integrated (no energy counter)";
     } else {
-      f.usable = false;
+      f.disposition = Disposition::Unreadable;
       f.reason = "neither energy nor power readable (status " + std::to_string(prc) + ")";
       if (prc == kPermission) f.fix = "add the user to the render and video groups";
       findings.push_back(std::move(f));
       continue;
     }
-    findings.push_back(std::move(f));
     Channel ch;
-    ch.component = "gpu" + std::to_string(o.first_gpu_index + static_cast<int>(src->gpus_.size()));
+    ch.component.kind = ComponentKind::Gpu;
+    ch.vendor = "amd";
+    ch.vendor_library = true;
+    ch.note = f.reason;
     ch.label = "AMD GPU " + std::to_string(i);
     ch.source = g.counter ? "ROCm SMI energy counter" : "ROCm SMI power (integrated)";
     ch.origin = l.path() + ", device " + std::to_string(i);
-    src->channels_.push_back(std::move(ch));
-    src->gpus_.push_back(g);
+    src->add(std::move(ch), std::move(g));
   }
-  if (src->gpus_.empty()) return nullptr;
+  if (src->state_.empty()) return nullptr;
   return src;
 }
 
 void RocmSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
-  out.assign(gpus_.size(), {});
-  for (size_t i = 0; i < gpus_.size(); ++i) {
-    Gpu& g = gpus_[i];
+  out.assign(state_.size(), {});
+  for (size_t i = 0; i < state_.size(); ++i) {
+    RocmGpu& g = state_[i];
     uint64_t uw = 0;
     const bool have_power = api_->power && api_->power(g.index, 0, &uw) == kOk;
-    const double w = static_cast<double>(uw) / 1e6;
-    const double dt = g.primed ? std::chrono::duration<double>(ctx.now - g.last_t).count() : 0;
-    const double power_j = g.primed && have_power ? (g.last_w + w) / 2 * dt : 0;
+    const double before = g.power.energy_j();
+    const double dt = g.primed ? std::chrono::duration<double>(ctx.now - g.power_t).count() : 0;
+    if (have_power) g.power.add(ctx.now, static_cast<double>(uw) / 1e6);
+    const double power_j = g.power.energy_j() - before;
     if (g.counter) {
       uint64_t count = 0, ts = 0;
       float res = 0;
@@ -129,8 +131,9 @@ void RocmSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
             channels_[i].source = "ROCm SMI power (integrated)";
             char r[32];
             std::snprintf(r, sizeof r, "%.3g", ratio);
-            notes_.push_back(channels_[i].component + ": the ROCm SMI energy counter disagreed with power x time (" +
-                             r + "x); average power is integrated instead");
+            notes_.push_back(channels_[i].component.name() +
+                             ": the ROCm SMI energy counter disagreed with power x time (" + r +
+                             "x); average power is integrated instead");
           } else {
             g.base_j = g.energy_j - counted;  // continue from here with the counter
           }
@@ -142,8 +145,7 @@ void RocmSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
     } else {
       g.energy_j += power_j;
     }
-    g.last_w = w;
-    g.last_t = ctx.now;
+    g.power_t = ctx.now;
     g.primed = true;
     out[i] = {g.energy_j, true, std::nullopt};
   }

@@ -1,0 +1,21 @@
+#include "outputs/sink.h"
+
+namespace greenrun {
+
+const std::vector<SinkEntry>& sink_table() {
+  static const std::vector<SinkEntry> table = {
+      {"json", "--json", make_json_sink},
+      {"csv", "--csv", make_csv_sink},
+      {"summary", "(stderr) or --summary-file", make_summary_sink},
+  };
+  return table;
+}
+
+std::vector<std::unique_ptr<Sink>> make_sinks(const SinkContext& ctx) {
+  std::vector<std::unique_ptr<Sink>> out;
+  for (const auto& e : sink_table())
+    if (auto s = e.make(ctx)) out.push_back(std::move(s));
+  return out;
+}
+
+}  // namespace greenrun

@@ -1,0 +1,93 @@
+#include "process/tree_reader.h"
+
+#include <sys/resource.h>
+
+namespace greenrun {
+
+namespace {
+
+double timeval_s(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
+
+}  // namespace
+
+std::optional<double> parse_meminfo_used(std::string_view text) {
+  std::optional<uint64_t> total, available;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    auto key = line.substr(0, colon);
+    auto value = trim(line.substr(colon + 1));
+    if (value.size() > 3 && value.substr(value.size() - 3) == " kB") value.remove_suffix(3);
+    if (key == "MemTotal") total = parse_u64(value);
+    else if (key == "MemAvailable") available = parse_u64(value);
+  }
+  if (!total || !available || *available > *total) return std::nullopt;
+  return static_cast<double>(*total - *available) * 1024.0;
+}
+
+ProcfsTreeReader::ProcfsTreeReader(const std::string& procfs_root, const std::string& process_root, pid_t self_pid,
+                                   double clk_tck, bool with_meminfo)
+    : tree_(process_root, self_pid), clk_tck_(clk_tck) {
+  proc_stat_.open(procfs_root + "/stat");
+  if (with_meminfo) meminfo_.open(procfs_root + "/meminfo");
+}
+
+void ProcfsTreeReader::prime() {
+  if (proc_stat_.is_open() && proc_stat_.read(buf_) == 0)
+    if (auto cpu = parse_proc_stat_cpu(buf_)) forks_at_scan_ = cpu->forks;
+  std::lock_guard<std::mutex> lk(reap_mu_);
+  tree_.ignore_existing();
+}
+
+void ProcfsTreeReader::read(bool final, TreeSample& out) {
+  uint64_t forks = 0;
+  if (proc_stat_.is_open() && proc_stat_.read(buf_) == 0) {
+    if (auto cpu = parse_proc_stat_cpu(buf_)) {
+      out.machine_busy_s = static_cast<double>(cpu->busy()) / clk_tck_;
+      out.machine_total_s = static_cast<double>(cpu->total()) / clk_tck_;
+      forks = cpu->forks;
+    }
+  }
+  // Disk I/O and machine memory only feed the report and the memory
+  // estimate, which change slowly: every 10th read and the last.
+  const bool slow_fields = final || reads_ % 10 == 0;
+  ++reads_;
+  ProcessTree::Snapshot snap;
+  rusage ru{};
+  IoCounters reaped;
+  {
+    std::lock_guard<std::mutex> lk(reap_mu_);
+    // Scanning /proc costs more than the rest of a tick: skip it when nothing
+    // forked anywhere since the last scan, and at the end when greenrun has
+    // no descendant left at all.
+    bool discover = forks == 0 || forks != forks_at_scan_;
+    if (final && discover) discover = tree_.may_have_descendants();
+    if (discover) forks_at_scan_ = forks;
+    snap = tree_.sample(discover, slow_fields);
+    ::getrusage(RUSAGE_CHILDREN, &ru);
+    reaped = reaped_io_;
+  }
+  out.user_s = static_cast<double>(snap.user_ticks) / clk_tck_ + timeval_s(ru.ru_utime);
+  out.system_s = static_cast<double>(snap.system_ticks) / clk_tck_ + timeval_s(ru.ru_stime);
+  out.rss_bytes = snap.rss_bytes;
+  out.max_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+  out.io_valid = slow_fields;
+  if (slow_fields) {
+    out.io.read_bytes = snap.io.read_bytes + reaped.read_bytes;
+    out.io.write_bytes = snap.io.write_bytes + reaped.write_bytes;
+  }
+  out.meminfo_valid = false;
+  if (meminfo_.is_open() && slow_fields && meminfo_.read(buf_) == 0)
+    if (auto used = parse_meminfo_used(buf_)) {
+      out.machine_used_bytes = *used;
+      out.meminfo_valid = true;
+    }
+  out.running = snap.processes;
+  out.processes_seen = tree_.processes_seen();
+  tree_.member_pids(out.pids);
+}
+
+}  // namespace greenrun

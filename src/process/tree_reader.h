@@ -1,0 +1,80 @@
+#pragma once
+// What the sampler needs to know about the command's process tree and the
+// machine's CPU at each CPU read: cumulative CPU seconds, memory, disk I/O
+// and the members. The /proc walk implements it; tests drive the sampler with
+// a fake one (and a cgroup reader can join later).
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "process/procfs.h"
+#include "util/fs.h"
+
+namespace greenrun {
+
+struct TreeSample {
+  /// Cumulative CPU seconds of the tree: live members plus reaped children.
+  double user_s = 0, system_s = 0;
+  /// Cumulative CPU seconds of the whole machine (busy, and busy + idle); 0 when unreadable.
+  double machine_busy_s = 0, machine_total_s = 0;
+  uint64_t rss_bytes = 0;       // resident memory of the live members now
+  uint64_t max_rss_bytes = 0;   // the largest reaped child's peak (getrusage)
+  bool io_valid = false;        // disk I/O is read every 10th time and at the end
+  IoCounters io;
+  bool meminfo_valid = false;   // machine memory in use: every 10th time and at the end
+  double machine_used_bytes = 0;
+  int running = 0;              // live members
+  uint64_t processes_seen = 0;  // distinct members since the start
+  std::vector<int> pids;        // live members
+};
+
+class TreeReader {
+ public:
+  virtual ~TreeReader() = default;
+  /// Before the command starts (greenrun has no descendants yet).
+  virtual void prime() = 0;
+  /// The tree and the machine now; `final`: the command has exited.
+  virtual void read(bool final, TreeSample& out) = 0;
+
+  /// Held by whoever reaps children, so that a child's CPU time moves from
+  /// /proc into getrusage(RUSAGE_CHILDREN) between two reads, never during one.
+  std::mutex& reap_mutex() { return reap_mu_; }
+  /// Storage I/O of a reaped child (read from its zombie); call under reap_mutex().
+  void add_reaped_io(const IoCounters& io) {
+    reaped_io_.read_bytes += io.read_bytes;
+    reaped_io_.write_bytes += io.write_bytes;
+  }
+
+ protected:
+  std::mutex reap_mu_;
+  IoCounters reaped_io_;  // guarded by reap_mu_
+};
+
+/// The /proc walk: greenrun's descendants (it is a child subreaper) found by
+/// scanning /proc when something forked, each member's stat file kept open.
+class ProcfsTreeReader : public TreeReader {
+ public:
+  /// `procfs_root`: machine-wide files (stat, meminfo); `process_root`: the
+  /// command's processes; `clk_tck`: clock ticks per second of the stat files.
+  ProcfsTreeReader(const std::string& procfs_root, const std::string& process_root, pid_t self_pid, double clk_tck,
+                   bool with_meminfo);
+  void prime() override;
+  void read(bool final, TreeSample& out) override;
+
+ private:
+  ProcessTree tree_;
+  PreadFile proc_stat_, meminfo_;
+  std::string buf_;
+  double clk_tck_;
+  uint64_t reads_ = 0;
+  uint64_t forks_at_scan_ = 0;
+};
+
+/// Machine memory in use from /proc/meminfo (MemTotal - MemAvailable), bytes.
+std::optional<double> parse_meminfo_used(std::string_view text);
+
+}  // namespace greenrun

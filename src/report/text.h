@@ -1,0 +1,16 @@
+#pragma once
+// Small text helpers the renderers share.
+
+#include <string>
+#include <vector>
+
+namespace greenrun {
+
+/// An argument quoted for a POSIX shell where it needs to be.
+std::string quote_arg(const std::string& a);
+/// argv as a shell command line.
+std::string command_line(const std::vector<std::string>& argv);
+std::string pad(std::string s, size_t width);   // left-aligned in `width`
+std::string lpad(std::string s, size_t width);  // right-aligned in `width`
+
+}  // namespace greenrun
