@@ -7,6 +7,7 @@
 
 #include "carbon/carbon_data.h"
 #include "carbon/region.h"
+#include "config/option_table.h"
 #include "util/exit_codes.h"
 #include "util/units.h"
 
@@ -29,13 +30,17 @@ std::string cell(const std::optional<double>& v) { return v ? significant(*v, 3)
 int regions_command(const std::vector<std::string>& args, const EnvLookup& env) {
   CLI::App app{"greenrun regions [QUERY]: list grid zones, countries and cloud regions with their intensity",
                "greenrun regions"};
-  std::string query, sort = "intensity", factor = "lifecycle";
+  std::string query, sort = "intensity";
   bool json_out = false;
   app.add_option("query", query, "Filter: part of an id, name, country or cloud region (case-insensitive)");
   app.add_option("--sort", sort, "intensity (default), name or id")->capture_default_str();
-  app.add_option("--emission-factor", factor, "Sort by lifecycle (default) or direct figures")->capture_default_str();
   app.add_flag("--json", json_out, "JSON on stdout");
+  RawSettings raw;
+  add_table_options(app, raw, {"emission-factor"});
   if (auto done = parse_subcommand(app, args, "regions")) return *done;
+  fill_from_environment(app, raw, env);
+  std::string factor = raw.get("emission-factor");
+  if (factor == "life-cycle") factor = "lifecycle";
   if (sort != "intensity" && sort != "name" && sort != "id") {
     std::fprintf(stderr, "greenrun regions: --sort must be intensity, name or id\n");
     return kExitUsage;

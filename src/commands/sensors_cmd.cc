@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon/carbon_data.h"
+#include "config/option_table.h"
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/units.h"
@@ -14,20 +15,18 @@ namespace greenrun {
 int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) {
   CLI::App app{"greenrun sensors: the energy sources on this machine, what they cover and how to enable them",
                "greenrun sensors"};
-  Options o;
   bool json_out = false;
-  if (auto v = env("GREENRUN_SYSFS_ROOT")) o.sysfs_root = *v;
-  if (auto v = env("GREENRUN_PROCFS_ROOT")) o.procfs_root = *v;
-  if (auto v = env("GREENRUN_NVML_LIB")) o.nvml_lib = *v;
-  if (auto v = env("GREENRUN_ROCM_LIB")) o.rocm_lib = *v;
-  if (auto v = env("GREENRUN_DEV_ROOT")) o.dev_root = *v;
   app.add_flag("--json", json_out, "JSON on stdout");
-  app.add_option("--sysfs-root", o.sysfs_root, "Read DIR instead of /sys");
-  app.add_option("--procfs-root", o.procfs_root, "Read machine-wide files from DIR instead of /proc");
-  app.add_option("--nvml-lib", o.nvml_lib, "NVML library to load instead of libnvidia-ml.so.1");
-  app.add_option("--rocm-lib", o.rocm_lib, "ROCm SMI library to load instead of librocm_smi64.so");
-  app.add_option("--dev-root", o.dev_root, "Read MSR devices under DIR instead of /dev");
+  RawSettings raw;
+  add_table_options(app, raw, {"sysfs-root", "procfs-root", "nvml-lib", "rocm-lib", "dev-root"});
   if (auto done = parse_subcommand(app, args, "sensors")) return *done;
+  fill_from_environment(app, raw, env);
+  Options o;
+  o.sysfs_root = raw.get("sysfs-root");
+  o.procfs_root = raw.get("procfs-root");
+  o.nvml_lib = raw.get("nvml-lib");
+  o.rocm_lib = raw.get("rocm-lib");
+  o.dev_root = raw.get("dev-root");
   auto probe = probe_sources(o, find_data_dir(env), env);
   if (!probe) {
     std::fprintf(stderr, "greenrun sensors: %s\n", probe.error().c_str());

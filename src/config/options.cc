@@ -2,10 +2,12 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 
+#include "config/option_table.h"
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
@@ -63,6 +65,112 @@ ParsedCli usage_error(const std::string& what) {
 
 }  // namespace
 
+namespace {
+
+// Reads `key = value` lines; an unknown key or a malformed line is an error
+// naming the file and the line.
+std::optional<std::string> read_config(const std::string& path, ConfigValues& out) {
+  auto text = read_file(path);
+  if (!text) return "cannot read the config file " + path;
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos <= text->size()) {
+    size_t nl = text->find('\n', pos);
+    std::string line(trim(std::string_view(*text).substr(pos, nl == std::string::npos ? std::string::npos : nl - pos)));
+    pos = nl == std::string::npos ? text->size() + 1 : nl + 1;
+    ++line_no;
+    if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[') continue;
+    auto eq = line.find('=');
+    std::string where = path + " line " + std::to_string(line_no);
+    if (eq == std::string::npos) return where + ": expected key = value";
+    std::string key(trim(std::string_view(line).substr(0, eq)));
+    std::string value(trim(std::string_view(line).substr(eq + 1)));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    const OptionSpec* spec = find_option(key);
+    if (!spec || !spec->config) return where + ": unknown setting '" + key + "'";
+    out[key] = {value, line_no};
+  }
+  return std::nullopt;
+}
+
+std::optional<double> watts(const RawSettings& raw, const char* name, std::string& error) {
+  const std::string text = raw.get(name);
+  if (text.empty()) return std::nullopt;
+  auto v = parse_double(text);
+  if (!v || !std::isfinite(*v) || *v < 0 || *v > 100000) error = raw.where(name) + " must be a number of watts";
+  return v;
+}
+
+// The raw strings, checked and converted; an error names where the value came from.
+std::optional<std::string> convert(const RawSettings& raw, Options& o) {
+  o.json_path = raw.get("json");
+  o.summary_file = raw.get("summary-file");
+  o.quiet = raw.flag("quiet");
+  o.verbose = raw.flag("verbose");
+  o.sysfs_root = raw.get("sysfs-root");
+  o.procfs_root = raw.get("procfs-root");
+  o.region = raw.get("region");
+  o.cloud = raw.get("cloud");
+  o.intensity_file = raw.get("intensity-file");
+  o.emission_factor = raw.get("emission-factor");
+  o.compare = raw.get("compare");
+  o.csv_path = raw.get("csv");
+  o.project = raw.get("project");
+  o.experiment_id = raw.get("experiment-id");
+  o.no_estimate = raw.flag("no-estimate");
+  o.cpu_model = raw.get("cpu-model");
+  o.nvml_lib = raw.get("nvml-lib");
+  o.rocm_lib = raw.get("rocm-lib");
+  o.dev_root = raw.get("dev-root");
+
+  auto iv = parse_duration(raw.get("interval"));
+  if (!iv) return raw.where("interval") + " is not a duration; use e.g. 250ms, 2s, 1m";
+  if (*iv < std::chrono::milliseconds(1)) return raw.where("interval") + ": must be at least 1ms";
+  o.interval = *iv;
+  auto cp = parse_duration(raw.get("checkpoint"));
+  if (!cp) return raw.where("checkpoint") + " is not a duration; use e.g. 30s, 5m";
+  if (cp->count() > 0 && *cp < std::chrono::seconds(1)) return raw.where("checkpoint") + ": must be at least 1s (or 0 to disable)";
+  o.checkpoint = *cp;
+  const std::string scope = raw.get("scope");
+  if (scope == "process") o.scope = Scope::Process;
+  else if (scope == "machine") o.scope = Scope::Machine;
+  else return raw.where("scope") + ": must be process or machine";
+  if (o.emission_factor == "life-cycle" || o.emission_factor == "lifecycle") o.emission_factor = "lifecycle";
+  else if (o.emission_factor != "direct") return raw.where("emission-factor") + ": must be lifecycle or direct";
+  if (const std::string text = raw.get("intensity"); !text.empty()) {
+    auto v = parse_double(text);
+    if (!v || !std::isfinite(*v) || *v < 0 || *v > 2000) return raw.where("intensity") + ": must be a number of gCO2e/kWh in 0..2000";
+    o.intensity = *v;
+  }
+  std::string error;
+  o.cpu_tdp_w = watts(raw, "cpu-tdp", error);
+  o.cpu_idle_w = watts(raw, "cpu-idle-w", error);
+  o.cpu_max_w = watts(raw, "cpu-max-w", error);
+  o.ram_w_per_gb = watts(raw, "ram-w-per-gb", error);
+  o.gpu_tdp_w = watts(raw, "gpu-tdp", error);
+  if (!error.empty()) return error;
+  if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return std::string("--cpu-idle-w must not exceed --cpu-max-w");
+  if (const std::string text = raw.get("pue"); !text.empty()) {
+    auto v = parse_double(text);
+    if (!v || !std::isfinite(*v) || *v < 1.0 || *v > 3.0) return raw.where("pue") + ": must be a number between 1.0 and 3.0";
+    o.pue = *v;
+  }
+  return std::nullopt;
+}
+
+// An option given with an empty value on the command line is a mistake
+// (an unset shell variable), never "use the default".
+std::optional<std::string> empty_value(const CLI::App& app, const RawSettings& raw) {
+  for (const auto& spec : option_table())
+    if (spec.value && raw.values.count(spec.name) && app.count(std::string("--") + spec.name) > 0 &&
+        raw.values.at(spec.name).empty())
+      return std::string("--") + spec.name + " was given an empty value; give a " + spec.value + " or leave the option out";
+  return std::nullopt;
+}
+
+}  // namespace
+
 ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) {
   CLI::App app{"greenrun [OPTIONS] [--] COMMAND [ARGS...]\n\nMeasure the energy and carbon footprint of a command.", "greenrun"};
   app.footer(
@@ -72,50 +180,10 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
       "      greenrun regions [QUERY] (grids and cloud regions for --region, --cloud, --compare).\n"
       "See man greenrun for every figure's source.");
   app.prefix_command();
-  Options o;
-  std::string interval = "1s", checkpoint = "60s", scope = "process";
   bool version = false;
   app.add_flag("-V,--version", version, "Print the version and the energy sources built in");
-  app.add_option("-i,--interval", interval, "Sampling interval: 250ms, 2s, 1m (minimum 1ms)")->capture_default_str();
-  app.add_option("--checkpoint", checkpoint, "Rewrite the --json file this often while the command runs")
-      ->capture_default_str();
-  app.add_option("--scope", scope, "process: the command's share of the machine; machine: all of it")
-      ->capture_default_str();
-  app.add_option("-j,--json", o.json_path, "Write a JSON report to FILE (checkpointed while running)");
-  app.add_option("--summary-file", o.summary_file, "Write the summary to FILE instead of stderr");
-  app.add_flag("-q,--quiet", o.quiet, "No summary");
-  app.add_flag("-v,--verbose", o.verbose, "Diagnostics on stderr");
-  std::string intensity, pue;
-  app.add_option("-r,--region", o.region, "Grid: zone id (US-CAL-CISO), country code (FR, FRA) or name");
-  app.add_option("--cloud", o.cloud, "Cloud region PROVIDER:REGION (aws:us-east-1, gcp:europe-west9, azure:westeurope)");
-  app.add_option("--intensity", intensity, "Grid intensity in gCO2e/kWh (overrides the region's figure)");
-  app.add_option("--intensity-file", o.intensity_file, "Hourly intensity: CSV timestamp,g_per_kwh or a JSON array");
-  app.add_option("--pue", pue, "Power usage effectiveness of the facility (default 1.0; the provider's with --cloud)");
-  app.add_option("--emission-factor", o.emission_factor, "lifecycle (default) or direct")->capture_default_str();
-  app.add_option("--compare", o.compare, "Regions to compare with, comma-separated (none: no table)");
-  app.add_option("--csv", o.csv_path, "Append a row to FILE in CodeCarbon's emissions.csv layout");
-  app.add_option("--project", o.project, "project_name in the CSV row")->capture_default_str();
-  app.add_option("--experiment-id", o.experiment_id, "experiment_id in the CSV row");
-  std::string cpu_tdp, cpu_idle, cpu_max, ram_w, gpu_tdp;
-  app.add_flag("--no-estimate", o.no_estimate, "Measured figures only; fail (125) where nothing can be measured");
-  app.add_option("--cpu-tdp", cpu_tdp, "TDP of one CPU package in W, for the estimate");
-  app.add_option("--cpu-model", o.cpu_model, "CPU model to look up instead of /proc/cpuinfo's");
-  app.add_option("--cpu-idle-w", cpu_idle, "Whole-machine CPU power at idle in W, for the estimate");
-  app.add_option("--cpu-max-w", cpu_max, "Whole-machine CPU power at full load in W, for the estimate");
-  app.add_option("--ram-w-per-gb", ram_w, "Memory power in W per GB in use (default 0.3725)");
-  app.add_option("--gpu-tdp", gpu_tdp, "TDP in W of a GPU whose power cannot be read");
-  app.add_option("--nvml-lib", o.nvml_lib, "NVML library to load instead of libnvidia-ml.so.1");
-  app.add_option("--rocm-lib", o.rocm_lib, "ROCm SMI library to load instead of librocm_smi64.so");
-  app.add_option("--dev-root", o.dev_root, "Read MSR devices under DIR instead of /dev (tests, unusual systems)");
-  app.add_option("--sysfs-root", o.sysfs_root, "Read DIR instead of /sys (tests, unusual systems)");
-  app.add_option("--procfs-root", o.procfs_root,
-                 "Read machine-wide files from DIR instead of /proc (tests, unusual systems)");
-
-  if (auto v = env("GREENRUN_SYSFS_ROOT")) o.sysfs_root = *v;
-  if (auto v = env("GREENRUN_PROCFS_ROOT")) o.procfs_root = *v;
-  if (auto v = env("GREENRUN_NVML_LIB")) o.nvml_lib = *v;
-  if (auto v = env("GREENRUN_ROCM_LIB")) o.rocm_lib = *v;
-  if (auto v = env("GREENRUN_DEV_ROOT")) o.dev_root = *v;
+  RawSettings raw;
+  add_table_options(app, raw);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -126,51 +194,15 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
     return usage_error(e.what());
   }
   if (version) return exit_with(0, version_text(), false);
+  if (auto err = empty_value(app, raw)) return usage_error(*err);
 
   // Settings not on the command line come from the environment, then the config file.
-  std::map<std::string, std::pair<std::string, int>> config;
+  Options o;
+  ConfigValues config;
   o.config_path = config_file_path(env);
-  if (!o.config_path.empty()) {
-    auto text = read_file(o.config_path);
-    if (!text) return usage_error("cannot read the config file " + o.config_path);
-    int line_no = 0;
-    size_t pos = 0;
-    while (pos <= text->size()) {
-      size_t nl = text->find('\n', pos);
-      std::string line(trim(std::string_view(*text).substr(pos, nl == std::string::npos ? std::string::npos : nl - pos)));
-      pos = nl == std::string::npos ? text->size() + 1 : nl + 1;
-      ++line_no;
-      if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[') continue;
-      auto eq = line.find('=');
-      std::string where = o.config_path + " line " + std::to_string(line_no);
-      if (eq == std::string::npos) return usage_error(where + ": expected key = value");
-      std::string key(trim(std::string_view(line).substr(0, eq)));
-      std::string value(trim(std::string_view(line).substr(eq + 1)));
-      if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-        value = value.substr(1, value.size() - 2);
-      static const char* kKeys[] = {"region", "cloud", "intensity", "pue", "emission-factor", "compare", "project",
-                                    "interval", "scope", "csv", "intensity-file"};
-      if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
-        return usage_error(where + ": unknown setting '" + key + "'");
-      config[key] = {value, line_no};
-    }
-  }
-  auto fill = [&](const char* option, const char* env_name, const char* key, std::string& target) {
-    if (app.count(option) > 0) return;
-    if (auto v = env(env_name); v && !v->empty()) target = *v;
-    else if (auto it = config.find(key); it != config.end()) target = it->second.first;
-  };
-  fill("--region", "GREENRUN_REGION", "region", o.region);
-  fill("--cloud", "GREENRUN_CLOUD", "cloud", o.cloud);
-  fill("--intensity", "GREENRUN_INTENSITY", "intensity", intensity);
-  fill("--pue", "GREENRUN_PUE", "pue", pue);
-  fill("--emission-factor", "GREENRUN_EMISSION_FACTOR", "emission-factor", o.emission_factor);
-  fill("--compare", "GREENRUN_COMPARE", "compare", o.compare);
-  fill("--project", "GREENRUN_PROJECT", "project", o.project);
-  fill("--interval", "GREENRUN_INTERVAL", "interval", interval);
-  fill("--scope", "GREENRUN_SCOPE", "scope", scope);
-  fill("--csv", "GREENRUN_CSV", "csv", o.csv_path);
-  fill("--intensity-file", "GREENRUN_INTENSITY_FILE", "intensity-file", o.intensity_file);
+  if (!o.config_path.empty())
+    if (auto err = read_config(o.config_path, config)) return usage_error(*err);
+  fill_from_environment(app, raw, env, config, o.config_path);
 
   auto rest = app.remaining();
   if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
@@ -178,46 +210,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
     return usage_error("unknown option " + rest.front());
   if (rest.empty()) return usage_error("no command given: greenrun [OPTIONS] -- COMMAND [ARGS...]");
   o.command = rest;
-
-  auto iv = parse_duration(interval);
-  if (!iv) return usage_error("--interval " + interval + " is not a duration; use e.g. 250ms, 2s, 1m");
-  if (*iv < std::chrono::milliseconds(1)) return usage_error("--interval must be at least 1ms");
-  o.interval = *iv;
-  auto cp = parse_duration(checkpoint);
-  if (!cp) return usage_error("--checkpoint " + checkpoint + " is not a duration; use e.g. 30s, 5m");
-  if (cp->count() > 0 && *cp < std::chrono::seconds(1)) return usage_error("--checkpoint must be at least 1s (or 0 to disable)");
-  o.checkpoint = *cp;
-  if (scope == "process") o.scope = Scope::Process;
-  else if (scope == "machine") o.scope = Scope::Machine;
-  else return usage_error("--scope must be process or machine, not " + scope);
-  if (o.emission_factor == "life-cycle" || o.emission_factor == "lifecycle") o.emission_factor = "lifecycle";
-  else if (o.emission_factor != "direct")
-    return usage_error("--emission-factor must be lifecycle or direct, not " + o.emission_factor);
-  if (!intensity.empty()) {
-    auto v = parse_double(intensity);
-    if (!v || *v < 0 || *v > 2000) return usage_error("--intensity " + intensity + " must be a number of gCO2e/kWh in 0..2000");
-    o.intensity = *v;
-  }
-  struct Watts {
-    const char* flag;
-    const std::string& text;
-    std::optional<double>& target;
-  };
-  for (Watts wv : {Watts{"--cpu-tdp", cpu_tdp, o.cpu_tdp_w}, Watts{"--cpu-idle-w", cpu_idle, o.cpu_idle_w},
-                   Watts{"--cpu-max-w", cpu_max, o.cpu_max_w}, Watts{"--ram-w-per-gb", ram_w, o.ram_w_per_gb},
-                   Watts{"--gpu-tdp", gpu_tdp, o.gpu_tdp_w}}) {
-    if (wv.text.empty()) continue;
-    auto v = parse_double(wv.text);
-    if (!v || *v < 0 || *v > 100000) return usage_error(std::string(wv.flag) + " " + wv.text + " must be a number of watts");
-    wv.target = *v;
-  }
-  if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w)
-    return usage_error("--cpu-idle-w must not exceed --cpu-max-w");
-  if (!pue.empty()) {
-    auto v = parse_double(pue);
-    if (!v || *v < 1.0 || *v > 3.0) return usage_error("--pue " + pue + " must be a number between 1.0 and 3.0");
-    o.pue = *v;
-  }
+  if (auto err = convert(raw, o)) return usage_error(*err);
   ParsedCli r;
   r.options = std::move(o);
   return r;

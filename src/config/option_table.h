@@ -1,0 +1,58 @@
+#pragma once
+// Every option of `greenrun [OPTIONS] -- COMMAND` in one table: its flags, the
+// value it takes, its environment variable and config-file key, its help
+// line. The command line, the environment, the config file, --help and the
+// subcommands all read it; nothing repeats a lookup.
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/options.h"
+
+namespace CLI {
+class App;
+}
+
+namespace greenrun {
+
+struct OptionSpec {
+  const char* name;     // long name without dashes: "region"
+  const char* flags;    // as CLI11 takes them: "-r,--region"
+  const char* value;    // what it takes, for --help ("ZONE"); nullptr: a flag
+  const char* env;      // "GREENRUN_REGION", or nullptr
+  bool config;          // settable in the config file, under its name
+  const char* group;    // --help group: Output, Grid, Estimation, Sources, Sampling
+  const char* help;
+  const char* fallback; // the default shown in --help, or nullptr
+};
+
+const std::vector<OptionSpec>& option_table();
+const OptionSpec* find_option(std::string_view name);
+
+/// Option values by name as given, and where each came from.
+struct RawSettings {
+  std::map<std::string, std::string> values;
+  std::map<std::string, bool> flags;
+  /// "--region", "GREENRUN_REGION", "/home/me/.config/greenrun/config line 3"
+  std::map<std::string, std::string> origin;
+  /// The value of an option, or its default ("" without one).
+  std::string get(const std::string& name) const;
+  bool flag(const std::string& name) const;
+  /// Where a value came from, for error messages: "--interval 0", "GREENRUN_INTERVAL=0".
+  std::string where(const std::string& name) const;
+};
+
+/// Adds the named options (every one when `names` is empty) to `app`, bound to `raw`.
+void add_table_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& names = {});
+
+/// Settings from a config file: key -> (value, line).
+using ConfigValues = std::map<std::string, std::pair<std::string, int>>;
+
+/// Every option in `app` not given on its command line takes its environment
+/// variable, then its config-file value (`config_path` names the file).
+void fill_from_environment(const CLI::App& app, RawSettings& raw, const EnvLookup& env, const ConfigValues& config = {},
+                           const std::string& config_path = "");
+
+}  // namespace greenrun
