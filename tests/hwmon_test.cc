@@ -146,3 +146,29 @@ TEST_CASE("scan_hwmon reads names and labels, skips what it cannot use", "[hwmon
   CHECK(s[0].kind == HwmonSensor::Kind::Power);
   CHECK(s[0].path == b.sys + "/class/hwmon/hwmon1/device/power1_average");
 }
+
+TEST_CASE("hwmon read(): energy counters and integrated power, exact", "[hwmon][direct]") {
+  Box b;
+  auto gpu = b.hwmon(0, "i915", "0000:03:00.0");
+  write_file(gpu + "/energy1_input", "1000000\n");
+  auto amd = b.hwmon(1, "amdgpu", "0000:c1:00.0");
+  write_file(amd + "/power1_average", "100000000\n");  // 100 W in uW
+  std::vector<Finding> findings;
+  auto src = HwmonSource::open(b.sys, 10, findings);
+  REQUIRE(src);
+  REQUIRE(src->channels().size() == 2);
+  auto at = [&](double t_s) {
+    SampleContext ctx;
+    ctx.now = std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(t_s)));
+    std::vector<ChannelReading> out;
+    src->read(ctx, out);
+    REQUIRE(out.size() == 2);
+    return std::vector<double>{out[0].energy_j, out[1].energy_j};
+  };
+  CHECK(at(0) == std::vector<double>{0, 0});
+  write_file(gpu + "/energy1_input", "3500000\n");
+  CHECK(at(2) == std::vector<double>{2.5, 200});
+  write_file(amd + "/power1_average", "300000000\n");
+  CHECK(at(3) == std::vector<double>{2.5, 400});  // (100 + 300) / 2 W x 1 s
+}

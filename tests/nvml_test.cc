@@ -162,3 +162,86 @@ TEST_CASE("NVML found by its soname, and a missing library is a note, not an err
   CHECK(no_driver.status == 0);
   CHECK_THAT(no_driver.err, Catch::Contains("nvmlInit failed") && Catch::Contains("driver is not loaded"));
 }
+
+namespace {
+
+// NVML's read() called directly, on a fake clock: exact joules.
+struct DirectNvml {
+  TempDir dir;
+  std::unique_ptr<NvmlSource> src;
+  std::vector<Finding> findings;
+  explicit DirectNvml(const std::string& config) {
+    write_file(dir / "nvml.conf", config);
+    ::setenv("FAKE_NVML_CONFIG", (dir / "nvml.conf").c_str(), 1);
+    NvmlOptions o;
+    o.lib = FAKE_NVML_LIB;
+    o.max_gap_s = 10;
+    src = NvmlSource::open(o, findings);
+  }
+  ~DirectNvml() { ::unsetenv("FAKE_NVML_CONFIG"); }
+  void set(const std::string& config) { write_file(dir / "nvml.conf", config); }
+  ChannelReading read_at(double t_s) {
+    SampleContext ctx;
+    ctx.now = std::chrono::steady_clock::time_point(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(t_s)));
+    std::vector<ChannelReading> out;
+    src->read(ctx, out);
+    REQUIRE(out.size() == 1);
+    return out[0];
+  }
+};
+
+}  // namespace
+
+TEST_CASE("NVML read(): the energy counter from its first reading, in joules", "[nvml][direct]") {
+  DirectNvml n("count=1\ngpu0.energy_mj=5000000\ngpu0.procs=none\n");
+  REQUIRE(n.src);
+  CHECK(n.read_at(0).energy_j == 0);
+  n.set("count=1\ngpu0.energy_mj=5250500\ngpu0.procs=none\n");
+  auto r = n.read_at(1);
+  CHECK(r.ok);
+  CHECK(r.energy_j == 250.5);
+  REQUIRE(r.tree_share);
+  CHECK(*r.tree_share == 0);  // nothing runs on it: its idle power is not the command's
+  n.set("count=1\ngpu0.energy_mj=1000\ngpu0.procs=none\n");  // driver reload: the counter restarts
+  CHECK(n.read_at(2).energy_j == 250.5);
+  n.set("count=1\ngpu0.energy_mj=101000\ngpu0.procs=none\n");
+  CHECK(n.read_at(3).energy_j == 350.5);
+}
+
+TEST_CASE("NVML read(): power integrated by the trapezoid, a long gap not bridged", "[nvml][direct]") {
+  DirectNvml n("count=1\ngpu0.energy=0\ngpu0.power_w=150\ngpu0.procs=none\n");
+  REQUIRE(n.src);
+  CHECK(n.read_at(0).energy_j == 0);
+  CHECK(n.read_at(2).energy_j == 300);  // 150 W x 2 s
+  n.set("count=1\ngpu0.energy=0\ngpu0.power_w=250\ngpu0.procs=none\n");
+  CHECK(n.read_at(3).energy_j == 500);  // (150 + 250) / 2 x 1 s
+  CHECK(n.read_at(33).energy_j == 500);  // 30 s without a reading: not guessed
+  CHECK(n.read_at(34).energy_j == 750);
+}
+
+TEST_CASE("a GPU NVML cannot use beside an AMD GPU: two components, never merged", "[nvml][rocm]") {
+  // NVML numbered its channels by NVML index and ROCm continued from NVML's
+  // channel count: with NVIDIA GPU 0 unusable, NVIDIA GPU 1 and the AMD GPU
+  // were both "gpu1" and their energy was summed into one component.
+  GpuBox b;
+  b.configure("count=2\ngpu0.name=NVIDIA Mystery\ngpu0.energy=0\ngpu0.power=0\ngpu1.name=NVIDIA H100 80GB HBM3\ngpu1.power_w=300\ngpu1.procs=children\n");
+  write_file(b.dir / "rocm.conf", "count=1\ngpu0.power_w=100\n");
+  auto r = b.run({"--rocm-lib", FAKE_ROCM_LIB, "--scope", "machine", "--", "sleep", "1"},
+                 {{"FAKE_ROCM_CONFIG", b.dir / "rocm.conf"}});
+  REQUIRE(r.status == 0);
+  auto j = b.report();
+  REQUIRE(j["components"].size() == 4);  // cpu and ram estimated, two GPUs
+  const json* nv = component(j, "gpu0");
+  const json* amd = component(j, "gpu1");
+  REQUIRE(nv);
+  REQUIRE(amd);
+  CHECK((*nv)["detail"].size() == 1);
+  CHECK((*nv)["source"] == "NVML energy counter");
+  CHECK((*nv)["detail"][0]["label"] == "NVIDIA H100 80GB HBM3");
+  CHECK((*amd)["detail"].size() == 1);
+  CHECK((*amd)["source"] == "ROCm SMI energy counter");
+  const double t = j["duration_s"];
+  CHECK((*nv)["energy_j"].get<double>() == Approx(300 * t).epsilon(0.2));
+  CHECK((*amd)["energy_j"].get<double>() == Approx(100 * t).epsilon(0.2));
+}

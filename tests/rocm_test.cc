@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.h"
+#include "sensors/rocm_source.h"
 
 using namespace greenrun::test;
 using nlohmann::json;
@@ -83,4 +84,33 @@ TEST_CASE("ROCm SMI preferred over amdgpu hwmon, and a missing library is a note
   CHECK(missing.status == 0);
   CHECK_THAT(missing.err, Catch::Contains("ROCm SMI library not found"));
   CHECK((*component(b.report(), "gpu0"))["source"] == "hwmon amdgpu power (integrated)");
+}
+
+TEST_CASE("ROCm SMI read(): counter x resolution after the power check, exact", "[rocm][direct]") {
+  using namespace greenrun;
+  TempDir dir;
+  write_file(dir / "rocm.conf", "count=1\ngpu0.count=1000\ngpu0.resolution=10\ngpu0.power_w=100\n");
+  ::setenv("FAKE_ROCM_CONFIG", (dir / "rocm.conf").c_str(), 1);
+  RocmOptions o;
+  o.lib = FAKE_ROCM_LIB;
+  std::vector<Finding> findings;
+  auto src = RocmSource::open(o, findings);
+  REQUIRE(src);
+  auto at = [&](double t_s) {
+    SampleContext ctx;
+    ctx.now = std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(t_s)));
+    std::vector<ChannelReading> out;
+    src->read(ctx, out);
+    REQUIRE(out.size() == 1);
+    return out[0].energy_j;
+  };
+  CHECK(at(0) == 0);
+  // The first second: power x time (100 W x 1 s = 100 J) counts while the
+  // counter is checked against it; 10,000,000 counts x 10 uJ = 100 J agree.
+  write_file(dir / "rocm.conf", "count=1\ngpu0.count=10001000\ngpu0.resolution=10\ngpu0.power_w=100\n");
+  CHECK(at(1) == Approx(100));  // and from now on the counter counts
+  write_file(dir / "rocm.conf", "count=1\ngpu0.count=15001000\ngpu0.resolution=10\ngpu0.power_w=100\n");
+  CHECK(at(1.5) == Approx(150));  // +5,000,000 x 10 uJ
+  ::unsetenv("FAKE_ROCM_CONFIG");
 }

@@ -72,7 +72,8 @@ struct NvmlGpu {
   bool lost = false;
   bool error_noted = false;
   double tdp_w = 0;
-  unsigned long long start_mj = 0;
+  unsigned long long start_mj = 0;  // the counter when this segment began
+  double base_j = 0;                // energy before it (a driver reload restarts the counter)
   double energy_j = 0;
   PowerIntegrator power;
   unsigned long long util_ts = 0;
@@ -315,9 +316,13 @@ void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
         degrade(i, rc, "the energy counter", ctx);
         continue;
       }
-      // The counter runs since the driver loaded; a driver reload restarts it.
-      if (mj < g.start_mj) g.start_mj = mj - static_cast<unsigned long long>(g.energy_j * 1000);
-      g.energy_j = static_cast<double>(mj - g.start_mj) / 1000.0;
+      // The counter runs since the driver loaded; a driver reload restarts it:
+      // carry on from there.
+      if (mj < g.start_mj) {
+        g.base_j = g.energy_j;
+        g.start_mj = mj;
+      }
+      g.energy_j = g.base_j + static_cast<double>(mj - g.start_mj) / 1000.0;
     } else {
       double w = 0;
       int rc = kSuccess;

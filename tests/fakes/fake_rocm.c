@@ -2,7 +2,7 @@
  * FAKE_ROCM_CONFIG: count, gpuN.power_w, gpuN.energy (0: no counter),
  * gpuN.resolution (uJ per count, default 15.3), gpuN.energy_scale (a counter
  * that runs that many times too fast), gpuN.zero (reports 0 W and 0 J, as
- * the odd GCD of an MI250 does). */
+ * the odd GCD of an MI250 does), gpuN.count (a fixed counter value). */
 
 #include <stdint.h>
 
@@ -30,6 +30,13 @@ int rsmi_num_monitor_devices(uint32_t* n) {
 int rsmi_dev_energy_count_get(uint32_t dv, uint64_t* count, float* resolution, uint64_t* ts) {
   if (!setting(dv, "energy", 1)) return 2;
   double res = setting(dv, "resolution", 15.3);
+  double fixed = setting(dv, "count", -1);
+  if (fixed >= 0) {
+    *count = (uint64_t)fixed;
+    *resolution = (float)res;
+    *ts = (uint64_t)(fake_now() * 1e9);
+    return 0;
+  }
   double uj = setting(dv, "zero", 0) ? 0 : setting(dv, "power_w", 100) * (fake_now() - started) * 1e6;
   *count = 1000 + (uint64_t)(uj * setting(dv, "energy_scale", 1) / res);
   *resolution = (float)res;
