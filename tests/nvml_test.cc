@@ -218,6 +218,8 @@ TEST_CASE("NVML read(): power integrated by the trapezoid, a long gap not bridge
   CHECK(n.read_at(3).energy_j == 500);  // (150 + 250) / 2 x 1 s
   CHECK(n.read_at(33).energy_j == 500);  // 30 s without a reading: not guessed
   CHECK(n.read_at(34).energy_j == 750);
+  REQUIRE(n.src->notes().size() == 1);
+  CHECK_THAT(n.src->notes()[0], Catch::Contains("30.0 s between power readings") && Catch::Contains("not counted"));
 }
 
 TEST_CASE("a GPU NVML cannot use beside an AMD GPU: two components, never merged", "[nvml][rocm]") {

@@ -57,7 +57,6 @@ TEST_CASE("power, time, bytes and mass formats", "[units]") {
 
 TEST_CASE("RFC 3339 timestamps carry a UTC offset", "[units]") {
   auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123LL));
-  CHECK(format_rfc3339_utc(t) == "2023-11-14T22:13:20.123+00:00");
   auto local = format_rfc3339(t);
   REQUIRE(local.size() == 29);
   CHECK((local[23] == '+' || local[23] == '-'));

@@ -155,7 +155,9 @@ TEST_CASE("orphaned descendants are reaped and their CPU time counted", "[wrap][
   auto r = sb.run({"--interval", "10s", "--json", sb.dir / "t.json", "--", "sh", "-c", script});
   REQUIRE(r.status == 0);
   auto j = json::parse(slurp(sb.dir / "t.json"));
-  CHECK(j["cpu_time_s"].get<double>() >= 0.5);
+  // C busies 0.6 s of wall time; on a loaded machine it gets less CPU, but
+  // without the orphan counted the run would show the shells' few ms.
+  CHECK(j["cpu_time_s"].get<double>() >= 0.25);
   CHECK(j["descendants_running_at_exit"] == 0);
 }
 

@@ -33,7 +33,6 @@ class IntensityProfile {
 
   /// Average intensity over [from, to) (the value at `from` when to <= from).
   double average(time_point from, time_point to) const;
-  bool is_constant() const { return steps_.size() <= 1; }
   const std::vector<Step>& data() const { return steps_; }
   /// Seconds of [from, to) outside the file's first..last timestamp range.
   double seconds_outside(time_point from, time_point to) const;

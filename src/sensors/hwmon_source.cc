@@ -144,6 +144,13 @@ std::unique_ptr<HwmonSource> HwmonSource::open(const std::string& sysfs_root, do
   return src;
 }
 
+std::vector<std::string> HwmonSource::notes() const {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < state_.size(); ++i)
+    if (state_[i].kind == HwmonSensor::Kind::Power) note_gaps(state_[i].power, channels_[i].component.name(), out);
+  return out;
+}
+
 void HwmonSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
   out.assign(state_.size(), {});
   for (size_t i = 0; i < state_.size(); ++i) {

@@ -44,6 +44,7 @@ class HwmonSource : public ChannelTable<HwmonInput> {
   /// nullptr when none is readable.
   static std::unique_ptr<HwmonSource> open(const std::string& sysfs_root, double max_gap_s, std::vector<Finding>& findings);
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
+  std::vector<std::string> notes() const override;
 
  private:
   std::string buf_;

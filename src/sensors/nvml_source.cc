@@ -242,6 +242,12 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
   return src;
 }
 
+std::vector<std::string> NvmlSource::notes() const {
+  auto out = notes_;
+  for (size_t i = 0; i < state_.size(); ++i) note_gaps(state_[i].power, channels_[i].component.name(), out);
+  return out;
+}
+
 void NvmlSource::degrade(size_t i, int rc, const char* what, const SampleContext& ctx) {
   NvmlGpu& g = state_[i];
   const std::string name = channels_[i].component.name();

@@ -40,7 +40,7 @@ class NvmlSource : public ChannelTable<NvmlGpu> {
   ~NvmlSource() override;
 
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
-  std::vector<std::string> notes() const override { return notes_; }
+  std::vector<std::string> notes() const override;
 
   struct Api;  // the NVML function table
 

@@ -4,6 +4,8 @@
 // consecutive good readings.
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 namespace greenrun {
 
@@ -26,7 +28,6 @@ class PowerIntegrator {
   /// Seconds between readings that were too far apart to integrate.
   double skipped_s() const { return skipped_s_; }
   bool primed() const { return primed_; }
-  double last_w() const { return last_w_; }
 
   /// Ten seconds, or five sampling intervals when the sampler is slower.
   static constexpr double kDefaultMaxGapS = 10.0;
@@ -40,6 +41,9 @@ class PowerIntegrator {
   double energy_j_ = 0;
   double skipped_s_ = 0;
 };
+
+/// Adds a report note when `p` left readings unbridged.
+void note_gaps(const PowerIntegrator& p, const std::string& component, std::vector<std::string>& notes);
 
 inline void PowerIntegrator::add(time_point t, double watts) {
   if (primed_) {

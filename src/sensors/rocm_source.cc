@@ -100,6 +100,13 @@ std::unique_ptr<RocmSource> RocmSource::open(const RocmOptions& o, std::vector<F
   return src;
 }
 
+std::vector<std::string> RocmSource::notes() const {
+  auto out = notes_;
+  for (size_t i = 0; i < state_.size(); ++i)
+    if (!state_[i].counter) note_gaps(state_[i].power, channels_[i].component.name(), out);
+  return out;
+}
+
 void RocmSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
   out.assign(state_.size(), {});
   for (size_t i = 0; i < state_.size(); ++i) {

@@ -37,7 +37,7 @@ class RocmSource : public ChannelTable<RocmGpu> {
   static std::unique_ptr<RocmSource> open(const RocmOptions& o, std::vector<Finding>& findings);
   ~RocmSource() override;
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
-  std::vector<std::string> notes() const override { return notes_; }
+  std::vector<std::string> notes() const override;
 
   struct Api;
 

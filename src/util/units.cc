@@ -126,6 +126,5 @@ std::string rfc3339(std::chrono::system_clock::time_point t, bool utc) {
 }  // namespace
 
 std::string format_rfc3339(std::chrono::system_clock::time_point t) { return rfc3339(t, false); }
-std::string format_rfc3339_utc(std::chrono::system_clock::time_point t) { return rfc3339(t, true); }
 
 }  // namespace greenrun

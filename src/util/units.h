@@ -25,7 +25,5 @@ std::string format_mass_g(double grams);       // "412 µg", "41.2 mg", "12.3 g"
 
 /// RFC 3339 with the local UTC offset and milliseconds: 2026-11-29T14:03:07.123+01:00.
 std::string format_rfc3339(std::chrono::system_clock::time_point t);
-/// The same, always in UTC with a "+00:00" offset.
-std::string format_rfc3339_utc(std::chrono::system_clock::time_point t);
 
 }  // namespace greenrun
