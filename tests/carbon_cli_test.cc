@@ -108,7 +108,7 @@ TEST_CASE("settings from the config file, the environment and flags, in that ord
   CHECK_THAT(bad.err, Catch::Contains("bad-config line 2") && Catch::Contains("colour"));
 }
 
-TEST_CASE("the CSV option writes CodeCarbon's 38 columns, appends, and refuses a foreign header", "[carbon][cli][csv]") {
+TEST_CASE("the CSV option writes CodeCarbon's 38 columns, appends, and backs up an older layout", "[carbon][cli][csv]") {
   Machine m(20);
   auto csv = m.dir / "emissions.csv";
   auto r = m.run({"-q", "--region", "DE", "--project", "demo", "--json", m.dir / "r.json", "--csv", csv, "--",
@@ -134,11 +134,17 @@ TEST_CASE("the CSV option writes CodeCarbon's 38 columns, appends, and refuses a
   CHECK(col("timestamp").size() == 29);  // with its UTC offset
   CHECK(t->rows[0][2] != t->rows[1][2]);  // a run id per run
 
-  write_file(m.dir / "other.csv", "timestamp,project_name,emissions\n");
-  auto refused = m.run({"--csv", m.dir / "other.csv", "--", "touch", m.dir / "ran"});
-  CHECK(refused.status == 125);
-  CHECK_THAT(refused.err, Catch::Contains("different header"));
-  CHECK_FALSE(std::ifstream(m.dir / "ran").good());
+  // An older CodeCarbon layout (2.x had fewer columns): kept aside, as CodeCarbon does, and the run goes on.
+  write_file(m.dir / "old.csv", "timestamp,project_name,run_id,duration,emissions\n2021-09-23T15:04:51,p,r,1,2\n");
+  auto old = m.run({"-q", "--csv", m.dir / "old.csv", "--", "touch", m.dir / "ran"});
+  CHECK(old.status == 0);
+  CHECK(std::ifstream(m.dir / "ran").good());
+  CHECK_THAT(old.err, Catch::Contains("another header") && Catch::Contains("old.csv.bak"));
+  CHECK(slurp(m.dir / "old.csv.bak") == "timestamp,project_name,run_id,duration,emissions\n2021-09-23T15:04:51,p,r,1,2\n");
+  auto fresh = greenrun::parse_csv(slurp(m.dir / "old.csv"), "old.csv");
+  REQUIRE(fresh);
+  CHECK(fresh->header == greenrun::codecarbon_columns());
+  CHECK(fresh->rows.size() == 1);
 }
 
 TEST_CASE("many greenrun runs appending to one CSV at once leave no torn rows", "[carbon][cli][csv]") {

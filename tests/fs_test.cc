@@ -51,17 +51,30 @@ TEST_CASE("check_writable names the problem and the fix", "[fs]") {
   CHECK_THAT(isdir.error(), Catch::Contains("is a directory"));
 }
 
-TEST_CASE("locked_append writes the header once and refuses a foreign header", "[fs]") {
+TEST_CASE("locked_append writes the header once and backs up a file with another header", "[fs]") {
   TempDir dir;
   auto path = dir / "runs.csv";
   REQUIRE(locked_append(path, "a,b", "1,2\n"));
   REQUIRE(locked_append(path, "a,b", "3,4"));
   CHECK(slurp(path) == "a,b\n1,2\n3,4\n");
-  write_file(dir / "other.csv", "x,y\n");
-  auto st = locked_append(dir / "other.csv", "a,b", "1,2\n");
-  CHECK_FALSE(st);
-  CHECK_THAT(st.error(), Catch::Contains("different header"));
-  CHECK(slurp(dir / "other.csv") == "x,y\n");
+  write_file(dir / "other.csv", "x,y\n7,8\n");
+  std::string backup;
+  REQUIRE(locked_append(dir / "other.csv", "a,b", "1,2\n", &backup));
+  CHECK(backup == dir / "other.csv.bak");
+  CHECK(slurp(dir / "other.csv.bak") == "x,y\n7,8\n");  // kept, never lost
+  CHECK(slurp(dir / "other.csv") == "a,b\n1,2\n");
+  write_file(dir / "other.csv", "x,y\n9,9\n");
+  REQUIRE(locked_append(dir / "other.csv", "a,b", "5,6\n", &backup));
+  CHECK(backup == dir / "other.csv.bak.1");  // never over an earlier backup
+  CHECK(slurp(dir / "other.csv.bak") == "x,y\n7,8\n");
+
+  SECTION("a file of blank lines is empty: the check and the append agree") {
+    write_file(dir / "blank.csv", "\n");
+    CHECK(classify_header("\n", 1, "a,b") == CsvHeader::Empty);
+    REQUIRE(check_writable(dir / "blank.csv", "--csv"));
+    REQUIRE(locked_append(dir / "blank.csv", "a,b", "1,2"));
+    CHECK(slurp(dir / "blank.csv") == "a,b\n1,2\n");
+  }
 }
 
 TEST_CASE("parallel appends never tear rows", "[fs]") {

@@ -2,6 +2,8 @@
 // under flock so that parallel runs never interleave. A stream gets the
 // header and the row.
 
+#include <cstdio>
+
 #include "outputs/sink.h"
 #include "report/codecarbon_csv.h"
 #include "sensors/hardware.h"
@@ -29,7 +31,12 @@ class CsvSink : public Sink {
     CsvRunInfo info{ctx_.options.project, ctx_.options.experiment_id, random_uuid()};
     auto row = codecarbon_row(r, ctx_.hardware, *ctx_.data, info);
     if (target_.is_stream()) return target_.write(codecarbon_header() + "\n" + row + "\n");
-    return locked_append(path_, codecarbon_header(), row);
+    std::string backup;
+    auto st = locked_append(path_, codecarbon_header(), row, &backup);
+    if (st && !backup.empty())
+      std::fprintf(stderr, "greenrun: %s had another header (an older CodeCarbon layout?); kept as %s, new file started\n",
+                   path_.c_str(), backup.c_str());
+    return st;
   }
 
  private:

@@ -93,16 +93,9 @@ std::string codecarbon_row(const RunReport& r, const Hardware& host, const Carbo
 }
 
 Status check_codecarbon_csv(const std::string& path) {
-  if (auto st = check_writable(path, "--csv"); !st) return st;
-  auto first = read_line(path);
-  if (first && !first->empty()) {
-    std::string h = *first;
-    if (!h.empty() && h.back() == '\r') h.pop_back();
-    if (h != codecarbon_header())
-      return Status::fail("--csv " + path + " has a different header than CodeCarbon's emissions.csv layout; "
-                          "greenrun will not append to it (give a new file)");
-  }
-  return {};
+  // Whatever the file holds, the run can go on: a file with another header
+  // (an older CodeCarbon layout, say) is backed up when the row is appended.
+  return check_writable(path, "--csv");
 }
 
 }  // namespace greenrun

@@ -25,8 +25,8 @@ struct CsvRunInfo {
 /// duration in s, emissions in kg, powers in W, energies in kWh.
 std::string codecarbon_row(const RunReport& r, const Hardware& host, const CarbonData* data, const CsvRunInfo& info);
 
-/// Before the command starts: the file can be written and, if it has rows
-/// already, has exactly this header.
+/// Before the command starts: the file can be written. (A file with another
+/// header is backed up, not refused: see locked_append.)
 Status check_codecarbon_csv(const std::string& path);
 
 }  // namespace greenrun

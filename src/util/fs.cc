@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <climits>
 #include <cstring>
+#include <cstdio>
 
 namespace greenrun {
 
@@ -167,6 +169,11 @@ std::string dir_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
+std::string base_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 bool write_all(int fd, std::string_view content) {
   const char* p = content.data();
   size_t left = content.size();
@@ -182,14 +189,63 @@ bool write_all(int fd, std::string_view content) {
   return true;
 }
 
+mode_t current_umask() {
+  mode_t m = ::umask(0);
+  ::umask(m);
+  return m;
+}
+
 }  // namespace
 
+bool own_descriptor(const std::string& path) {
+  return path == "/dev/stdout" || path == "/dev/stderr" || path.rfind("/dev/fd/", 0) == 0 ||
+         path.rfind("/proc/self/fd/", 0) == 0;
+}
+
+Result<std::string> output_path(const std::string& path, std::string_view what) {
+  using R = Result<std::string>;
+  if (own_descriptor(path)) return path;  // the kernel follows these to greenrun's own descriptor
+  const std::string w(what);
+  std::string cur = path;
+  for (int depth = 0; depth < 16; ++depth) {
+    struct stat st {};
+    if (::lstat(cur.c_str(), &st) != 0) return cur;  // a new file (or an error check_writable names)
+    if (!S_ISLNK(st.st_mode)) {
+      if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+        if (st.st_uid != ::geteuid())
+          return R::fail(w + " " + path + " is a FIFO or socket owned by another user (uid " +
+                         std::to_string(st.st_uid) + "); greenrun does not write reports into it");
+      } else if (S_ISBLK(st.st_mode)) {
+        return R::fail(w + " " + path + " is a block device; give a file name");
+      }
+      return cur;
+    }
+    // A symlink is followed only when the user running greenrun (or root)
+    // owns it, as the kernel's protected_symlinks does in sticky directories:
+    // a link planted by someone else is how a privileged program is made to
+    // write elsewhere.
+    if (st.st_uid != ::geteuid() && st.st_uid != 0)
+      return R::fail(w + " " + path + " is a symbolic link owned by another user (uid " + std::to_string(st.st_uid) +
+                     "); greenrun does not follow it: give the target's path or remove the link");
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink(cur.c_str(), buf, sizeof buf - 1);
+    if (n < 0) return R::fail("cannot read the link " + cur + ": " + errno_text(errno));
+    std::string target(buf, static_cast<size_t>(n));
+    cur = target.front() == '/' ? target : dir_of(cur) + "/" + target;
+    if (own_descriptor(cur)) return cur;
+  }
+  return R::fail(w + " " + path + ": too many levels of symbolic links");
+}
+
 Status atomic_write(const std::string& path, std::string_view content) {
+  auto target = output_path(path, "output");
+  if (!target) return Status::fail(target.error());
   // A device or pipe (/dev/null, /dev/stderr, a FIFO) is written in place:
   // renaming a temporary file over it would replace the device with a file.
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  const bool exists = ::stat(target->c_str(), &st) == 0;
+  if (own_descriptor(*target) || (exists && !S_ISREG(st.st_mode))) {
+    int fd = ::open(target->c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return Status::fail("cannot open " + path + ": " + errno_text(errno));
     bool ok = write_all(fd, content);
     int err = errno;
@@ -197,20 +253,27 @@ Status atomic_write(const std::string& path, std::string_view content) {
     if (!ok) return Status::fail("cannot write " + path + ": " + errno_text(err));
     return {};
   }
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::fail("cannot create " + tmp + ": " + errno_text(errno));
+  // An unpredictable name, created exclusively: nothing planted beside the
+  // report can be written through.
+  std::string tmp = dir_of(*target) + "/." + base_of(*target) + ".XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return Status::fail("cannot create a temporary file beside " + path + ": " + errno_text(errno));
+  // The report keeps the mode and owner it had; a new one gets the usual 0666 & ~umask.
+  ::fchmod(fd, exists ? (st.st_mode & 07777) : (0666 & ~current_umask()));
+  if (exists && ::geteuid() == 0 && ::fchown(fd, st.st_uid, st.st_gid) != 0) {
+    // keep going: the report is still written, owned by root
+  }
   if (!write_all(fd, content) || ::fsync(fd) != 0) {
     int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
-    return Status::fail("cannot write " + tmp + ": " + errno_text(err));
+    return Status::fail("cannot write " + path + ": " + errno_text(err));
   }
   ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::rename(tmp.c_str(), target->c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return Status::fail("cannot rename " + tmp + " to " + path + ": " + errno_text(err));
+    return Status::fail("cannot rename " + tmp + " to " + *target + ": " + errno_text(err));
   }
   return {};
 }
@@ -218,25 +281,32 @@ Status atomic_write(const std::string& path, std::string_view content) {
 Status check_writable(const std::string& path, std::string_view what) {
   std::string w(what);
   if (path.empty()) return Status::fail(w + " path is empty");
+  auto target = output_path(path, what);
+  if (!target) return Status::fail(target.error());
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) {
+  if (own_descriptor(*target)) {
+    if (::access(target->c_str(), W_OK) != 0)
+      return Status::fail("cannot write " + w + " to " + path + ": " + errno_text(errno));
+    return {};
+  }
+  if (::stat(target->c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return Status::fail(w + " path " + path + " is a directory; give a file name inside it");
     if (!S_ISREG(st.st_mode)) {  // a device or FIFO: written in place, so it must open for writing
-      if (::access(path.c_str(), W_OK) != 0)
+      if (::access(target->c_str(), W_OK) != 0)
         return Status::fail("cannot write " + w + " to " + path + ": " + errno_text(errno));
       return {};
     }
-    if (::access(path.c_str(), W_OK) != 0)
+    if (::access(target->c_str(), W_OK) != 0)
       return Status::fail("cannot write " + w + " file " + path + ": " + errno_text(errno) +
                           "; choose another path or fix its permissions");
   }
-  std::string dir = dir_of(path);
+  std::string dir = dir_of(*target);
   if (!is_directory(dir))
     return Status::fail("cannot write " + w + " file " + path + ": directory " + dir +
                         " does not exist; create it first (mkdir -p " + dir + ")");
   // access(W_OK) is not enough (read-only mounts, ACLs): create and remove a probe file.
-  std::string probe = path + ".greenrun-probe." + std::to_string(::getpid());
-  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  std::string probe = dir + "/.greenrun-probe.XXXXXX";
+  int fd = ::mkostemp(probe.data(), O_CLOEXEC);
   if (fd < 0)
     return Status::fail("cannot write " + w + " file " + path + ": " + errno_text(errno) + " in " + dir +
                         "; choose a writable directory");
@@ -245,41 +315,102 @@ Status check_writable(const std::string& path, std::string_view what) {
   return {};
 }
 
-Status locked_append(const std::string& path, std::string_view header, std::string_view content) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::fail("cannot open " + path + ": " + errno_text(errno));
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      int err = errno;
-      ::close(fd);
-      return Status::fail("cannot lock " + path + ": " + errno_text(err));
-    }
+CsvHeader classify_header(std::string_view start, uint64_t size, std::string_view header) {
+  if (size == 0 || (trim(start).empty() && size == start.size())) return CsvHeader::Empty;
+  auto nl = start.find('\n');
+  std::string_view first = start.substr(0, nl);
+  if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+  return first == header ? CsvHeader::Same : CsvHeader::Different;
+}
+
+namespace {
+
+// The first 4 KiB of an open file (enough for a header line).
+std::string head_of(int fd) {
+  std::string out(4096, '\0');
+  ssize_t n = ::pread(fd, out.data(), out.size(), 0);
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+// "FILE.bak", else "FILE.bak.1", ...: never over an earlier backup.
+Result<std::string> back_up(const std::string& path) {
+  for (int i = 0; i < 1000; ++i) {
+    std::string name = path + ".bak" + (i ? "." + std::to_string(i) : "");
+    if (::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, name.c_str(), RENAME_NOREPLACE) == 0) return name;
+    if (errno != EEXIST) return Result<std::string>::fail("cannot back up " + path + ": " + errno_text(errno));
   }
+  return Result<std::string>::fail("cannot back up " + path + ": 1000 backups exist already");
+}
+
+// Opens `path` for appending and locks it, making sure the locked file is
+// still the one at `path` (another run may have backed it up meanwhile).
+int open_locked(const std::string& path, std::string& error) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0666);
+    if (fd < 0) {
+      error = "cannot open " + path + ": " + errno_text(errno);
+      return -1;
+    }
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        error = "cannot lock " + path + ": " + errno_text(errno);
+        ::close(fd);
+        return -1;
+      }
+    }
+    struct stat mine {}, now {};
+    if (::fstat(fd, &mine) == 0 && ::stat(path.c_str(), &now) == 0 && mine.st_ino == now.st_ino &&
+        mine.st_dev == now.st_dev) {
+      if (!S_ISREG(mine.st_mode)) {
+        error = path + " is not a regular file";
+        ::close(fd);
+        return -1;
+      }
+      return fd;
+    }
+    ::close(fd);  // replaced while we waited: open the new one
+  }
+  error = "cannot lock " + path + ": it keeps being replaced";
+  return -1;
+}
+
+}  // namespace
+
+Status locked_append(const std::string& path, std::string_view header, std::string_view content,
+                     std::string* backed_up) {
+  auto target = output_path(path, "output");
+  if (!target) return Status::fail(target.error());
+  std::string error;
+  int fd = open_locked(*target, error);
+  if (fd < 0) return Status::fail(error);
   struct stat st {};
   ::fstat(fd, &st);
   std::string out;
   if (!header.empty()) {
-    if (st.st_size == 0) {
+    const std::string head = head_of(fd);
+    CsvHeader state = classify_header(head, static_cast<uint64_t>(st.st_size), header);
+    if (state == CsvHeader::Different) {
+      // CodeCarbon's way with an older layout: keep the file under a new name
+      // and start afresh. The lock on the old file is held until the new one exists.
+      auto name = back_up(*target);
+      if (!name) {
+        ::close(fd);
+        return Status::fail(name.error());
+      }
+      if (backed_up) *backed_up = *name;
+      int fresh = open_locked(*target, error);
+      ::close(fd);
+      if (fresh < 0) return Status::fail(error);
+      fd = fresh;
+      ::fstat(fd, &st);
+      state = CsvHeader::Empty;
+    }
+    if (state == CsvHeader::Empty) {
+      if (st.st_size > 0 && ::ftruncate(fd, 0) == 0) st.st_size = 0;  // blank lines only
       out.append(header);
       out.push_back('\n');
     } else {
-      std::string first;
-      char buf[4096];
-      off_t off = 0;
-      for (;;) {
-        ssize_t n = ::pread(fd, buf, sizeof buf, off);
-        if (n <= 0) break;
-        first.append(buf, static_cast<size_t>(n));
-        off += n;
-        if (first.find('\n') != std::string::npos) break;
-      }
-      auto nl = first.find('\n');
-      if (nl != std::string::npos) first.resize(nl);
-      if (!first.empty() && first.back() == '\r') first.pop_back();
-      if (first != header) {
-        ::close(fd);
-        return Status::fail(path + " has a different header than greenrun writes; refusing to append (use a new file)");
-      }
       // Repair a file whose last row lacks its newline rather than glue two rows.
       char last = '\n';
       if (::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') out.push_back('\n');
@@ -289,6 +420,9 @@ Status locked_append(const std::string& path, std::string_view header, std::stri
   if (!out.empty() && out.back() != '\n') out.push_back('\n');
   bool ok = write_all(fd, out);
   int err = errno;
+  // A row written half-way is taken back while the lock is still held: the
+  // next run must not find a torn row to glue its own to.
+  if (!ok && ::ftruncate(fd, st.st_size) != 0) err = errno;
   ::close(fd);  // releases the lock
   if (!ok) return Status::fail("cannot append to " + path + ": " + errno_text(err));
   return {};

@@ -50,19 +50,40 @@ class PreadFile {
   std::string path_;
 };
 
-/// Writes `content` to a temporary file beside `path`, flushes it to disk and
-/// renames it over `path`: readers see the old or the new file, never a torn one.
+/// Where greenrun may write for `path`: the path itself, or the target of a
+/// symbolic link owned by the user running greenrun or by root. A link owned
+/// by anyone else, a FIFO or socket owned by anyone else (except greenrun's
+/// own descriptors, /dev/stdout and the like) and a block device are refused:
+/// planted in a shared directory, they make a privileged greenrun write where
+/// it should not. `what` names the option in errors.
+Result<std::string> output_path(const std::string& path, std::string_view what);
+/// /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: a descriptor greenrun
+/// holds. Always written in place, whatever it refers to.
+bool own_descriptor(const std::string& path);
+
+/// Writes `content` to an unpredictable temporary file created exclusively
+/// beside `path` (after output_path), flushes it and renames it over `path`:
+/// readers see the old or the new file, never a torn one. An existing report
+/// keeps its mode and owner; a new one gets 0666 & ~umask.
 Status atomic_write(const std::string& path, std::string_view content);
 
-/// Checks that `path` can be written later: its directory exists and accepts a
-/// new file, and `path` itself is not a directory or a read-only file. The
-/// error names the problem and the fix.
+/// Checks that `path` can be written later: output_path allows it, its
+/// directory exists and accepts a new file, and `path` itself is not a
+/// directory or a read-only file. The error names the problem and the fix.
 Status check_writable(const std::string& path, std::string_view what);
 
-/// Appends `content` to `path` under an exclusive flock. With `header`, a new
-/// or empty file gets the header first; an existing file whose first line
-/// differs from `header` is left untouched and reported.
-Status locked_append(const std::string& path, std::string_view header, std::string_view content);
+/// What the first bytes of a CSV say about appending `header` rows to it.
+/// Empty: no bytes, or blank lines only (the header is written).
+enum class CsvHeader { Empty, Same, Different };
+CsvHeader classify_header(std::string_view start, uint64_t size, std::string_view header);
+
+/// Appends `content` to `path` under an exclusive flock. With `header`, an
+/// empty file gets the header first; a file with another header is renamed
+/// to FILE.bak (FILE.bak.1, ... never over an earlier one; `backed_up` gets
+/// the name) and a new file started. A write that fails half-way is truncated
+/// back before the lock is released.
+Status locked_append(const std::string& path, std::string_view header, std::string_view content,
+                     std::string* backed_up = nullptr);
 
 std::string errno_text(int err);
 

@@ -73,7 +73,7 @@ Result<OutputTarget> OutputTarget::check(const std::string& path, std::string_vi
   }
   if (auto st = check_writable(path, what); !st) return R::fail(st.error());
   struct stat st {};
-  t.stream_ = ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+  t.stream_ = own_descriptor(path) || (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode));
   return t;
 }
 
