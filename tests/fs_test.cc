@@ -103,3 +103,62 @@ TEST_CASE("parallel appends never tear rows", "[fs]") {
   CHECK(text.rfind("h\n", 0) == 0);
   CHECK(text.find("\nh\n") == std::string::npos);
 }
+
+TEST_CASE("links and FIFOs planted by another user are never written through", "[fs][security]") {
+  if (geteuid() != 0) {
+    WARN("skipped: needs root to plant files owned by another user");
+    return;
+  }
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 01777);  // a shared, sticky directory
+  write_file(dir / "secret", "root's\n");
+  ::chmod((dir / "secret").c_str(), 0600);
+  REQUIRE(symlink((dir / "secret").c_str(), (dir / "report.json").c_str()) == 0);
+  REQUIRE(lchown((dir / "report.json").c_str(), 65534, 65534) == 0);
+  auto refused = atomic_write(dir / "report.json", "{}");
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error(), Catch::Contains("symbolic link owned by another user"));
+  CHECK_FALSE(check_writable(dir / "report.json", "--json"));
+  CHECK_FALSE(locked_append(dir / "report.json", "a", "1"));
+  CHECK(slurp(dir / "secret") == "root's\n");
+
+  SECTION("a link of greenrun's own user is followed") {
+    REQUIRE(lchown((dir / "report.json").c_str(), 0, 0) == 0);
+    REQUIRE(atomic_write(dir / "report.json", "{}"));
+    CHECK(slurp(dir / "secret") == "{}");
+    struct stat st {};
+    REQUIRE(lstat((dir / "report.json").c_str(), &st) == 0);
+    CHECK(S_ISLNK(st.st_mode));  // the link stays a link
+  }
+  SECTION("a FIFO owned by another user") {
+    REQUIRE(mkfifo((dir / "report.fifo").c_str(), 0666) == 0);
+    REQUIRE(chown((dir / "report.fifo").c_str(), 65534, 65534) == 0);
+    auto fifo = check_writable(dir / "report.fifo", "--json");
+    REQUIRE_FALSE(fifo);
+    CHECK_THAT(fifo.error(), Catch::Contains("FIFO or socket owned by another user"));
+  }
+}
+
+TEST_CASE("a rewritten report keeps its mode and owner; temporaries are unpredictable", "[fs][security]") {
+  TempDir dir;
+  auto path = dir / "r.json";
+  write_file(path, "old");
+  ::chmod(path.c_str(), 0600);
+  if (geteuid() == 0) REQUIRE(chown(path.c_str(), 65534, 65534) == 0);
+  // A planted file at the old predictable temporary name is left alone.
+  write_file(path + ".tmp." + std::to_string(getpid()), "planted");
+  REQUIRE(atomic_write(path, "new"));
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  if (geteuid() == 0) CHECK(st.st_uid == 65534u);
+  CHECK(slurp(path) == "new");
+  CHECK(slurp(path + ".tmp." + std::to_string(getpid())) == "planted");
+  CHECK(list_dir(dir.path()).size() == 2);  // no temporary left behind
+  auto fresh = dir / "new.json";
+  mode_t old_mask = umask(027);
+  REQUIRE(atomic_write(fresh, "x"));
+  umask(old_mask);
+  REQUIRE(stat(fresh.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0640);
+}

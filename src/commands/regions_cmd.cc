@@ -101,7 +101,7 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
       j["source"] = r.source;
       out.push_back(std::move(j));
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     return rows.empty() ? 1 : 0;
   }
   if (rows.empty()) {

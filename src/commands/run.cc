@@ -140,6 +140,7 @@ int spawn_failed(Run& run, Sampler& sampler, const SpawnResult& spawned, std::ch
 }  // namespace
 
 int run_command(const Options& o) {
+  const struct sigaction sigpipe = ignore_sigpipe();  // from the start: even an error line may meet a closed pipe
   Run run(o);
   if (auto st = check(run); !st) return say(st.error()), kExitGreenrunFailed;
 
@@ -173,11 +174,12 @@ int run_command(const Options& o) {
   sampler.baseline();
   started_at = std::chrono::system_clock::now();
   started_steady = std::chrono::steady_clock::now();
-  SpawnResult spawned = spawn_command(o.command, block.original());
+  SpawnOptions spawn;
+  spawn.mask = block.original_mask();
+  spawn.sigpipe = sigpipe;
+  spawn.tty_fd = foreground_terminal();
+  SpawnResult spawned = spawn_command(o.command, spawn);
   if (spawned.pid < 0) return spawn_failed(run, sampler, spawned, started_at);
-  // The command has its own SIGPIPE disposition already; greenrun must not die
-  // writing its report to a closed pipe.
-  std::signal(SIGPIPE, SIG_IGN);
   if (!run.resolve_early)
     if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
   sampler.start();
@@ -187,7 +189,7 @@ int run_command(const Options& o) {
       if (auto st = s->checkpoint(r); !st) say("warning: " + st.error());
   });
   CommandExit exit = wait_for_command(
-      spawned.pid, sampler.tree().reap_mutex(),
+      spawned.pid, spawn.tty_fd, sampler.tree().reap_mutex(),
       [&](pid_t pid) {
         std::string text;
         if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0)
@@ -196,6 +198,7 @@ int run_command(const Options& o) {
       timers.first(), [&] { return timers.fire(); });
   const auto ended_steady = std::chrono::steady_clock::now();
   const auto ended_at = std::chrono::system_clock::now();
+  reclaim_terminal(spawn.tty_fd);
   sampler.finish();
 
   RunReport r = run.report(sampler.measurements());

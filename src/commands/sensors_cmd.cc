@@ -64,7 +64,7 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
         used.push_back({{"component", c.component.name()}, {"label", c.label}, {"source", c.source}, {"measured", c.measured},
                         {"method", c.method}, {"origin", c.origin}});
     j["used"] = std::move(used);
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     return 0;
   }
   std::printf("machine  %s; %s; %s; %s memory\n", cpu.c_str(), machine.c_str(), virt.c_str(),

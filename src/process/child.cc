@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <string>
 
@@ -13,19 +15,70 @@ namespace greenrun {
 
 namespace {
 
+constexpr int kFaultSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+struct sigaction g_fault_previous[sizeof kFaultSignals / sizeof kFaultSignals[0]];
+volatile sig_atomic_t g_command_pgid = 0;
+
+bool is_fault(int sig) {
+  for (int f : kFaultSignals)
+    if (f == sig) return true;
+  return false;
+}
+
+// A fault signal sent by kill(2) is forwarded like any other; a real fault
+// goes back to the previous action (the default, or a sanitizer's report).
+void on_fault(int sig, siginfo_t* info, void*) {
+  if (info->si_code <= 0) {  // SI_USER, SI_QUEUE, SI_TKILL: sent, not a fault
+    if (g_command_pgid > 0) ::kill(-g_command_pgid, sig);
+    return;
+  }
+  for (size_t i = 0; i < sizeof kFaultSignals / sizeof kFaultSignals[0]; ++i)
+    if (kFaultSignals[i] == sig) ::sigaction(sig, &g_fault_previous[i], nullptr);
+}
+
 sigset_t handled_set() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
-  for (int sig : kForwardedSignals) sigaddset(&set, sig);
+  for (int sig : forwarded_signals()) sigaddset(&set, sig);
   return set;
+}
+
+// Runs `fn` with SIGTTOU blocked: a process outside the terminal's
+// foreground group that sets it would otherwise be stopped.
+template <class Fn>
+void without_ttou(Fn fn) {
+  sigset_t ttou, old;
+  sigemptyset(&ttou);
+  sigaddset(&ttou, SIGTTOU);
+  pthread_sigmask(SIG_BLOCK, &ttou, &old);
+  fn();
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 }  // namespace
 
+std::vector<int> forwarded_signals() {
+  std::vector<int> out;
+  for (int sig = 1; sig < 32; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD || sig == SIGPIPE || sig == SIGTSTP || sig == SIGTTIN ||
+        sig == SIGTTOU || sig == SIGCONT || is_fault(sig))
+      continue;
+    out.push_back(sig);
+  }
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) out.push_back(sig);
+  return out;
+}
+
 SignalBlock::SignalBlock() {
   sigset_t set = handled_set();
   pthread_sigmask(SIG_BLOCK, &set, &original_);
+  struct sigaction fault {};
+  fault.sa_sigaction = on_fault;
+  fault.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&fault.sa_mask);
+  for (size_t i = 0; i < sizeof kFaultSignals / sizeof kFaultSignals[0]; ++i)
+    ::sigaction(kFaultSignals[i], &fault, &g_fault_previous[i]);
 }
 
 SignalBlock::~SignalBlock() {
@@ -34,12 +87,29 @@ SignalBlock::~SignalBlock() {
   timespec zero{0, 0};
   while (sigtimedwait(&set, nullptr, &zero) > 0) {
   }
+  for (size_t i = 0; i < sizeof kFaultSignals / sizeof kFaultSignals[0]; ++i)
+    ::sigaction(kFaultSignals[i], &g_fault_previous[i], nullptr);
+  g_command_pgid = 0;
   pthread_sigmask(SIG_SETMASK, &original_, nullptr);
+}
+
+struct sigaction ignore_sigpipe() {
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ::sigaction(SIGPIPE, &ignore, &old);
+  return old;
 }
 
 bool become_subreaper() { return ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0; }
 
-SpawnResult spawn_command(const std::vector<std::string>& argv, const sigset_t& child_mask) {
+int foreground_terminal() {
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO})
+    if (::isatty(fd) && ::tcgetpgrp(fd) == ::getpgrp()) return fd;
+  return -1;
+}
+
+SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptions& o) {
   SpawnResult result;
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
@@ -50,12 +120,22 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const sigset_t& 
     return result;
   }
   // vfork: no page tables to copy and no copy-on-write faults, which dominate
-  // start-up on virtual machines; no sampler thread exists yet. The child only
-  // sets its mask, execs (execvp's PATH search and /bin/sh fallback), or
-  // reports the errno through the close-on-exec pipe.
+  // start-up on virtual machines; no sampler thread exists yet. The child
+  // takes its own process group (and the terminal), restores what greenrun
+  // changed (SIGPIPE, the mask), execs (execvp's PATH search and /bin/sh
+  // fallback), or reports the errno through the close-on-exec pipe.
   pid_t pid = ::vfork();
   if (pid == 0) {
-    ::sigprocmask(SIG_SETMASK, &child_mask, nullptr);
+    ::setpgid(0, 0);
+    if (o.tty_fd >= 0) {
+      sigset_t ttou;
+      sigemptyset(&ttou);
+      sigaddset(&ttou, SIGTTOU);
+      ::sigprocmask(SIG_BLOCK, &ttou, nullptr);
+      ::tcsetpgrp(o.tty_fd, ::getpid());
+    }
+    ::sigaction(SIGPIPE, &o.sigpipe, nullptr);
+    ::sigprocmask(SIG_SETMASK, &o.mask, nullptr);
     ::execvp(cargv[0], cargv.data());
     int err = errno;
     ssize_t ignored = ::write(pipefd[1], &err, sizeof err);
@@ -78,40 +158,74 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const sigset_t& 
     int status;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    reclaim_terminal(o.tty_fd);
     result.exec_errno = err;
     return result;
   }
+  g_command_pgid = pid;
   result.pid = pid;
   return result;
 }
 
-int exit_status_for(const CommandExit& e) { return e.signal ? 128 + e.signal : e.exit_code; }
+int exit_status_for(const CommandExit& e) { return e.signal ? kExitSignalBase + e.signal : e.exit_code; }
 
-CommandExit wait_for_command(pid_t child, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
+void reclaim_terminal(int tty_fd) {
+  if (tty_fd < 0) return;
+  without_ttou([&] { ::tcsetpgrp(tty_fd, ::getpgrp()); });
+}
+
+namespace {
+
+// The terminal stopped the command (Ctrl-Z, a read from the background):
+// stop greenrun the same way so that its shell sees the job stopped, then,
+// once continued, continue the command, in the foreground if greenrun is.
+void follow_stop(pid_t child, int tty_fd, int stop_signal) {
+  const bool had_terminal = tty_fd >= 0 && ::tcgetpgrp(tty_fd) == child;
+  if (had_terminal) reclaim_terminal(tty_fd);
+  ::raise(stop_signal);  // returns when greenrun is continued
+  if (tty_fd >= 0 && ::tcgetpgrp(tty_fd) == ::getpgrp()) without_ttou([&] { ::tcsetpgrp(tty_fd, child); });
+  ::kill(-child, SIGCONT);
+}
+
+// Reaps what has exited. Returns true with `result` set when the command did.
+bool reap(pid_t child, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap, CommandExit& result) {
+  for (;;) {
+    siginfo_t info{};
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return false;
+    const pid_t pid = info.si_pid;
+    std::lock_guard<std::mutex> lk(reap_mu);
+    if (before_reap) before_reap(pid);
+    siginfo_t done{};
+    while (::waitid(P_PID, static_cast<id_t>(pid), &done, WEXITED) != 0 && errno == EINTR) {
+    }
+    if (pid == child) {
+      if (done.si_code == CLD_EXITED) {
+        result.exit_code = done.si_status;
+      } else {
+        result.signal = done.si_status;
+        result.core_dumped = done.si_code == CLD_DUMPED;
+      }
+      return true;
+    }
+  }
+}
+
+}  // namespace
+
+CommandExit wait_for_command(pid_t child, int tty_fd, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
                              std::chrono::steady_clock::time_point deadline, const DeadlineFn& on_deadline) {
   const sigset_t set = handled_set();
   CommandExit result;
   if (!on_deadline) deadline = std::chrono::steady_clock::time_point::max();
   for (;;) {
-    // Reap everything that has exited; SIGCHLDs coalesce, so never count on one per child.
-    for (;;) {
-      siginfo_t info{};
-      if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
-      const pid_t pid = info.si_pid;
-      std::lock_guard<std::mutex> lk(reap_mu);
-      if (before_reap) before_reap(pid);
-      siginfo_t done{};
-      while (::waitid(P_PID, static_cast<id_t>(pid), &done, WEXITED) != 0 && errno == EINTR) {
-      }
-      if (pid == child) {
-        if (done.si_code == CLD_EXITED) {
-          result.exit_code = done.si_status;
-        } else {
-          result.signal = done.si_status;
-          result.core_dumped = done.si_code == CLD_DUMPED;
-        }
-        return result;
-      }
+    // SIGCHLDs coalesce, so never count on one per child.
+    if (reap(child, reap_mu, before_reap, result)) return result;
+    siginfo_t stopped{};
+    if (tty_fd >= 0 && ::waitid(P_PID, static_cast<id_t>(child), &stopped, WSTOPPED | WNOHANG) == 0 &&
+        stopped.si_pid == child && stopped.si_code == CLD_STOPPED &&
+        (stopped.si_status == SIGTSTP || stopped.si_status == SIGTTIN || stopped.si_status == SIGTTOU)) {
+      follow_stop(child, tty_fd, stopped.si_status);
+      continue;
     }
     siginfo_t si{};
     int sig;
@@ -128,9 +242,9 @@ CommandExit wait_for_command(pid_t child, std::mutex& reap_mu, const std::functi
       sig = ::sigwaitinfo(&set, &si);
     }
     if (sig < 0 || sig == SIGCHLD) continue;
-    // Ctrl-C, Ctrl-\ and a terminal hang-up come from the kernel (SI_KERNEL)
-    // and already reached the command through its process group.
-    if (si.si_code != SI_KERNEL) ::kill(child, sig);
+    // The command has a process group of its own: nothing greenrun receives
+    // can have reached it already.
+    ::kill(-child, sig);
   }
 }
 

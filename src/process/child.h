@@ -1,7 +1,7 @@
 #pragma once
-// Running the wrapped command: fork/exec with an error pipe, signal
-// forwarding, subreaping, and the exit-status conventions of env(1) and
-// timeout(1).
+// Running the wrapped command: fork/exec with an error pipe, its own process
+// group (with the terminal handed to it), signal forwarding, subreaping, and
+// the exit-status conventions of env(1) and timeout(1).
 
 #include <signal.h>
 #include <sys/types.h>
@@ -16,19 +16,29 @@
 
 namespace greenrun {
 
-/// Signals greenrun passes on to the command.
-inline constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+/// Every signal greenrun passes on to the command: all that can be caught,
+/// except SIGCHLD (greenrun's own), SIGPIPE (ignored: greenrun must survive a
+/// closed pipe), the job-control signals (SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT:
+/// see wait_for_command) and the fault signals (see SignalBlock).
+std::vector<int> forwarded_signals();
+
+/// Ignores SIGPIPE (greenrun must survive writing to a closed pipe: its
+/// summary, a --json stream) and returns the disposition it had, for the command.
+struct sigaction ignore_sigpipe();
 
 /// Blocks SIGCHLD and the forwarded signals in the calling thread (and every
 /// thread started after), so that wait_for_command() receives them with
-/// sigwaitinfo(). The original mask is restored in the command.
+/// sigwaitinfo(), and installs handlers for the fault
+/// signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) that forward
+/// one sent with kill(2) and leave a real fault to its previous action.
+/// Everything is restored at the end; the command gets the originals.
 class SignalBlock {
  public:
   SignalBlock();
   ~SignalBlock();
   SignalBlock(const SignalBlock&) = delete;
   SignalBlock& operator=(const SignalBlock&) = delete;
-  const sigset_t& original() const { return original_; }
+  const sigset_t& original_mask() const { return original_; }
 
  private:
   sigset_t original_;
@@ -37,13 +47,24 @@ class SignalBlock {
 /// Makes this process a child subreaper: orphaned descendants re-parent to it.
 bool become_subreaper();
 
+/// The terminal greenrun runs in the foreground of, or -1: the command's
+/// process group is given the terminal, so that Ctrl-C and Ctrl-Z reach the
+/// command (and only the command) as they would without greenrun.
+int foreground_terminal();
+
+struct SpawnOptions {
+  sigset_t mask{};                  // the command's signal mask
+  struct sigaction sigpipe {};      // its SIGPIPE disposition
+  int tty_fd = -1;                  // hand this terminal to the command's process group
+};
+
 struct SpawnResult {
   pid_t pid = -1;
   int exec_errno = 0;  // non-zero: the command could not be executed
 };
-/// Starts argv[0] with PATH lookup as execvp does, with `child_mask` as its
-/// signal mask. The command inherits stdin, stdout and stderr.
-SpawnResult spawn_command(const std::vector<std::string>& argv, const sigset_t& child_mask);
+/// Starts argv[0] with PATH lookup as execvp does, in a process group of its
+/// own. The command inherits stdin, stdout and stderr.
+SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptions& o);
 
 struct CommandExit {
   int exit_code = 0;  // valid when signal == 0
@@ -53,15 +74,24 @@ struct CommandExit {
 /// greenrun's exit status for the command's: its own, or 128+N for signal N.
 int exit_status_for(const CommandExit& e);
 
-/// Waits until `child` exits. Meanwhile forwards the signals in
-/// kForwardedSignals to it, except those the terminal already sent to the
-/// whole foreground process group, and reaps every other descendant.
+/// Waits until `child` exits. Meanwhile reaps every other descendant and
+/// forwards every signal greenrun receives to the command's process group:
+/// the command is in a group of its own, so nothing sent to greenrun's group
+/// (kill %1, kill -- -PGID) reaches it twice. When the command is stopped by
+/// the terminal (Ctrl-Z, a background read), greenrun takes the terminal
+/// back and stops too, so that the shell sees the job stopped; when greenrun
+/// is continued (fg, bg) it continues the command, giving it the terminal
+/// if greenrun has it.
 /// `before_reap(pid)` runs while `pid` is still a zombie, with `reap_mu` held.
 /// `on_deadline()` runs when `deadline` has passed with the command still
 /// running, and returns the next deadline (time_point::max(): none).
 using DeadlineFn = std::function<std::chrono::steady_clock::time_point()>;
-CommandExit wait_for_command(pid_t child, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
+CommandExit wait_for_command(pid_t child, int tty_fd, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
                              std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
                              const DeadlineFn& on_deadline = nullptr);
+
+/// Gives the terminal back to greenrun's process group (after the command
+/// exited, before the summary is printed).
+void reclaim_terminal(int tty_fd);
 
 }  // namespace greenrun

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <cstdio>
 
@@ -95,6 +96,7 @@ std::optional<double> parse_double(std::string_view text) {
   double v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  if (!std::isfinite(v)) return std::nullopt;  // "nan", "inf": never a figure greenrun can use
   return v;
 }
 

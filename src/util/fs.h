@@ -20,6 +20,7 @@ std::optional<std::string> read_file(const std::string& path);
 std::optional<std::string> read_line(const std::string& path);
 
 std::optional<uint64_t> parse_u64(std::string_view text);  // leading/trailing spaces allowed
+/// A finite number; "nan", "inf" and garbage are nullopt.
 std::optional<double> parse_double(std::string_view text);
 std::string_view trim(std::string_view s);
 

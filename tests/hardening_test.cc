@@ -1,0 +1,230 @@
+// The failures an adversarial pass found, end to end against the real
+// binary: planted files, hostile values, broken pipes, signals, full disks.
+
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "helpers.h"
+
+using namespace greenrun::test;
+using nlohmann::json;
+
+namespace {
+
+struct Sandbox {
+  TempDir dir;
+  std::string sys = dir / "sys";
+  Sandbox() { make_dirs(sys); }
+  std::map<std::string, std::string> env() const {
+    return {{"GREENRUN_SYSFS_ROOT", sys}, {"GREENRUN_CONFIG", ""}, {"TZ", "UTC"}};
+  }
+  ProcResult run(std::vector<std::string> args, std::map<std::string, std::string> extra = {}) const {
+    args.insert(args.begin(), greenrun_bin());
+    ProcOptions opt;
+    opt.env = env();
+    for (auto& [k, v] : extra) opt.env[k] = v;
+    opt.timeout_s = 60;
+    return run_proc(args, opt);
+  }
+  bool ran() const { return std::ifstream(dir / "ran").good(); }
+  std::vector<std::string> touch() const { return {"touch", dir / "ran"}; }
+};
+
+std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+size_t lines_in(const std::string& path) {
+  auto text = slurp(path);
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+
+TEST_CASE("a report path planted as another user's symlink stops the run before the command", "[hardening][security]") {
+  if (geteuid() != 0) {
+    WARN("skipped: needs root to plant a link owned by another user");
+    return;
+  }
+  Sandbox sb;
+  const std::string shared = sb.dir / "shared";
+  make_dirs(shared);
+  ::chmod(shared.c_str(), 01777);
+  write_file(sb.dir / "victim", "precious\n");
+  REQUIRE(symlink((sb.dir / "victim").c_str(), (shared + "/report.json").c_str()) == 0);
+  REQUIRE(lchown((shared + "/report.json").c_str(), 65534, 65534) == 0);
+  auto r = sb.run(std::vector<std::string>{"-q", "--json", shared + "/report.json", "--"} + sb.touch());
+  CHECK(r.status == 125);
+  CHECK_FALSE(sb.ran());
+  CHECK_THAT(r.err, Catch::Contains("symbolic link owned by another user"));
+  CHECK(slurp(sb.dir / "victim") == "precious\n");
+  REQUIRE(symlink((sb.dir / "victim").c_str(), (shared + "/e.csv").c_str()) == 0);
+  REQUIRE(lchown((shared + "/e.csv").c_str(), 65534, 65534) == 0);
+  CHECK(sb.run(std::vector<std::string>{"-q", "--csv", shared + "/e.csv", "--"} + sb.touch()).status == 125);
+  CHECK(slurp(sb.dir / "victim") == "precious\n");
+}
+
+TEST_CASE("NaN and infinity are refused wherever a number is read", "[hardening][inputs]") {
+  Sandbox sb;
+  for (auto args : std::vector<std::vector<std::string>>{{"--intensity", "nan"},
+                                                         {"--pue", "nan"},
+                                                         {"--cpu-tdp", "inf"},
+                                                         {"--cpu-idle-w", "NaN"},
+                                                         {"--ram-w-per-gb", "-inf"},
+                                                         {"--gpu-tdp", "nan"}}) {
+    auto r = sb.run(args + std::vector<std::string>{"--"} + sb.touch());
+    CHECK(r.status == 125);
+    CHECK_THAT(r.err, Catch::Contains(args[0]));
+  }
+  CHECK_FALSE(sb.ran());
+  auto env = sb.run(std::vector<std::string>{"--"} + sb.touch(), {{"GREENRUN_INTENSITY", "nan"}});
+  CHECK(env.status == 125);
+  CHECK_THAT(env.err, Catch::Contains("GREENRUN_INTENSITY=nan"));
+  write_file(sb.dir / "config", "pue = nan\n");
+  auto config = sb.run(std::vector<std::string>{"--"} + sb.touch(), {{"GREENRUN_CONFIG", sb.dir / "config"}});
+  CHECK(config.status == 125);
+  CHECK_THAT(config.err, Catch::Contains(sb.dir / "config line 1"));
+  CHECK_FALSE(sb.ran());
+
+  SECTION("a nan in a shipped data file names the file and the line") {
+    std::filesystem::copy(source_dir() + "/share", sb.dir / "share", std::filesystem::copy_options::recursive);
+    auto pue = slurp(sb.dir / "share/intensity/pue.csv");
+    auto second_line = pue.find('\n') + 1;
+    auto comma = pue.find(',', second_line);
+    auto next = pue.find_first_of(",\n", comma + 1);
+    pue.replace(comma + 1, next - comma - 1, "nan");
+    write_file(sb.dir / "share/intensity/pue.csv", pue);
+    auto r = sb.run(std::vector<std::string>{"--region", "FR", "--"} + sb.touch(), {{"GREENRUN_DATA_DIR", sb.dir / "share"}});
+    CHECK(r.status == 125);
+    CHECK_THAT(r.err, Catch::Contains("pue.csv line 2"));
+    CHECK_FALSE(sb.ran());
+  }
+}
+
+TEST_CASE("bytes that are not UTF-8 never cost the command's status or the report", "[hardening][json]") {
+  Sandbox sb;
+  const std::string bad = "caf\xe9-\xff";
+  auto r = sb.run({"--json", sb.dir / "r.json", "--cpu-model", bad, "--", "sh", "-c", "exit 7", bad},
+                  {{"TZ", "Europe/\xff"}});
+  CHECK(r.status == 7);
+  auto j = json::parse(slurp(sb.dir / "r.json"));
+  CHECK(j["status"] == "finished");
+  CHECK(j["exit_code"] == 7);
+  CHECK(j["command"][3] == "caf\xef\xbf\xbd-\xef\xbf\xbd");  // U+FFFD for each invalid byte
+}
+
+TEST_CASE("a closed stdout pipe never stops the command from running", "[hardening][signals]") {
+  Sandbox sb;
+  // `| true`: the reader is gone before greenrun writes anything.
+  auto r = run_proc({"bash", "-c", "sleep 0.2 | true; " + greenrun_bin() + " --json /dev/stdout -- touch " + sb.dir / "ran" +
+                                       " | true; echo \"status=${PIPESTATUS[0]}\" >&2"},
+                    ProcOptions{"", sb.env(), 30});
+  CHECK(sb.ran());
+  CHECK_THAT(r.err, Catch::Contains("status=0"));
+}
+
+TEST_CASE("signals greenrun used to die of are forwarded, and greenrun reports", "[hardening][signals]") {
+  Sandbox sb;
+  for (int sig : {SIGALRM, SIGVTALRM, SIGXCPU, SIGSEGV, SIGRTMIN + 3}) {
+    const std::string name = std::to_string(sig);
+    auto bg = start_background({greenrun_bin(), "--json", sb.dir / "s.json", "--", "sh", "-c",
+                                "trap 'exit 3' " + name + "; echo > " + sb.dir / "ready" + "; while :; do sleep 0.02; done"},
+                               sb.dir.path(), sb.env());
+    REQUIRE(eventually([&] { return std::ifstream(sb.dir / "ready").good(); }));
+    std::filesystem::remove(sb.dir / "ready");
+    REQUIRE(kill(bg.pid, sig) == 0);
+    CHECK(bg.wait(10) == 3);
+    CHECK_THAT(bg.err(), Catch::Contains("exited with status 3"));
+    CHECK(json::parse(slurp(sb.dir / "s.json"))["status"] == "finished");
+  }
+}
+
+TEST_CASE("a signal sent to greenrun's whole process group reaches the command once", "[hardening][signals]") {
+  Sandbox sb;
+  const std::string log = sb.dir / "got";
+  // greenrun in a process group of its own, as a shell job is.
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    reset_signals();
+    for (auto& [k, v] : sb.env()) setenv(k.c_str(), v.c_str(), 1);
+    execl(greenrun_bin().c_str(), greenrun_bin().c_str(), "-q", "--", "sh", "-c",
+          ("trap 'echo usr1 >> " + log + "' USR1; trap 'exit 0' TERM; echo > " + sb.dir / "ready" +
+           "; while :; do sleep 0.01; done")
+              .c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  REQUIRE(eventually([&] { return std::ifstream(sb.dir / "ready").good(); }));
+  for (size_t i = 1; i <= 100; ++i) {
+    REQUIRE(kill(-pid, SIGUSR1) == 0);  // kill -USR1 -- -PGID
+    REQUIRE(eventually([&] { return lines_in(log) >= i; }, 5));
+  }
+  timespec settle{0, 200'000'000};
+  nanosleep(&settle, nullptr);
+  CHECK(lines_in(log) == 100);  // not 200
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("a full filesystem stops the run before the command, and a torn CSV row is taken back", "[hardening][fs]") {
+  if (geteuid() != 0) {
+    WARN("skipped: needs root to mount a small tmpfs");
+    return;
+  }
+  Sandbox sb;
+  const std::string disk = sb.dir / "disk";
+  make_dirs(disk);
+  if (mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=64k") != 0) {
+    WARN("skipped: cannot mount a tmpfs here");
+    return;
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  write_file(disk + "/old.json", "{\"from\": \"an earlier run\"}\n");
+  {
+    std::ofstream fill(disk + "/fill", std::ios::binary);
+    std::string block(4096, 'x');
+    while (fill.write(block.data(), static_cast<std::streamsize>(block.size())) && fill.flush()) {
+    }
+  }
+  auto full = sb.run(std::vector<std::string>{"-q", "--json", disk + "/old.json", "--"} + sb.touch());
+  CHECK(full.status == 125);
+  CHECK_FALSE(sb.ran());
+  CHECK_THAT(full.err, Catch::Contains("No space left"));
+
+  // A file 50 bytes short of a page, on a disk with no page left: the row
+  // starts to be written and cannot end.
+  std::filesystem::remove(disk + "/fill");
+  std::filesystem::remove(disk + "/old.json");
+  auto header = run_proc({greenrun_bin(), "-q", "--region", "FR", "--csv", "/dev/stdout", "--", "true"}, ProcOptions{"", sb.env(), 30});
+  std::string first = header.out;  // the header and one row
+  while (first.size() < 4046) first += std::string(std::min<size_t>(99, 4045 - first.size()), 'r') + "\n";
+  REQUIRE(first.size() == 4046);
+  write_file(disk + "/e.csv", first);
+  {
+    std::ofstream fill(disk + "/fill", std::ios::binary);
+    std::string block(512, 'x');
+    while (fill.write(block.data(), static_cast<std::streamsize>(block.size())) && fill.flush()) {
+    }
+  }
+  auto torn = sb.run({"-q", "--region", "FR", "--csv", disk + "/e.csv", "--", "true"});
+  CHECK(torn.status == 0);  // the command's status
+  CHECK_THAT(torn.err, Catch::Contains("cannot append"));
+  CHECK(slurp(disk + "/e.csv") == first);  // no torn row left to glue the next one to
+}
