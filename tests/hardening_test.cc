@@ -228,3 +228,33 @@ TEST_CASE("a full filesystem stops the run before the command, and a torn CSV ro
   CHECK_THAT(torn.err, Catch::Contains("cannot append"));
   CHECK(slurp(disk + "/e.csv") == first);  // no torn row left to glue the next one to
 }
+
+TEST_CASE("with file capabilities, user-named libraries and roots are ignored and the command gets no capability", "[hardening][security]") {
+  if (geteuid() != 0 || access("/usr/sbin/setcap", X_OK) != 0) {
+    WARN("skipped: needs root and setcap (libcap2-bin)");
+    return;
+  }
+  TempDir dir;
+  const std::string bin = dir / "greenrun";
+  std::filesystem::copy_file(greenrun_bin(), bin);
+  ::chmod(dir.path().c_str(), 0777);
+  if (run_proc({"/usr/sbin/setcap", "cap_perfmon+ep", bin}).status != 0) {
+    WARN("skipped: this filesystem does not keep file capabilities");
+    return;
+  }
+  write_file(dir / "nvml.conf", "count=1\ngpu0.power_w=300\n");
+  ProcOptions opt;
+  opt.env = {{"GREENRUN_CONFIG", ""}, {"TZ", "UTC"}, {"FAKE_NVML_CONFIG", dir / "nvml.conf"},
+             {"GREENRUN_DEV_ROOT", dir.path()}};
+  auto r = run_proc({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin, "-q", "--nvml-lib",
+                     FAKE_NVML_LIB, "--json", dir / "r.json", "--", "sh", "-c", "grep ^Cap /proc/self/status > " + dir / "caps"},
+                    opt);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.err, Catch::Contains("raised privileges") && Catch::Contains("--nvml-lib") &&
+                        Catch::Contains("GREENRUN_DEV_ROOT"));
+  auto j = json::parse(slurp(dir / "r.json"));
+  CHECK_FALSE(component(j, "gpu0"));  // the user's library was never loaded
+  auto caps = slurp(dir / "caps");
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapAmb"})
+    CHECK_THAT(caps, Catch::Contains(std::string(set) + ":\t0000000000000000"));
+}

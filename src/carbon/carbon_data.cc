@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "util/csv.h"
+#include "util/privilege.h"
 #include "util/fs.h"
 
 #ifndef GREENRUN_SOURCE_SHARE_DIR
@@ -75,7 +76,9 @@ const PueDefault* CarbonData::pue_for(const std::string& provider) const {
 
 std::string find_data_dir(const EnvLookup& env) {
   std::vector<std::string> candidates;
-  if (auto v = env("GREENRUN_DATA_DIR"); v && !v->empty()) return *v;
+  // With raised privileges the data is the installed one: a directory the
+  // user names could point greenrun's reads anywhere.
+  if (auto v = env("GREENRUN_DATA_DIR"); v && !v->empty() && !running_privileged()) return *v;
   if (auto dir = exe_dir(); !dir.empty()) {
     candidates.push_back(dir + "/../share/greenrun");
     candidates.push_back(dir + "/../../share");  // build/cli/greenrun in a source tree

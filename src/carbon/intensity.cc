@@ -8,6 +8,7 @@
 
 #include "util/csv.h"
 #include "util/fs.h"
+#include "util/privilege.h"
 
 namespace greenrun {
 
@@ -167,6 +168,8 @@ Result<IntensityProfile> parse_intensity_text(std::string_view text, const std::
 
 Result<IntensityProfile> load_intensity_file(const std::string& path) {
   std::string text;
+  if (running_privileged() && !user_may_read(path))
+    return Result<IntensityProfile>::fail("cannot read --intensity-file " + path + ": Permission denied (as its user)");
   if (int err = read_file(path, text); err != 0)
     return Result<IntensityProfile>::fail("cannot read --intensity-file " + path + ": " + errno_text(err));
   return parse_intensity_text(text, path);

@@ -17,6 +17,7 @@
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
+#include "util/privilege.h"
 
 namespace greenrun {
 
@@ -56,6 +57,13 @@ struct Run {
     if (data && carbon) add_emissions(r, *data, *carbon);
   }
 };
+
+std::string privileged_note(const std::vector<std::string>& ignored) {
+  std::string list;
+  for (const auto& i : ignored) list += (list.empty() ? "" : ", ") + i;
+  return "running with raised privileges (file capabilities or setuid): ignored " + list +
+         " (a library to load or a directory to read is not taken from the user then)";
+}
 
 // Step 1: everything that can fail for a user-visible reason, before the
 // command starts: a long run must never end with "could not write results".
@@ -115,7 +123,7 @@ class Timers {
   bool launched_ = false;
 };
 
-// Step 3: the final report to every sink.
+// The final report to every sink.
 void publish(Run& run, RunReport& r) {
   run.add_carbon(r);
   for (auto& s : run.sinks)
@@ -142,6 +150,7 @@ int spawn_failed(Run& run, Sampler& sampler, const SpawnResult& spawned, std::ch
 int run_command(const Options& o) {
   const struct sigaction sigpipe = ignore_sigpipe();  // from the start: even an error line may meet a closed pipe
   Run run(o);
+  if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));
   if (auto st = check(run); !st) return say(st.error()), kExitGreenrunFailed;
 
   SignalBlock block;
@@ -178,15 +187,20 @@ int run_command(const Options& o) {
   spawn.mask = block.original_mask();
   spawn.sigpipe = sigpipe;
   spawn.tty_fd = foreground_terminal();
+  spawn.drop_capabilities = running_privileged();
   SpawnResult spawned = spawn_command(o.command, spawn);
   if (spawned.pid < 0) return spawn_failed(run, sampler, spawned, started_at);
   if (!run.resolve_early)
     if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
   sampler.start();
   Timers timers(run, sampler, [&] {
-    RunReport r = report_now();
-    for (auto& s : run.sinks)
-      if (auto st = s->checkpoint(r); !st) say("warning: " + st.error());
+    try {
+      RunReport r = report_now();
+      for (auto& s : run.sinks)
+        if (auto st = s->checkpoint(r); !st) say("warning: " + st.error());
+    } catch (const std::exception& e) {
+      say(std::string("warning: checkpoint not written: ") + e.what());
+    }
   });
   CommandExit exit = wait_for_command(
       spawned.pid, spawn.tty_fd, sampler.tree().reap_mutex(),
@@ -201,15 +215,20 @@ int run_command(const Options& o) {
   reclaim_terminal(spawn.tty_fd);
   sampler.finish();
 
-  RunReport r = run.report(sampler.measurements());
-  r.started_at = started_at;
-  r.ended_at = ended_at;
-  r.duration_s = std::chrono::duration<double>(ended_steady - started_steady).count();
-  r.status = "finished";
-  if (exit.signal) r.signal = exit.signal;
-  else r.exit_code = exit.exit_code;
-  r.core_dumped = exit.core_dumped;
-  publish(run, r);
+  // Step 3: publish. Whatever happens here, the command's status is greenrun's.
+  try {
+    RunReport r = run.report(sampler.measurements());
+    r.started_at = started_at;
+    r.ended_at = ended_at;
+    r.duration_s = std::chrono::duration<double>(ended_steady - started_steady).count();
+    r.status = "finished";
+    if (exit.signal) r.signal = exit.signal;
+    else r.exit_code = exit.exit_code;
+    r.core_dumped = exit.core_dumped;
+    publish(run, r);
+  } catch (const std::exception& e) {
+    say(std::string("internal error while reporting: ") + e.what() + "; the last checkpoint is in place");
+  }
   return exit_status_for(exit);
 }
 

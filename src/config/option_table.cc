@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "util/privilege.h"
+
 namespace greenrun {
 
 const std::vector<OptionSpec>& option_table() {
@@ -79,6 +81,19 @@ std::string RawSettings::where(const std::string& name) const {
   if (it == origin.end() || it->second.rfind("--", 0) == 0) return "--" + name + " " + value;
   if (it->second.rfind("GREENRUN_", 0) == 0) return it->second + "=" + value;
   return it->second + ": " + name + " = " + value;
+}
+
+std::vector<std::string> drop_privileged_overrides(RawSettings& raw) {
+  std::vector<std::string> ignored;
+  if (!running_privileged()) return ignored;
+  for (const char* name : {"nvml-lib", "rocm-lib", "sysfs-root", "procfs-root", "dev-root"}) {
+    auto it = raw.origin.find(name);
+    if (it == raw.origin.end()) continue;
+    ignored.push_back(it->second);
+    raw.origin.erase(it);
+    raw.values.erase(name);
+  }
+  return ignored;
 }
 
 void add_table_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& names) {

@@ -47,6 +47,12 @@ struct RawSettings {
 /// Adds the named options (every one when `names` is empty) to `app`, bound to `raw`.
 void add_table_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& names = {});
 
+/// With raised privileges (running_privileged()), the options that name a
+/// library to load or a root to read (--nvml-lib, --rocm-lib, --sysfs-root,
+/// --procfs-root, --dev-root, and their variables) are set back to their
+/// defaults. Returns where each ignored value came from, for one message.
+std::vector<std::string> drop_privileged_overrides(RawSettings& raw);
+
 /// Settings from a config file: key -> (value, line).
 using ConfigValues = std::map<std::string, std::pair<std::string, int>>;
 

@@ -11,6 +11,7 @@
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
+#include "util/privilege.h"
 #include "util/units.h"
 #include "util/version.h"
 
@@ -70,6 +71,7 @@ namespace {
 // Reads `key = value` lines; an unknown key or a malformed line is an error
 // naming the file and the line.
 std::optional<std::string> read_config(const std::string& path, ConfigValues& out) {
+  if (running_privileged() && !user_may_read(path)) return "cannot read the config file " + path + ": Permission denied";
   auto text = read_file(path);
   if (!text) return "cannot read the config file " + path;
   int line_no = 0;
@@ -203,6 +205,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   if (!o.config_path.empty())
     if (auto err = read_config(o.config_path, config)) return usage_error(*err);
   fill_from_environment(app, raw, env, config, o.config_path);
+  o.ignored_privileged = drop_privileged_overrides(raw);
 
   auto rest = app.remaining();
   if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());

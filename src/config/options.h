@@ -37,6 +37,8 @@ struct Options {
   std::string project = "greenrun";
   std::string experiment_id;
   std::string config_path;  // the config file read, if any
+  /// Overrides ignored because greenrun runs with raised privileges ("--nvml-lib", "GREENRUN_SYSFS_ROOT").
+  std::vector<std::string> ignored_privileged;
 
   // Estimation where nothing can be measured.
   bool no_estimate = false;

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "util/privilege.h"
+
 namespace greenrun {
 
 namespace {
@@ -134,6 +136,7 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptio
       ::sigprocmask(SIG_BLOCK, &ttou, nullptr);
       ::tcsetpgrp(o.tty_fd, ::getpid());
     }
+    if (o.drop_capabilities) drop_inheritable_capabilities();
     ::sigaction(SIGPIPE, &o.sigpipe, nullptr);
     ::sigprocmask(SIG_SETMASK, &o.mask, nullptr);
     ::execvp(cargv[0], cargv.data());

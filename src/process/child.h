@@ -56,6 +56,7 @@ struct SpawnOptions {
   sigset_t mask{};                  // the command's signal mask
   struct sigaction sigpipe {};      // its SIGPIPE disposition
   int tty_fd = -1;                  // hand this terminal to the command's process group
+  bool drop_capabilities = false;   // clear the inheritable and ambient sets (greenrun runs privileged)
 };
 
 struct SpawnResult {

@@ -51,7 +51,21 @@ Sampler::~Sampler() {
 
 void Sampler::baseline() {
   tree_->prime();
-  step(false);
+  safe_step(false);
+}
+
+bool Sampler::safe_step(bool final) {
+  if (failed_) return false;
+  try {
+    step(final);
+    return true;
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> lk(data_mu_);
+    failed_ = true;
+    m_.notes.push_back(std::string("sampling stopped after an internal error (") + e.what() +
+                       "); the figures cover the run until then");
+    return false;
+  }
 }
 
 void Sampler::start() { first_deadline_ = opt_.now() + opt_.interval; }
@@ -62,7 +76,7 @@ void Sampler::launch() {
 
 void Sampler::finish() {
   if (!thread_.joinable()) {
-    step(true);
+    safe_step(true);
     return;
   }
   {
@@ -82,8 +96,7 @@ void Sampler::loop() {
       cv_.wait_until(lk, next, [this] { return stop_; });
       final = stop_;
     }
-    step(final);
-    if (final) break;
+    if (!safe_step(final) || final) break;
     const auto now = std::chrono::steady_clock::now();
     // Deadlines advance by whole intervals from the start: no drift, and a
     // late tick skips the deadlines it missed instead of bunching up.

@@ -85,6 +85,9 @@ class Sampler {
 
  private:
   void loop();
+  /// step() that never throws: a failure is noted in the report and sampling
+  /// stops, the measurements so far kept (no exception leaves the thread).
+  bool safe_step(bool final);
   void read_tree(bool final);
   void read_sources(Interval& iv);
 
@@ -101,6 +104,7 @@ class Sampler {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool failed_ = false;
   std::thread thread_;
   std::chrono::steady_clock::time_point first_deadline_{};
 
