@@ -168,3 +168,37 @@ TEST_CASE("a zone whose energy_uj is garbage is not used", "[rapl]") {
   REQUIRE_FALSE(o.findings.empty());
   CHECK_THAT(o.findings[0].reason, Catch::Contains("cannot read"));
 }
+
+TEST_CASE("a small backward step is a glitch, not a wrap: the interval is skipped and noted", "[rapl]") {
+  TempDir dir;
+  const auto root = dir.path();
+  const uint64_t range = 262'143'328'850ULL;
+  add_powercap_zone(root, "intel-rapl:0", "package-0", 5'000'000'000ULL, range);
+  std::vector<Finding> findings;
+  auto src = RaplPowercapSource::open(root, findings);
+  REQUIRE(src);
+  auto at = [&](double t_s) {
+    SampleContext ctx;
+    ctx.now = std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(t_s)));
+    std::vector<ChannelReading> r;
+    src->read(ctx, r);
+    return r[0].ok ? r[0].energy_j : -1.0;
+  };
+  CHECK(at(0) == 0);
+  set_energy(root, "intel-rapl:0", 5'001'000'000ULL);
+  CHECK(at(1) == Approx(1.0));
+  set_energy(root, "intel-rapl:0", 5'000'999'000ULL);  // 1 mJ back: as a wrap, 72.8 Wh in a second
+  CHECK(at(2) == -1.0);                                // no reading for this interval
+  set_energy(root, "intel-rapl:0", 5'001'019'000ULL);
+  CHECK(at(3) == Approx(1.02));  // counting goes on from the glitch
+  REQUIRE(src->notes().size() == 1);
+  CHECK_THAT(src->notes()[0], Catch::Contains("1 counter step beyond any possible power") && Catch::Contains("262 kW"));
+
+  SECTION("a real wrap over a plausible span is still corrected") {
+    set_energy(root, "intel-rapl:0", range - 1'000'000);
+    const double before = at(400);  // 262 kJ in 397 s: 660 W, possible
+    set_energy(root, "intel-rapl:0", 2'000'000);
+    CHECK(at(401) == Approx(before + 3.0));
+  }
+}

@@ -139,17 +139,31 @@ std::unique_ptr<MsrRaplSource> MsrRaplSource::open(const std::string& dev_root, 
   return src;
 }
 
-void MsrRaplSource::read(const SampleContext&, std::vector<ChannelReading>& out) {
+std::vector<std::string> MsrRaplSource::notes() const {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < state_.size(); ++i) state_[i].check.note("RAPL " + channels_[i].label, out);
+  return out;
+}
+
+void MsrRaplSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
   out.assign(state_.size(), {});
   for (size_t i = 0; i < state_.size(); ++i) {
     MsrCounter& c = state_[i];
     uint64_t v = 0;
     if (!read_msr(*c.fd, c.address, v)) continue;
     const auto raw = static_cast<uint32_t>(v & 0xFFFFFFFFu);
+    if (!c.primed) c.first_t = ctx.now;
     // The status register is 32 bits: unsigned subtraction wraps exactly once.
-    if (c.primed) c.energy_j += static_cast<double>(static_cast<uint32_t>(raw - c.last)) * c.joules_per_unit;
+    const double step = c.primed ? static_cast<double>(static_cast<uint32_t>(raw - c.last)) * c.joules_per_unit : 0.0;
+    const double dt = c.primed ? std::chrono::duration<double>(ctx.now - c.last_t).count() : 0.0;
     c.last = raw;
+    c.last_t = ctx.now;
     c.primed = true;
+    if (!c.check.plausible(step, dt)) {
+      c.check.reject(step, dt, std::chrono::duration<double>(ctx.now - c.first_t).count());
+      continue;
+    }
+    c.energy_j += step;
     out[i] = {c.energy_j, true, std::nullopt};
   }
 }

@@ -11,6 +11,7 @@
 
 #include "sensors/energy_source.h"
 #include "sensors/hardware.h"
+#include "sensors/plausibility.h"
 
 namespace greenrun {
 
@@ -32,6 +33,8 @@ struct MsrCounter {
   uint32_t last = 0;
   bool primed = false;
   double energy_j = 0;
+  std::chrono::steady_clock::time_point last_t{}, first_t{};
+  StepCheck check;
 };
 
 class MsrRaplSource : public ChannelTable<MsrCounter> {
@@ -43,6 +46,7 @@ class MsrRaplSource : public ChannelTable<MsrCounter> {
                                              std::vector<Finding>& findings);
 
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
+  std::vector<std::string> notes() const override;
 };
 
 }  // namespace greenrun

@@ -137,7 +137,13 @@ std::unique_ptr<RaplPowercapSource> RaplPowercapSource::open(const std::string& 
   return source;
 }
 
-void RaplPowercapSource::read(const SampleContext&, std::vector<ChannelReading>& out) {
+std::vector<std::string> RaplPowercapSource::notes() const {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < state_.size(); ++i) state_[i].check.note("RAPL " + channels_[i].label, out);
+  return out;
+}
+
+void RaplPowercapSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
   out.resize(state_.size());
   for (size_t i = 0; i < state_.size(); ++i) {
     PowercapCounter& c = state_[i];
@@ -147,13 +153,20 @@ void RaplPowercapSource::read(const SampleContext&, std::vector<ChannelReading>&
     if (!raw) continue;
     if (c.primed) {
       auto delta = counter_delta(c.last_raw, *raw, c.max_range_uj);
-      if (!delta) {
-        c.last_raw = *raw;  // uncorrectable decrease: lose this interval, keep going
+      const double dt = std::chrono::duration<double>(ctx.now - c.last_t).count();
+      c.last_raw = *raw;
+      c.last_t = ctx.now;
+      if (!delta) continue;  // uncorrectable decrease: lose this interval, keep going
+      if (!c.check.plausible(static_cast<double>(*delta) / 1e6, dt)) {
+        c.check.reject(static_cast<double>(*delta) / 1e6, dt, std::chrono::duration<double>(ctx.now - c.first_t).count());
         continue;
       }
       c.total_uj += *delta;
+    } else {
+      c.first_t = ctx.now;
     }
     c.last_raw = *raw;
+    c.last_t = ctx.now;
     c.primed = true;
     out[i].energy_j = static_cast<double>(c.total_uj) / 1e6;
     out[i].ok = true;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sensors/energy_source.h"
+#include "sensors/plausibility.h"
 #include "util/fs.h"
 
 namespace greenrun {
@@ -38,6 +39,8 @@ struct PowercapCounter {
   uint64_t last_raw = 0;
   uint64_t total_uj = 0;
   bool primed = false;
+  std::chrono::steady_clock::time_point last_t{}, first_t{};
+  StepCheck check;
 };
 
 class RaplPowercapSource : public ChannelTable<PowercapCounter> {
@@ -49,6 +52,7 @@ class RaplPowercapSource : public ChannelTable<PowercapCounter> {
   static std::unique_ptr<RaplPowercapSource> open(const std::string& sysfs_root, std::vector<Finding>& findings);
 
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
+  std::vector<std::string> notes() const override;
 
  private:
   std::string buf_;
