@@ -258,3 +258,12 @@ TEST_CASE("with file capabilities, user-named libraries and roots are ignored an
   for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapAmb"})
     CHECK_THAT(caps, Catch::Contains(std::string(set) + ":\t0000000000000000"));
 }
+
+TEST_CASE("processes that lived between two ticks are counted when greenrun reaps them", "[hardening][tree]") {
+  Sandbox sb;
+  // No tick during the run (10 s interval): the command and the orphaned
+  // `sleep` are seen only when greenrun reaps them.
+  auto r = sb.run({"-q", "--interval", "10s", "--json", sb.dir / "p.json", "--", "sh", "-c", "sh -c 'sleep 0.1 &'; sleep 0.3"});
+  REQUIRE(r.status == 0);
+  CHECK(json::parse(slurp(sb.dir / "p.json"))["processes"] == 2);
+}

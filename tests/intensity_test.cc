@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "carbon/intensity.h"
@@ -71,4 +72,46 @@ TEST_CASE("a malformed intensity file names the line", "[intensity]") {
   auto missing = load_intensity_file(dir / "nope.csv");
   REQUIRE_FALSE(missing);
   CHECK_THAT(missing.error(), Catch::Contains("cannot read --intensity-file"));
+}
+
+TEST_CASE("timestamps outside the calendar or the range are refused with the reason", "[intensity][inputs]") {
+  auto why = [](const char* t) {
+    auto r = parse_timestamp_checked(t);
+    return r ? std::string("accepted") : r.error();
+  };
+  CHECK(parse_timestamp("2024-02-29T00:00:00Z") == at(1709164800));  // a leap day
+  CHECK_THAT(why("2024-02-30T00:00:00Z"), Catch::Contains("is not a date"));
+  CHECK_THAT(why("2023-02-29T00:00:00Z"), Catch::Contains("is not a date"));
+  CHECK_THAT(why("2024-05-01T24:00:00Z"), Catch::Contains("not a time of day"));
+  CHECK_THAT(why("2024-05-01T13:00:00+99:99"), Catch::Contains("no valid UTC offset"));
+  CHECK_THAT(why("-3600"), Catch::Contains("before 1970"));
+  CHECK_THAT(why("1969-12-31T23:00:00Z"), Catch::Contains("before 1970"));
+  CHECK_THAT(why("18446744073709551615"), Catch::Contains("after the year 9999"));
+  CHECK_THAT(why("99999999999999999999999"), Catch::Contains("not a whole number"));
+  CHECK(parse_timestamp("253402300799") == at(253402300799));  // 9999-12-31T23:59:59Z
+  CHECK_THAT(why("2024-05-01T13:00:00.1234567891Z"), Catch::Contains("fraction"));
+  CHECK_THAT(why("2024-05-01T13:00:00Zjunk"), Catch::Contains("extra characters"));
+}
+
+TEST_CASE("intensity files: errors name the line or entry, huge numbers and huge files included", "[intensity][inputs]") {
+  auto j = parse_intensity_text(R"([{"timestamp": 0, "g_per_kwh": 1}, {"timestamp": 3600, "g_per_kwh": 1e400}])", "f.json");
+  REQUIRE_FALSE(j);
+  CHECK_THAT(j.error(), Catch::StartsWith("f.json entry 2: not valid JSON") && Catch::Contains("overflow"));
+  auto neg = parse_intensity_text(R"([{"timestamp": -5, "g_per_kwh": 1}])", "n.json");
+  REQUIRE_FALSE(neg);
+  CHECK_THAT(neg.error(), Catch::StartsWith("n.json entry 1: timestamp") && Catch::Contains("before 1970"));
+  auto feb = parse_intensity_text("timestamp,g_per_kwh\n2024-02-28T00:00:00Z,100\n2024-02-30T00:00:00Z,120\n", "f.csv");
+  REQUIRE_FALSE(feb);
+  CHECK_THAT(feb.error(), Catch::StartsWith("f.csv line 3: timestamp '2024-02-30T00:00:00Z' is not a date"));
+  auto nan = parse_intensity_text("timestamp,g_per_kwh\n0,nan\n", "n.csv");
+  REQUIRE_FALSE(nan);
+  CHECK_THAT(nan.error(), Catch::Contains("n.csv line 2: g_per_kwh 'nan' is not a number"));
+
+  TempDir dir;
+  const std::string big = dir / "big.csv";
+  write_file(big, "timestamp,g_per_kwh\n");
+  REQUIRE(truncate(big.c_str(), 17 << 20) == 0);
+  auto refused = load_intensity_file(big);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error(), Catch::Contains("up to 16 MiB"));
 }

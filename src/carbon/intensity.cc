@@ -4,11 +4,14 @@
 #include <cctype>
 #include <ctime>
 
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
 #include "util/csv.h"
 #include "util/fs.h"
 #include "util/privilege.h"
+#include "util/units.h"
 
 namespace greenrun {
 
@@ -26,53 +29,73 @@ bool digits(std::string_view s, size_t pos, size_t n, int& out) {
 
 }  // namespace
 
-std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text) {
+namespace {
+
+using Checked = Result<std::chrono::system_clock::time_point>;
+
+// Integer Unix seconds, 0 to the end of year 9999.
+Checked epoch_seconds(std::string_view s) {
+  auto v = parse_u64(s);
+  if (!v) return Checked::fail("'" + std::string(s) + "' is not a whole number of seconds");
+  if (*v > kLastTimestampS) return Checked::fail(std::to_string(*v) + " s is after the year 9999");
+  return std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<long long>(*v)));
+}
+
+// "+02:00", "-05:30", "Z": seconds east of UTC; sets `pos` past it.
+std::optional<long> utc_offset(std::string_view s, size_t& pos) {
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+    return 0;
+  }
+  int oh, om;
+  if (pos >= s.size() || (s[pos] != '+' && s[pos] != '-') || !digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() ||
+      s[pos + 3] != ':' || !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)
+    return std::nullopt;
+  const long sign = s[pos] == '-' ? -1 : 1;
+  pos += 6;
+  return sign * (oh * 3600L + om * 60L);
+}
+
+}  // namespace
+
+Result<std::chrono::system_clock::time_point> parse_timestamp_checked(std::string_view text) {
   using namespace std::chrono;
   std::string_view s = trim(text);
-  if (s.empty()) return std::nullopt;
-  bool all_digits = std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-  if (all_digits || (s[0] == '-' && s.size() > 1)) {
-    auto v = parse_double(s);
-    if (!v || *v != static_cast<double>(static_cast<long long>(*v))) return std::nullopt;
-    return system_clock::time_point(seconds(static_cast<long long>(*v)));
-  }
+  if (s.empty()) return Checked::fail("the timestamp is empty");
+  if (s[0] == '-') return Checked::fail("'" + std::string(s) + "' is before 1970");
+  if (std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    return epoch_seconds(s);
+  const std::string quoted = "'" + std::string(s) + "'";
   int Y, M, D, h, m, sec;
-  if (!digits(s, 0, 4, Y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, M) || s[7] != '-' ||
+  if (s.size() < 19 || !digits(s, 0, 4, Y) || s[4] != '-' || !digits(s, 5, 2, M) || s[7] != '-' ||
       !digits(s, 8, 2, D) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, h) || s[13] != ':' ||
       !digits(s, 14, 2, m) || s[16] != ':' || !digits(s, 17, 2, sec))
-    return std::nullopt;
-  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return std::nullopt;
+    return Checked::fail(quoted + " is neither RFC 3339 (2024-05-01T13:00:00Z) nor Unix seconds");
+  const year_month_day ymd{year{Y}, month{static_cast<unsigned>(M)}, day{static_cast<unsigned>(D)}};
+  if (Y < 1970) return Checked::fail(quoted + " is before 1970");
+  if (!ymd.ok()) return Checked::fail(quoted + " is not a date");
+  if (h > 23 || m > 59 || sec > 60) return Checked::fail(quoted + " is not a time of day");
   size_t pos = 19;
   double frac = 0;
   if (pos < s.size() && s[pos] == '.') {
     size_t start = ++pos;
     while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
-    if (pos == start) return std::nullopt;
-    frac = std::stod("0." + std::string(s.substr(start, pos - start)));
+    if (pos == start || pos - start > 9) return Checked::fail(quoted + " has a malformed fraction of a second");
+    frac = parse_double("0." + std::string(s.substr(start, pos - start))).value_or(0);
   }
-  long offset = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om))
-      return std::nullopt;
-    offset = (s[pos] == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
-    pos += 6;
-  } else {
-    return std::nullopt;  // RFC 3339 requires an offset: a bare local time is ambiguous
-  }
-  if (pos != s.size()) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = Y - 1900;
-  tm.tm_mon = M - 1;
-  tm.tm_mday = D;
-  tm.tm_hour = h;
-  tm.tm_min = m;
-  tm.tm_sec = sec;
-  time_t t = timegm(&tm);
-  auto tp = system_clock::time_point(seconds(t - offset));
-  return tp + duration_cast<system_clock::duration>(duration<double>(frac));
+  // RFC 3339 requires an offset: a bare local time is ambiguous.
+  auto offset = utc_offset(s, pos);
+  if (!offset) return Checked::fail(quoted + " has no valid UTC offset (Z, +02:00, -05:30)");
+  if (pos != s.size()) return Checked::fail(quoted + " has extra characters after the offset");
+  const auto t = sys_days(ymd) + hours(h) + minutes(m) + seconds(sec) - seconds(*offset);
+  return system_clock::time_point(duration_cast<system_clock::duration>(t.time_since_epoch())) +
+         duration_cast<system_clock::duration>(duration<double>(frac));
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text) {
+  auto t = parse_timestamp_checked(text);
+  if (!t) return std::nullopt;
+  return *t;
 }
 
 IntensityProfile IntensityProfile::constant(double g_per_kwh) {
@@ -120,58 +143,104 @@ double IntensityProfile::seconds_outside(time_point from, time_point to) const {
   return out;
 }
 
-Result<IntensityProfile> parse_intensity_text(std::string_view text, const std::string& name) {
-  using R = Result<IntensityProfile>;
-  std::vector<IntensityProfile::Step> steps;
-  auto add = [&](const std::string& where, const std::string& ts, double value) -> std::string {
-    auto t = parse_timestamp(ts);
-    if (!t) return where + ": timestamp '" + ts + "' is neither RFC 3339 with an offset nor Unix seconds";
-    if (!(value >= 0 && value <= 2000)) return where + ": intensity " + std::to_string(value) + " is outside 0..2000 g/kWh";
-    if (!steps.empty() && *t <= steps.back().from) return where + ": timestamps must increase";
-    steps.push_back({*t, value});
+namespace {
+
+class StepBuilder {
+ public:
+  // Empty when the entry was taken, else the problem.
+  std::string add(std::string_view ts, double value) {
+    auto t = parse_timestamp_checked(ts);
+    if (!t) return "timestamp " + t.error();
+    if (!(value >= 0 && value <= 2000)) return "intensity " + significant(value) + " g/kWh is outside 0..2000";
+    if (!steps_.empty() && *t <= steps_.back().from) return "timestamps must increase";
+    steps_.push_back({*t, value});
     return "";
-  };
-  std::string_view body = trim(text);
-  if (!body.empty() && body[0] == '[') {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(body);
-    } catch (const nlohmann::json::parse_error& e) {
-      return R::fail(name + ": not valid JSON (" + std::string(e.what()) + ")");
-    }
-    for (size_t i = 0; i < j.size(); ++i) {
-      const auto& e = j[i];
-      std::string where = name + " entry " + std::to_string(i + 1);
-      if (!e.is_object() || !e.contains("timestamp") || !e.contains("g_per_kwh") || !e["g_per_kwh"].is_number())
-        return R::fail(where + ": expected {\"timestamp\": ..., \"g_per_kwh\": number}");
-      std::string ts = e["timestamp"].is_string() ? e["timestamp"].get<std::string>()
-                       : e["timestamp"].is_number_integer() ? std::to_string(e["timestamp"].get<long long>())
-                                                            : "";
-      if (auto err = add(where, ts, e["g_per_kwh"].get<double>()); !err.empty()) return R::fail(err);
-    }
-  } else {
-    auto table = parse_csv(text, name);
-    if (!table) return R::fail(table.error());
-    int ts_col = table->column("timestamp"), v_col = table->column("g_per_kwh");
-    if (ts_col < 0 || v_col < 0) return R::fail(name + " line 1: the header must name the columns timestamp and g_per_kwh");
-    for (size_t i = 0; i < table->rows.size(); ++i) {
-      std::string where = name + " line " + std::to_string(table->lines[i]);
-      const auto& row = table->rows[i];
-      auto v = parse_double(row[static_cast<size_t>(v_col)]);
-      if (!v) return R::fail(where + ": g_per_kwh '" + row[static_cast<size_t>(v_col)] + "' is not a number");
-      if (auto err = add(where, row[static_cast<size_t>(ts_col)], *v); !err.empty()) return R::fail(err);
-    }
   }
-  if (steps.empty()) return R::fail(name + ": no data rows");
-  return IntensityProfile::steps(std::move(steps));
+  std::vector<IntensityProfile::Step> take() { return std::move(steps_); }
+  bool empty() const { return steps_.empty(); }
+
+ private:
+  std::vector<IntensityProfile::Step> steps_;
+};
+
+std::string json_timestamp(const nlohmann::json& t) {
+  if (t.is_string()) return t.get<std::string>();
+  if (t.is_number_unsigned()) return std::to_string(t.get<uint64_t>());
+  if (t.is_number_integer()) return std::to_string(t.get<int64_t>());
+  return t.dump();
+}
+
+// A JSON array of {"timestamp": ..., "g_per_kwh": ...}; errors name the entry.
+std::string parse_json_steps(std::string_view body, const std::string& name, StepBuilder& steps) {
+  size_t completed = 0;  // entries parsed so far, to name the one a parse error is in
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(body, [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+      if (depth == 1 && event == nlohmann::json::parse_event_t::object_end) ++completed;
+      return true;
+    });
+  } catch (const nlohmann::json::exception& e) {
+    return name + " entry " + std::to_string(completed + 1) + ": not valid JSON (" + e.what() + ")";
+  }
+  if (!j.is_array()) return name + ": expected a JSON array of {\"timestamp\": ..., \"g_per_kwh\": number}";
+  for (size_t i = 0; i < j.size(); ++i) {
+    const auto& e = j[i];
+    const std::string where = name + " entry " + std::to_string(i + 1);
+    if (!e.is_object() || !e.contains("timestamp") || !e.contains("g_per_kwh") || !e["g_per_kwh"].is_number())
+      return where + ": expected {\"timestamp\": ..., \"g_per_kwh\": number}";
+    if (auto err = steps.add(json_timestamp(e["timestamp"]), e["g_per_kwh"].get<double>()); !err.empty())
+      return where + ": " + err;
+  }
+  return "";
+}
+
+// CSV with a header naming `timestamp` and `g_per_kwh`, read row by row.
+std::string parse_csv_steps(std::string_view text, const std::string& name, StepBuilder& steps) {
+  CsvReader reader(text, name);
+  std::vector<std::string_view> fields;
+  if (!reader.next(fields)) return reader.error().empty() ? name + ": no data rows" : reader.error();
+  int ts_col = -1, v_col = -1;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (trim(fields[i]) == "timestamp") ts_col = static_cast<int>(i);
+    if (trim(fields[i]) == "g_per_kwh") v_col = static_cast<int>(i);
+  }
+  if (ts_col < 0 || v_col < 0) return name + " line 1: the header must name the columns timestamp and g_per_kwh";
+  const size_t width = fields.size();
+  while (reader.next(fields)) {
+    const std::string where = name + " line " + std::to_string(reader.line());
+    if (fields.size() != width)
+      return where + ": " + std::to_string(fields.size()) + " fields where the header has " + std::to_string(width);
+    const std::string_view value = fields[static_cast<size_t>(v_col)];
+    auto v = parse_double(value);
+    if (!v) return where + ": g_per_kwh '" + std::string(value) + "' is not a number";
+    if (auto err = steps.add(fields[static_cast<size_t>(ts_col)], *v); !err.empty()) return where + ": " + err;
+  }
+  return reader.error();
+}
+
+}  // namespace
+
+Result<IntensityProfile> parse_intensity_text(std::string_view text, const std::string& name) {
+  StepBuilder steps;
+  const std::string_view body = trim(text);
+  const std::string error =
+      !body.empty() && body[0] == '[' ? parse_json_steps(body, name, steps) : parse_csv_steps(text, name, steps);
+  if (!error.empty()) return Result<IntensityProfile>::fail(error);
+  if (steps.empty()) return Result<IntensityProfile>::fail(name + ": no data rows");
+  return IntensityProfile::steps(steps.take());
 }
 
 Result<IntensityProfile> load_intensity_file(const std::string& path) {
-  std::string text;
+  using R = Result<IntensityProfile>;
   if (running_privileged() && !user_may_read(path))
-    return Result<IntensityProfile>::fail("cannot read --intensity-file " + path + ": Permission denied (as its user)");
-  if (int err = read_file(path, text); err != 0)
-    return Result<IntensityProfile>::fail("cannot read --intensity-file " + path + ": " + errno_text(err));
+    return R::fail("cannot read --intensity-file " + path + ": Permission denied (as its user)");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kMaxIntensityFileBytes)
+    return R::fail("--intensity-file " + path + " is " + format_bytes(static_cast<double>(st.st_size)) +
+                   "; greenrun reads up to 16 MiB (a year of 5-minute data is about 4 MiB): keep the span your runs need");
+  std::string text;
+  if (int err = read_file(path, text); err != 0) return R::fail("cannot read --intensity-file " + path + ": " + errno_text(err));
+  if (text.size() > kMaxIntensityFileBytes) return R::fail("--intensity-file " + path + " is over 16 MiB");
   return parse_intensity_text(text, path);
 }
 

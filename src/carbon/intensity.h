@@ -4,6 +4,7 @@
 // national grid, exported offline).
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,8 +14,13 @@
 
 namespace greenrun {
 
+/// The end of year 9999 in Unix seconds: the last timestamp greenrun takes.
+inline constexpr uint64_t kLastTimestampS = 253402300799;
+
 /// RFC 3339 ("2024-05-01T13:00:00Z", "...+02:00", fractional seconds allowed)
-/// or integer Unix seconds.
+/// or integer Unix seconds, from 1970 to the end of 9999; a real date and
+/// time of day, an offset within +-23:59. The error says what is wrong.
+Result<std::chrono::system_clock::time_point> parse_timestamp_checked(std::string_view text);
 std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text);
 
 class IntensityProfile {
@@ -41,9 +47,15 @@ class IntensityProfile {
   std::vector<Step> steps_;
 };
 
+/// The largest --intensity-file greenrun reads: 16 MiB (a year of 5-minute
+/// data is about 4 MiB), so that a wrong file cannot cost the start minutes
+/// and gigabytes.
+inline constexpr uint64_t kMaxIntensityFileBytes = 16u << 20;
+
 /// Reads a CSV with a header naming `timestamp` and `g_per_kwh` columns, or a
 /// JSON array of {"timestamp": ..., "g_per_kwh": ...}. Timestamps must
-/// increase; every value must lie in 0..2000. Errors name the file and line.
+/// increase; every value must lie in 0..2000. Errors name the file and the
+/// line or entry.
 Result<IntensityProfile> load_intensity_file(const std::string& path);
 Result<IntensityProfile> parse_intensity_text(std::string_view text, const std::string& name);
 

@@ -206,8 +206,9 @@ int run_command(const Options& o) {
       spawned.pid, spawn.tty_fd, sampler.tree().reap_mutex(),
       [&](pid_t pid) {
         std::string text;
-        if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0)
-          if (auto io = parse_pid_io(text)) sampler.tree().add_reaped_io(*io);
+        IoCounters io;
+        if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0) io = parse_pid_io(text).value_or(IoCounters{});
+        sampler.tree().reaped(pid, io);
       },
       timers.first(), [&] { return timers.fire(); });
   const auto ended_steady = std::chrono::steady_clock::now();

@@ -81,8 +81,13 @@ class ProcessTree {
   /// Pids of the members as of the last sample.
   void member_pids(std::vector<int>& out) const;
 
-  /// Distinct processes that have been members since the start.
+  /// Distinct processes that have been members since the start, and those
+  /// greenrun reaped without a scan having seen them.
   uint64_t processes_seen() const { return seen_; }
+  /// A descendant greenrun reaps: counted if no scan saw it.
+  void count_reaped(pid_t pid) {
+    if (!members_.count(pid)) ++seen_;
+  }
 
  private:
   struct Member {

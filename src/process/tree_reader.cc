@@ -42,6 +42,11 @@ void ProcfsTreeReader::prime() {
   tree_.ignore_existing();
 }
 
+void ProcfsTreeReader::reaped(pid_t pid, const IoCounters& io) {
+  TreeReader::reaped(pid, io);
+  tree_.count_reaped(pid);
+}
+
 void ProcfsTreeReader::read(bool final, TreeSample& out) {
   uint64_t forks = 0;
   if (proc_stat_.is_open() && proc_stat_.read(buf_) == 0) {

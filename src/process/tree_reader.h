@@ -43,8 +43,10 @@ class TreeReader {
   /// Held by whoever reaps children, so that a child's CPU time moves from
   /// /proc into getrusage(RUSAGE_CHILDREN) between two reads, never during one.
   std::mutex& reap_mutex() { return reap_mu_; }
-  /// Storage I/O of a reaped child (read from its zombie); call under reap_mutex().
-  void add_reaped_io(const IoCounters& io) {
+  /// A descendant greenrun reaps, with its storage I/O read from its zombie;
+  /// call under reap_mutex().
+  virtual void reaped(pid_t pid, const IoCounters& io) {
+    (void)pid;
     reaped_io_.read_bytes += io.read_bytes;
     reaped_io_.write_bytes += io.write_bytes;
   }
@@ -64,6 +66,8 @@ class ProcfsTreeReader : public TreeReader {
                    bool with_meminfo);
   void prime() override;
   void read(bool final, TreeSample& out) override;
+  /// Also counts a process no tick saw (it lived between two).
+  void reaped(pid_t pid, const IoCounters& io) override;
 
  private:
   ProcessTree tree_;
