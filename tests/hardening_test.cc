@@ -267,3 +267,36 @@ TEST_CASE("processes that lived between two ticks are counted when greenrun reap
   REQUIRE(r.status == 0);
   CHECK(json::parse(slurp(sb.dir / "p.json"))["processes"] == 2);
 }
+
+TEST_CASE("each way a command or a value can be wrong gets its own one-line message", "[hardening][inputs]") {
+  Sandbox sb;
+  write_file(sb.dir / "script.sh", "#!/usr/bin/no-such-interpreter\necho hi\n");
+  ::chmod((sb.dir / "script.sh").c_str(), 0755);
+  write_file(sb.dir / "plain.txt", "not a program\n");
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+    std::string says;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"--", "/nonexistent"}, 127, "'/nonexistent': no such file"},
+           {{"--", "greenrun-no-such-command"}, 127, "not found in PATH"},
+           {{"--", sb.dir / "script.sh"}, 127, "its interpreter /usr/bin/no-such-interpreter"},
+           {{"--", sb.dir.path()}, 126, "is a directory"},
+           {{"--", sb.dir / "plain.txt"}, 126, "is not executable (chmod +x"},
+           {{"--interval", "999999h", "--", "true"}, 125, "--interval 999999h is too long"},
+           {{"--interval", "0.5ms", "--", "true"}, 125, "at least 1ms, e.g. 250ms"},
+           {{"--checkpoint", "soon", "--", "true"}, 125, "--checkpoint soon is not a duration"},
+           {{"--json", "", "--", "true"}, 125, "--json was given an empty value"},
+           {{"--region", "", "--", "true"}, 125, "--region was given an empty value"},
+       }) {
+    auto r = sb.run(c.args);
+    INFO(r.err);
+    CHECK(r.status == c.status);
+    CHECK_THAT(r.err, Catch::Contains(c.says));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  auto env = sb.run({"--", "true"}, {{"GREENRUN_INTERVAL", "fast"}});
+  CHECK(env.status == 125);
+  CHECK_THAT(env.err, Catch::Contains("GREENRUN_INTERVAL=fast is not a duration"));
+}

@@ -138,8 +138,7 @@ int spawn_failed(Run& run, Sampler& sampler, const SpawnResult& spawned, std::ch
   r.ended_at = std::chrono::system_clock::now();
   r.status = "failed";
   r.exit_code = code;
-  r.error = "cannot run '" + name + "': " + errno_text(spawned.exec_errno) +
-            (code == kExitNotFound ? " (not found in PATH; check the spelling or give a path)" : "");
+  r.error = exec_failure(name, spawned.exec_errno, real_env("PATH").value_or("/usr/local/bin:/usr/bin:/bin"));
   say(r.error);
   publish(run, r);
   return code;

@@ -127,11 +127,18 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   o.dev_root = raw.get("dev-root");
 
   auto iv = parse_duration(raw.get("interval"));
-  if (!iv) return raw.where("interval") + " is not a duration; use e.g. 250ms, 2s, 1m";
-  if (*iv < std::chrono::milliseconds(1)) return raw.where("interval") + ": must be at least 1ms";
+  if (!iv || *iv > std::chrono::minutes(10)) {
+    if (iv || is_duration_syntax(raw.get("interval")))
+      return raw.where("interval") + " is too long: at most 10m (a RAPL counter can wrap more than once in a longer interval)";
+    return raw.where("interval") + " is not a duration; use e.g. 250ms, 2s, 1m";
+  }
+  if (*iv < std::chrono::milliseconds(1)) return raw.where("interval") + ": must be at least 1ms, e.g. 250ms or 2s";
   o.interval = *iv;
   auto cp = parse_duration(raw.get("checkpoint"));
-  if (!cp) return raw.where("checkpoint") + " is not a duration; use e.g. 30s, 5m";
+  if (!cp || *cp > std::chrono::hours(24)) {
+    if (cp || is_duration_syntax(raw.get("checkpoint"))) return raw.where("checkpoint") + " is too long: at most 24h";
+    return raw.where("checkpoint") + " is not a duration; use e.g. 30s, 5m";
+  }
   if (cp->count() > 0 && *cp < std::chrono::seconds(1)) return raw.where("checkpoint") + ": must be at least 1s (or 0 to disable)";
   o.checkpoint = *cp;
   const std::string scope = raw.get("scope");

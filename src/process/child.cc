@@ -1,6 +1,7 @@
 #include "process/child.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "util/fs.h"
 #include "util/privilege.h"
 
 namespace greenrun {
@@ -168,6 +170,52 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptio
   g_command_pgid = pid;
   result.pid = pid;
   return result;
+}
+
+namespace {
+
+// Where execvp would have found `name`: itself when it has a slash, else the
+// first PATH entry where it exists. "" when nowhere.
+std::string locate(const std::string& name, const std::string& path_env) {
+  if (name.find('/') != std::string::npos) return ::access(name.c_str(), F_OK) == 0 ? name : "";
+  size_t start = 0;
+  while (start <= path_env.size()) {
+    size_t colon = path_env.find(':', start);
+    std::string dir = path_env.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), F_OK) == 0) return candidate;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return "";
+}
+
+std::string interpreter_of(const std::string& path) {
+  std::string line = read_line(path).value_or("");
+  if (line.rfind("#!", 0) != 0) return "";
+  std::string_view rest = trim(std::string_view(line).substr(2));
+  return std::string(rest.substr(0, rest.find_first_of(" \t")));
+}
+
+}  // namespace
+
+std::string exec_failure(const std::string& name, int err, const std::string& path_env) {
+  const std::string found = locate(name, path_env);
+  const std::string what = "cannot run '" + name + "': ";
+  if (err == ENOENT && found.empty())
+    return what + (name.find('/') != std::string::npos ? "no such file" : "not found in PATH; check the spelling or give a path");
+  if (err == ENOENT) {
+    const std::string interp = interpreter_of(found);
+    if (!interp.empty()) return what + "its interpreter " + interp + " (the #! line of " + found + ") does not exist";
+    return what + "a file it needs to start (its ELF interpreter) does not exist";
+  }
+  if (err == EACCES && !found.empty()) {
+    struct stat st {};
+    if (::stat(found.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return what + found + " is a directory";
+    if (::access(found.c_str(), X_OK) != 0) return what + found + " is not executable (chmod +x " + found + ")";
+  }
+  if (err == ENOEXEC) return what + "not an executable format (a script without a #! line?)";
+  return what + errno_text(err);
 }
 
 int exit_status_for(const CommandExit& e) { return e.signal ? kExitSignalBase + e.signal : e.exit_code; }

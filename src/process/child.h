@@ -67,6 +67,11 @@ struct SpawnResult {
 /// own. The command inherits stdin, stdout and stderr.
 SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptions& o);
 
+/// Why `name` could not be executed (`err` from execvp), in words that say
+/// what to fix: not found in PATH, no such file, a #! interpreter that does
+/// not exist, a directory, not executable. `path_env` is $PATH.
+std::string exec_failure(const std::string& name, int err, const std::string& path_env);
+
 struct CommandExit {
   int exit_code = 0;  // valid when signal == 0
   int signal = 0;

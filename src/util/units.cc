@@ -31,6 +31,14 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
   return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(ns)));
 }
 
+bool is_duration_syntax(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  if (i == 0) return false;
+  std::string_view unit = text.substr(i);
+  return unit.empty() || unit == "s" || unit == "ms" || unit == "us" || unit == "m" || unit == "min" || unit == "h";
+}
+
 std::string significant(double value, int digits) {
   if (!std::isfinite(value)) return "n/a";
   if (value == 0) return "0";

@@ -13,6 +13,8 @@ namespace greenrun {
 
 /// "250ms", "2s", "1.5m", "1h", "500us", or a bare number of seconds.
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
+/// A number and a known unit, whatever its size: tells "too large" from "not a duration".
+bool is_duration_syntax(std::string_view text);
 
 /// A number with `digits` significant digits and no exponent ("0.0123", "412", "41200").
 std::string significant(double value, int digits = 3);
