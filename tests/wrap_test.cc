@@ -86,7 +86,7 @@ TEST_CASE("127 for a command not found, 126 for one that cannot run", "[wrap]") 
   chmod((sb.dir / "not-exec.sh").c_str(), 0644);
   auto ne = sb.run({"--", sb.dir / "not-exec.sh"});
   CHECK(ne.status == 126);
-  CHECK_THAT(ne.err, Catch::Contains("Permission denied"));
+  CHECK_THAT(ne.err, Catch::Contains("is not executable (chmod +x"));
   CHECK(sb.run({"--", sb.dir.path()}).status == 126);
 
   // A script without a #! line runs through /bin/sh, as with execvp.
