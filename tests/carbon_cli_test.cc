@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/codecarbon_csv.h"
+#include "sensors/hardware.h"
 #include "util/csv.h"
 #include "helpers.h"
 
@@ -111,8 +112,8 @@ TEST_CASE("settings from the config file, the environment and flags, in that ord
 TEST_CASE("the CSV option writes CodeCarbon's 38 columns, appends, and backs up an older layout", "[carbon][cli][csv]") {
   Machine m(20);
   auto csv = m.dir / "emissions.csv";
-  auto r = m.run({"-q", "--region", "DE", "--project", "demo", "--json", m.dir / "r.json", "--csv", csv, "--",
-                  "sleep", "0.3"});
+  auto r = m.run({"-q", "--region", "DE", "--pue", "1.5", "--project", "demo", "--json", m.dir / "r.json", "--csv", csv,
+                  "--", "sleep", "0.3"});
   REQUIRE(r.status == 0);
   REQUIRE(m.run({"-q", "--region", "DE", "--csv", csv, "--", "true"}).status == 0);
   auto t = greenrun::parse_csv(slurp(csv), csv);
@@ -123,7 +124,20 @@ TEST_CASE("the CSV option writes CodeCarbon's 38 columns, appends, and backs up 
   auto col = [&](const std::string& name) { return t->rows[0][static_cast<size_t>(t->column(name))]; };
   auto j = json::parse(slurp(m.dir / "r.json"));
   CHECK(std::stod(col("emissions")) == Approx(j["emissions_g"].get<double>() / 1000).epsilon(1e-6));
-  CHECK(std::stod(col("energy_consumed")) == Approx(j["energy_j"].get<double>() / 3.6e6).epsilon(1e-6));
+  // The same meaning as CodeCarbon's columns, not only the same names:
+  // energy at the meter (x PUE), so that emissions / energy is the grid's intensity.
+  CHECK(std::stod(col("energy_consumed")) == Approx(j["energy_j"].get<double>() * 1.5 / 3.6e6).epsilon(1e-6));
+  CHECK(std::stod(col("emissions")) / std::stod(col("energy_consumed")) ==
+        Approx(j["intensity_g_per_kwh"].get<double>() / 1000).epsilon(1e-6));
+  CHECK(std::stod(col("pue")) == 1.5);
+  const double mem_total = greenrun::detect_hardware("/sys", "/proc").mem_total_bytes;
+  CHECK(std::stod(col("ram_total_size")) == Approx(mem_total / (1024.0 * 1024 * 1024)).epsilon(1e-6));  // GiB
+  const double cpu_pct = std::stod(col("cpu_utilization_percent"));  // the machine's, as CodeCarbon's
+  CHECK(cpu_pct >= 0);
+  CHECK(cpu_pct <= 100);
+  CHECK(std::stod(col("ram_used_gb")) > 0.05);  // the machine's memory in use, not sleep's 1 MB
+  CHECK(std::stod(col("ram_utilization_percent")) ==
+        Approx(100 * std::stod(col("ram_used_gb")) / std::stod(col("ram_total_size"))).epsilon(1e-3));
   CHECK(std::stod(col("duration")) == Approx(j["duration_s"].get<double>()).epsilon(1e-6));
   CHECK(col("project_name") == "demo");
   CHECK(col("country_iso_code") == "DEU");
@@ -131,7 +145,8 @@ TEST_CASE("the CSV option writes CodeCarbon's 38 columns, appends, and backs up 
   CHECK(col("tracking_mode") == "process");
   CHECK(col("on_cloud") == "N");
   CHECK(col("run_id").size() == 36);
-  CHECK(col("timestamp").size() == 29);  // with its UTC offset
+  CHECK(col("timestamp").size() == 19);  // naive local time to the second, as CodeCarbon writes it
+  CHECK(col("timestamp")[10] == 'T');
   CHECK(t->rows[0][2] != t->rows[1][2]);  // a run id per run
 
   // An older CodeCarbon layout (2.x had fewer columns): kept aside, as CodeCarbon does, and the run goes on.

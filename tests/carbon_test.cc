@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "carbon/carbon.h"
+#include <nlohmann/json.hpp>
 #include "helpers.h"
 
 using namespace greenrun;
@@ -163,4 +164,21 @@ TEST_CASE("settings: the time zone guess when nothing is set", "[carbon]") {
   CHECK(paris.location.guessed);
   auto utc = settings(Options{}, {{"TZ", "UTC"}});
   CHECK(utc.location.zone == "GLOBAL");
+}
+
+TEST_CASE("figures from the data keep their source precision (no 33.43999999999999)", "[carbon]") {
+  TempDir dir;
+  write_file(dir / "grid.csv", "timestamp,g_per_kwh\n0,33.44\n3600,50.1\n");
+  Options o;
+  o.region = "FR";
+  o.intensity_file = dir / "grid.csv";
+  auto s = settings(o);
+  auto t = timeline_of({{10, 20, 1234.5678, 2000}, {20, 31.7, 9876.54321, 10000}});
+  auto r = build_carbon_report(data(), s, t, kEpoch, false, kEpoch, kEpoch + std::chrono::seconds(40));
+  CHECK(r.records[0].intensity_g_per_kwh == 33.44);  // exactly the file's figure
+  CHECK(r.intensity_g_per_kwh == 33.44);
+  CHECK(nlohmann::json(r.intensity_g_per_kwh).dump() == "33.44");
+  auto both = timeline_of({{3000, 3600, 3600, 3600}, {3600, 4200, 7200, 7200}});
+  auto b = build_carbon_report(data(), s, both, kEpoch, false, kEpoch, kEpoch + std::chrono::seconds(4200));
+  CHECK(nlohmann::json(b.intensity_g_per_kwh).dump() == "44.5467");  // (33.44 + 2 x 50.1) / 3, six digits
 }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "util/fs.h"
+#include "util/units.h"
 
 namespace greenrun {
 
@@ -111,6 +112,22 @@ std::vector<RecordCarbon> record_emissions(const Timeline& timeline, std::chrono
   return out;
 }
 
+namespace {
+
+// The run's intensity: the data's own figure when every record had the same
+// (no float noise), else the energy-weighted average to six digits.
+double run_intensity(const std::vector<RecordCarbon>& records, double energy_j, double grams_before_pue,
+                     const IntensityProfile& profile, std::chrono::system_clock::time_point started,
+                     std::chrono::system_clock::time_point ended) {
+  if (energy_j <= 0 || records.empty()) return profile.average(started, ended);
+  const double first = records.front().intensity_g_per_kwh;
+  if (std::all_of(records.begin(), records.end(), [&](auto& r) { return r.intensity_g_per_kwh == first; })) return first;
+  const double weighted = grams_before_pue / (energy_j / 3.6e6);
+  return std::stod(significant(weighted, 6));
+}
+
+}  // namespace
+
 CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& settings, const Timeline& timeline,
                                  std::chrono::system_clock::time_point origin, bool machine,
                                  std::chrono::system_clock::time_point started,
@@ -125,7 +142,7 @@ CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& s
     r.machine_emissions_g += c.machine_emissions_g;
   }
   r.energy_kwh = energy_j / 3.6e6;
-  r.intensity_g_per_kwh = energy_j > 0 ? r.emissions_g / settings.pue / r.energy_kwh : settings.profile.average(started, ended);
+  r.intensity_g_per_kwh = run_intensity(r.records, energy_j, r.emissions_g / settings.pue, settings.profile, started, ended);
   if (!settings.intensity_file.empty()) r.seconds_outside_file = settings.profile.seconds_outside(started, ended);
 
   const Factor f = settings.location.factor;  // compare like with like

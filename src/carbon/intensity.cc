@@ -118,7 +118,9 @@ double IntensityProfile::average(time_point from, time_point to) const {
     auto it = std::upper_bound(steps_.begin(), steps_.end(), t, [](time_point v, const Step& s) { return v < s.from; });
     return it == steps_.begin() ? size_t{0} : static_cast<size_t>(it - steps_.begin() - 1);
   };
-  if (to <= from) return steps_[at(from)].g_per_kwh;
+  // Within one step the value is the data's own, not a weighted sum that
+  // prints as 33.43999999999999.
+  if (to <= from || at(from) == at(to - std::chrono::nanoseconds(1))) return steps_[at(from)].g_per_kwh;
   double weighted = 0;
   time_point cur = from;
   size_t i = at(from);

@@ -1,6 +1,7 @@
 #include "report/codecarbon_csv.h"
 
 #include <cstdio>
+#include <ctime>
 
 #include "util/csv.h"
 #include "util/fs.h"
@@ -32,6 +33,21 @@ std::string num(double v) {
   std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
 }
+
+std::string opt_num(const std::optional<double>& v) { return v ? num(*v) : ""; }
+
+// CodeCarbon's timestamp: local time to the second, without an offset, so
+// that a file mixing both tools parses as one datetime column.
+std::string naive_local(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::localtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return buf;
+}
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 }  // namespace
 
@@ -77,16 +93,22 @@ std::string codecarbon_row(const RunReport& r, const Hardware& host, const Carbo
       }
     if (country_name.empty()) country_name = l.name;
   }
-  double cpu_util = host.cpu.logical > 0 ? 100.0 * (r.user_s + r.system_s) / (d * host.cpu.logical) : 0;
-  double ram_gb = static_cast<double>(r.peak_rss_bytes) / 1e9;
+  // As CodeCarbon: energies at the facility's meter (x PUE), powers as drawn,
+  // utilisation and memory machine-wide, memory in GiB.
+  const double kwh = pue / 3.6e6;
+  std::optional<double> ram_used_gib, ram_percent;
+  if (r.machine_memory_used_bytes) {
+    ram_used_gib = *r.machine_memory_used_bytes / kGiB;
+    if (host.mem_total_bytes > 0) ram_percent = 100.0 * *r.machine_memory_used_bytes / host.mem_total_bytes;
+  }
   std::vector<std::string> f = {
-      format_rfc3339(r.ended_at), info.project, info.run_id, info.experiment_id, num(r.duration_s), num(kg),
-      num(kg / d), num(cpu_j / d), num(gpu_j / d), num(ram_j / d), num(cpu_j / 3.6e6), num(gpu_j / 3.6e6),
-      num(ram_j / 3.6e6), num((cpu_j + gpu_j + ram_j) / 3.6e6), "0", country_name, iso3, region, provider,
+      naive_local(r.ended_at), info.project, info.run_id, info.experiment_id, num(r.duration_s), num(kg),
+      num(kg / d), num(cpu_j / d), num(gpu_j / d), num(ram_j / d), num(cpu_j * kwh), num(gpu_j * kwh),
+      num(ram_j * kwh), num((cpu_j + gpu_j + ram_j) * kwh), "0", country_name, iso3, region, provider,
       cloud_region, host.os, "", "", std::to_string(host.cpu.logical), cpu_model, std::to_string(gpus), gpu_model, "",
-      "", num(host.mem_total_bytes / 1e9), r.scope == Scope::Process ? "process" : "machine", num(cpu_util), "",
-      num(host.mem_total_bytes > 0 ? 100.0 * static_cast<double>(r.peak_rss_bytes) / host.mem_total_bytes : 0),
-      num(ram_gb), provider.empty() ? "N" : "Y", num(pue), "0"};
+      "", num(host.mem_total_bytes / kGiB), r.scope == Scope::Process ? "process" : "machine",
+      opt_num(r.machine_cpu_percent), "", opt_num(ram_percent), opt_num(ram_used_gib), provider.empty() ? "N" : "Y",
+      num(pue), "0"};
   std::string row;
   for (size_t i = 0; i < f.size(); ++i) row += (i ? "," : "") + csv_field(f[i]);
   return row;

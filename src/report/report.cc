@@ -101,6 +101,8 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   r.sampled_s = m.sampled_s;
   r.samples = m.samples;
   r.sampler_cpu_s = m.sampler_cpu_s;
+  if (m.machine_capacity_s > 0) r.machine_cpu_percent = 100.0 * m.machine_busy_s / m.machine_capacity_s;
+  if (m.memory_s > 0) r.machine_memory_used_bytes = m.machine_memory_byte_s / m.memory_s;
   rusage self{};
   ::getrusage(RUSAGE_SELF, &self);
   r.greenrun_cpu_s = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +

@@ -55,6 +55,9 @@ struct RunReport {
   double interval_s = 0;
   /// The sampler's window: the interval, or ~100 ms at shorter intervals.
   double window_s = 0;
+  /// The whole machine while the command ran, averaged: CPU busy (0..100 %)
+  /// and memory in use (bytes); nullopt when /proc could not tell.
+  std::optional<double> machine_cpu_percent, machine_memory_used_bytes;
   double sampler_cpu_s = 0;   // greenrun's own cost: the sampler thread
   double greenrun_cpu_s = 0;  // and the whole greenrun process (start-up included)
   std::string status = "running";  // running, finished, failed

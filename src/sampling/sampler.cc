@@ -136,6 +136,12 @@ void Sampler::read_tree(bool final) {
   }
   m_.processes_seen = t.processes_seen;
   m_.running = t.running;
+  m_.machine_busy_s += ctx_.machine_busy_s;
+  m_.machine_capacity_s += ctx_.machine_capacity_s;
+  if (valid && ctx_.machine_used_bytes > 0) {
+    m_.machine_memory_byte_s += ctx_.machine_used_bytes * ctx_.cpu_dt_s;
+    m_.memory_s += ctx_.cpu_dt_s;
+  }
 }
 
 void Sampler::read_sources(Interval& iv) {

@@ -49,6 +49,10 @@ struct Measurements {
   uint64_t samples = 0;
   /// CPU time of the sampler thread itself: greenrun's sampling overhead.
   double sampler_cpu_s = 0;
+  /// The whole machine over the run: busy and available CPU seconds, and
+  /// memory in use integrated over time (byte-seconds over `memory_s`).
+  double machine_busy_s = 0, machine_capacity_s = 0;
+  double machine_memory_byte_s = 0, memory_s = 0;
   /// What the sources reported going wrong (a GPU lost, ...).
   std::vector<std::string> notes;
 };
