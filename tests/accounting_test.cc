@@ -144,3 +144,19 @@ TEST_CASE("every window lands in the timeline, per component, and the timeline s
   CHECK(tl.energy_j(0, false) + tl.energy_j(1, false) == Approx(tree));
   CHECK(tl.energy_j(0, true) + tl.energy_j(1, true) == Approx(machine));
 }
+
+TEST_CASE("below the tick resolution of /proc/stat, the share is by the window's capacity", "[accounting]") {
+  // A last window of 0.5 s on an idle two-CPU machine: /proc/stat moved by no
+  // tick, `sleep` was reaped with 1 ms of CPU. By CPU share it had the machine
+  // to itself and took all 0.75 J; by capacity, 1 ms of 1 s.
+  CHECK(cpu_share(0.001, 0.0) == 1);                    // no capacity known: the old rule
+  CHECK(cpu_share(0.001, 0.0, 1.0, 0.02) == Approx(0.001));
+  CHECK(cpu_share(0.001, 0.01, 1.0, 0.02) == Approx(0.001));  // one tick on two CPUs: still below
+  CHECK(cpu_share(0.3, 0.6, 1.0, 0.02) == Approx(0.5));       // measurable: the usual share
+  Accounting a({ch("cpu")}, 0, 0.02);
+  auto x = iv(0.5, 0.001, 0.0, {0.75});
+  x.machine_capacity_s = 1.0;
+  a.add(x);
+  a.flush();
+  CHECK(a.totals()[0].tree_j == Approx(0.00075));
+}

@@ -300,3 +300,25 @@ TEST_CASE("each way a command or a value can be wrong gets its own one-line mess
   CHECK(env.status == 125);
   CHECK_THAT(env.err, Catch::Contains("GREENRUN_INTERVAL=fast is not a duration"));
 }
+
+TEST_CASE("an idle command's energy is close to zero, whatever runs beside it", "[hardening][attribution]") {
+  Sandbox sb;
+  for (bool busy_beside : {false, true}) {
+    pid_t busy = -1;
+    if (busy_beside) {
+      busy = fork();
+      if (busy == 0) execl("/bin/sh", "sh", "-c", "while :; do :; done", static_cast<char*>(nullptr));
+    }
+    auto r = sb.run({"-q", "--json", sb.dir / "idle.json", "--", "sleep", "2.5"});
+    if (busy > 0) {
+      kill(busy, SIGKILL);
+      waitpid(busy, nullptr, 0);
+    }
+    REQUIRE(r.status == 0);
+    auto j = json::parse(slurp(sb.dir / "idle.json"));
+    INFO("busy beside: " << busy_beside << ", timeline: " << j["timeline"]["records"].dump());
+    // sleep uses about a millisecond of CPU: at a few watts per busy core, millijoules.
+    CHECK(j["energy_j"].get<double>() < 0.02);
+    CHECK(j["machine_energy_j"].get<double>() > 1.0);  // while the machine drew its watts
+  }
+}

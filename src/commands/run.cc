@@ -156,8 +156,9 @@ int run_command(const Options& o) {
   if (!become_subreaper() && o.verbose) say("warning: cannot become a child subreaper; orphans are not followed");
   SamplerOptions so;
   so.interval = o.interval;
-  auto tree = std::make_unique<ProcfsTreeReader>(o.procfs_root, "/proc", ::getpid(),
-                                                 static_cast<double>(::sysconf(_SC_CLK_TCK)), true);
+  const double clk_tck = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  so.cpu_resolution_s = static_cast<double>(std::max(1, run.probe.hardware.cpu.logical)) / clk_tck;
+  auto tree = std::make_unique<ProcfsTreeReader>(o.procfs_root, "/proc", ::getpid(), clk_tck, true);
   Sampler sampler(so, std::move(run.probe.sources), std::move(tree));
 
   auto started_at = std::chrono::system_clock::now();

@@ -8,8 +8,9 @@ namespace {
 constexpr double kMinPeakWindowS = 0.05;
 }  // namespace
 
-double cpu_share(double tree_cpu_s, double machine_busy_s) {
+double cpu_share(double tree_cpu_s, double machine_busy_s, double machine_capacity_s, double resolution_s) {
   if (tree_cpu_s <= 0) return 0;
+  if (machine_busy_s < resolution_s && machine_capacity_s > 0) return std::min(1.0, tree_cpu_s / machine_capacity_s);
   if (machine_busy_s <= 0) return 1;
   return std::min(1.0, tree_cpu_s / machine_busy_s);
 }
@@ -27,13 +28,14 @@ std::vector<TimelineComponent> timeline_components(const std::vector<Channel>& c
   return out;
 }
 
-Accounting::Accounting(std::vector<Channel> channels, size_t timeline_capacity)
+Accounting::Accounting(std::vector<Channel> channels, size_t timeline_capacity, double cpu_resolution_s)
     : channels_(std::move(channels)),
       totals_(channels_.size()),
       timeline_(timeline_components(channels_, &component_of_), timeline_capacity),
       win_machine_j_(channels_.size()),
       win_direct_tree_j_(channels_.size()),
       win_direct_machine_j_(channels_.size()) {
+  cpu_resolution_s_ = cpu_resolution_s;
   window_.machine_j.assign(timeline_.components().size(), 0.0);
   window_.tree_j.assign(timeline_.components().size(), 0.0);
 }
@@ -48,6 +50,7 @@ void Accounting::add(const Interval& iv) {
   win_dt_ += iv.dt_s;
   win_tree_cpu_ += iv.tree_cpu_s;
   win_machine_cpu_ += iv.machine_busy_s;
+  win_capacity_ += iv.machine_capacity_s;
   duration_s_ += iv.dt_s;
   for (size_t c = 0; c < channels_.size(); ++c) {
     auto e = c < iv.energy_j.size() ? iv.energy_j[c] : std::nullopt;
@@ -73,7 +76,7 @@ void Accounting::flush() {
 }
 
 void Accounting::close_window() {
-  const double share = cpu_share(win_tree_cpu_, win_machine_cpu_);
+  const double share = cpu_share(win_tree_cpu_, win_machine_cpu_, win_capacity_, cpu_resolution_s_);
   std::fill(window_.machine_j.begin(), window_.machine_j.end(), 0.0);
   std::fill(window_.tree_j.begin(), window_.tree_j.end(), 0.0);
   double machine_j = 0, tree_j = 0;
@@ -111,7 +114,7 @@ void Accounting::close_window() {
     last_machine_j_ = mj;
     last_tree_j_ = tj;
   }
-  win_dt_ = win_tree_cpu_ = win_machine_cpu_ = 0;
+  win_dt_ = win_tree_cpu_ = win_machine_cpu_ = win_capacity_ = 0;
   win_missing_ = 0;
   win_open_ = false;
 }

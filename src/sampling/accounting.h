@@ -17,6 +17,7 @@ struct Interval {
   double dt_s = 0;
   double tree_cpu_s = 0;      // CPU seconds of the command's tree in the interval
   double machine_busy_s = 0;  // CPU seconds of the whole machine in the interval
+  double machine_capacity_s = 0;  // CPU seconds it had (busy + idle); 0 when unknown
   uint64_t tree_rss_bytes = 0;  // the tree's resident memory at the end
   std::vector<std::optional<double>> energy_j;  // machine energy per channel; nullopt: no reading
   std::vector<std::optional<double>> share;     // a source's own share for the tree, per channel
@@ -32,10 +33,15 @@ struct ChannelTotals {
   uint64_t missing = 0;    // intervals without one
 };
 
-/// The command's share of the machine's CPU time, clamped to [0, 1]. When the
-/// machine counter did not move but the tree's did (tick granularity), the
-/// tree had the machine to itself.
-double cpu_share(double tree_cpu_s, double machine_busy_s);
+/// The command's share of the machine's CPU time, clamped to [0, 1].
+/// /proc/stat counts the machine's CPU in clock ticks, one per CPU at a time
+/// (`resolution_s`), while the tree's CPU time of a reaped process is exact:
+/// where the machine's busy time is below that resolution its share cannot be
+/// measured, and the tree's CPU time is compared with the window's capacity
+/// instead. (Otherwise `sleep` would get the whole idle machine's energy of a
+/// last window in which it used one millisecond.) Without a capacity, a tree
+/// that used CPU when the machine counter did not move had the machine to itself.
+double cpu_share(double tree_cpu_s, double machine_busy_s, double machine_capacity_s = 0, double resolution_s = 0);
 
 /// The report's components in order of first appearance, and each channel's component.
 std::vector<TimelineComponent> timeline_components(const std::vector<Channel>& channels,
@@ -47,7 +53,8 @@ class Accounting {
   /// of CPU times (Interval::close_window). The sampler reads them at least
   /// 100 ms apart, because /proc's 10 ms tick granularity would make shares
   /// over shorter spans jump between 0 and 1. `timeline_capacity` 0: the default.
-  explicit Accounting(std::vector<Channel> channels, size_t timeline_capacity = 0);
+  /// `cpu_resolution_s`: one clock tick per CPU (see cpu_share).
+  explicit Accounting(std::vector<Channel> channels, size_t timeline_capacity = 0, double cpu_resolution_s = 0);
 
   void add(const Interval& iv);
   /// Attributes a window still open (call once, at the end).
@@ -68,7 +75,8 @@ class Accounting {
   std::vector<ChannelTotals> totals_;
   Timeline timeline_;
   // The open window.
-  double win_dt_ = 0, win_tree_cpu_ = 0, win_machine_cpu_ = 0;
+  double win_dt_ = 0, win_tree_cpu_ = 0, win_machine_cpu_ = 0, win_capacity_ = 0;
+  double cpu_resolution_s_ = 0;
   std::vector<double> win_machine_j_;      // per channel, shared by CPU time at close
   std::vector<double> win_direct_tree_j_;  // per channel, already attributed by its source
   std::vector<double> win_direct_machine_j_;

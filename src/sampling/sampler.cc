@@ -32,7 +32,7 @@ Sampler::Sampler(SamplerOptions options, std::vector<std::unique_ptr<EnergySourc
     : opt_(std::move(options)),
       sources_(std::move(sources)),
       tree_(std::move(tree)),
-      accounting_(all_channels(sources_), opt_.timeline_capacity) {
+      accounting_(all_channels(sources_), opt_.timeline_capacity, opt_.cpu_resolution_s) {
   size_t n = 0;
   for (const auto& s : sources_) {
     first_channel_.push_back(n);
@@ -188,6 +188,7 @@ void Sampler::step(bool final) {
   iv.dt_s = ctx_.dt_s;
   iv.tree_cpu_s = ctx_.tree_cpu_s;
   iv.machine_busy_s = ctx_.machine_busy_s;
+  iv.machine_capacity_s = ctx_.machine_capacity_s;
   iv.tree_rss_bytes = static_cast<uint64_t>(ctx_.tree_rss_bytes);
   iv.close_window = cpu_tick;
   read_sources(iv);

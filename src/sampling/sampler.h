@@ -26,6 +26,8 @@ struct SamplerOptions {
   std::function<std::chrono::steady_clock::time_point()> now = [] { return std::chrono::steady_clock::now(); };
   std::function<std::chrono::system_clock::time_point()> wall = [] { return std::chrono::system_clock::now(); };
   size_t timeline_capacity = 0;  // 0: Timeline's default
+  /// The resolution of the machine's CPU times: one clock tick per CPU.
+  double cpu_resolution_s = 0;
 };
 
 /// A consistent copy of what has been measured so far.
