@@ -24,7 +24,7 @@
  *   FAKE_NVML_535_43   535.43.02 to 535.86.05: _v3 writes 32-byte entries
  *                      (usedGpuCcProtectedMemory), nvmlDeviceGetConfCompute-
  *                      MemSizeInfo exists, the detail list does not
- *   FAKE_NVML_R470     before _v3 (R455 to R470): _v2 only
+ *   FAKE_NVML_R470     before _v3 (R455 to R495, R470 among them): _v2 only
  * All of them export the unversioned call, which writes 16-byte entries. */
 
 #include <stddef.h>
