@@ -85,6 +85,61 @@ TEST_CASE("Intel GPUs: i915 and xe card energy counters, GT-level hwmons left ou
   CHECK_FALSE(component(j, "gpu2"));
 }
 
+TEST_CASE("xe: the card's energy1 where labelled so, else the package's energy2; never both", "[hwmon]") {
+  // Kernel 6.8 on: energy1_input is the card, energy2_input the package, on
+  // the parts that have each (xe_hwmon.c): DG2 and PVC the package only,
+  // Battlemage both. Arc, Flex and Max GPUs were skipped.
+  Box b;
+  auto dg2 = b.hwmon(0, "xe", "0000:03:00.0");
+  write_file(dg2 + "/energy2_label", "pkg\n");
+  b.advancing(dg2 + "/energy2_input", 25e6);
+  auto bmg = b.hwmon(1, "xe", "0000:04:00.0");
+  write_file(bmg + "/energy1_label", "card\n");
+  b.advancing(bmg + "/energy1_input", 40e6);
+  write_file(bmg + "/energy2_label", "pkg\n");
+  b.advancing(bmg + "/energy2_input", 30e6);
+  auto j = b.run();
+  double t = j["duration_s"];
+  const json* g0 = component(j, "gpu0");
+  const json* g1 = component(j, "gpu1");
+  REQUIRE(g0);
+  REQUIRE(g1);
+  CHECK((*g0)["detail"][0]["origin"] == dg2 + "/energy2_input");
+  CHECK(energy(j, "gpu0") == Approx(25 * t).epsilon(0.2));
+  REQUIRE((*g1)["detail"].size() == 1);
+  CHECK((*g1)["detail"][0]["origin"] == bmg + "/energy1_input");
+  CHECK(energy(j, "gpu1") == Approx(40 * t).epsilon(0.2));
+  CHECK_FALSE(component(j, "gpu2"));
+}
+
+TEST_CASE("an APU's amdgpu sensor includes the CPU: not added to a measured CPU package", "[hwmon]") {
+  // "On APUs this includes the CPU" (amdgpu_pm.c); an APU is recognised by
+  // its northbridge voltage, in1 labelled vddnb.
+  Box b;
+  auto d = b.hwmon(0, "amdgpu", "0000:c4:00.0");
+  write_file(d + "/in0_label", "vddgfx\n");
+  write_file(d + "/in1_label", "vddnb\n");
+  write_file(d + "/in1_input", "1003\n");
+  write_file(d + "/power1_input", "30000000\n");  // 30 W: the SoC, CPU cores included
+  auto alone = b.run();
+  CHECK(energy(alone, "gpu0") == Approx(30 * alone["duration_s"].get<double>()).epsilon(0.15));
+
+  FakeRapl rapl(b.sys, 20);
+  auto j = b.run();
+  CHECK_FALSE(component(j, "gpu0"));
+  CHECK(energy(j, "cpu") == Approx(20 * j["duration_s"].get<double>()).epsilon(0.2));
+  bool noted = false;
+  for (const auto& u : j["unused_sources"])
+    if (u["what"] == "AMD GPU 0000:c4:00.0") noted = u["reason"].get<std::string>().find("APU") != std::string::npos;
+  CHECK(noted);
+
+  SECTION("a discrete card (no vddnb) is added") {
+    write_file(d + "/in1_label", "vddgfx\n");
+    auto k = b.run();
+    CHECK(energy(k, "gpu0") == Approx(30 * k["duration_s"].get<double>()).epsilon(0.15));
+  }
+}
+
 TEST_CASE("amd_energy: socket counters, cores not added, RAPL preferred", "[hwmon]") {
   Box b;
   auto d = b.hwmon(0, "amd_energy");

@@ -143,3 +143,10 @@ TEST_CASE("process tree sees a real child", "[procfs]") {
   tree.sample(false, false);  // the member is gone
   CHECK_FALSE(tree.may_have_descendants());
 }
+
+TEST_CASE("NSpid: the pid in each namespace, outermost first", "[procfs]") {
+  CHECK(parse_nspid("Name:\tpython\nTgid:\t7\nNgid:\t0\nPid:\t7\nNStgid:\t40007\t7\nNSpid:\t40007\t7\nNSpgid:\t1\n") ==
+        std::vector<pid_t>{40007, 7});
+  CHECK(parse_nspid("Name:\tpython\nNSpid:\t22160\n") == std::vector<pid_t>{22160});
+  CHECK(parse_nspid("Name:\tpython\nPid:\t7\n").empty());  // a kernel without CONFIG_PID_NS
+}

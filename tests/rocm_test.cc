@@ -48,16 +48,34 @@ TEST_CASE("ROCm SMI: energy counters per GPU, power integrated where there is no
   CHECK((*g1)["energy_j"].get<double>() == Approx(250 * t).epsilon(0.15));
 }
 
-TEST_CASE("ROCm SMI: an MI250's silent GCD is not counted twice", "[rocm]") {
+TEST_CASE("ROCm SMI: an MI250's secondary die is not counted twice, nor as a measured 0 J", "[rocm]") {
+  // The real library fails the power call and counts 0 on the secondary GCD
+  // (rocm_smi_lib #160, rocm_smi.py's checkIfSecondaryDie); older kernels
+  // reported 0 W. The primary die reports the package, both dies included.
+  for (const std::string form : {"gpu1.secondary=1", "gpu1.zero=1"}) {
+    INFO(form);
+    Box b;
+    REQUIRE(b.run("count=2\ngpu0.power_w=560\n" + form + "\n").status == 0);
+    auto j = b.report();
+    CHECK(component(j, "gpu0"));
+    CHECK_FALSE(component(j, "gpu1"));
+    bool noted = false;
+    for (const auto& u : j["unused_sources"])
+      if (u["what"] == "GPU 1") noted = u["reason"].get<std::string>().find("MI250") != std::string::npos;
+    CHECK(noted);
+  }
+}
+
+TEST_CASE("ROCm SMI: a counter that restarts mid-run is rebased, with a note", "[rocm]") {
   Box b;
-  REQUIRE(b.run("count=2\ngpu0.power_w=560\ngpu1.zero=1\n").status == 0);
+  REQUIRE(b.run("count=1\ngpu0.power_w=200\ngpu0.reset_after=1.2\n", {}, "2").status == 0);
   auto j = b.report();
-  CHECK(component(j, "gpu0"));
-  CHECK_FALSE(component(j, "gpu1"));
-  bool noted = false;
-  for (const auto& u : j["unused_sources"])
-    if (u["what"] == "GPU 1") noted = u["reason"].get<std::string>().find("MI250") != std::string::npos;
-  CHECK(noted);
+  const json* g0 = component(j, "gpu0");
+  REQUIRE(g0);
+  CHECK((*g0)["source"] == "ROCm SMI energy counter");
+  CHECK((*g0)["energy_j"].get<double>() == Approx(200 * j["duration_s"].get<double>()).epsilon(0.2));
+  REQUIRE(j["notes"].size() == 1);
+  CHECK_THAT(j["notes"][0].get<std::string>(), Catch::Contains("went back"));
 }
 
 TEST_CASE("ROCm SMI: a counter that disagrees with power x time is replaced, with a note", "[rocm]") {
@@ -86,31 +104,79 @@ TEST_CASE("ROCm SMI preferred over amdgpu hwmon, and a missing library is a note
   CHECK((*component(b.report(), "gpu0"))["source"] == "hwmon amdgpu power (integrated)");
 }
 
-TEST_CASE("ROCm SMI read(): counter x resolution after the power check, exact", "[rocm][direct]") {
-  using namespace greenrun;
+namespace {
+
+// ROCm SMI's read() called directly, on a fake clock: exact joules.
+struct DirectRocm {
   TempDir dir;
-  write_file(dir / "rocm.conf", "count=1\ngpu0.count=1000\ngpu0.resolution=10\ngpu0.power_w=100\n");
-  ::setenv("FAKE_ROCM_CONFIG", (dir / "rocm.conf").c_str(), 1);
-  RocmOptions o;
-  o.lib = FAKE_ROCM_LIB;
-  std::vector<Finding> findings;
-  auto src = RocmSource::open(o, findings);
-  REQUIRE(src);
-  auto at = [&](double t_s) {
-    SampleContext ctx;
+  std::unique_ptr<greenrun::RocmSource> src;
+  std::vector<greenrun::Finding> findings;
+  explicit DirectRocm(const std::string& config, const std::string& lib = FAKE_ROCM_LIB) {
+    set(config);
+    ::setenv("FAKE_ROCM_CONFIG", (dir / "rocm.conf").c_str(), 1);
+    greenrun::RocmOptions o;
+    o.lib = lib;
+    src = greenrun::RocmSource::open(o, findings);
+  }
+  ~DirectRocm() { ::unsetenv("FAKE_ROCM_CONFIG"); }
+  void set(const std::string& config) { write_file(dir / "rocm.conf", config); }
+  double at(double t_s) {
+    greenrun::SampleContext ctx;
     ctx.now = std::chrono::steady_clock::time_point(
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(t_s)));
-    std::vector<ChannelReading> out;
+    std::vector<greenrun::ChannelReading> out;
     src->read(ctx, out);
     REQUIRE(out.size() == 1);
     return out[0].energy_j;
-  };
-  CHECK(at(0) == 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ROCm SMI read(): counter x resolution after the power check, exact", "[rocm][direct]") {
+  DirectRocm r("count=1\ngpu0.count=1000\ngpu0.resolution=10\ngpu0.power_w=100\n");
+  REQUIRE(r.src);
+  CHECK(r.at(0) == 0);
   // The first second: power x time (100 W x 1 s = 100 J) counts while the
   // counter is checked against it; 10,000,000 counts x 10 uJ = 100 J agree.
-  write_file(dir / "rocm.conf", "count=1\ngpu0.count=10001000\ngpu0.resolution=10\ngpu0.power_w=100\n");
-  CHECK(at(1) == Approx(100));  // and from now on the counter counts
-  write_file(dir / "rocm.conf", "count=1\ngpu0.count=15001000\ngpu0.resolution=10\ngpu0.power_w=100\n");
-  CHECK(at(1.5) == Approx(150));  // +5,000,000 x 10 uJ
-  ::unsetenv("FAKE_ROCM_CONFIG");
+  r.set("count=1\ngpu0.count=10001000\ngpu0.resolution=10\ngpu0.power_w=100\n");
+  CHECK(r.at(1) == Approx(100));  // and from now on the counter counts
+  r.set("count=1\ngpu0.count=15001000\ngpu0.resolution=10\ngpu0.power_w=100\n");
+  CHECK(r.at(1.5) == Approx(150));  // +5,000,000 x 10 uJ
+  CHECK(r.src->notes().empty());
+}
+
+TEST_CASE("ROCm SMI read(): a counter that goes back is rebased, never underflows", "[rocm][direct]") {
+  // A driver reload or GPU reset restarts the counter: count - first was ~2.8e14 J.
+  DirectRocm r("count=1\ngpu0.count=1000\ngpu0.resolution=10\ngpu0.power_w=100\n");
+  REQUIRE(r.src);
+  CHECK(r.at(0) == 0);
+  r.set("count=1\ngpu0.count=10001000\ngpu0.resolution=10\ngpu0.power_w=100\n");
+  CHECK(r.at(1) == Approx(100));
+  r.set("count=1\ngpu0.count=500\ngpu0.resolution=10\ngpu0.power_w=100\n");
+  CHECK(r.at(2) == Approx(100));  // the interval of the reset is not known
+  r.set("count=1\ngpu0.count=5000500\ngpu0.resolution=10\ngpu0.power_w=100\n");
+  CHECK(r.at(2.5) == Approx(150));  // +5,000,000 x 10 uJ from the new value
+  REQUIRE(r.src->notes().size() == 1);
+  CHECK_THAT(r.src->notes()[0], Catch::Contains("gpu0") && Catch::Contains("went back"));
+}
+
+TEST_CASE("ROCm SMI read(): on MI300 (current power only) a stalled counter is caught", "[rocm][direct]") {
+  // rsmi_dev_power_ave_get fails on MI300; rsmi_dev_power_get reads current
+  // power. Without it the counter went unchecked and a stalled one (rocm_smi_lib
+  // #180) made a "measured" 0 J.
+  DirectRocm r("count=1\ngpu0.count=1000\ngpu0.resolution=10\ngpu0.power_w=100\ngpu0.current=1\ngpu0.average=0\n");
+  REQUIRE(r.src);
+  CHECK(r.at(0) == 0);
+  CHECK(r.at(1) == Approx(100));
+  CHECK(r.at(2) == Approx(200));  // power x time from now on
+  REQUIRE(r.src->notes().size() == 1);
+  CHECK_THAT(r.src->notes()[0], Catch::Contains("disagreed"));
+}
+
+TEST_CASE("ROCm SMI read(): before ROCm 6.0, average power through rsmi_dev_power_ave_get", "[rocm][direct]") {
+  DirectRocm r("count=1\ngpu0.energy=0\ngpu0.power_w=100\n", FAKE_ROCM_5_LIB);
+  REQUIRE(r.src);
+  CHECK(r.at(0) == 0);
+  CHECK(r.at(2) == Approx(200));
 }

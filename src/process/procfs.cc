@@ -104,6 +104,30 @@ std::optional<IoCounters> parse_pid_io(std::string_view text) {
   return io;
 }
 
+std::vector<pid_t> parse_nspid(std::string_view status) {
+  std::vector<pid_t> out;
+  auto pos = status.find("\nNSpid:");
+  if (pos == std::string_view::npos) return out;
+  auto line = status.substr(pos + 7);
+  std::string_view f[32];
+  size_t n = split_fields(line.substr(0, line.find('\n')), f, 32);
+  for (size_t i = 0; i < n; ++i) {
+    pid_t pid = 0;
+    if (!field(f[i], pid)) return {};
+    out.push_back(pid);
+  }
+  return out;
+}
+
+bool in_initial_pid_namespace(const std::string& proc_root) {
+  // include/linux/proc_ns.h: PROC_PID_INIT_INO = 0xEFFFFFFCU.
+  constexpr const char* kInitialPidNs = "pid:[4026531836]";
+  char link[64];
+  ssize_t n = ::readlink((proc_root + "/self/ns/pid").c_str(), link, sizeof link - 1);
+  if (n > 0) return std::string_view(link, static_cast<size_t>(n)) == kInitialPidNs;
+  return parse_nspid(read_file(proc_root + "/self/status").value_or("")).size() <= 1;
+}
+
 ProcessTree::ProcessTree(std::string procfs_root, pid_t root_pid)
     : root_(std::move(procfs_root)), root_pid_(root_pid), page_size_(::sysconf(_SC_PAGESIZE)) {}
 

@@ -45,6 +45,17 @@ struct IoCounters {
 };
 std::optional<IoCounters> parse_pid_io(std::string_view text);
 
+/// The NSpid line of /proc/PID/status: the process's pid in each PID namespace
+/// it is in, from the namespace of the procfs that was read down to its own
+/// (proc(5); one entry where that is the same namespace). Empty when absent.
+std::vector<pid_t> parse_nspid(std::string_view status);
+
+/// Whether the process whose /proc/self is under `proc_root` is in the initial
+/// PID namespace: its self/ns/pid link names the initial namespace's inode
+/// (PROC_PID_INIT_INO, fixed by the kernel). Where the link cannot be read,
+/// more than one NSpid entry in self/status means a nested namespace.
+bool in_initial_pid_namespace(const std::string& proc_root);
+
 /// Follows the descendants of `root_pid` (greenrun itself, a child subreaper)
 /// through a /proc tree. New processes are found by a directory scan; a pid
 /// seen once and found not to descend from the root is not read again, so a

@@ -31,6 +31,31 @@ int readable(const std::string& path) {
   return read_file(path, text);
 }
 
+std::string label_of(const std::string& dir, const std::string& sensor) {
+  return std::string(trim(read_line(find(dir, sensor + "_label")).value_or("")));
+}
+
+/// amdgpu's power1 is the SoC's: "On APUs this includes the CPU" (amdgpu_pm.c).
+/// Only APUs have the northbridge voltage, in1 labelled "vddnb"; the MI300A
+/// (GC 9.4.3) does not, and is not recognised.
+bool amdgpu_apu(const std::string& dir) { return label_of(dir, "in1") == "vddnb"; }
+
+/// The one energy counter of an i915 or xe hwmon. i915: energy1, the device.
+/// xe (6.8 on): energy1 is the card and energy2 the package, each only on the
+/// parts that have it (DG2 and PVC: the package; Battlemage: both; labelled
+/// "card" and "pkg"), and before 6.8 DG2 and PVC had their package counter in
+/// energy1, unlabelled. The card where labelled so, else the first there is.
+std::string gpu_energy_file(const std::string& dir) {
+  std::string first;
+  for (const char* n : {"energy1", "energy2"}) {
+    std::string p = find(dir, std::string(n) + "_input");
+    if (p.empty()) continue;
+    if (label_of(dir, n) == "card") return p;
+    if (first.empty()) first = p;
+  }
+  return first;
+}
+
 }  // namespace
 
 std::vector<HwmonSensor> scan_hwmon(const std::string& sysfs_root) {
@@ -50,10 +75,11 @@ std::vector<HwmonSensor> scan_hwmon(const std::string& sysfs_root) {
       if (p.empty()) p = find(dir, "power1_average");
       if (p.empty()) continue;
       std::string pci = pci_address(dir);
-      out.push_back({HwmonSensor::Kind::Power, driver, "gpu", "AMD GPU " + (pci.empty() ? e : pci), p, -1, readable(p)});
+      out.push_back({HwmonSensor::Kind::Power, driver, "gpu", "AMD GPU " + (pci.empty() ? e : pci), p, -1, readable(p),
+                     amdgpu_apu(dir)});
     } else if (driver == "i915" || driver == "xe") {
-      // Device-level card energy; the GT-level hwmons (i915_gtN) are inside it.
-      std::string p = find(dir, "energy1_input");
+      // Device-level energy; the GT-level hwmons (i915_gtN) are inside it.
+      std::string p = gpu_energy_file(dir);
       if (p.empty()) continue;
       std::string pci = pci_address(dir);
       out.push_back({HwmonSensor::Kind::Energy, driver, "gpu", "Intel GPU " + (pci.empty() ? e : pci), p, -1, readable(p)});
@@ -96,7 +122,8 @@ Channel hwmon_channel(const HwmonSensor& s) {
   if (s.role == "gpu") {
     ch.component.kind = ComponentKind::Gpu;
     ch.vendor = s.driver == "amdgpu" ? "amd" : "intel";
-    ch.note = energy ? "GPU energy counter" : "GPU power, integrated";
+    ch.includes_cpu = s.includes_cpu;
+    ch.note = energy ? "GPU energy counter" : s.includes_cpu ? "APU power (GPU and CPU), integrated" : "GPU power, integrated";
   } else if (s.role == "module") {
     ch.component.kind = ComponentKind::Platform;
     ch.includes_gpu = true;

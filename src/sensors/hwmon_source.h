@@ -23,6 +23,7 @@ struct HwmonSensor {
   std::string path;       // the *_input / *_average file
   int socket = -1;        // Grace and amd_energy
   int read_errno = 0;
+  bool includes_cpu = false;  // an APU's amdgpu sensor: the whole SoC
 };
 
 /// Every usable-looking sensor under <sysfs>/class/hwmon, in hwmon order.

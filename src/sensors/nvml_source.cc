@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <span>
 
+#include "process/procfs.h"
 #include "util/fs.h"
 #include "sensors/hardware_data.h"
 #include "sensors/power_integrator.h"
@@ -22,12 +24,12 @@ using nvmlDevice_t = struct nvmlDevice_st*;
 constexpr nvmlReturn_t kSuccess = 0, kNotSupported = 3, kNoPermission = 4, kNotFound = 6, kInsufficientSize = 7,
                        kGpuIsLost = 15;
 
-struct ProcessInfo {  // nvmlProcessInfo_t as used by the _v3 call
-  unsigned int pid;
-  unsigned long long usedGpuMemory;
-  unsigned int gpuInstanceId;
-  unsigned int computeInstanceId;
-};
+/// Bytes per nvmlProcessInfo_t entry as the library writes them. _v2, and _v3
+/// on every driver but one range, write the 24-byte v2 struct; 535.43.02 to
+/// 535.86.x wrote 32-byte entries from _v3 without a version bump (they added
+/// usedGpuCcProtectedMemory; nvidia-settings' nvml.h at 39c3e28e). The pid
+/// comes first in every layout.
+constexpr size_t kProcessInfoBytes = 24, kProcessInfo535Bytes = 32;
 
 struct ProcessUtilization {  // nvmlProcessUtilizationSample_t
   unsigned int pid;
@@ -38,6 +40,10 @@ struct ProcessUtilization {  // nvmlProcessUtilizationSample_t
 struct Utilization {  // nvmlUtilization_t
   unsigned int gpu, memory;
 };
+
+bool contains(const std::vector<int>& pids, unsigned int pid) {
+  return std::find(pids.begin(), pids.end(), static_cast<int>(pid)) != pids.end();
+}
 
 }  // namespace
 
@@ -50,9 +56,12 @@ struct NvmlSource::Api {
   nvmlReturn_t (*uuid)(nvmlDevice_t, char*, unsigned int) = nullptr;
   nvmlReturn_t (*energy)(nvmlDevice_t, unsigned long long*) = nullptr;
   nvmlReturn_t (*power)(nvmlDevice_t, unsigned int*) = nullptr;
-  nvmlReturn_t (*processes)(nvmlDevice_t, unsigned int*, ProcessInfo*) = nullptr;
+  nvmlReturn_t (*processes)(nvmlDevice_t, unsigned int*, void*) = nullptr;
+  size_t process_stride = kProcessInfoBytes;
   nvmlReturn_t (*process_util)(nvmlDevice_t, ProcessUtilization*, unsigned int*, unsigned long long) = nullptr;
   nvmlReturn_t (*mig_mode)(nvmlDevice_t, unsigned int*, unsigned int*) = nullptr;
+  nvmlReturn_t (*by_uuid)(const char*, nvmlDevice_t*) = nullptr;
+  nvmlReturn_t (*mig_parent)(nvmlDevice_t, nvmlDevice_t*) = nullptr;
   nvmlReturn_t (*utilization)(nvmlDevice_t, Utilization*) = nullptr;
   const char* (*error)(nvmlReturn_t) = nullptr;
 
@@ -67,7 +76,7 @@ struct NvmlGpu {
   unsigned int index = 0;
   std::string name, uuid;
   enum class Mode { Counter, Power, Estimate } mode = Mode::Counter;
-  bool visible = true;
+  Visibility visibility = Visibility::Visible;
   bool mig = false;
   bool lost = false;
   bool error_noted = false;
@@ -76,38 +85,88 @@ struct NvmlGpu {
   double base_j = 0;                // energy before it (a driver reload restarts the counter)
   double energy_j = 0;
   PowerIntegrator power;
-  unsigned long long util_ts = 0;
+  unsigned long long util_ts = 0;        // the newest utilisation sample seen
+  std::optional<double> util_share;      // the command's part of the SM utilisation in the last samples
   std::optional<double> share;
 };
 
-std::optional<std::vector<int>> visible_gpus(const std::optional<std::string>& env, const std::vector<std::string>& uuids) {
-  if (!env) return std::nullopt;
-  std::vector<int> out;
-  size_t start = 0;
-  const std::string& s = *env;
-  while (start <= s.size()) {
-    size_t comma = s.find(',', start);
-    std::string item(trim(std::string_view(s).substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
-    if (item.empty()) break;
-    int found = -1;
-    if (std::all_of(item.begin(), item.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-      int i = std::atoi(item.c_str());
-      if (i < static_cast<int>(uuids.size())) found = i;
-    } else {
-      std::string want = item.rfind("GPU-", 0) == 0 ? item : "GPU-" + item;
-      for (size_t i = 0; i < uuids.size(); ++i)
-        if (uuids[i].rfind(want, 0) == 0) {
-          if (found >= 0) return out;  // an ambiguous prefix is invalid
-          found = static_cast<int>(i);
-        }
+namespace {
+
+bool all_digits(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+/// The NVML index one CUDA_VISIBLE_DEVICES entry names; -1 for an invalid
+/// entry (CUDA ignores it and all after it); nullopt for one greenrun cannot resolve.
+std::optional<int> resolve_entry(const std::string& item, const std::vector<std::string>& uuids,
+                                 const MigParent& mig_parent) {
+  if (all_digits(item)) {
+    const int i = std::atoi(item.c_str());
+    return i < static_cast<int>(uuids.size()) ? i : -1;
+  }
+  if (item.rfind("MIG-GPU-", 0) == 0) {  // the legacy MIG-GPU-<uuid>/<gi>/<ci>
+    const auto slash = item.find('/');
+    const auto it = slash == std::string::npos ? uuids.end()
+                                               : std::find(uuids.begin(), uuids.end(), item.substr(4, slash - 4));
+    if (it == uuids.end()) return std::nullopt;
+    return static_cast<int>(it - uuids.begin());
+  }
+  if (item.rfind("MIG-", 0) == 0) return mig_parent(item);
+  const std::string want = item.rfind("GPU-", 0) == 0 ? item : "GPU-" + item;
+  int found = -1;
+  for (size_t i = 0; i < uuids.size(); ++i)
+    if (uuids[i].rfind(want, 0) == 0) {
+      if (found >= 0) return -1;  // an ambiguous prefix is invalid
+      found = static_cast<int>(i);
     }
-    if (found < 0) break;  // CUDA ignores everything from the first invalid entry on
-    out.push_back(found);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
+  return found;
+}
+
+}  // namespace
+
+CudaVisibility cuda_visibility(const std::optional<std::string>& env, const std::vector<std::string>& uuids,
+                               const MigParent& mig_parent) {
+  CudaVisibility out{std::vector<Visibility>(uuids.size(), env ? Visibility::Hidden : Visibility::Visible), ""};
+  if (!env) return out;
+  std::string_view rest = *env;
+  while (true) {
+    const size_t comma = rest.find(',');
+    const std::string item(trim(rest.substr(0, comma)));
+    if (item.empty()) break;
+    const auto index = resolve_entry(item, uuids, mig_parent);
+    if (!index) {
+      // CUDA may accept what greenrun cannot read: the GPUs not listed so far may or may not be visible.
+      out.unresolved = item;
+      std::replace(out.gpus.begin(), out.gpus.end(), Visibility::Hidden, Visibility::Unknown);
+      break;
+    }
+    if (*index < 0) break;  // CUDA ignores everything from the first invalid entry on
+    out.gpus[static_cast<size_t>(*index)] = Visibility::Visible;
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
   }
   return out;
 }
+
+namespace {
+
+/// Binds the compute-process list and the stride its entries have. Never the
+/// unversioned call: it writes 16-byte v1 entries. The 535.43.02-535.86.x
+/// drivers are told apart by what they export, as nvitop does (PR #89, #94):
+/// nvmlDeviceGetConfComputeMemSizeInfo arrived with them, and
+/// nvmlDeviceGetRunningProcessDetailList, the 32-byte struct's later home, after them.
+void bind_process_list(const DynLib& l, NvmlSource::Api& a) {
+  if (l.bind(a.processes, {"nvmlDeviceGetComputeRunningProcesses_v3"})) {
+    const bool r535_43 = l.symbol({"nvmlDeviceGetConfComputeMemSizeInfo"}) &&
+                         !l.symbol({"nvmlDeviceGetRunningProcessDetailList"});
+    a.process_stride = r535_43 ? kProcessInfo535Bytes : kProcessInfoBytes;
+  } else {
+    l.bind(a.processes, {"nvmlDeviceGetComputeRunningProcesses_v2"});
+    a.process_stride = kProcessInfoBytes;
+  }
+}
+
+}  // namespace
 
 NvmlSource::NvmlSource() : api_(std::make_unique<Api>()) {}
 
@@ -136,9 +195,11 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
   l.bind(a.uuid, {"nvmlDeviceGetUUID"});
   l.bind(a.energy, {"nvmlDeviceGetTotalEnergyConsumption"});
   l.bind(a.power, {"nvmlDeviceGetPowerUsage"});
-  l.bind(a.processes, {"nvmlDeviceGetComputeRunningProcesses_v3"});
+  bind_process_list(l, a);
   l.bind(a.process_util, {"nvmlDeviceGetProcessUtilization"});
   l.bind(a.mig_mode, {"nvmlDeviceGetMigMode"});
+  l.bind(a.by_uuid, {"nvmlDeviceGetHandleByUUID"});
+  l.bind(a.mig_parent, {"nvmlDeviceGetDeviceHandleFromMigDeviceHandle"});
   l.bind(a.utilization, {"nvmlDeviceGetUtilizationRates"});
   l.bind(a.error, {"nvmlErrorString"});
   if (!core) {
@@ -159,6 +220,7 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
   }
   src->opened_ = std::chrono::steady_clock::now();
   std::vector<std::string> uuids;
+  std::vector<nvmlDevice_t> handles(count, nullptr);
   for (unsigned int i = 0; i < count; ++i) {
     NvmlGpu g;
     g.index = i;
@@ -174,6 +236,7 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
     if (a.uuid && a.uuid(g.handle, buf, sizeof buf) == kSuccess) g.uuid = buf;
     if (g.name.empty()) g.name = "NVIDIA GPU " + std::to_string(i);
     uuids.push_back(g.uuid);
+    handles[i] = g.handle;
     unsigned int cur = 0, pending = 0;
     g.mig = a.mig_mode && a.mig_mode(g.handle, &cur, &pending) == kSuccess && cur == 1;
     unsigned long long mj = 0;
@@ -232,14 +295,33 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
     src->add(std::move(ch), std::move(g));
   }
   if (src->state_.empty()) return nullptr;
-  if (auto visible = visible_gpus(o.cuda_visible_devices, uuids)) {
-    for (size_t k = 0; k < src->state_.size(); ++k) {
-      NvmlGpu& g = src->state_[k];
-      g.visible = std::find(visible->begin(), visible->end(), static_cast<int>(g.index)) != visible->end();
-      if (!g.visible) src->channels_[k].origin += "; not in CUDA_VISIBLE_DEVICES";
-    }
-  }
+  auto mig_parent = [&](const std::string& uuid) -> std::optional<int> {
+    nvmlDevice_t mig = nullptr, parent = nullptr;
+    if (!a.by_uuid || !a.mig_parent || a.by_uuid(uuid.c_str(), &mig) != kSuccess || a.mig_parent(mig, &parent) != kSuccess)
+      return std::nullopt;
+    auto it = std::find(handles.begin(), handles.end(), parent);
+    return it == handles.end() ? std::nullopt : std::optional<int>(static_cast<int>(it - handles.begin()));
+  };
+  src->apply_visibility(cuda_visibility(o.cuda_visible_devices, uuids, mig_parent));
+  src->host_pids_ = in_initial_pid_namespace(o.proc_root);
+  if (!src->host_pids_)
+    src->notes_.push_back(
+        "greenrun runs in a PID namespace of its own (a container): NVML reports the host's process ids, which "
+        "cannot be matched to the command's from here, so GPUs running any process are shared by CPU time "
+        "(run the container with --pid=host to attribute them by process)");
   return src;
+}
+
+void NvmlSource::apply_visibility(const CudaVisibility& v) {
+  for (size_t k = 0; k < state_.size(); ++k) {
+    NvmlGpu& g = state_[k];
+    g.visibility = v.gpus.at(g.index);
+    if (g.visibility == Visibility::Hidden) channels_[k].origin += "; not in CUDA_VISIBLE_DEVICES";
+    if (g.visibility == Visibility::Unknown) channels_[k].origin += "; CUDA_VISIBLE_DEVICES not resolved";
+  }
+  if (!v.unresolved.empty())
+    notes_.push_back("CUDA_VISIBLE_DEVICES entry " + v.unresolved +
+                     " could not be resolved to a GPU: the GPUs it may name are shared by CPU time");
 }
 
 std::vector<std::string> NvmlSource::notes() const {
@@ -264,47 +346,59 @@ void NvmlSource::degrade(size_t i, int rc, const char* what, const SampleContext
 }
 
 std::optional<double> NvmlSource::share_of(NvmlGpu& g, const SampleContext& ctx) {
-  if (!g.visible) return 0.0;
-  if (!api_->processes) return std::nullopt;  // no process list: share by CPU time
+  if (g.visibility == Visibility::Hidden) return 0.0;
+  if (g.visibility == Visibility::Unknown) return std::nullopt;
+  auto pids = running_pids(g);
+  if (!pids) return std::nullopt;        // no process list: share by CPU time
+  if (pids->empty()) return 0.0;         // nothing runs on it: its idle power is not the command's
+  if (!host_pids_) return std::nullopt;  // NVML's pids are the host's, the tree's are not
+  const size_t mine = static_cast<size_t>(
+      std::count_if(pids->begin(), pids->end(), [&](unsigned int pid) { return contains(ctx.tree_pids, pid); }));
+  if (mine == 0) return 0.0;
+  if (mine == pids->size()) return 1.0;  // exclusive use
+  // Shared: by SM utilisation (not available on MIG), else by process count.
+  if (auto share = utilisation_share(g, ctx.tree_pids)) return share;
+  return static_cast<double>(mine) / static_cast<double>(pids->size());
+}
+
+std::optional<std::vector<unsigned int>> NvmlSource::running_pids(const NvmlGpu& g) {
+  if (!api_->processes) return std::nullopt;
   unsigned int n = 0;
   int rc = api_->processes(g.handle, &n, nullptr);
-  std::vector<ProcessInfo> procs;
-  if (rc == kInsufficientSize) {
-    procs.resize(n + 8);
-    n = static_cast<unsigned int>(procs.size());
-    rc = api_->processes(g.handle, &n, procs.data());
-    procs.resize(rc == kSuccess ? n : 0);
-  } else if (rc != kSuccess) {
-    return std::nullopt;
+  if (rc == kSuccess) return std::vector<unsigned int>{};
+  if (rc != kInsufficientSize) return std::nullopt;
+  n += 8;  // room for processes started since
+  // Room for the larger entries whatever the library: a wrong stride misreads pids, never the heap.
+  std::vector<unsigned char> buf(size_t{n} * kProcessInfo535Bytes);
+  rc = api_->processes(g.handle, &n, buf.data());
+  if (rc != kSuccess) return std::nullopt;  // not "nothing runs": NVML could not say
+  const size_t stride = api_->process_stride;
+  std::vector<unsigned int> pids(std::min<size_t>(n, buf.size() / stride));
+  for (size_t i = 0; i < pids.size(); ++i) std::memcpy(&pids[i], buf.data() + i * stride, sizeof pids[i]);
+  return pids;
+}
+
+std::optional<double> NvmlSource::utilisation_share(NvmlGpu& g, const std::vector<int>& tree_pids) {
+  if (g.mig || !api_->process_util) return std::nullopt;
+  // NVML returns one sample per process with non-zero utilisation, only
+  // samples newer than util_ts, and NOT_FOUND when there is none: the driver
+  // samples more slowly than greenrun may read, so the last share holds until
+  // new samples come.
+  unsigned int count = 0;
+  int rc = api_->process_util(g.handle, nullptr, &count, g.util_ts);
+  if (rc != kInsufficientSize && !(rc == kSuccess && count > 0)) return g.util_share;
+  std::vector<ProcessUtilization> samples(count + 8);
+  count = static_cast<unsigned int>(samples.size());
+  if (api_->process_util(g.handle, samples.data(), &count, g.util_ts) != kSuccess) return g.util_share;
+  double all = 0, own = 0;
+  for (const auto& s : std::span(samples).first(std::min<size_t>(count, samples.size()))) {
+    g.util_ts = std::max(g.util_ts, s.timeStamp);
+    if (s.smUtil > 100) continue;  // NVML reports garbage above 100 on some drivers
+    all += s.smUtil;
+    if (contains(tree_pids, s.pid)) own += s.smUtil;
   }
-  if (procs.empty()) return 0.0;  // nothing runs on it: its idle power is not the command's
-  auto ours = [&](unsigned int pid) {
-    return std::find(ctx.tree_pids.begin(), ctx.tree_pids.end(), static_cast<int>(pid)) != ctx.tree_pids.end();
-  };
-  size_t mine = static_cast<size_t>(std::count_if(procs.begin(), procs.end(), [&](auto& p) { return ours(p.pid); }));
-  if (mine == 0) return 0.0;
-  if (mine == procs.size()) return 1.0;  // exclusive use
-  // Shared: by SM utilisation since the last sample (not available on MIG), else by process count.
-  if (!g.mig && api_->process_util) {
-    unsigned int count = 0;
-    rc = api_->process_util(g.handle, nullptr, &count, g.util_ts);
-    if (rc == kInsufficientSize || (rc == kSuccess && count > 0)) {
-      std::vector<ProcessUtilization> samples(count + 8);
-      count = static_cast<unsigned int>(samples.size());
-      if (api_->process_util(g.handle, samples.data(), &count, g.util_ts) == kSuccess) {
-        double all = 0, own = 0;
-        for (unsigned int i = 0; i < count; ++i) {
-          const auto& s = samples[i];
-          g.util_ts = std::max(g.util_ts, s.timeStamp);
-          if (s.smUtil > 100) continue;  // NVML reports garbage above 100 on some drivers
-          all += s.smUtil;
-          if (ours(s.pid)) own += s.smUtil;
-        }
-        if (all > 0) return own / all;
-      }
-    }
-  }
-  return static_cast<double>(mine) / static_cast<double>(procs.size());
+  if (all > 0) g.util_share = own / all;
+  return g.util_share;
 }
 
 void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {

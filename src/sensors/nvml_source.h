@@ -5,6 +5,7 @@
 // where it reports neither. Each GPU is attributed to the command by its
 // running compute processes.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,12 +26,30 @@ struct NvmlOptions {
   bool quiet_if_missing = true;            // no NVIDIA device on the PCI bus: a missing library is no news
   bool allow_estimate = true;              // false with --no-estimate
   double max_gap_s = 10;                   // integrated power: see PowerIntegrator
+  /// greenrun's own /proc: its PID namespace says whether NVML's pids (the
+  /// host's) can be matched to the command's. Tests give a fixture.
+  std::string proc_root = "/proc";
 };
 
-/// Which NVML indices CUDA_VISIBLE_DEVICES lets the command use: indices or
-/// (prefixes of) UUIDs, up to the first invalid entry as CUDA does. nullopt:
-/// unset, all visible.
-std::optional<std::vector<int>> visible_gpus(const std::optional<std::string>& env, const std::vector<std::string>& uuids);
+/// What CUDA_VISIBLE_DEVICES says about one GPU.
+enum class Visibility { Visible, Hidden, Unknown };
+
+struct CudaVisibility {
+  std::vector<Visibility> gpus;  // by NVML index
+  std::string unresolved;        // the entry greenrun could not resolve, if any
+};
+
+/// The NVML index of the GPU that holds the MIG device `uuid` (MIG-<uuid>);
+/// nullopt when NVML cannot tell.
+using MigParent = std::function<std::optional<int>(const std::string& uuid)>;
+
+/// What CUDA_VISIBLE_DEVICES lets the command use: indices, (prefixes of) GPU
+/// UUIDs and MIG devices (MIG-<uuid> through `mig_parent`, the legacy
+/// MIG-GPU-<uuid>/<gi>/<ci> by the GPU UUID before the first '/'), up to the
+/// first invalid entry as CUDA does. From an entry greenrun cannot resolve on,
+/// the GPUs not listed before it are Unknown, never Hidden. Unset: all Visible.
+CudaVisibility cuda_visibility(const std::optional<std::string>& env, const std::vector<std::string>& uuids,
+                               const MigParent& mig_parent);
 
 struct NvmlGpu;
 
@@ -46,13 +65,18 @@ class NvmlSource : public ChannelTable<NvmlGpu> {
 
  private:
   NvmlSource();
+  void apply_visibility(const CudaVisibility& v);
   std::optional<double> share_of(NvmlGpu& g, const SampleContext& ctx);
+  std::optional<std::vector<unsigned int>> running_pids(const NvmlGpu& g);
+  std::optional<double> utilisation_share(NvmlGpu& g, const std::vector<int>& tree_pids);
   void degrade(size_t i, int rc, const char* what, const SampleContext& ctx);
 
   DynLib lib_;
   std::unique_ptr<Api> api_;
   std::vector<std::string> notes_;
   std::chrono::steady_clock::time_point opened_;
+  /// NVML's pids are the host's: they are the tree's only in the initial PID namespace.
+  bool host_pids_ = true;
 };
 
 }  // namespace greenrun

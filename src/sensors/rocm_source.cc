@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "util/units.h"
+
 namespace greenrun {
 
 namespace {
@@ -15,8 +17,31 @@ struct RocmSource::Api {
   rsmi_status_t (*shut_down)() = nullptr;
   rsmi_status_t (*count)(uint32_t*) = nullptr;
   rsmi_status_t (*energy)(uint32_t, uint64_t*, float*, uint64_t*) = nullptr;
-  rsmi_status_t (*power)(uint32_t, uint32_t, uint64_t*) = nullptr;
+  rsmi_status_t (*power_get)(uint32_t, uint64_t*, uint32_t* /* RSMI_POWER_TYPE */) = nullptr;
+  rsmi_status_t (*power_ave)(uint32_t, uint32_t, uint64_t*) = nullptr;
+
+  /// Socket power in microwatts. rsmi_dev_power_get (ROCm 6.0 on) reads
+  /// current power where the part has it and average power where not; the
+  /// average-only call it replaces is deprecated and fails on parts with
+  /// current power only ("Newer ASICs will support current power only", rocm_smi.h: MI300).
+  rsmi_status_t power(uint32_t dv, uint64_t* uw) const {
+    uint32_t type = 0;
+    if (power_get) return power_get(dv, uw, &type);
+    return power_ave ? power_ave(dv, 0, uw) : kNotSupported;
+  }
 };
+
+namespace {
+
+/// The secondary die (GCD) of an MI250-class package, whose primary die
+/// reports the whole package: the library fails its power call and counts 0
+/// (rocm_smi.py's checkIfSecondaryDie: "energy counter == 0"); older kernels
+/// reported 0 W.
+bool secondary_die(int erc, uint64_t count, int prc, uint64_t uw) {
+  return (prc == kOk && uw == 0) || (prc != kOk && erc == kOk && count == 0);
+}
+
+}  // namespace
 
 RocmSource::RocmSource() : api_(std::make_unique<Api>()) {}
 
@@ -46,7 +71,8 @@ std::unique_ptr<RocmSource> RocmSource::open(const RocmOptions& o, std::vector<F
   }
   l.bind(a.shut_down, {"rsmi_shut_down"});
   l.bind(a.energy, {"rsmi_dev_energy_count_get"});
-  l.bind(a.power, {"rsmi_dev_power_ave_get"});
+  l.bind(a.power_get, {"rsmi_dev_power_get"});
+  l.bind(a.power_ave, {"rsmi_dev_power_ave_get"});
   if (int rc = a.init(0); rc != kOk) {
     a.shut_down = nullptr;
     findings.push_back({kSource, "AMD GPUs", l.path(), Disposition::Unreadable, "rsmi_init failed (status " + std::to_string(rc) + ")", ""});
@@ -64,21 +90,21 @@ std::unique_ptr<RocmSource> RocmSource::open(const RocmOptions& o, std::vector<F
     uint64_t count = 0, ts = 0, uw = 0;
     float res = 0;
     int erc = a.energy ? a.energy(i, &count, &res, &ts) : kNotSupported;
-    int prc = a.power ? a.power(i, 0, &uw) : kNotSupported;
+    int prc = a.power(i, &uw);
     Finding f{kSource, "GPU " + std::to_string(i), l.path(), Disposition::Covered, "", ""};
-    if (prc == kOk && uw == 0) {
-      // MI250/MI250X: the odd GCD of a package reports no power, the even one both.
-      f.reason = "reports zero power: on MI250-class boards its package's other GCD reports both; not added";
+    if (secondary_die(erc, count, prc, uw)) {
+      f.reason = "reports no power and no energy: the secondary die of an MI250-class package, whose primary die "
+                 "reports both; not added";
       findings.push_back(std::move(f));
       continue;
     }
     if (erc == kOk && res > 0) {
       g.counter = true;
       g.resolution_uj = res;
-      f.reason = "energy counter";
+      f.reason = prc == kOk ? "energy counter" : "energy counter (not checked: no power reading)";
     } else if (prc == kOk) {
       g.counter = false;
-      f.reason = "average power integrated (no energy counter)";
+      f.reason = "power integrated (no energy counter)";
     } else {
       f.disposition = Disposition::Unreadable;
       f.reason = "neither energy nor power readable (status " + std::to_string(prc) + ")";
@@ -112,43 +138,17 @@ void RocmSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
   for (size_t i = 0; i < state_.size(); ++i) {
     RocmGpu& g = state_[i];
     uint64_t uw = 0;
-    const bool have_power = api_->power && api_->power(g.index, 0, &uw) == kOk;
+    const bool have_power = api_->power(g.index, &uw) == kOk;
     const double before = g.power.energy_j();
     const double dt = g.primed ? std::chrono::duration<double>(ctx.now - g.power_t).count() : 0;
     if (have_power) g.power.add(ctx.now, static_cast<double>(uw) / 1e6);
     const double power_j = g.power.energy_j() - before;
+    if (!g.primed) g.first_t = ctx.now;
     if (g.counter) {
       uint64_t count = 0, ts = 0;
       float res = 0;
       if (api_->energy(g.index, &count, &res, &ts) != kOk) continue;
-      if (!g.primed) g.first = count;
-      const double counted = static_cast<double>(count - g.first) * g.resolution_uj / 1e6;
-      if (!g.checked && have_power) {
-        // For the first second the counter is checked against power x time and
-        // power x time is what counts: a counter that disagrees by more than 3x
-        // (stuck, or a wrong resolution) is never used, and the figure never
-        // has to go back.
-        g.check_s += dt;
-        g.energy_j += power_j;
-        if (g.check_s >= 1.0) {
-          g.checked = true;
-          const double ratio = g.energy_j > 0 ? counted / g.energy_j : 1;
-          if (ratio < 1.0 / 3 || ratio > 3) {
-            g.counter = false;
-            channels_[i].source = "ROCm SMI power (integrated)";
-            char r[32];
-            std::snprintf(r, sizeof r, "%.3g", ratio);
-            notes_.push_back(channels_[i].component.name() +
-                             ": the ROCm SMI energy counter disagreed with power x time (" + r +
-                             "x); average power is integrated instead");
-          } else {
-            g.base_j = g.energy_j - counted;  // continue from here with the counter
-          }
-        }
-      } else {
-        g.checked = true;
-        g.energy_j = g.base_j + counted;
-      }
+      count_energy(i, count, have_power, power_j, dt, ctx);
     } else {
       g.energy_j += power_j;
     }
@@ -156,6 +156,46 @@ void RocmSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
     g.primed = true;
     out[i] = {g.energy_j, true, std::nullopt};
   }
+}
+
+void RocmSource::count_energy(size_t i, uint64_t count, bool have_power, double power_j, double dt,
+                              const SampleContext& ctx) {
+  RocmGpu& g = state_[i];
+  if (!g.primed) g.last_count = count;
+  if (count < g.last_count) {
+    // A driver reload or GPU reset restarts the counter: what it counted in
+    // this interval is unknown, so counting resumes from the new value.
+    notes_.push_back(channels_[i].component.name() + ": the ROCm SMI energy counter went back after " +
+                     format_seconds(std::chrono::duration<double>(ctx.now - g.first_t).count()) +
+                     " (a driver reload or GPU reset); counting resumed from its new value");
+  } else {
+    g.counted_j += static_cast<double>(count - g.last_count) * g.resolution_uj / 1e6;
+  }
+  g.last_count = count;
+  if (g.checked || !have_power) {
+    g.checked = true;
+    g.energy_j = g.base_j + g.counted_j;
+    return;
+  }
+  // For the first second the counter is checked against power x time and
+  // power x time is what counts: a counter that disagrees by more than 3x
+  // (stalled, as in rocm_smi_lib #180, or a wrong resolution) is never used,
+  // and the figure never has to go back.
+  g.check_s += dt;
+  g.energy_j += power_j;
+  if (g.check_s < 1.0) return;
+  g.checked = true;
+  const double ratio = g.energy_j > 0 ? g.counted_j / g.energy_j : 1;
+  if (ratio >= 1.0 / 3 && ratio <= 3) {
+    g.base_j = g.energy_j - g.counted_j;  // continue from here with the counter
+    return;
+  }
+  g.counter = false;
+  channels_[i].source = "ROCm SMI power (integrated)";
+  char r[32];
+  std::snprintf(r, sizeof r, "%.3g", ratio);
+  notes_.push_back(channels_[i].component.name() + ": the ROCm SMI energy counter disagreed with power x time (" + r +
+                   "x); power is integrated instead");
 }
 
 }  // namespace greenrun

@@ -1,6 +1,6 @@
 #pragma once
 // AMD GPUs through ROCm SMI (librocm_smi64.so, loaded with dlopen): the
-// energy counter where it works, average power integrated where it does not.
+// energy counter where it works, power integrated where it does not.
 
 #include <memory>
 #include <string>
@@ -21,15 +21,16 @@ struct RocmOptions {
 struct RocmGpu {
   uint32_t index = 0;
   bool counter = true;
-  uint64_t first = 0;
   float resolution_uj = 0;
   bool primed = false;
+  uint64_t last_count = 0;
+  double counted_j = 0;  // the counter's increments since the first read
   double energy_j = 0;
   PowerIntegrator power;
   bool checked = false;  // counter sanity-checked against power x time
   double check_s = 0;
   double base_j = 0;  // energy before the counter took over
-  std::chrono::steady_clock::time_point power_t{};
+  std::chrono::steady_clock::time_point first_t{}, power_t{};
 };
 
 class RocmSource : public ChannelTable<RocmGpu> {
@@ -43,6 +44,7 @@ class RocmSource : public ChannelTable<RocmGpu> {
 
  private:
   RocmSource();
+  void count_energy(size_t i, uint64_t count, bool have_power, double power_j, double dt, const SampleContext& ctx);
   DynLib lib_;
   std::unique_ptr<Api> api_;
   std::vector<std::string> notes_;

@@ -1,10 +1,34 @@
 /* A fake libnvidia-ml.so.1 for greenrun's tests: the NVML calls greenrun
  * makes, with behaviour set by the file named in FAKE_NVML_CONFIG (see
- * fake_config.h): count, gpuN.name, gpuN.uuid, gpuN.power_w, gpuN.energy
- * (0: no energy counter), gpuN.power (0: no power reading), gpuN.util,
- * gpuN.procs (children, children+other, other, none), gpuN.sm_children,
- * gpuN.sm_other, gpuN.lost_after (seconds), gpuN.mig, init (return code),
- * gpuN.energy_mj (a fixed counter value instead of power x time). */
+ * fake_config.h): count, init (return code), and per GPU N:
+ *   gpuN.name, gpuN.uuid, gpuN.mig_uuid (a MIG device on it, found by
+ *   nvmlDeviceGetHandleByUUID), gpuN.mig, gpuN.power_w, gpuN.energy (0: no
+ *   energy counter), gpuN.energy_mj (a fixed counter value instead of power x
+ *   time), gpuN.power (0: no power reading), gpuN.util, gpuN.lost_after (s);
+ *   processes: gpuN.procs (children, children+other, other, none),
+ *   gpuN.others (how many other processes, default 1), gpuN.pids (more
+ *   processes as pid:smUtil,pid:smUtil,...), gpuN.sm_children (split among
+ *   the children), gpuN.sm_other (each other process), gpuN.fill_rc (what
+ *   the second process-list call returns, e.g. 999);
+ *   utilisation samples: gpuN.sample_us (the newest sample's timestamp;
+ *   default the wall clock in steps of gpuN.sample_period_s, 0.5 s).
+ *
+ * The real library's process-utilisation call returns one sample per process
+ * with non-zero utilisation, only samples newer than the timestamp given, and
+ * NOT_FOUND when there is none; this one does the same.
+ *
+ * Built three times (tests/fakes/CMakeLists.txt), each exporting what one
+ * driver branch exports (see nvitop PR #89 and #94):
+ *   default            a current driver (>= 535.104.05): _v3 with the 24-byte
+ *                      struct, nvmlDeviceGetRunningProcessDetailList
+ *   FAKE_NVML_535_43   535.43.02 to 535.86.05: _v3 writes 32-byte entries
+ *                      (usedGpuCcProtectedMemory), nvmlDeviceGetConfCompute-
+ *                      MemSizeInfo exists, the detail list does not
+ *   FAKE_NVML_R470     before _v3 (R455 to R495, R470 among them): _v2 only
+ * All of them export the unversioned call, which writes 16-byte entries. */
+
+#include <stddef.h>
+#include <sys/time.h>
 
 #include "fake_config.h"
 
@@ -12,8 +36,18 @@ typedef struct nvmlDevice_st* nvmlDevice_t;
 typedef struct {
   unsigned int pid;
   unsigned long long usedGpuMemory;
+} nvmlProcessInfo_v1_t; /* 16 bytes */
+typedef struct {
+  unsigned int pid;
+  unsigned long long usedGpuMemory;
   unsigned int gpuInstanceId, computeInstanceId;
-} nvmlProcessInfo_t;
+} nvmlProcessInfo_v2_t; /* 24 bytes */
+typedef struct {
+  unsigned int pid;
+  unsigned long long usedGpuMemory;
+  unsigned int gpuInstanceId, computeInstanceId;
+  unsigned long long usedGpuCcProtectedMemory;
+} nvmlProcessInfo_535_t; /* 32 bytes: nvmlProcessInfo_t of the 535.43.02 header */
 typedef struct {
   unsigned int pid;
   unsigned long long timeStamp;
@@ -24,6 +58,8 @@ typedef struct {
 } nvmlUtilization_t;
 
 #define ENV "FAKE_NVML_CONFIG"
+#define MAX_PROCS 64
+#define MIG_HANDLES 1000 /* MIG device handles are 1000 + GPU handle */
 static double started;
 
 static int index_of(nvmlDevice_t d) { return (int)(long)d - 1; }
@@ -31,6 +67,11 @@ static double setting(nvmlDevice_t d, const char* what, double fallback) {
   char key[64];
   snprintf(key, sizeof key, "gpu%d.%s", index_of(d), what);
   return fake_num(ENV, key, fallback);
+}
+static int text_setting(int gpu, const char* what, char* out, size_t size) {
+  char key[64];
+  snprintf(key, sizeof key, "gpu%d.%s", gpu, what);
+  return fake_get(ENV, key, out, size);
 }
 static int lost(nvmlDevice_t d) {
   double after = setting(d, "lost_after", -1);
@@ -45,6 +86,7 @@ int nvmlShutdown(void) { return 0; }
 const char* nvmlErrorString(int rc) {
   switch (rc) {
     case 3: return "Not Supported";
+    case 6: return "Not Found";
     case 9: return "Driver Not Loaded";
     case 15: return "GPU is lost";
     case 999: return "Unknown Error";
@@ -59,18 +101,41 @@ int nvmlDeviceGetHandleByIndex_v2(unsigned int i, nvmlDevice_t* d) {
   *d = (nvmlDevice_t)(long)(i + 1);
   return 0;
 }
+static void uuid_of(int gpu, char* out, size_t size) {
+  if (!text_setting(gpu, "uuid", out, size)) snprintf(out, size, "GPU-fake-%d", gpu);
+}
 int nvmlDeviceGetName(nvmlDevice_t d, char* buf, unsigned int size) {
-  char key[64], v[96] = "NVIDIA Fake GPU";
-  snprintf(key, sizeof key, "gpu%d.name", index_of(d));
-  fake_get(ENV, key, v, sizeof v);
+  char v[96] = "NVIDIA Fake GPU";
+  text_setting(index_of(d), "name", v, sizeof v);
   snprintf(buf, size, "%s", v);
   return 0;
 }
 int nvmlDeviceGetUUID(nvmlDevice_t d, char* buf, unsigned int size) {
-  char key[64], v[96];
-  snprintf(key, sizeof key, "gpu%d.uuid", index_of(d));
-  if (!fake_get(ENV, key, v, sizeof v)) snprintf(v, sizeof v, "GPU-fake-%d", index_of(d));
+  char v[96];
+  uuid_of(index_of(d), v, sizeof v);
   snprintf(buf, size, "%s", v);
+  return 0;
+}
+/* A GPU's UUID gives its handle, a MIG device's UUID (MIG-<uuid>) a MIG device handle. */
+int nvmlDeviceGetHandleByUUID(const char* uuid, nvmlDevice_t* d) {
+  int n = (int)fake_num(ENV, "count", 0);
+  for (int i = 0; i < n; ++i) {
+    char v[96];
+    uuid_of(i, v, sizeof v);
+    if (strcmp(uuid, v) == 0) {
+      *d = (nvmlDevice_t)(long)(i + 1);
+      return 0;
+    }
+    if (text_setting(i, "mig_uuid", v, sizeof v) && strcmp(uuid, v) == 0) {
+      *d = (nvmlDevice_t)(long)(MIG_HANDLES + i + 1);
+      return 0;
+    }
+  }
+  return 6; /* NOT_FOUND */
+}
+int nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t mig, nvmlDevice_t* d) {
+  if ((long)mig <= MIG_HANDLES) return 2; /* INVALID_ARGUMENT: not a MIG device handle */
+  *d = (nvmlDevice_t)((long)mig - MIG_HANDLES);
   return 0;
 }
 int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long* mj) {
@@ -102,56 +167,107 @@ int nvmlDeviceGetMigMode(nvmlDevice_t d, unsigned int* current, unsigned int* pe
   return 0;
 }
 
-static int fake_pids(nvmlDevice_t d, unsigned int* pids, int* children) {
-  char key[64], v[64] = "none";
-  snprintf(key, sizeof key, "gpu%d.procs", index_of(d));
-  fake_get(ENV, key, v, sizeof v);
+typedef struct {
+  unsigned int pid, sm;
+} fake_proc;
+
+/* The GPU's processes: the children of the process that loaded the library
+ * (the command), then other processes (pids above any pid_max, so never the
+ * command's), then gpuN.pids. */
+static int fake_procs(nvmlDevice_t d, fake_proc* out) {
+  char v[512] = "none";
+  text_setting(index_of(d), "procs", v, sizeof v);
+  unsigned int pids[MAX_PROCS];
   int n = 0;
-  if (strstr(v, "children")) n = fake_children(pids, 16);
-  *children = n;
-  if (strstr(v, "other")) pids[n++] = 1;
+  int children = strstr(v, "children") ? fake_children(pids, 16) : 0;
+  for (; n < children; ++n) out[n] = (fake_proc){pids[n], (unsigned int)(setting(d, "sm_children", 50) / children)};
+  int others = strstr(v, "other") ? (int)setting(d, "others", 1) : 0;
+  for (int i = 0; i < others && n < MAX_PROCS; ++i) out[n++] = (fake_proc){4200000u + (unsigned int)i, (unsigned int)setting(d, "sm_other", 50)};
+  if (text_setting(index_of(d), "pids", v, sizeof v))
+    for (char* p = strtok(v, ","); p && n < MAX_PROCS; p = strtok(NULL, ",")) {
+      unsigned int pid = 0, sm = 0;
+      if (sscanf(p, "%u:%u", &pid, &sm) >= 1) out[n++] = (fake_proc){pid, sm};
+    }
   return n;
 }
 
-int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int* count, nvmlProcessInfo_t* infos) {
+/* The real calls' protocol: *count = 0 sizes (INSUFFICIENT_SIZE, or SUCCESS
+ * when none run), then entries of `stride` bytes. The v1, v2 and 535 layouts
+ * share their leading members, so one entry is written as the 32-byte one cut
+ * to the stride. */
+static int list_processes(nvmlDevice_t d, unsigned int* count, void* infos, size_t stride) {
   if (lost(d)) return 15;
-  unsigned int pids[32];
-  int children;
-  int n = fake_pids(d, pids, &children);
+  fake_proc p[MAX_PROCS];
+  int n = fake_procs(d, p);
   if (!infos || *count < (unsigned int)n) {
     *count = (unsigned int)n;
     return n == 0 ? 0 : 7;
   }
+  int rc = (int)setting(d, "fill_rc", 0);
+  if (rc) return rc;
   for (int i = 0; i < n; ++i) {
-    infos[i].pid = pids[i];
-    infos[i].usedGpuMemory = 1ULL << 30;
-    infos[i].gpuInstanceId = infos[i].computeInstanceId = 0xFFFFFFFFu;
+    nvmlProcessInfo_535_t e = {p[i].pid, 1ULL << 30, 0xFFFFFFFFu, 0xFFFFFFFFu, 0};
+    memcpy((unsigned char*)infos + (size_t)i * stride, &e, stride);
   }
   *count = (unsigned int)n;
   return 0;
 }
 
+int nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t d, unsigned int* count, nvmlProcessInfo_v1_t* infos) {
+  return list_processes(d, count, infos, sizeof(nvmlProcessInfo_v1_t));
+}
+int nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t d, unsigned int* count, nvmlProcessInfo_v2_t* infos) {
+  return list_processes(d, count, infos, sizeof(nvmlProcessInfo_v2_t));
+}
+#if defined(FAKE_NVML_535_43)
+int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int* count, nvmlProcessInfo_535_t* infos) {
+  return list_processes(d, count, infos, sizeof(nvmlProcessInfo_535_t));
+}
+#elif !defined(FAKE_NVML_R470)
+int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int* count, nvmlProcessInfo_v2_t* infos) {
+  return list_processes(d, count, infos, sizeof(nvmlProcessInfo_v2_t));
+}
+/* Exported as a current library exports it; greenrun only asks whether it exists. */
+int nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t d, void* plist) {
+  (void)d;
+  (void)plist;
+  return 3;
+}
+#endif
+#if !defined(FAKE_NVML_R470)
+/* Exported from 535.43.02 on; greenrun only asks whether it exists. */
+int nvmlDeviceGetConfComputeMemSizeInfo(nvmlDevice_t d, void* info) {
+  (void)d;
+  (void)info;
+  return 3;
+}
+#endif
+
+static unsigned long long sample_us(nvmlDevice_t d) {
+  double fixed = setting(d, "sample_us", -1);
+  if (fixed >= 0) return (unsigned long long)fixed;
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  double period_us = setting(d, "sample_period_s", 0.5) * 1e6;
+  double now_us = tv.tv_sec * 1e6 + tv.tv_usec;
+  return (unsigned long long)((long long)(now_us / period_us) * period_us);
+}
+
 int nvmlDeviceGetProcessUtilization(nvmlDevice_t d, nvmlProcessUtilizationSample_t* s, unsigned int* count,
                                     unsigned long long since) {
-  (void)since;
   if (lost(d)) return 15;
   if (setting(d, "mig", 0)) return 3; /* not supported on MIG */
-  unsigned int pids[32];
-  int children;
-  int n = fake_pids(d, pids, &children);
-  if (n == 0) return 6; /* NOT_FOUND: no samples */
-  if (!s || *count < (unsigned int)n) {
-    *count = (unsigned int)n;
+  fake_proc p[MAX_PROCS];
+  int n = fake_procs(d, p), busy = 0;
+  unsigned long long ts = sample_us(d);
+  for (int i = 0; i < n; ++i)
+    if (p[i].sm > 0 && ts > since) p[busy++] = p[i];
+  if (busy == 0) return 6; /* NOT_FOUND: no sample newer than `since` */
+  if (!s || *count < (unsigned int)busy) {
+    *count = (unsigned int)busy;
     return 7;
   }
-  unsigned long long now = (unsigned long long)(fake_now() * 1e6);
-  for (int i = 0; i < n; ++i) {
-    s[i].pid = pids[i];
-    s[i].timeStamp = now;
-    s[i].smUtil = (unsigned int)(i < children ? setting(d, "sm_children", 50) / (children ? children : 1)
-                                              : setting(d, "sm_other", 50));
-    s[i].memUtil = s[i].encUtil = s[i].decUtil = 0;
-  }
-  *count = (unsigned int)n;
+  for (int i = 0; i < busy; ++i) s[i] = (nvmlProcessUtilizationSample_t){p[i].pid, ts, p[i].sm, 0, 0, 0};
+  *count = (unsigned int)busy;
   return 0;
 }
