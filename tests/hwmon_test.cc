@@ -123,6 +123,8 @@ TEST_CASE("an APU's amdgpu sensor includes the CPU: not added to a measured CPU 
   write_file(d + "/power1_input", "30000000\n");  // 30 W: the SoC, CPU cores included
   auto alone = b.run();
   CHECK(energy(alone, "gpu0") == Approx(30 * alone["duration_s"].get<double>()).epsilon(0.15));
+  CHECK_FALSE(component(alone, "cpu"));  // the CPU is inside that figure: not estimated on top of it
+  CHECK(component(alone, "ram"));
 
   FakeRapl rapl(b.sys, 20);
   auto j = b.run();

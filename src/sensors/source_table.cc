@@ -166,7 +166,8 @@ Result<Probe> probe_sources(const Options& o, const std::string& share_dir, cons
       if (!c.measured) continue;
       any_measured = true;
       const auto k = c.component.kind;
-      if (k == ComponentKind::Cpu || k == ComponentKind::Platform) ctx.cpu_measured = true;
+      // An APU's sensor includes the CPU cores: estimating them too would count them twice.
+      if (k == ComponentKind::Cpu || k == ComponentKind::Platform || c.includes_cpu) ctx.cpu_measured = true;
       if (k == ComponentKind::Dram || k == ComponentKind::Platform) ctx.ram_measured = true;
     }
   if (o.no_estimate) {
