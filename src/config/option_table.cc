@@ -21,6 +21,9 @@ const std::vector<OptionSpec>& option_table() {
       {"quiet", "-q,--quiet", nullptr, nullptr, false, "Output", "No summary", nullptr},
       {"verbose", "-v,--verbose", nullptr, nullptr, false, "Output", "Diagnostics on stderr", nullptr},
       {"csv", "--csv", "FILE", "GREENRUN_CSV", true, "Output", "Append a row to FILE in CodeCarbon's emissions.csv layout", nullptr},
+      {"step-summary", "--step-summary", "FILE", "GITHUB_STEP_SUMMARY", false, "Output",
+       "Append the report as Markdown to FILE (GitHub Actions' job page by default)", nullptr},
+      {"no-step-summary", "--no-step-summary", nullptr, nullptr, false, "Output", "No Markdown step summary", nullptr},
       {"project", "--project", "NAME", "GREENRUN_PROJECT", true, "Output", "project_name in the CSV row", "greenrun"},
       {"experiment-id", "--experiment-id", "ID", nullptr, false, "Output", "experiment_id in the CSV row", nullptr},
       // Grid

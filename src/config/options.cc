@@ -118,6 +118,7 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   o.emission_factor = raw.get("emission-factor");
   o.compare = raw.get("compare");
   o.csv_path = raw.get("csv");
+  o.step_summary = raw.flag("no-step-summary") ? "" : raw.get("step-summary");
   o.project = raw.get("project");
   o.experiment_id = raw.get("experiment-id");
   o.no_estimate = raw.flag("no-estimate");
@@ -213,6 +214,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
     if (auto err = read_config(o.config_path, config)) return usage_error(*err);
   fill_from_environment(app, raw, env, config, o.config_path);
   o.ignored_privileged = drop_privileged_overrides(raw);
+  o.github_actions = env("GITHUB_ACTIONS").value_or("") == "true";
 
   auto rest = app.remaining();
   if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());

@@ -34,6 +34,8 @@ struct Options {
   std::string intensity_file;
   std::string compare;  // comma-separated; "none" hides the table; empty: defaults
   std::string csv_path;
+  std::string step_summary;        // Markdown appended here (GITHUB_STEP_SUMMARY by default)
+  bool github_actions = false;     // GITHUB_ACTIONS=true: workflow commands on stderr
   std::string project = "greenrun";
   std::string experiment_id;
   std::string config_path;  // the config file read, if any

@@ -58,5 +58,7 @@ std::vector<std::unique_ptr<Sink>> make_sinks(const SinkContext& ctx);
 std::unique_ptr<Sink> make_json_sink(const SinkContext& ctx);
 std::unique_ptr<Sink> make_csv_sink(const SinkContext& ctx);
 std::unique_ptr<Sink> make_summary_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_step_summary_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_annotations_sink(const SinkContext& ctx);
 
 }  // namespace greenrun

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <sys/resource.h>
 
+#include "report/text.h"
+#include "util/exit_codes.h"
 #include "util/units.h"
 
 namespace greenrun {
@@ -120,6 +122,24 @@ void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& s
   if (r.components.empty()) return;
   r.carbon = build_carbon_report(data, settings, r.timeline, r.timeline_origin, r.scope == Scope::Machine, r.started_at,
                                  r.ended_at);
+}
+
+std::string status_text(const RunReport& r) {
+  if (r.signal)
+    return "killed by " + signal_name(*r.signal) + (r.core_dumped ? " (core dumped)" : "") + ", exit status " +
+           std::to_string(kExitSignalBase + *r.signal);
+  if (r.exit_code) return "exited with status " + std::to_string(*r.exit_code);
+  return "running";
+}
+
+std::string one_line(const RunReport& r) {
+  std::string s = command_line(r.command) + ": ";
+  if (r.components.empty()) s += "energy not measured";
+  else s += format_energy(r.energy_j()) + " " + r.energy_kind();
+  if (r.carbon)
+    s += ", " + format_mass_g(r.carbon->emissions_g) + " CO2e (" + r.carbon->settings.location.name + ", " +
+         significant(r.carbon->intensity_g_per_kwh) + " g/kWh)";
+  return s + ", " + format_seconds(r.duration_s) + ", " + status_text(r);
 }
 
 std::string signal_name(int sig) {

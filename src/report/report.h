@@ -32,6 +32,15 @@ struct ComponentReport {
   nlohmann::ordered_json detail = nlohmann::ordered_json::array();
 };
 
+/// A span of the run between two marks the command sent (greenrun mark).
+struct PhaseReport {
+  std::string name;
+  double start_s = 0, end_s = 0;  // offsets from the timeline's origin
+  double energy_j = 0;            // per the report's scope
+  double machine_energy_j = 0;
+  std::optional<double> emissions_g;
+};
+
 struct RunReport {
   std::vector<std::string> command;
   std::chrono::system_clock::time_point started_at{}, ended_at{};
@@ -66,6 +75,14 @@ struct RunReport {
   std::chrono::system_clock::time_point timeline_origin{};
   std::optional<CarbonReport> carbon;  // absent when no energy figure exists
   std::vector<std::string> notes;      // problems during the run (a GPU lost, ...)
+  std::vector<PhaseReport> phases;
+  /// One-line judgements for CI, in order: budgets, the baseline comparison.
+  std::vector<std::string> verdicts;
+  /// Those that are CI annotations: level "warning" or "error".
+  struct Annotation {
+    std::string level, text;
+  };
+  std::vector<Annotation> verdict_annotations;
 
   double energy_j() const;
   double machine_energy_j() const;
@@ -101,5 +118,14 @@ std::string format_summary(const RunReport& r);
 
 /// "SIGTERM", or "signal 77".
 std::string signal_name(int sig);
+
+/// "exited with status 0", "killed by SIGTERM, exit status 143", "running".
+std::string status_text(const RunReport& r);
+
+/// The command's figures in one line, for CI annotations and logs:
+/// "make test: 41.3 J estimated, 5.50 mg CO2e (world average), 12.3 s, exited with status 0".
+std::string one_line(const RunReport& r);
+
+std::string format_markdown(const RunReport& r);
 
 }  // namespace greenrun

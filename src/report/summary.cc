@@ -82,16 +82,7 @@ std::string format_summary(const RunReport& r) {
     out << "  " << pad(label, kLabel) << text << "\n";
   };
   out << "greenrun: " << command_line(r.command) << "\n";
-  std::string status;
-  if (r.signal) {
-    status = "killed by " + signal_name(*r.signal) + (r.core_dumped ? " (core dumped)" : "") + ", exit status " +
-             std::to_string(128 + *r.signal);
-  } else if (r.exit_code) {
-    status = "exited with status " + std::to_string(*r.exit_code);
-  } else {
-    status = "running";
-  }
-  line("status", status + " after " + format_seconds(r.duration_s));
+  line("status", status_text(r) + " after " + format_seconds(r.duration_s));
   double cpu = r.user_s + r.system_s;
   std::string cpu_text = format_seconds(cpu) + " (user " + format_seconds(r.user_s) + ", system " +
                          format_seconds(r.system_s) + ")";

@@ -1,0 +1,131 @@
+// The report as GitHub-flavoured Markdown: a CI job's step summary, a PR
+// comment. Tables for what people compare; the long ones folded in <details>.
+// Always well under GitHub's 1 MiB per step, whatever the run.
+
+#include <algorithm>
+#include <sstream>
+
+#include "report/report.h"
+#include "report/text.h"
+#include "util/units.h"
+
+namespace greenrun {
+
+namespace {
+
+/// At most this many rows of a long table (phases); the JSON report has them all.
+constexpr size_t kMaxRows = 100;
+
+// A table cell: no line breaks, no column separators, no stray HTML.
+std::string cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '&') out += "&amp;";
+    else out += c;
+  }
+  return out;
+}
+
+// Inline code that survives backticks in the command.
+std::string code(const std::string& s) {
+  size_t run = 0, longest = 0;
+  for (char c : s) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  const std::string fence(longest + 1, '`');
+  const bool pad = !s.empty() && (s.front() == '`' || s.back() == '`');
+  return fence + (pad ? " " : "") + cell(s) + (pad ? " " : "") + fence;
+}
+
+std::string how(const ComponentReport& c) {
+  if (c.measured) {
+    std::string labels;
+    for (const auto& d : c.detail) labels += (labels.empty() ? "" : ", ") + d.value("label", std::string());
+    return "measured: " + c.source + (labels.empty() ? "" : " (" + labels + ")");
+  }
+  return "estimated, " + format_energy(c.energy_j_low.value_or(0)) + " to " + format_energy(c.energy_j_high.value_or(0)) +
+         ": " + c.method;
+}
+
+void components(const RunReport& r, std::ostringstream& out) {
+  if (r.components.empty()) {
+    out << "Energy: not measured (no usable energy source on this machine).\n\n";
+    return;
+  }
+  out << "| component | energy | how |\n|---|---:|---|\n";
+  for (const auto& c : r.components)
+    out << "| " << cell(c.name) << " | " << format_energy(c.energy_j) << " | " << cell(how(c)) << " |\n";
+  std::string total = format_energy(r.energy_j());
+  if (r.energy_j() >= 1.0 && r.energy_j() < 3600.0) total += " (" + significant(r.energy_j() / 3600.0) + " Wh)";
+  out << "| **total** | **" << total << "** | " << r.energy_kind() << "; average "
+      << format_power(r.average_power_w()) << ", peak " << format_power(r.peak_power_w) << " |\n\n";
+  out << (r.scope == Scope::Process ? "The command's share of the machine, by its share of CPU time; the whole machine used "
+                                    : "The whole machine while the command ran; the command's own share was ")
+      << format_energy(r.scope == Scope::Process ? r.machine_energy_j() : r.energy_j()) << ".\n\n";
+}
+
+void emissions(const RunReport& r, std::ostringstream& out) {
+  if (!r.carbon) return;
+  const CarbonReport& c = *r.carbon;
+  const Location& l = c.settings.location;
+  out << "**Emissions:** " << format_mass_g(c.emissions_g) << " CO2e = " << format_energy(c.energy_kwh * 3.6e6)
+      << " x PUE " << significant(c.settings.pue, 3) << " x " << significant(c.intensity_g_per_kwh) << " g/kWh ("
+      << r.energy_kind() << " energy). Grid: " << cell(l.name) << (l.zone.empty() ? "" : " (" + cell(l.zone) + ")")
+      << ", " << cell(l.source) << (l.year ? ", " + std::to_string(l.year) : "") << ".";
+  if (!l.how.empty()) out << " " << cell(l.how) << ".";
+  out << "\n\n";
+  if (c.comparisons.size() <= 1) return;
+  out << "<details><summary>The same run on other grids</summary>\n\n"
+      << "| grid | zone | g/kWh | emissions |\n|---|---|---:|---:|\n";
+  for (const auto& x : c.comparisons) {
+    const bool here = x.why == "here";
+    out << "| " << (here ? "**" : "") << cell(x.name) << (here ? " (this run)**" : "") << " | " << cell(x.id) << " | "
+        << significant(x.g_per_kwh) << " | " << format_mass_g(x.emissions_g) << " |\n";
+  }
+  out << "\n</details>\n\n";
+}
+
+void phases(const RunReport& r, std::ostringstream& out) {
+  if (r.phases.empty()) return;
+  // The largest first when there are too many to list.
+  std::vector<const PhaseReport*> shown;
+  for (const auto& p : r.phases) shown.push_back(&p);
+  if (shown.size() > kMaxRows) {
+    std::stable_sort(shown.begin(), shown.end(), [](auto* a, auto* b) { return a->energy_j > b->energy_j; });
+    shown.resize(kMaxRows);
+    std::stable_sort(shown.begin(), shown.end(), [](auto* a, auto* b) { return a->start_s < b->start_s; });
+  }
+  out << "**Phases** (" << r.energy_kind() << " energy):\n\n| phase | start | duration | energy | emissions |\n"
+      << "|---|---:|---:|---:|---:|\n";
+  for (const auto* p : shown)
+    out << "| " << cell(p->name) << " | " << format_seconds(p->start_s) << " | " << format_seconds(p->end_s - p->start_s)
+        << " | " << format_energy(p->energy_j) << " | "
+        << (p->emissions_g ? format_mass_g(*p->emissions_g) : std::string("-")) << " |\n";
+  if (r.phases.size() > shown.size())
+    out << "\n" << r.phases.size() - shown.size() << " smaller phases are in the JSON report.\n";
+  out << "\n";
+}
+
+}  // namespace
+
+std::string format_markdown(const RunReport& r) {
+  std::ostringstream out;
+  out << "### greenrun: " << code(command_line(r.command)) << "\n\n";
+  out << "**" << status_text(r) << "** after " << format_seconds(r.duration_s) << " · CPU "
+      << format_seconds(r.user_s + r.system_s) << " · peak memory " << format_bytes(static_cast<double>(r.peak_rss_bytes))
+      << "\n\n";
+  components(r, out);
+  emissions(r, out);
+  phases(r, out);
+  for (const auto& line : r.verdicts) out << "> " << cell(line) << "\n>\n";
+  if (!r.verdicts.empty()) out << "\n";
+  for (const auto& n : r.notes) out << "- note: " << cell(n) << "\n";
+  return out.str();
+}
+
+}  // namespace greenrun
