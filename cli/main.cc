@@ -10,6 +10,7 @@
 
 #include "process/child.h"
 #include "config/options.h"
+#include "commands/compare_cmd.h"
 #include "commands/regions_cmd.h"
 #include "commands/sensors_cmd.h"
 #include "commands/run.h"
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
       return greenrun::regions_command(std::vector<std::string>(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "sensors")
       return greenrun::sensors_command(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (!args.empty() && args[0] == "compare")
+      return greenrun::compare_command(std::vector<std::string>(args.begin() + 1, args.end()));
     auto parsed = greenrun::parse_cli(args);
     if (parsed.action == greenrun::ParsedCli::Action::Exit) {
       std::fputs(parsed.message.c_str(), parsed.message_is_error ? stderr : stdout);

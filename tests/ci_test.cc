@@ -110,3 +110,90 @@ TEST_CASE("annotation text is escaped as GitHub's runner decodes it", "[ci]") {
   CHECK_THAT(r.err, Catch::Contains("100%25%0Anew,line:x"));  // the message: %, CR and LF escaped
   CHECK(count(r.err, "\n") == 1);  // one line, whatever the command line holds
 }
+
+TEST_CASE("budgets: fail gives a dedicated status, warn keeps the command's, each says what it judged", "[ci][budget]") {
+  Ci ci;
+  auto over = ci.run({"-q", "--json", ci.dir / "o.json", "--max-energy", "0.5J", "--", toy_train_bin(), "0.5"},
+                     {{"GITHUB_ACTIONS", "true"}});
+  CHECK(over.status == 100);
+  CHECK_THAT(over.err, Catch::Contains("::error title=greenrun budget::energy budget exceeded") &&
+                           Catch::Contains("central value") && Catch::Contains("exit status 100"));
+  auto j = json::parse(slurp(ci.dir / "o.json"));
+  REQUIRE(j["verdicts"].size() == 1);
+  CHECK_THAT(j["verdicts"][0].get<std::string>(), Catch::StartsWith("energy budget exceeded: "));
+
+  auto failed_anyway = ci.run({"-q", "--max-energy", "0.001J", "--", "sh", "-c", "exit 3"});
+  CHECK(failed_anyway.status == 3);  // the command's own failure comes first
+
+  auto warn = ci.run({"-q", "--max-energy", "0.5J", "--on-budget", "warn", "--", toy_train_bin(), "0.5"},
+                     {{"GITHUB_ACTIONS", "true"}});
+  CHECK(warn.status == 0);
+  CHECK_THAT(warn.err, Catch::Contains("::warning title=greenrun budget::energy budget exceeded"));
+
+  auto kept = ci.run({"--max-energy", "1kJ", "--max-emissions", "1kg", "--", "true"});
+  CHECK(kept.status == 0);
+  CHECK_THAT(kept.err, Catch::Contains("energy budget kept: ") && Catch::Contains("emissions budget kept: "));
+
+  for (auto args : std::vector<std::vector<std::string>>{{"--max-energy", "50kWatts"},
+                                                         {"--max-emissions", "3 lbs"},
+                                                         {"--max-increase", "10%"},
+                                                         {"--on-budget", "panic"}}) {
+    args.insert(args.end(), {"--", "true"});
+    CHECK(ci.run(args).status == 125);
+  }
+}
+
+TEST_CASE("budget stop: the busy loop is ended, and the report says so in full", "[ci][budget]") {
+  Ci ci;
+  auto r = ci.run({"--interval", "100ms", "--json", ci.dir / "s.json", "--max-energy", "1J", "--on-budget", "stop",
+                   "--grace", "1s", "--", toy_train_bin(), "30"});
+  CHECK(r.status == 100);
+  CHECK(r.seconds < 10);
+  CHECK_THAT(r.err, Catch::Contains("energy budget crossed: stopping the command"));
+  auto j = json::parse(slurp(ci.dir / "s.json"));
+  CHECK(j["status"] == "stopped: energy budget");
+  CHECK(j["signal"] == "SIGTERM");
+  CHECK(j["energy_j"].get<double>() > 1.0);
+  CHECK(j["components"].size() == 2);
+
+  SECTION("a command that ignores SIGTERM gets SIGKILL after the grace") {
+    auto k = ci.run({"-q", "--interval", "100ms", "--json", ci.dir / "k.json", "--max-energy", "1J", "--on-budget",
+                     "stop", "--grace", "1s", "--", "sh", "-c", "trap '' TERM; while :; do :; done"});
+    CHECK(k.status == 100);
+    CHECK(json::parse(slurp(ci.dir / "k.json"))["signal"] == "SIGKILL");
+  }
+}
+
+TEST_CASE("baselines: the change in the report, a refused baseline, and greenrun compare", "[ci][baseline]") {
+  Ci ci;
+  REQUIRE(ci.run({"-q", "--json", ci.dir / "base.json", "--", toy_train_bin(), "0.3"}).status == 0);
+  auto r = ci.run({"--json", ci.dir / "new.json", "--baseline", ci.dir / "base.json", "--max-increase", "1000%",
+                   "--step-summary", ci.dir / "s.md", "--", toy_train_bin(), "0.6"});
+  REQUIRE(r.status == 0);
+  auto base = json::parse(slurp(ci.dir / "base.json")), now = json::parse(slurp(ci.dir / "new.json"));
+  const auto& changes = now["baseline"]["changes"];
+  REQUIRE(changes.size() == 4);
+  CHECK(changes[0]["what"] == "energy");
+  CHECK(changes[0]["baseline"].get<double>() == Approx(base["energy_j"].get<double>()));
+  CHECK(changes[0]["this_run"].get<double>() == Approx(now["energy_j"].get<double>()));
+  CHECK(changes[0]["change_percent"].get<double>() ==
+        Approx(100 * (now["energy_j"].get<double>() / base["energy_j"].get<double>() - 1)));
+  CHECK_THAT(now["baseline"]["notes"].dump(), Catch::Contains("same model") && Catch::Contains("CPU time"));
+  CHECK_THAT(r.err, Catch::Contains("baseline      against") && Catch::Contains("energy increase budget kept"));
+  const std::string html = render(ci.dir / "s.md");
+  CHECK_THAT(html, Catch::Contains("<td>energy</td>") && Catch::Contains("<td>CPU time</td>"));
+
+  write_file(ci.dir / "other.json", "{\"energy\": 5}");
+  auto refused = ci.run({"--baseline", ci.dir / "other.json", "--", "touch", ci.dir / "ran"});
+  CHECK(refused.status == 125);
+  CHECK_THAT(refused.err, Catch::Contains("not a greenrun JSON report"));
+  CHECK_FALSE(std::ifstream(ci.dir / "ran").good());
+
+  auto cmp = run_proc({greenrun_bin(), "compare", ci.dir / "base.json", ci.dir / "new.json"});
+  CHECK(cmp.status == 0);
+  CHECK_THAT(cmp.out, Catch::StartsWith("energy ") && Catch::Contains("CPU time"));
+  auto md = run_proc({greenrun_bin(), "compare", "--markdown", ci.dir / "base.json", ci.dir / "new.json"});
+  write_file(ci.dir / "cmp.md", md.out);
+  CHECK(count(render(ci.dir / "cmp.md"), "<tr>") == 5);  // the header and four rows
+  CHECK(run_proc({greenrun_bin(), "compare", ci.dir / "other.json", ci.dir / "new.json"}).status == 125);
+}

@@ -48,7 +48,18 @@ std::vector<json> documents(const std::string& text) {
 TEST_CASE("the sink table lists every output, and the options pick them", "[outputs]") {
   std::vector<std::string> names;
   for (const auto& e : greenrun::sink_table()) names.push_back(e.name);
-  CHECK(names == std::vector<std::string>{"json", "csv", "summary"});
+  CHECK(names == std::vector<std::string>{"json", "csv", "step summary", "summary", "annotations"});
+  greenrun::Options o;
+  greenrun::Hardware hw;
+  const greenrun::CarbonData* data = nullptr;
+  CHECK(greenrun::make_sinks({o, hw, &data}).size() == 1);  // the summary on stderr
+  o.quiet = true;
+  CHECK(greenrun::make_sinks({o, hw, &data}).empty());
+  o.json_path = "r.json";
+  o.csv_path = "e.csv";
+  o.step_summary = "s.md";
+  o.github_actions = true;
+  CHECK(greenrun::make_sinks({o, hw, &data}).size() == 4);
 }
 
 TEST_CASE("json to a pipe gets exactly one document: the final one", "[outputs][json]") {

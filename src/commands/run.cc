@@ -9,9 +9,12 @@
 
 #include "carbon/carbon.h"
 #include "carbon/carbon_data.h"
+#include "commands/timers.h"
 #include "outputs/sink.h"
 #include "process/child.h"
 #include "process/tree_reader.h"
+#include "report/budget.h"
+#include "report/compare.h"
 #include "report/report.h"
 #include "sampling/sampler.h"
 #include "sensors/source_table.h"
@@ -22,6 +25,8 @@
 namespace greenrun {
 
 namespace {
+
+using steady = std::chrono::steady_clock;
 
 void say(const std::string& message) { std::fprintf(stderr, "greenrun: %s\n", message.c_str()); }
 
@@ -35,6 +40,7 @@ struct Run {
   const CarbonData* data_ptr = nullptr;  // what the sinks see (null until loaded)
   Probe probe;
   std::vector<std::unique_ptr<Sink>> sinks;
+  std::optional<ReportFigures> baseline;
   bool resolve_early = false;
 
   /// Loads the grid data and resolves the location.
@@ -58,6 +64,14 @@ struct Run {
   }
 };
 
+/// What happens while the command runs, besides sampling.
+struct Live {
+  pid_t child = -1;
+  std::chrono::system_clock::time_point started_at{};
+  steady::time_point started{};
+  std::string stopped_for;  // the budget that made greenrun stop the command
+};
+
 std::string privileged_note(const std::vector<std::string>& ignored) {
   std::string list;
   for (const auto& i : ignored) list += (list.empty() ? "" : ", ") + i;
@@ -74,10 +88,16 @@ Status check(Run& run) {
     return Status::fail("greenrun's data files (intensity/zones.csv) were not found" +
                         (run.data_dir.empty() ? std::string() : " in " + run.data_dir) +
                         "; reinstall greenrun or set GREENRUN_DATA_DIR to its share directory");
+  if (!o.baseline_path.empty()) {
+    auto b = load_report(o.baseline_path);
+    if (!b) return Status::fail("--baseline: " + b.error());
+    run.baseline = std::move(*b);
+  }
   // A region, cloud, comparison or intensity file the user gave is resolved
   // now: an unknown one must stop the run here. Without them (the time-zone
   // guess cannot fail), the data is loaded while the command starts.
-  run.resolve_early = !o.region.empty() || !o.cloud.empty() || !o.compare.empty() || !o.intensity_file.empty();
+  run.resolve_early = !o.region.empty() || !o.cloud.empty() || !o.compare.empty() || !o.intensity_file.empty() ||
+                      o.budgets.max_emissions_g.has_value();
   if (run.resolve_early)
     if (auto st = run.resolve_carbon(); !st) return st;
   auto probe = probe_sources(o, run.data_dir);
@@ -89,39 +109,56 @@ Status check(Run& run) {
   return {};
 }
 
-/// The timers on greenrun's main thread while the command runs: start the
-/// sampler thread at its first deadline, and publish checkpoints.
-class Timers {
- public:
-  using clock = std::chrono::steady_clock;
-  Timers(Run& run, Sampler& sampler, std::function<void()> checkpoint)
-      : run_(run), sampler_(sampler), checkpoint_(std::move(checkpoint)) {
-    const bool wanted = run.options.checkpoint.count() > 0 &&
-                        std::any_of(run.sinks.begin(), run.sinks.end(), [](auto& s) { return s->checkpoints(); });
-    next_checkpoint_ = wanted ? clock::now() + run.options.checkpoint : clock::time_point::max();
-  }
-  clock::time_point first() const { return std::min(sampler_.first_deadline(), next_checkpoint_); }
-  clock::time_point fire() {
-    const auto now = clock::now();
-    if (!launched_ && now >= sampler_.first_deadline()) {
-      sampler_.launch();
-      launched_ = true;
-    }
-    if (now >= next_checkpoint_) {
-      checkpoint_();
-      const auto every = run_.options.checkpoint;
-      next_checkpoint_ += every * ((clock::now() - next_checkpoint_) / every + 1);
-    }
-    return launched_ ? next_checkpoint_ : std::min(sampler_.first_deadline(), next_checkpoint_);
-  }
+RunReport report_now(const Run& run, const Sampler& sampler, const Live& live) {
+  RunReport r = run.report(sampler.measurements());
+  r.started_at = live.started_at;
+  r.ended_at = std::chrono::system_clock::now();
+  r.duration_s = std::chrono::duration<double>(steady::now() - live.started).count();
+  run.add_carbon(r);
+  return r;
+}
 
- private:
-  Run& run_;
-  Sampler& sampler_;
-  std::function<void()> checkpoint_;
-  clock::time_point next_checkpoint_;
-  bool launched_ = false;
-};
+void checkpoint(const Run& run, const Sampler& sampler, const Live& live) {
+  try {
+    RunReport r = report_now(run, sampler, live);
+    for (auto& s : run.sinks)
+      if (auto st = s->checkpoint(r); !st) say("warning: " + st.error());
+  } catch (const std::exception& e) {
+    say(std::string("warning: checkpoint not written: ") + e.what());
+  }
+}
+
+// --on-budget stop: the budget is checked as the windows close; once
+// crossed, the command's group gets SIGTERM, and SIGKILL after --grace.
+void watch_budget(Run& run, const Sampler& sampler, Live& live, Timers& timers) {
+  const Budgets& b = run.options.budgets;
+  const double energy = sampler.energy_so_far(run.options.scope == Scope::Machine);
+  std::optional<double> grams;
+  if (run.carbon)  // the intensity averaged since the start; the final report prices each record
+    grams = energy / 3.6e6 * run.carbon->pue * run.carbon->profile.average(live.started_at, std::chrono::system_clock::now());
+  const std::string crossed = crossed_budget(b, energy, grams);
+  if (crossed.empty() || !live.stopped_for.empty()) return;
+  live.stopped_for = crossed;
+  say(crossed + " crossed: stopping the command (SIGTERM, SIGKILL in " +
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(b.grace).count()) + " s)");
+  ::kill(-live.child, SIGTERM);
+  const pid_t child = live.child;
+  timers.once(steady::now() + b.grace, [child] { ::kill(-child, SIGKILL); });
+}
+
+void schedule(Timers& timers, Run& run, Sampler& sampler, Live& live) {
+  timers.once(sampler.first_deadline(), [&sampler] { sampler.launch(); });
+  const bool checkpoints = run.options.checkpoint.count() > 0 &&
+                           std::any_of(run.sinks.begin(), run.sinks.end(), [](auto& s) { return s->checkpoints(); });
+  if (checkpoints)
+    timers.every(steady::now() + run.options.checkpoint, run.options.checkpoint,
+                 [&] { checkpoint(run, sampler, live); });
+  const Budgets& b = run.options.budgets;
+  if (b.any() && b.action == Budgets::Action::Stop) {
+    const auto every = std::max<std::chrono::nanoseconds>(run.options.interval, std::chrono::milliseconds(100));
+    timers.every(steady::now() + every, every, [&] { watch_budget(run, sampler, live, timers); });
+  }
+}
 
 // The final report to every sink.
 void publish(Run& run, RunReport& r) {
@@ -130,18 +167,61 @@ void publish(Run& run, RunReport& r) {
     if (auto st = s->finish(r); !st) say(st.error());
 }
 
+// The baseline comparison and the budgets' verdicts. True when a budget was exceeded.
+bool judge(const Run& run, RunReport& r) {
+  std::optional<BaselineComparison> cmp;
+  if (run.baseline)
+    if (auto now = read_report(to_json(r), "this run")) {
+      cmp = compare_reports(*run.baseline, *now);
+      r.baseline = cmp;
+    }
+  const Budgets& b = run.options.budgets;
+  if (!b.any()) return false;
+  auto verdicts = judge_budgets(r, b, cmp ? &*cmp : nullptr);
+  add_verdicts(r, b, verdicts);
+  return std::any_of(verdicts.begin(), verdicts.end(), [](auto& v) { return v.exceeded; });
+}
+
 int spawn_failed(Run& run, Sampler& sampler, const SpawnResult& spawned, std::chrono::system_clock::time_point t0) {
   const int code = spawned.exec_errno == ENOENT ? kExitNotFound : kExitCannotExecute;
-  const std::string& name = run.options.command[0];
   RunReport r = run.report(sampler.measurements());
   r.started_at = t0;
   r.ended_at = std::chrono::system_clock::now();
   r.status = "failed";
   r.exit_code = code;
-  r.error = exec_failure(name, spawned.exec_errno, real_env("PATH").value_or("/usr/local/bin:/usr/bin:/bin"));
+  r.error = exec_failure(run.options.command[0], spawned.exec_errno, real_env("PATH").value_or("/usr/local/bin:/usr/bin:/bin"));
   say(r.error);
   publish(run, r);
   return code;
+}
+
+// Step 3: the final report, and greenrun's exit status: the command's, or
+// kExitBudgetExceeded when a budget failed a successful command or stopped it.
+int finish(Run& run, Sampler& sampler, const Live& live, const CommandExit& exit, steady::time_point ended,
+           std::chrono::system_clock::time_point ended_at) {
+  const int status = exit_status_for(exit);
+  try {
+    RunReport r = run.report(sampler.measurements());
+    r.started_at = live.started_at;
+    r.ended_at = ended_at;
+    r.duration_s = std::chrono::duration<double>(ended - live.started).count();
+    r.status = live.stopped_for.empty() ? "finished" : "stopped: " + live.stopped_for;
+    if (exit.signal) r.signal = exit.signal;
+    else r.exit_code = exit.exit_code;
+    r.core_dumped = exit.core_dumped;
+    run.add_carbon(r);
+    const bool exceeded = judge(run, r);
+    publish(run, r);
+    const Budgets::Action action = run.options.budgets.action;
+    if (!live.stopped_for.empty()) return kExitBudgetExceeded;
+    if (exceeded && action == Budgets::Action::Fail && status == 0) {
+      say("a budget was exceeded: exit status " + std::to_string(kExitBudgetExceeded) + " (--on-budget fail)");
+      return kExitBudgetExceeded;
+    }
+  } catch (const std::exception& e) {
+    say(std::string("internal error while reporting: ") + e.what() + "; the last checkpoint is in place");
+  }
+  return status;
 }
 
 }  // namespace
@@ -160,48 +240,34 @@ int run_command(const Options& o) {
   so.cpu_resolution_s = static_cast<double>(std::max(1, run.probe.hardware.cpu.logical)) / clk_tck;
   auto tree = std::make_unique<ProcfsTreeReader>(o.procfs_root, "/proc", ::getpid(), clk_tck, true);
   Sampler sampler(so, std::move(run.probe.sources), std::move(tree));
-
-  auto started_at = std::chrono::system_clock::now();
-  auto started_steady = std::chrono::steady_clock::now();
-  auto report_now = [&]() {
-    RunReport r = run.report(sampler.measurements());
-    r.started_at = started_at;
-    r.ended_at = std::chrono::system_clock::now();
-    r.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady).count();
-    run.add_carbon(r);
-    return r;
-  };
+  Live live;
+  live.started_at = std::chrono::system_clock::now();
+  live.started = steady::now();
   // The first checkpoint exists before the command starts: whatever happens
   // to greenrun later, the file is there.
   {
-    RunReport first = report_now();
+    RunReport first = report_now(run, sampler, live);
     for (auto& s : run.sinks)
       if (auto st = s->checkpoint(first); !st) return say(st.error()), kExitGreenrunFailed;
   }
 
   // Step 2: run the command while the sampler measures.
   sampler.baseline();
-  started_at = std::chrono::system_clock::now();
-  started_steady = std::chrono::steady_clock::now();
+  live.started_at = std::chrono::system_clock::now();
+  live.started = steady::now();
   SpawnOptions spawn;
   spawn.mask = block.original_mask();
   spawn.sigpipe = sigpipe;
   spawn.tty_fd = foreground_terminal();
   spawn.drop_capabilities = running_privileged();
   SpawnResult spawned = spawn_command(o.command, spawn);
-  if (spawned.pid < 0) return spawn_failed(run, sampler, spawned, started_at);
+  if (spawned.pid < 0) return spawn_failed(run, sampler, spawned, live.started_at);
+  live.child = spawned.pid;
   if (!run.resolve_early)
     if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
   sampler.start();
-  Timers timers(run, sampler, [&] {
-    try {
-      RunReport r = report_now();
-      for (auto& s : run.sinks)
-        if (auto st = s->checkpoint(r); !st) say("warning: " + st.error());
-    } catch (const std::exception& e) {
-      say(std::string("warning: checkpoint not written: ") + e.what());
-    }
-  });
+  Timers timers;
+  schedule(timers, run, sampler, live);
   CommandExit exit = wait_for_command(
       spawned.pid, spawn.tty_fd, sampler.tree().reap_mutex(),
       [&](pid_t pid) {
@@ -210,27 +276,12 @@ int run_command(const Options& o) {
         if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0) io = parse_pid_io(text).value_or(IoCounters{});
         sampler.tree().reaped(pid, io);
       },
-      timers.first(), [&] { return timers.fire(); });
-  const auto ended_steady = std::chrono::steady_clock::now();
+      timers.next(), [&] { return timers.fire(); });
+  const auto ended = steady::now();
   const auto ended_at = std::chrono::system_clock::now();
   reclaim_terminal(spawn.tty_fd);
   sampler.finish();
-
-  // Step 3: publish. Whatever happens here, the command's status is greenrun's.
-  try {
-    RunReport r = run.report(sampler.measurements());
-    r.started_at = started_at;
-    r.ended_at = ended_at;
-    r.duration_s = std::chrono::duration<double>(ended_steady - started_steady).count();
-    r.status = "finished";
-    if (exit.signal) r.signal = exit.signal;
-    else r.exit_code = exit.exit_code;
-    r.core_dumped = exit.core_dumped;
-    publish(run, r);
-  } catch (const std::exception& e) {
-    say(std::string("internal error while reporting: ") + e.what() + "; the last checkpoint is in place");
-  }
-  return exit_status_for(exit);
+  return finish(run, sampler, live, exit, ended, ended_at);
 }
 
 }  // namespace greenrun

@@ -26,6 +26,18 @@ const std::vector<OptionSpec>& option_table() {
       {"no-step-summary", "--no-step-summary", nullptr, nullptr, false, "Output", "No Markdown step summary", nullptr},
       {"project", "--project", "NAME", "GREENRUN_PROJECT", true, "Output", "project_name in the CSV row", "greenrun"},
       {"experiment-id", "--experiment-id", "ID", nullptr, false, "Output", "experiment_id in the CSV row", nullptr},
+      // CI
+      {"max-energy", "--max-energy", "ENERGY", "GREENRUN_MAX_ENERGY", true, "CI",
+       "Energy budget for the command: 50kJ, 2Wh (J, kJ, MJ, Wh, kWh)", nullptr},
+      {"max-emissions", "--max-emissions", "MASS", "GREENRUN_MAX_EMISSIONS", true, "CI",
+       "Emissions budget: 20g, 500mg (mg, g, kg, t)", nullptr},
+      {"max-increase", "--max-increase", "PERCENT", "GREENRUN_MAX_INCREASE", true, "CI",
+       "Most the energy may grow over --baseline: 10%", nullptr},
+      {"on-budget", "--on-budget", "ACTION", "GREENRUN_ON_BUDGET", true, "CI",
+       "warn, fail (exit 100 when the command succeeded) or stop (end the command)", "fail"},
+      {"grace", "--grace", "DURATION", nullptr, true, "CI", "With --on-budget stop: SIGTERM, then SIGKILL after this", "10s"},
+      {"baseline", "--baseline", "FILE", "GREENRUN_BASELINE", false, "CI",
+       "A previous greenrun JSON report: show the change against it", nullptr},
       // Grid
       {"region", "-r,--region", "ZONE", "GREENRUN_REGION", true, "Grid",
        "Grid: zone id (US-CAL-CISO), country code (FR, FRA) or name", nullptr},

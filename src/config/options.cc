@@ -104,6 +104,28 @@ std::optional<double> watts(const RawSettings& raw, const char* name, std::strin
   return v;
 }
 
+std::optional<std::string> convert_budgets(const RawSettings& raw, Options& o) {
+  Budgets& b = o.budgets;
+  if (const auto t = raw.get("max-energy"); !t.empty() && !(b.max_energy_j = parse_energy_j(t)))
+    return raw.where("max-energy") + " is not an energy; use e.g. 50kJ, 2Wh (J, kJ, MJ, Wh, kWh)";
+  if (const auto t = raw.get("max-emissions"); !t.empty() && !(b.max_emissions_g = parse_mass_g(t)))
+    return raw.where("max-emissions") + " is not a mass; use e.g. 20g, 500mg (mg, g, kg, t)";
+  if (const auto t = raw.get("max-increase"); !t.empty() && !(b.max_increase_pct = parse_percent(t)))
+    return raw.where("max-increase") + " is not a percentage; use e.g. 10%";
+  o.baseline_path = raw.get("baseline");
+  if (b.max_increase_pct && o.baseline_path.empty())
+    return raw.where("max-increase") + " needs --baseline FILE.json to compare with";
+  const std::string action = raw.get("on-budget");
+  if (action == "warn") b.action = Budgets::Action::Warn;
+  else if (action == "fail") b.action = Budgets::Action::Fail;
+  else if (action == "stop") b.action = Budgets::Action::Stop;
+  else return raw.where("on-budget") + ": must be warn, fail or stop";
+  auto grace = parse_duration(raw.get("grace"));
+  if (!grace || *grace > std::chrono::hours(1)) return raw.where("grace") + " is not a duration up to 1h; use e.g. 10s";
+  b.grace = *grace;
+  return std::nullopt;
+}
+
 // The raw strings, checked and converted; an error names where the value came from.
 std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   o.json_path = raw.get("json");
@@ -160,6 +182,7 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   o.ram_w_per_gb = watts(raw, "ram-w-per-gb", error);
   o.gpu_tdp_w = watts(raw, "gpu-tdp", error);
   if (!error.empty()) return error;
+  if (auto err = convert_budgets(raw, o)) return err;
   if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return std::string("--cpu-idle-w must not exceed --cpu-max-w");
   if (const std::string text = raw.get("pue"); !text.empty()) {
     auto v = parse_double(text);

@@ -12,6 +12,14 @@ namespace greenrun {
 
 enum class Scope { Process, Machine };
 
+/// --max-energy, --max-emissions, --max-increase and what to do when one is exceeded.
+struct Budgets {
+  std::optional<double> max_energy_j, max_emissions_g, max_increase_pct;
+  enum class Action { Warn, Fail, Stop } action = Action::Fail;
+  std::chrono::nanoseconds grace{std::chrono::seconds(10)};  // SIGTERM, then SIGKILL after this (stop)
+  bool any() const { return max_energy_j || max_emissions_g || max_increase_pct; }
+};
+
 struct Options {
   std::vector<std::string> command;
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};
@@ -35,6 +43,8 @@ struct Options {
   std::string compare;  // comma-separated; "none" hides the table; empty: defaults
   std::string csv_path;
   std::string step_summary;        // Markdown appended here (GITHUB_STEP_SUMMARY by default)
+  Budgets budgets;
+  std::string baseline_path;       // --baseline: a previous greenrun JSON report
   bool github_actions = false;     // GITHUB_ACTIONS=true: workflow commands on stderr
   std::string project = "greenrun";
   std::string experiment_id;

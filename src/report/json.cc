@@ -131,6 +131,16 @@ nlohmann::ordered_json to_json(const RunReport& r) {
   }
   j["unused_sources"] = std::move(unusable);
   j["notes"] = r.notes;
+  if (r.baseline) j["baseline"] = comparison_json(*r.baseline);
+  j["verdicts"] = r.verdicts;
+  json phases = json::array();
+  for (const auto& p : r.phases) {
+    json pj = {{"name", p.name}, {"start_s", p.start_s}, {"end_s", p.end_s}, {"duration_s", p.end_s - p.start_s},
+               {"energy_j", p.energy_j}, {"machine_energy_j", p.machine_energy_j}};
+    pj["emissions_g"] = p.emissions_g ? json(*p.emissions_g) : json(nullptr);
+    phases.push_back(std::move(pj));
+  }
+  j["phases"] = std::move(phases);
   j["samples"] = r.samples;
   j["interval_s"] = r.interval_s;
   j["timeline"] = timeline_json(r);

@@ -122,6 +122,7 @@ std::string format_markdown(const RunReport& r) {
   components(r, out);
   emissions(r, out);
   phases(r, out);
+  if (r.baseline) out << "**Against the baseline** (" << cell(r.baseline->baseline) << "):\n\n" << format_comparison_markdown(*r.baseline) << "\n";
   for (const auto& line : r.verdicts) out << "> " << cell(line) << "\n>\n";
   if (!r.verdicts.empty()) out << "\n";
   for (const auto& n : r.notes) out << "- note: " << cell(n) << "\n";

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon/carbon.h"
+#include "report/compare.h"
 #include "config/options.h"
 #include "process/procfs.h"
 #include "sampling/sampler.h"
@@ -76,6 +77,7 @@ struct RunReport {
   std::optional<CarbonReport> carbon;  // absent when no energy figure exists
   std::vector<std::string> notes;      // problems during the run (a GPU lost, ...)
   std::vector<PhaseReport> phases;
+  std::optional<BaselineComparison> baseline;
   /// One-line judgements for CI, in order: budgets, the baseline comparison.
   std::vector<std::string> verdicts;
   /// Those that are CI annotations: level "warning" or "error".

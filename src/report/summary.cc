@@ -130,6 +130,12 @@ std::string format_summary(const RunReport& r) {
   if (r.carbon)
     format_carbon(*r.carbon, r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured", line,
                   out);
+  if (r.baseline) {
+    line("baseline", "against " + r.baseline->baseline + ":");
+    std::istringstream lines(format_comparison(*r.baseline));
+    for (std::string l; std::getline(lines, l);) line("", l);
+  }
+  for (const auto& v : r.verdicts) line("budget", v);
   for (const auto& n : r.notes) line("note", n);
   // One note per (source, reason, fix): five root-only zones make one line, not five.
   std::vector<std::pair<const Finding*, std::string>> notes;

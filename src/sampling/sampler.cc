@@ -199,6 +199,13 @@ void Sampler::step(bool final) {
   ++m_.samples;
 }
 
+double Sampler::energy_so_far(bool machine) const {
+  std::lock_guard<std::mutex> lk(data_mu_);
+  double sum = 0;
+  for (const auto& t : accounting_.totals()) sum += machine ? t.machine_j : t.tree_j;
+  return sum;
+}
+
 Measurements Sampler::measurements() const {
   std::lock_guard<std::mutex> lk(data_mu_);
   Measurements m = m_;

@@ -87,6 +87,9 @@ class Sampler {
 
   /// A consistent copy, from any thread.
   Measurements measurements() const;
+  /// The energy attributed so far (the command's share, or the machine's):
+  /// cheap, for checks on every window.
+  double energy_so_far(bool machine) const;
   TreeReader& tree() { return *tree_; }
 
  private:

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <string>
 
+#include "util/fs.h"
+
 namespace greenrun {
 
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
@@ -30,6 +32,33 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
   if (ns > 1e18) return std::nullopt;
   return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(ns)));
 }
+
+namespace {
+
+// A finite, non-negative number followed by one of `units` (factor to the base unit).
+std::optional<double> with_unit(std::string_view text, std::initializer_list<std::pair<const char*, double>> units) {
+  text = trim(text);
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  auto number = parse_double(text.substr(0, i));
+  if (!number || *number < 0) return std::nullopt;
+  const std::string_view unit = trim(text.substr(i));
+  for (const auto& [name, factor] : units)
+    if (unit == name) return *number * factor;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<double> parse_energy_j(std::string_view text) {
+  return with_unit(text, {{"J", 1}, {"kJ", 1e3}, {"MJ", 1e6}, {"Wh", 3600}, {"kWh", 3.6e6}});
+}
+
+std::optional<double> parse_mass_g(std::string_view text) {
+  return with_unit(text, {{"mg", 1e-3}, {"g", 1}, {"kg", 1e3}, {"t", 1e6}});
+}
+
+std::optional<double> parse_percent(std::string_view text) { return with_unit(text, {{"%", 1}, {"", 1}}); }
 
 bool is_duration_syntax(std::string_view text) {
   size_t i = 0;

@@ -16,6 +16,13 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
 /// A number and a known unit, whatever its size: tells "too large" from "not a duration".
 bool is_duration_syntax(std::string_view text);
 
+/// "50kJ", "1.5 kWh", "200 J", "3Wh": joules (J, kJ, MJ, Wh, kWh).
+std::optional<double> parse_energy_j(std::string_view text);
+/// "20g", "500 mg", "1.2kg", "3t": grams (mg, g, kg, t).
+std::optional<double> parse_mass_g(std::string_view text);
+/// "10%", "10": percent.
+std::optional<double> parse_percent(std::string_view text);
+
 /// A number with `digits` significant digits and no exponent ("0.0123", "412", "41200").
 std::string significant(double value, int digits = 3);
 

@@ -1,0 +1,65 @@
+#include "report/budget.h"
+
+#include "util/units.h"
+
+namespace greenrun {
+
+namespace {
+
+// "61.2 kJ, estimated (the central value of 30.6 kJ to 91.8 kJ)"
+std::string how_energy(const RunReport& r) {
+  std::string s = format_energy(r.energy_j()) + ", " + r.energy_kind();
+  if (r.any_estimated()) {
+    double low = 0, high = 0;
+    for (const auto& c : r.components) {
+      low += c.energy_j_low.value_or(c.energy_j);
+      high += c.energy_j_high.value_or(c.energy_j);
+    }
+    s += " (judged by the central value of " + format_energy(low) + " to " + format_energy(high) + ")";
+  }
+  return s;
+}
+
+BudgetVerdict verdict(const std::string& what, bool exceeded, const std::string& figure, const std::string& limit) {
+  return {exceeded, what + (exceeded ? " exceeded: " : " kept: ") + figure + (exceeded ? " > " : " <= ") + limit};
+}
+
+}  // namespace
+
+std::vector<BudgetVerdict> judge_budgets(const RunReport& r, const Budgets& b, const BaselineComparison* baseline) {
+  std::vector<BudgetVerdict> out;
+  if (b.max_energy_j)
+    out.push_back(verdict("energy budget", r.energy_j() > *b.max_energy_j, how_energy(r),
+                          "--max-energy " + format_energy(*b.max_energy_j)));
+  if (b.max_emissions_g) {
+    const double g = r.carbon ? r.carbon->emissions_g : 0;
+    out.push_back(verdict("emissions budget", g > *b.max_emissions_g,
+                          format_mass_g(g) + " CO2e from " + how_energy(r) + " energy",
+                          "--max-emissions " + format_mass_g(*b.max_emissions_g)));
+  }
+  if (b.max_increase_pct && baseline) {
+    auto pct = baseline->energy_percent();
+    char limit[64], change[64];
+    std::snprintf(limit, sizeof limit, "--max-increase %g%%", *b.max_increase_pct);
+    std::snprintf(change, sizeof change, "%+.1f%%", pct.value_or(0));
+    out.push_back(verdict("energy increase budget", pct && *pct > *b.max_increase_pct,
+                          std::string(change) + " energy against " + baseline->baseline + " (" + how_energy(r) + ")",
+                          limit));
+  }
+  return out;
+}
+
+std::string crossed_budget(const Budgets& b, double energy_j, std::optional<double> emissions_g) {
+  if (b.max_energy_j && energy_j > *b.max_energy_j) return "energy budget";
+  if (b.max_emissions_g && emissions_g && *emissions_g > *b.max_emissions_g) return "emissions budget";
+  return "";
+}
+
+void add_verdicts(RunReport& r, const Budgets& b, const std::vector<BudgetVerdict>& verdicts) {
+  for (const auto& v : verdicts) {
+    r.verdicts.push_back(v.text);
+    if (v.exceeded) r.verdict_annotations.push_back({b.action == Budgets::Action::Warn ? "warning" : "error", v.text});
+  }
+}
+
+}  // namespace greenrun
