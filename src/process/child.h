@@ -80,6 +80,18 @@ struct CommandExit {
 /// greenrun's exit status for the command's: its own, or 128+N for signal N.
 int exit_status_for(const CommandExit& e);
 
+/// What wait_for_command() does besides waiting.
+struct WaitOptions {
+  int tty_fd = -1;  // the terminal handed to the command (see spawn_command)
+  /// `on_deadline()` runs when `deadline` has passed with the command still
+  /// running, and returns the next deadline (time_point::max(): none).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::function<std::chrono::steady_clock::time_point()> on_deadline;
+  /// `on_readable()` runs whenever `watch_fd` has data (the marks FIFO).
+  int watch_fd = -1;
+  std::function<void()> on_readable;
+};
+
 /// Waits until `child` exits. Meanwhile reaps every other descendant and
 /// forwards every signal greenrun receives to the command's process group:
 /// the command is in a group of its own, so nothing sent to greenrun's group
@@ -87,14 +99,10 @@ int exit_status_for(const CommandExit& e);
 /// the terminal (Ctrl-Z, a background read), greenrun takes the terminal
 /// back and stops too, so that the shell sees the job stopped; when greenrun
 /// is continued (fg, bg) it continues the command, giving it the terminal
-/// if greenrun has it.
-/// `before_reap(pid)` runs while `pid` is still a zombie, with `reap_mu` held.
-/// `on_deadline()` runs when `deadline` has passed with the command still
-/// running, and returns the next deadline (time_point::max(): none).
-using DeadlineFn = std::function<std::chrono::steady_clock::time_point()>;
-CommandExit wait_for_command(pid_t child, int tty_fd, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
-                             std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
-                             const DeadlineFn& on_deadline = nullptr);
+/// if greenrun has it. `before_reap(pid)` runs while `pid` is still a zombie,
+/// with `reap_mu` held.
+CommandExit wait_for_command(pid_t child, const WaitOptions& w, std::mutex& reap_mu,
+                             const std::function<void(pid_t)>& before_reap);
 
 /// Gives the terminal back to greenrun's process group (after the command
 /// exited, before the summary is printed).
