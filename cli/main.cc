@@ -11,6 +11,7 @@
 #include "process/child.h"
 #include "config/options.h"
 #include "commands/compare_cmd.h"
+#include "commands/mark_cmd.h"
 #include "commands/regions_cmd.h"
 #include "commands/sensors_cmd.h"
 #include "commands/run.h"
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
       return greenrun::regions_command(std::vector<std::string>(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "sensors")
       return greenrun::sensors_command(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (!args.empty() && args[0] == "mark")
+      return greenrun::mark_command(std::vector<std::string>(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "compare")
       return greenrun::compare_command(std::vector<std::string>(args.begin() + 1, args.end()));
     auto parsed = greenrun::parse_cli(args);

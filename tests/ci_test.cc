@@ -197,3 +197,62 @@ TEST_CASE("baselines: the change in the report, a refused baseline, and greenrun
   CHECK(count(render(ci.dir / "cmp.md"), "<tr>") == 5);  // the header and four rows
   CHECK(run_proc({greenrun_bin(), "compare", ci.dir / "other.json", ci.dir / "new.json"}).status == 125);
 }
+
+TEST_CASE("phases marked from a shell and from Python: named spans whose energies sum to the total", "[ci][phases]") {
+  Ci ci;
+  const std::string script = greenrun_bin() + " mark load; sleep 0.3; " + greenrun_bin() + " mark train; " +
+                             toy_train_bin() + " 0.5 > /dev/null; python3 -c 'import os; open(os.environ[\"GREENRUN_MARK\"], \"w\").write(\"eval\\n\")'; sleep 0.2; echo \"$GREENRUN_MARK\" > " +
+                             ci.dir / "fifo-path";
+  auto r = ci.run({"-q", "--interval", "100ms", "--json", ci.dir / "p.json", "--step-summary", ci.dir / "p.md", "--", "sh",
+                   "-c", script});
+  REQUIRE(r.status == 0);
+  auto j = json::parse(slurp(ci.dir / "p.json"));
+  const auto& phases = j["phases"];
+  REQUIRE(phases.size() == 4);
+  CHECK(phases[0]["name"] == "(before the first mark)");
+  CHECK(phases[1]["name"] == "load");
+  CHECK(phases[2]["name"] == "train");
+  CHECK(phases[3]["name"] == "eval");
+  double energy = 0, machine = 0;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    energy += phases[i]["energy_j"].get<double>();
+    machine += phases[i]["machine_energy_j"].get<double>();
+    if (i > 0) CHECK(phases[i]["start_s"].get<double>() == Approx(phases[i - 1]["end_s"].get<double>()));
+  }
+  CHECK(energy == Approx(j["energy_j"].get<double>()).epsilon(1e-9));
+  CHECK(machine == Approx(j["machine_energy_j"].get<double>()).epsilon(1e-9));
+  CHECK(phases[1]["duration_s"].get<double>() == Approx(0.3).margin(0.1));
+  // The busy phase has most of the energy; the sleeping ones little.
+  CHECK(phases[2]["energy_j"].get<double>() > 3 * phases[1]["energy_j"].get<double>());
+  const std::string fifo = std::string(slurp(ci.dir / "fifo-path"));
+  CHECK_FALSE(std::ifstream(fifo.substr(0, fifo.size() - 1)).good());  // removed at exit
+  CHECK_THAT(render(ci.dir / "p.md"), Catch::Contains("<td>train</td>"));
+
+  SECTION("outside greenrun, greenrun mark does nothing and succeeds") {
+    auto m = run_proc({greenrun_bin(), "mark", "anything"}, ProcOptions{"", {{"GREENRUN_MARK", ""}}, 10});
+    CHECK(m.status == 0);
+    CHECK(m.err.empty());
+    auto gone = run_proc({greenrun_bin(), "mark", "x"}, ProcOptions{"", {{"GREENRUN_MARK", ci.dir / "no-fifo"}}, 10});
+    CHECK(gone.status == 0);
+  }
+  SECTION("nested greenruns each get their own") {
+    auto n = ci.run({"-q", "--json", ci.dir / "outer.json", "--", greenrun_bin(), "-q", "--json", ci.dir / "inner.json",
+                     "--", "sh", "-c", greenrun_bin() + " mark inner-phase"});
+    REQUIRE(n.status == 0);
+    CHECK(json::parse(slurp(ci.dir / "inner.json"))["phases"].size() == 2);
+    CHECK(json::parse(slurp(ci.dir / "outer.json"))["phases"].empty());
+  }
+}
+
+TEST_CASE("a burst of 10,000 marks loses no phase; 500 phases keep the step summary small", "[ci][phases]") {
+  Ci ci;
+  auto r = ci.run({"-q", "--json", ci.dir / "b.json", "--step-summary", ci.dir / "b.md", "--", "python3", "-c",
+                   "import os\nf = open(os.environ['GREENRUN_MARK'], 'w')\nfor i in range(10000): f.write(f'm{i}\\n')\nf.close()"});
+  REQUIRE(r.status == 0);
+  auto j = json::parse(slurp(ci.dir / "b.json"));
+  REQUIRE(j["phases"].size() == 10001);
+  CHECK(j["phases"][10000]["name"] == "m9999");
+  CHECK(j["phases"][5000]["name"] == "m4999");
+  CHECK(slurp(ci.dir / "b.md").size() < 64 * 1024);  // GitHub allows 1 MiB per step
+  CHECK_THAT(slurp(ci.dir / "b.md"), Catch::Contains("smaller phases are in the JSON report"));
+}

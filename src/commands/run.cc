@@ -12,6 +12,7 @@
 #include "commands/timers.h"
 #include "outputs/sink.h"
 #include "process/child.h"
+#include "process/marks.h"
 #include "process/tree_reader.h"
 #include "report/budget.h"
 #include "report/compare.h"
@@ -77,6 +78,18 @@ std::string privileged_note(const std::vector<std::string>& ignored) {
   for (const auto& i : ignored) list += (list.empty() ? "" : ", ") + i;
   return "running with raised privileges (file capabilities or setuid): ignored " + list +
          " (a library to load or a directory to read is not taken from the user then)";
+}
+
+std::optional<MarkChannel> open_marks() {
+  const std::string tmp = running_privileged() ? "/tmp" : real_env("TMPDIR").value_or("/tmp");
+  auto c = MarkChannel::create(tmp.empty() ? "/tmp" : tmp);
+  if (!c) {
+    say("warning: " + c.error() + "; greenrun mark will do nothing in this run");
+    ::unsetenv(kMarkVariable);
+    return std::nullopt;
+  }
+  ::setenv(kMarkVariable, c->path().c_str(), 1);  // the command inherits it; a nested greenrun sets its own
+  return std::move(*c);
 }
 
 // Step 1: everything that can fail for a user-visible reason, before the
@@ -255,6 +268,8 @@ int run_command(const Options& o) {
   sampler.baseline();
   live.started_at = std::chrono::system_clock::now();
   live.started = steady::now();
+  // The command marks phases through a FIFO named in its environment.
+  std::optional<MarkChannel> marks = open_marks();
   SpawnOptions spawn;
   spawn.mask = block.original_mask();
   spawn.sigpipe = sigpipe;
@@ -272,6 +287,11 @@ int run_command(const Options& o) {
   wait.tty_fd = spawn.tty_fd;
   wait.deadline = timers.next();
   wait.on_deadline = [&] { return timers.fire(); };
+  auto take_marks = [&] { marks->drain([&](std::string label) { sampler.mark(steady::now(), std::move(label)); }); };
+  if (marks) {
+    wait.watch_fd = marks->fd();
+    wait.on_readable = take_marks;
+  }
   CommandExit exit = wait_for_command(spawned.pid, wait, sampler.tree().reap_mutex(), [&](pid_t pid) {
     std::string text;
     IoCounters io;
@@ -280,6 +300,7 @@ int run_command(const Options& o) {
   });
   const auto ended = steady::now();
   const auto ended_at = std::chrono::system_clock::now();
+  if (marks) take_marks();  // those written just before the command ended
   reclaim_terminal(spawn.tty_fd);
   sampler.finish();
   return finish(run, sampler, live, exit, ended, ended_at);

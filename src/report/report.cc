@@ -115,6 +115,8 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   r.notes = m.notes;
   r.timeline = m.timeline;
   r.timeline_origin = m.origin;
+  for (const auto& p : m.phases)
+    r.phases.push_back({p.name, p.start_s, p.end_s, o.scope == Scope::Process ? p.tree_j : p.machine_j, p.machine_j, {}});
   return r;
 }
 
@@ -122,6 +124,14 @@ void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& s
   if (r.components.empty()) return;
   r.carbon = build_carbon_report(data, settings, r.timeline, r.timeline_origin, r.scope == Scope::Machine, r.started_at,
                                  r.ended_at);
+  // A phase at the intensity averaged over its span (exact for a constant
+  // intensity; the run's own total prices each timeline record).
+  for (auto& p : r.phases) {
+    auto at = [&](double s) {
+      return r.timeline_origin + std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(s));
+    };
+    p.emissions_g = p.energy_j / 3.6e6 * settings.pue * settings.profile.average(at(p.start_s), at(p.end_s));
+  }
 }
 
 std::string status_text(const RunReport& r) {

@@ -71,8 +71,45 @@ void Accounting::add(const Interval& iv) {
   if (iv.close_window) close_window();
 }
 
+void Accounting::mark(double at_s, std::string name) {
+  if (phases_.empty()) phases_.push_back({"(before the first mark)", 0, 0, 0, 0});
+  if (phases_.size() + pending_marks_.size() >= kMaxPhases) {
+    ++marks_dropped_;
+    return;
+  }
+  pending_marks_.emplace_back(at_s, std::move(name));
+}
+
+// The window [start_s, end_s) goes to the current phase up to the first mark
+// inside it, then to each marked phase for its share of the window's time.
+void Accounting::split_into_phases(double start_s, double end_s, double tree_j, double machine_j) {
+  if (phases_.empty()) return;
+  const double span = end_s - start_s;
+  size_t taken = 0;
+  double from = start_s;
+  auto credit = [&](double to) {
+    const double f = span > 0 ? (to - from) / span : 0.0;
+    Phase& p = phases_.back();
+    p.tree_j += tree_j * f;
+    p.machine_j += machine_j * f;
+    p.end_s = to;
+    from = to;
+  };
+  for (; taken < pending_marks_.size() && pending_marks_[taken].first < end_s; ++taken) {
+    const double at = std::clamp(pending_marks_[taken].first, from, end_s);
+    credit(at);
+    phases_.push_back({std::move(pending_marks_[taken].second), at, at, 0, 0});
+  }
+  credit(end_s);
+  pending_marks_.erase(pending_marks_.begin(), pending_marks_.begin() + static_cast<std::ptrdiff_t>(taken));
+}
+
 void Accounting::flush() {
   if (win_open_) close_window();
+  // Marks after the last window: phases of no time at the end.
+  const double end = timeline_.size() ? timeline_.record(timeline_.size() - 1).end_s : 0.0;
+  for (auto& [at, name] : pending_marks_) phases_.push_back({std::move(name), std::min(at, end), end, 0, 0});
+  pending_marks_.clear();
 }
 
 void Accounting::close_window() {
@@ -95,6 +132,7 @@ void Accounting::close_window() {
   window_.tree_cpu_s = win_tree_cpu_;
   window_.missing = win_missing_;
   timeline_.append(window_);
+  split_into_phases(win_start_s_, window_.end_s, tree_j, machine_j);
   // Peaks over windows of at least 50 ms: a shorter one (the last window of a
   // run can be a millisecond long, and a millisecond says nothing about power)
   // is pooled with the window before it. No energy escapes the peaks that way,

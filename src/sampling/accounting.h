@@ -5,6 +5,7 @@
 // tests drive it directly.
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "sampling/timeline.h"
@@ -47,6 +48,13 @@ double cpu_share(double tree_cpu_s, double machine_busy_s, double machine_capaci
 std::vector<TimelineComponent> timeline_components(const std::vector<Channel>& channels,
                                                    std::vector<size_t>* channel_component = nullptr);
 
+/// A span of the run between two marks, and the energy attributed in it.
+struct Phase {
+  std::string name;
+  double start_s = 0, end_s = 0;  // offsets; end_s grows until the next mark
+  double tree_j = 0, machine_j = 0;
+};
+
 class Accounting {
  public:
   /// CPU-time shares are computed per window: the intervals between two reads
@@ -59,6 +67,14 @@ class Accounting {
   void add(const Interval& iv);
   /// Attributes a window still open (call once, at the end).
   void flush();
+  /// A mark at `at_s` (an offset, non-decreasing) starts phase `name`. A
+  /// window a mark falls in is split between the phases by time.
+  void mark(double at_s, std::string name);
+  /// The phases so far: empty until the first mark.
+  const std::vector<Phase>& phases() const { return phases_; }
+  /// At most this many phases are kept; later marks join the last (noted).
+  static constexpr size_t kMaxPhases = 100000;
+  uint64_t marks_dropped() const { return marks_dropped_; }
 
   const std::vector<Channel>& channels() const { return channels_; }
   const std::vector<ChannelTotals>& totals() const { return totals_; }
@@ -85,6 +101,10 @@ class Accounting {
   double win_start_s_ = 0;
   bool win_open_ = false;
   double peak_machine_w_ = 0, peak_tree_w_ = 0, duration_s_ = 0;
+  void split_into_phases(double start_s, double end_s, double tree_j, double machine_j);
+  std::vector<Phase> phases_;
+  std::vector<std::pair<double, std::string>> pending_marks_;  // not yet reached by a closed window
+  uint64_t marks_dropped_ = 0;
   // The last window counted for the peaks (pooled with any short one after it).
   double last_dt_ = 0, last_machine_j_ = 0, last_tree_j_ = 0;
 };

@@ -199,6 +199,11 @@ void Sampler::step(bool final) {
   ++m_.samples;
 }
 
+void Sampler::mark(std::chrono::steady_clock::time_point at, std::string name) {
+  std::lock_guard<std::mutex> lk(data_mu_);
+  accounting_.mark(primed_ ? seconds(at - origin_) : 0.0, std::move(name));
+}
+
 double Sampler::energy_so_far(bool machine) const {
   std::lock_guard<std::mutex> lk(data_mu_);
   double sum = 0;
@@ -214,6 +219,10 @@ Measurements Sampler::measurements() const {
   m.peak_machine_w = accounting_.peak_machine_w();
   m.peak_tree_w = accounting_.peak_tree_w();
   m.sampled_s = accounting_.duration_s();
+  m.phases = accounting_.phases();
+  if (accounting_.marks_dropped())
+    m.notes.push_back(std::to_string(accounting_.marks_dropped()) + " marks after the first " +
+                      std::to_string(Accounting::kMaxPhases) + " phases were joined to the last phase");
   for (const auto& s : sources_)
     for (auto& n : s->notes()) m.notes.push_back(std::move(n));
   // The thread's own CPU time, read through its clock while it runs.

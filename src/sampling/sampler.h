@@ -57,6 +57,7 @@ struct Measurements {
   double machine_memory_byte_s = 0, memory_s = 0;
   /// What the sources reported going wrong (a GPU lost, ...).
   std::vector<std::string> notes;
+  std::vector<Phase> phases;
 };
 
 /// The shortest span over which CPU times are compared (see Accounting).
@@ -87,6 +88,8 @@ class Sampler {
 
   /// A consistent copy, from any thread.
   Measurements measurements() const;
+  /// A mark from the command (greenrun mark) received now: starts a phase.
+  void mark(std::chrono::steady_clock::time_point at, std::string name);
   /// The energy attributed so far (the command's share, or the machine's):
   /// cheap, for checks on every window.
   double energy_so_far(bool machine) const;

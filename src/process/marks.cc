@@ -1,0 +1,95 @@
+#include "process/marks.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "util/fs.h"
+
+namespace greenrun {
+
+namespace {
+
+std::string clean_label(std::string s) {
+  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  if (s.size() > kMaxMarkLabel) s.resize(kMaxMarkLabel);
+  return s;
+}
+
+}  // namespace
+
+Result<MarkChannel> MarkChannel::create(const std::string& tmp_dir) {
+  using R = Result<MarkChannel>;
+  std::string dir = tmp_dir + "/greenrun-marks-XXXXXX";
+  if (!::mkdtemp(dir.data())) return R::fail("cannot create a directory for marks in " + tmp_dir + ": " + errno_text(errno));
+  MarkChannel c;
+  c.dir_ = dir;
+  c.path_ = dir + "/mark";
+  if (::mkfifo(c.path_.c_str(), 0600) != 0) return R::fail("cannot create the marks FIFO: " + errno_text(errno));
+  c.fd_ = ::open(c.path_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (c.fd_ < 0) return R::fail("cannot open the marks FIFO: " + errno_text(errno));
+  ::fcntl(c.fd_, F_SETPIPE_SZ, 1 << 20);  // bursts of marks; the default 64 KiB is what is left if refused
+  return c;
+}
+
+MarkChannel& MarkChannel::operator=(MarkChannel&& o) noexcept {
+  if (this != &o) {
+    this->~MarkChannel();
+    fd_ = o.fd_;
+    dir_ = std::move(o.dir_);
+    path_ = std::move(o.path_);
+    partial_ = std::move(o.partial_);
+    o.fd_ = -1;
+    o.dir_.clear();
+    o.path_.clear();
+  }
+  return *this;
+}
+
+MarkChannel::~MarkChannel() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!path_.empty()) ::unlink(path_.c_str());
+  if (!dir_.empty()) ::rmdir(dir_.c_str());
+}
+
+void MarkChannel::drain(const std::function<void(std::string)>& on_mark) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    partial_.append(buf, static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t nl = partial_.find('\n'); nl != std::string::npos; nl = partial_.find('\n', start)) {
+      std::string label = clean_label(partial_.substr(start, nl - start));
+      start = nl + 1;
+      if (!label.empty()) on_mark(std::move(label));
+    }
+    partial_.erase(0, start);
+    if (partial_.size() > 4 * kMaxMarkLabel) partial_.clear();  // a line with no end: drop it
+  }
+}
+
+void send_mark(const std::string& label, const std::string& fifo) {
+  if (fifo.empty()) return;
+  int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return;  // greenrun is gone: nobody to tell
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+    ::close(fd);
+    return;
+  }
+  // Blocking from here: a full buffer means greenrun is reading, the mark waits its turn.
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  std::string line;
+  for (char c : label) line += (c == '\n' || c == '\r') ? ' ' : c;
+  line = clean_label(line) + "\n";
+  ssize_t ignored = ::write(fd, line.data(), line.size());  // one write: atomic below PIPE_BUF
+  (void)ignored;
+  ::close(fd);
+}
+
+}  // namespace greenrun

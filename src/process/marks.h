@@ -1,0 +1,47 @@
+#pragma once
+// Phases marked from inside the command: greenrun creates a FIFO in a
+// private directory and names it in GREENRUN_MARK; each line written to it
+// (`greenrun mark eval`, or `echo eval > "$GREENRUN_MARK"`) starts a phase.
+// greenrun holds the FIFO open for reading and writing, so a writer never
+// blocks on open, and a 1 MiB buffer absorbs bursts.
+
+#include <functional>
+#include <string>
+
+#include "util/result.h"
+
+namespace greenrun {
+
+/// The environment variable that names the FIFO for the command.
+inline constexpr const char* kMarkVariable = "GREENRUN_MARK";
+/// The longest label kept; longer lines are cut there.
+inline constexpr size_t kMaxMarkLabel = 200;
+
+class MarkChannel {
+ public:
+  /// A new FIFO (mode 0600) in a new directory (mode 0700) under `tmp_dir`.
+  static Result<MarkChannel> create(const std::string& tmp_dir);
+  MarkChannel() = default;
+  MarkChannel(MarkChannel&& o) noexcept { *this = std::move(o); }
+  MarkChannel& operator=(MarkChannel&& o) noexcept;
+  MarkChannel(const MarkChannel&) = delete;
+  MarkChannel& operator=(const MarkChannel&) = delete;
+  /// Closes the FIFO and removes it and its directory.
+  ~MarkChannel();
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  /// Reads what is buffered and calls `on_mark` for each complete line.
+  void drain(const std::function<void(std::string)>& on_mark);
+
+ private:
+  int fd_ = -1;
+  std::string dir_, path_, partial_;
+};
+
+/// What `greenrun mark LABEL` does: writes the line to the FIFO that
+/// GREENRUN_MARK names. Without one (not under greenrun) it does nothing:
+/// marking is never an error that stops the command.
+void send_mark(const std::string& label, const std::string& fifo);
+
+}  // namespace greenrun
