@@ -13,6 +13,7 @@
 #include "commands/compare_cmd.h"
 #include "commands/mark_cmd.h"
 #include "commands/regions_cmd.h"
+#include "commands/report_cmd.h"
 #include "commands/sensors_cmd.h"
 #include "commands/run.h"
 
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
       return greenrun::regions_command(std::vector<std::string>(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "sensors")
       return greenrun::sensors_command(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (!args.empty() && args[0] == "report")
+      return greenrun::report_command(std::vector<std::string>(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "mark")
       return greenrun::mark_command(std::vector<std::string>(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "compare")

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <regex>
 
 #include "helpers.h"
@@ -255,4 +256,46 @@ TEST_CASE("a burst of 10,000 marks loses no phase; 500 phases keep the step summ
   CHECK(j["phases"][5000]["name"] == "m4999");
   CHECK(slurp(ci.dir / "b.md").size() < 64 * 1024);  // GitHub allows 1 MiB per step
   CHECK_THAT(slurp(ci.dir / "b.md"), Catch::Contains("smaller phases are in the JSON report"));
+}
+
+TEST_CASE("greenrun report: three reports in one, with totals and the spread of repeated runs", "[ci][report]") {
+  Ci ci;
+  REQUIRE(ci.run({"-q", "--json", ci.dir / "a.json", "--", toy_train_bin(), "0.3"}).status == 0);
+  REQUIRE(ci.run({"-q", "--json", ci.dir / "b.json", "--", toy_train_bin(), "0.3"}).status == 0);
+  REQUIRE(ci.run({"-q", "--json", ci.dir / "c.json", "--", "sleep", "0.2"}).status == 0);
+  std::vector<json> in;
+  for (const auto* f : {"a.json", "b.json", "c.json"}) in.push_back(json::parse(slurp(ci.dir / f)));
+  CHECK(in[0]["host"].get<std::string>().size() > 0);
+  CHECK(in[0]["boot_id"].get<std::string>().size() == 36);
+
+  auto r = run_proc({greenrun_bin(), "report", "--json", ci.dir / "all.json", ci.dir / "a.json", ci.dir / "b.json",
+                     ci.dir / "c.json"});
+  REQUIRE(r.status == 0);
+  auto all = json::parse(slurp(ci.dir / "all.json"));
+  double energy = 0, emissions = 0;
+  for (const auto& j : in) {
+    energy += j["energy_j"].get<double>();
+    emissions += j["emissions_g"].get<double>();
+  }
+  CHECK(all["total"]["energy_j"].get<double>() == Approx(energy));
+  CHECK(all["total"]["emissions_g"].get<double>() == Approx(emissions));
+  REQUIRE(all["repeated"].size() == 1);
+  const auto& e = all["repeated"][0]["energy_j"];
+  const double a = in[0]["energy_j"], b = in[1]["energy_j"];
+  CHECK(e["n"] == 2);
+  CHECK(e["mean"].get<double>() == Approx((a + b) / 2));
+  CHECK(e["stddev"].get<double>() == Approx(std::abs(a - b) / std::sqrt(2.0)));
+  CHECK(e["min"].get<double>() == Approx(std::min(a, b)));
+  CHECK_THAT(r.out, Catch::Contains("total: ") && Catch::Contains("repeated 2x "));
+
+  auto md = run_proc({greenrun_bin(), "report", "--markdown", ci.dir / "a.json", ci.dir / "b.json", ci.dir / "c.json"});
+  write_file(ci.dir / "all.md", md.out);
+  const std::string html = render(ci.dir / "all.md");
+  CHECK(count(html, "<table>") == 2);
+  CHECK(count(html, "<tr>") == 1 + 4 + 1 + 1);  // header, 3 reports + total; header, 1 repeated command
+  CHECK_THAT(html, Catch::Contains("<strong>" + greenrun::format_energy(energy) + "</strong>"));
+
+  auto bad = run_proc({greenrun_bin(), "report", ci.dir / "a.json", "/etc/hostname"});
+  CHECK(bad.status == 125);
+  CHECK_THAT(bad.err, Catch::Contains("not a greenrun JSON report"));
 }

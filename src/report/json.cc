@@ -53,6 +53,8 @@ nlohmann::ordered_json to_json(const RunReport& r) {
   j["greenrun_version"] = kVersion;
   j["status"] = r.status;
   j["command"] = r.command;
+  j["host"] = r.host;
+  j["boot_id"] = r.boot_id;
   j["started_at"] = format_rfc3339(r.started_at);
   j["ended_at"] = format_rfc3339(r.ended_at);
   j["duration_s"] = r.duration_s;

@@ -7,9 +7,11 @@
 
 #include <cstring>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "report/text.h"
 #include "util/exit_codes.h"
+#include "util/fs.h"
 #include "util/units.h"
 
 namespace greenrun {
@@ -87,10 +89,22 @@ std::vector<ComponentReport> components_from(const Measurements& m, Scope scope)
   return out;
 }
 
+std::string host_name() {
+  char buf[256] = {};
+  return ::gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : "";
+}
+
+std::string boot_id() {
+  static const std::string id(trim(read_line("/proc/sys/kernel/random/boot_id").value_or("")));
+  return id;
+}
+
 RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   const Options& o = *in.options;
   RunReport r;
   r.command = o.command;
+  r.host = host_name();
+  r.boot_id = boot_id();
   r.scope = o.scope;
   r.components = components_from(m, o.scope);
   r.user_s = m.user_s;

@@ -44,6 +44,9 @@ struct PhaseReport {
 
 struct RunReport {
   std::vector<std::string> command;
+  /// Which machine and which boot: reports of one host and boot that overlap
+  /// in time measured the same machine-level counters.
+  std::string host, boot_id;
   std::chrono::system_clock::time_point started_at{}, ended_at{};
   double duration_s = 0;
   std::optional<int> exit_code;  // nullopt while running or when killed by a signal
@@ -103,6 +106,10 @@ struct ReportInputs {
   const CarbonData* data = nullptr;        // null: emissions not reported
   const CarbonSettings* carbon = nullptr;
 };
+
+/// This machine's name, and the kernel's id of this boot.
+std::string host_name();
+std::string boot_id();
 
 /// The report as of now: `status` running or finished; the caller sets the
 /// times and the exit.

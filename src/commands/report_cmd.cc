@@ -1,0 +1,44 @@
+#include "commands/report_cmd.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "config/options.h"
+#include "report/merge.h"
+#include "util/exit_codes.h"
+#include "util/fs.h"
+
+namespace greenrun {
+
+int report_command(const std::vector<std::string>& args) {
+  CLI::App app{"greenrun report FILES...: several greenrun JSON reports (the steps of a CI job, repeated runs) in one",
+               "greenrun report"};
+  std::vector<std::string> files;
+  std::string json_path;
+  bool markdown = false;
+  app.add_option("files", files, "greenrun JSON reports")->required()->type_name("FILE");
+  app.add_flag("--markdown", markdown, "A Markdown summary (for a step summary or a PR comment)");
+  app.add_option("--json", json_path, "Also write the combined figures as JSON to FILE")->type_name("FILE");
+  if (auto done = parse_subcommand(app, args, "report")) return *done;
+  std::vector<ReportFigures> runs;
+  for (const auto& f : files) {
+    auto r = load_report(f);
+    if (!r) {
+      std::fprintf(stderr, "greenrun report: %s\n", r.error().c_str());
+      return kExitGreenrunFailed;
+    }
+    runs.push_back(std::move(*r));
+  }
+  const MergedReport m = merge_reports(std::move(runs));
+  if (!json_path.empty())
+    if (auto st = atomic_write(json_path, merged_json(m).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+        !st) {
+      std::fprintf(stderr, "greenrun report: %s\n", st.error().c_str());
+      return kExitGreenrunFailed;
+    }
+  const std::string text = markdown ? format_merged_markdown(m) : format_merged(m);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+
+}  // namespace greenrun

@@ -1,0 +1,150 @@
+#include "report/merge.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "carbon/intensity.h"
+#include "report/text.h"
+#include "util/units.h"
+#include "util/version.h"
+
+namespace greenrun {
+
+namespace {
+
+std::string kind_of(const std::vector<ReportFigures>& runs) {
+  std::string kind;
+  for (const auto& r : runs) {
+    if (kind.empty()) kind = r.energy_kind;
+    else if (kind != r.energy_kind) return "mixed";
+  }
+  return kind;
+}
+
+// Reports of one host and boot whose spans overlap read the same machine
+// counters at the same time: their machine figures must not be added.
+void note_overlaps(const std::vector<ReportFigures>& runs, std::vector<std::string>& notes) {
+  for (size_t i = 0; i < runs.size(); ++i)
+    for (size_t j = i + 1; j < runs.size(); ++j) {
+      const auto& a = runs[i];
+      const auto& b = runs[j];
+      if (a.host.empty() || a.host != b.host || a.boot_id != b.boot_id) continue;
+      auto a0 = parse_timestamp(a.started_at), a1 = parse_timestamp(a.ended_at);
+      auto b0 = parse_timestamp(b.started_at), b1 = parse_timestamp(b.ended_at);
+      if (a0 && a1 && b0 && b1 && *a0 < *b1 && *b0 < *a1) {
+        notes.push_back(a.name + " and " + b.name + " ran at the same time on " + a.host +
+                        ": their process-scope figures add up, their machine figures would not");
+        return;
+      }
+    }
+}
+
+std::string row_energy(const ReportFigures& r) {
+  return r.energy_j ? format_energy(*r.energy_j) + " " + r.energy_kind : "not measured";
+}
+
+}  // namespace
+
+Spread spread_of(const std::vector<double>& values) {
+  Spread s;
+  s.n = values.size();
+  if (values.empty()) return s;
+  double sum = 0;
+  for (double v : values) sum += v;
+  s.mean = sum / static_cast<double>(s.n);
+  double sq = 0;
+  for (double v : values) sq += (v - s.mean) * (v - s.mean);
+  s.stddev = s.n > 1 ? std::sqrt(sq / static_cast<double>(s.n - 1)) : 0.0;
+  s.min = *std::min_element(values.begin(), values.end());
+  s.max = *std::max_element(values.begin(), values.end());
+  return s;
+}
+
+MergedReport merge_reports(std::vector<ReportFigures> runs) {
+  MergedReport m;
+  std::map<std::vector<std::string>, std::pair<std::vector<double>, std::vector<double>>> by_command;
+  for (const auto& r : runs) {
+    m.energy_j += r.energy_j.value_or(0);
+    if (r.emissions_g) m.emissions_g += *r.emissions_g;
+    else m.emissions_complete = false;
+    m.duration_s += r.duration_s;
+    m.cpu_s += r.cpu_s;
+    auto& [energies, durations] = by_command[r.command];
+    if (r.energy_j) energies.push_back(*r.energy_j);
+    durations.push_back(r.duration_s);
+  }
+  for (const auto& [command, values] : by_command)
+    if (values.second.size() > 1) m.repeated.push_back({command, spread_of(values.first), spread_of(values.second)});
+  m.energy_kind = kind_of(runs);
+  note_overlaps(runs, m.notes);
+  if (!m.emissions_complete) m.notes.push_back("some reports have no emissions figure: the total leaves them out");
+  m.runs = std::move(runs);
+  return m;
+}
+
+std::string format_merged(const MergedReport& m) {
+  std::ostringstream out;
+  for (const auto& r : m.runs)
+    out << r.name << ": " << command_line(r.command) << ": " << row_energy(r) << ", "
+        << (r.emissions_g ? format_mass_g(*r.emissions_g) + " CO2e" : std::string("no emissions")) << ", "
+        << format_seconds(r.duration_s) << (r.host.empty() ? "" : " on " + r.host) << "\n";
+  out << "total: " << format_energy(m.energy_j) << " " << m.energy_kind << ", " << format_mass_g(m.emissions_g)
+      << " CO2e, " << format_seconds(m.duration_s) << " over " << m.runs.size() << " reports\n";
+  for (const auto& c : m.repeated)
+    out << "repeated " << c.energy_j.n << "x " << command_line(c.command) << ": energy mean "
+        << format_energy(c.energy_j.mean) << " (sd " << format_energy(c.energy_j.stddev) << ", "
+        << format_energy(c.energy_j.min) << " to " << format_energy(c.energy_j.max) << "), duration mean "
+        << format_seconds(c.duration_s.mean) << " (sd " << format_seconds(c.duration_s.stddev) << ")\n";
+  for (const auto& n : m.notes) out << "note: " << n << "\n";
+  return out.str();
+}
+
+std::string format_merged_markdown(const MergedReport& m) {
+  std::ostringstream out;
+  out << "| report | command | energy | emissions | duration |\n|---|---|---:|---:|---:|\n";
+  for (const auto& r : m.runs)
+    out << "| " << r.name << " | `" << command_line(r.command) << "` | " << row_energy(r) << " | "
+        << (r.emissions_g ? format_mass_g(*r.emissions_g) : std::string("-")) << " | " << format_seconds(r.duration_s)
+        << " |\n";
+  out << "| **total** | " << m.runs.size() << " reports | **" << format_energy(m.energy_j) << "** " << m.energy_kind
+      << " | **" << format_mass_g(m.emissions_g) << "** | " << format_seconds(m.duration_s) << " |\n\n";
+  if (!m.repeated.empty()) {
+    out << "| repeated command | runs | energy mean | energy sd | min | max | duration mean |\n"
+        << "|---|---:|---:|---:|---:|---:|---:|\n";
+    for (const auto& c : m.repeated)
+      out << "| `" << command_line(c.command) << "` | " << c.energy_j.n << " | " << format_energy(c.energy_j.mean)
+          << " | " << format_energy(c.energy_j.stddev) << " | " << format_energy(c.energy_j.min) << " | "
+          << format_energy(c.energy_j.max) << " | " << format_seconds(c.duration_s.mean) << " |\n";
+    out << "\n";
+  }
+  for (const auto& n : m.notes) out << "- " << n << "\n";
+  return out.str();
+}
+
+nlohmann::ordered_json merged_json(const MergedReport& m) {
+  using json = nlohmann::ordered_json;
+  json runs = json::array();
+  for (const auto& r : m.runs) {
+    json x = {{"file", r.name}, {"command", r.command}, {"host", r.host}, {"energy_measured", r.energy_kind},
+              {"duration_s", r.duration_s}, {"cpu_time_s", r.cpu_s}};
+    x["energy_j"] = r.energy_j ? json(*r.energy_j) : json(nullptr);
+    x["emissions_g"] = r.emissions_g ? json(*r.emissions_g) : json(nullptr);
+    runs.push_back(std::move(x));
+  }
+  auto spread = [](const Spread& s) {
+    return json{{"n", s.n}, {"mean", s.mean}, {"stddev", s.stddev}, {"min", s.min}, {"max", s.max}};
+  };
+  json repeated = json::array();
+  for (const auto& c : m.repeated)
+    repeated.push_back({{"command", c.command}, {"energy_j", spread(c.energy_j)}, {"duration_s", spread(c.duration_s)}});
+  return {{"greenrun_version", kVersion},
+          {"reports", std::move(runs)},
+          {"total", {{"energy_j", m.energy_j}, {"energy_measured", m.energy_kind}, {"emissions_g", m.emissions_g},
+                     {"duration_s", m.duration_s}, {"cpu_time_s", m.cpu_s}}},
+          {"repeated", std::move(repeated)},
+          {"notes", m.notes}};
+}
+
+}  // namespace greenrun
