@@ -8,14 +8,34 @@
 #include <string>
 #include <vector>
 
-#include "process/child.h"
-#include "config/options.h"
 #include "commands/compare_cmd.h"
 #include "commands/mark_cmd.h"
 #include "commands/regions_cmd.h"
 #include "commands/report_cmd.h"
-#include "commands/sensors_cmd.h"
 #include "commands/run.h"
+#include "commands/sensors_cmd.h"
+#include "config/options.h"
+#include "util/exit_codes.h"
+
+namespace {
+
+using Args = std::vector<std::string>;
+
+/// The subcommands, by the first argument; `greenrun -- regions` runs a
+/// command of that name instead.
+struct Subcommand {
+  const char* name;
+  int (*run)(const Args&);
+};
+const Subcommand kSubcommands[] = {
+    {"sensors", [](const Args& a) { return greenrun::sensors_command(a); }},
+    {"regions", [](const Args& a) { return greenrun::regions_command(a); }},
+    {"report", greenrun::report_command},
+    {"compare", greenrun::compare_command},
+    {"mark", [](const Args& a) { return greenrun::mark_command(a); }},
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // One malloc arena: the sampler thread allocates little, and a second arena
@@ -25,19 +45,10 @@ int main(int argc, char** argv) {
   // faulting fresh pages in again (page faults dominate start-up on VMs).
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
   mallopt(M_TRIM_THRESHOLD, 8 << 20);
-  std::vector<std::string> args(argv + 1, argv + argc);
+  Args args(argv + 1, argv + argc);
   try {
-    // Subcommands come first; `greenrun -- regions` runs a command of that name.
-    if (!args.empty() && args[0] == "regions")
-      return greenrun::regions_command(std::vector<std::string>(args.begin() + 1, args.end()));
-    if (!args.empty() && args[0] == "sensors")
-      return greenrun::sensors_command(std::vector<std::string>(args.begin() + 1, args.end()));
-    if (!args.empty() && args[0] == "report")
-      return greenrun::report_command(std::vector<std::string>(args.begin() + 1, args.end()));
-    if (!args.empty() && args[0] == "mark")
-      return greenrun::mark_command(std::vector<std::string>(args.begin() + 1, args.end()));
-    if (!args.empty() && args[0] == "compare")
-      return greenrun::compare_command(std::vector<std::string>(args.begin() + 1, args.end()));
+    for (const auto& s : kSubcommands)
+      if (!args.empty() && args[0] == s.name) return s.run(Args(args.begin() + 1, args.end()));
     auto parsed = greenrun::parse_cli(args);
     if (parsed.action == greenrun::ParsedCli::Action::Exit) {
       std::fputs(parsed.message.c_str(), parsed.message_is_error ? stderr : stdout);

@@ -210,7 +210,9 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
       "greenrun runs COMMAND with its own stdin, stdout and stderr, forwards signals to it, and\n"
       "exits with its status. The report goes to stderr (or --summary-file) and --json.\n"
       "Also: greenrun sensors (the energy sources here and how to enable them),\n"
-      "      greenrun regions [QUERY] (grids and cloud regions for --region, --cloud, --compare).\n"
+      "      greenrun regions [QUERY] (grids and cloud regions for --region, --cloud, --compare),\n"
+      "      greenrun report FILES... (several JSON reports in one), greenrun compare A.json B.json,\n"
+      "      greenrun mark LABEL (from inside the command: start a phase).\n"
       "See man greenrun for every figure's source.");
   app.prefix_command();
   bool version = false;

@@ -130,6 +130,20 @@ std::string format_summary(const RunReport& r) {
   if (r.carbon)
     format_carbon(*r.carbon, r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured", line,
                   out);
+  if (!r.phases.empty()) {
+    // The largest few; the JSON report has every one.
+    std::vector<const PhaseReport*> big;
+    for (const auto& p : r.phases) big.push_back(&p);
+    std::stable_sort(big.begin(), big.end(), [](auto* a, auto* b) { return a->energy_j > b->energy_j; });
+    if (big.size() > 8) big.resize(8);
+    std::stable_sort(big.begin(), big.end(), [](auto* a, auto* b) { return a->start_s < b->start_s; });
+    line("phases", std::to_string(r.phases.size()) + " from " + std::to_string(r.phases.size() - 1) +
+                       " marks; a window a mark falls in is split by time" +
+                       (r.phases.size() > big.size() ? "; the largest:" : ":"));
+    for (const auto* p : big)
+      out << "    " << pad(p->name.size() > 30 ? p->name.substr(0, 29) + "~" : p->name, 30) << lpad(format_seconds(p->end_s - p->start_s), 12)
+          << lpad(format_energy(p->energy_j), 12) << "\n";
+  }
   if (r.baseline) {
     line("baseline", "against " + r.baseline->baseline + ":");
     std::istringstream lines(format_comparison(*r.baseline));
