@@ -299,3 +299,30 @@ TEST_CASE("greenrun report: three reports in one, with totals and the spread of 
   CHECK(bad.status == 125);
   CHECK_THAT(bad.err, Catch::Contains("not a greenrun JSON report"));
 }
+
+TEST_CASE("the CI examples are valid YAML and use only options greenrun has", "[ci][examples]") {
+  const std::string help = run_proc({greenrun_bin(), "--help"}).out;
+  for (const auto* file : {"github-actions.yml", "gitlab-ci.yml"}) {
+    const std::string path = source_dir() + "/examples/ci/" + file;
+    // Debian's python3 with python3-yaml (tools/setup installs both).
+    auto yaml = run_proc({"/usr/bin/python3", "-c", "import sys, yaml; yaml.safe_load(open(sys.argv[1]))", path});
+    INFO(file << ": " << yaml.err);
+    CHECK(yaml.status == 0);
+    std::istringstream lines(slurp(path));
+    size_t used = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("greenrun ") == std::string::npos && line.find("args=(") == std::string::npos &&
+          line.find("args+=(") == std::string::npos)
+        continue;
+      std::regex option("(--[a-z][a-z-]+)");
+      for (std::sregex_iterator it(line.begin(), line.end(), option), end; it != end; ++it) {
+        const std::string o = (*it)[1];
+        if (o == "--depth" || o == "--install" || o == "--build") continue;  // git and cmake
+        INFO(file << " uses " << o);
+        CHECK_THAT(help, Catch::Contains(o + " "));
+        ++used;
+      }
+    }
+    CHECK(used >= 3);
+  }
+}
