@@ -1,10 +1,12 @@
 #include "process/marks.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "util/fs.h"
 
@@ -22,12 +24,25 @@ std::string clean_label(std::string s) {
 
 Result<MarkChannel> MarkChannel::create(const std::string& tmp_dir) {
   using R = Result<MarkChannel>;
-  std::string dir = tmp_dir + "/greenrun-marks-XXXXXX";
-  if (!::mkdtemp(dir.data())) return R::fail("cannot create a directory for marks in " + tmp_dir + ": " + errno_text(errno));
+  // An unpredictable name, created by mkfifo, which never follows a link
+  // and fails if anything is there: safe in a shared /tmp, and a third of
+  // the cost of a private directory (this runs before every command).
   MarkChannel c;
-  c.dir_ = dir;
-  c.path_ = dir + "/mark";
-  if (::mkfifo(c.path_.c_str(), 0600) != 0) return R::fail("cannot create the marks FIFO: " + errno_text(errno));
+  for (int attempt = 0;; ++attempt) {
+    unsigned char bytes[8];
+    if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes))
+      return R::fail("cannot name the marks FIFO: " + errno_text(errno));
+    char name[32];
+    std::snprintf(name, sizeof name, "greenrun-mark-%02x%02x%02x%02x%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2],
+                  bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]);
+    c.path_ = tmp_dir + "/" + name;
+    if (::mkfifo(c.path_.c_str(), 0600) == 0) break;
+    if (errno != EEXIST || attempt == 10) {
+      const int err = errno;
+      c.path_.clear();
+      return R::fail("cannot create the marks FIFO in " + tmp_dir + ": " + errno_text(err));
+    }
+  }
   c.fd_ = ::open(c.path_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (c.fd_ < 0) return R::fail("cannot open the marks FIFO: " + errno_text(errno));
   ::fcntl(c.fd_, F_SETPIPE_SZ, 1 << 20);  // bursts of marks; the default 64 KiB is what is left if refused
@@ -38,11 +53,9 @@ MarkChannel& MarkChannel::operator=(MarkChannel&& o) noexcept {
   if (this != &o) {
     this->~MarkChannel();
     fd_ = o.fd_;
-    dir_ = std::move(o.dir_);
     path_ = std::move(o.path_);
     partial_ = std::move(o.partial_);
     o.fd_ = -1;
-    o.dir_.clear();
     o.path_.clear();
   }
   return *this;
@@ -52,7 +65,6 @@ MarkChannel::~MarkChannel() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   if (!path_.empty()) ::unlink(path_.c_str());
-  if (!dir_.empty()) ::rmdir(dir_.c_str());
 }
 
 void MarkChannel::drain(const std::function<void(std::string)>& on_mark) {

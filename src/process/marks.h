@@ -1,6 +1,6 @@
 #pragma once
-// Phases marked from inside the command: greenrun creates a FIFO in a
-// private directory and names it in GREENRUN_MARK; each line written to it
+// Phases marked from inside the command: greenrun creates a private FIFO
+// and names it in GREENRUN_MARK; each line written to it
 // (`greenrun mark eval`, or `echo eval > "$GREENRUN_MARK"`) starts a phase.
 // greenrun holds the FIFO open for reading and writing, so a writer never
 // blocks on open, and a 1 MiB buffer absorbs bursts.
@@ -19,14 +19,14 @@ inline constexpr size_t kMaxMarkLabel = 200;
 
 class MarkChannel {
  public:
-  /// A new FIFO (mode 0600) in a new directory (mode 0700) under `tmp_dir`.
+  /// A new FIFO (mode 0600, an unpredictable name) in `tmp_dir`.
   static Result<MarkChannel> create(const std::string& tmp_dir);
   MarkChannel() = default;
   MarkChannel(MarkChannel&& o) noexcept { *this = std::move(o); }
   MarkChannel& operator=(MarkChannel&& o) noexcept;
   MarkChannel(const MarkChannel&) = delete;
   MarkChannel& operator=(const MarkChannel&) = delete;
-  /// Closes the FIFO and removes it and its directory.
+  /// Closes the FIFO and removes it.
   ~MarkChannel();
 
   int fd() const { return fd_; }
@@ -36,7 +36,7 @@ class MarkChannel {
 
  private:
   int fd_ = -1;
-  std::string dir_, path_, partial_;
+  std::string path_, partial_;
 };
 
 /// What `greenrun mark LABEL` does: writes the line to the FIFO that
