@@ -325,3 +325,26 @@ TEST_CASE("an idle command's energy is close to zero, whatever runs beside it", 
     CHECK(j["energy_j"].get<double>() < std::max(0.02, 0.01 * machine));
   }
 }
+
+TEST_CASE("1 ms sampling with checkpoints, signals, marks and orphans (the TSan build runs it too)", "[hardening][threads]") {
+  Sandbox sb;
+  const std::string script = "trap 'echo usr1 >> " + sb.dir / "got" + "' USR1; "
+                             "for i in 1 2 3 4 5; do (sleep 0.2 &) ; echo step$i > \"$GREENRUN_MARK\"; sleep 0.3; done; "
+                             "exit 0";  // USR1 goes to the command's whole group: a sleep it ends is no failure
+  auto bg = start_background({greenrun_bin(), "--interval", "1ms", "--checkpoint", "1s", "--json", sb.dir / "t.json",
+                              "--", "sh", "-c", script},
+                             sb.dir.path(), sb.env());
+  for (int i = 0; i < 5; ++i) {
+    timespec ts{0, 250'000'000};
+    nanosleep(&ts, nullptr);
+    kill(bg.pid, SIGUSR1);
+  }
+  REQUIRE(bg.wait(30) == 0);
+  INFO(bg.err());
+  auto j = json::parse(slurp(sb.dir / "t.json"));
+  CHECK(j["status"] == "finished");
+  CHECK(j["phases"].size() == 6);
+  CHECK(j["samples"].get<int>() > 500);
+  CHECK(j["processes"].get<int>() >= 6);  // the command and five orphans at least
+  CHECK(lines_in(sb.dir / "got") == 5);
+}
