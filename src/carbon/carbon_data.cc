@@ -111,7 +111,7 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
     data.zones.reserve(400);
     while (z.next()) {
       Zone zone{z.str(0), z.str(1), z.str(2), z.str(3), z.number(4, "lifecycle_g_per_kwh"), z.number(5, "direct_g_per_kwh"),
-                static_cast<int>(z.number(6, "year").value_or(0)), data.intern(z[7])};
+                z.year(6, "year"), data.intern(z[7])};
       if (z.failed()) break;
       data.zones.push_back(std::move(zone));
     }
@@ -123,7 +123,7 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
     data.countries.reserve(256);
     while (c.next()) {
       Country country{c.str(0), c.str(1), c.str(2), c.str(3), c.number(4, "lifecycle_g_per_kwh"),
-                      c.number(5, "direct_g_per_kwh"), static_cast<int>(c.number(6, "year").value_or(0)),
+                      c.number(5, "direct_g_per_kwh"), c.year(6, "year"),
                       data.intern(c[7]), split_bar(c[8])};
       if (c.failed()) break;
       data.countries.push_back(std::move(country));

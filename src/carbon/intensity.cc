@@ -37,7 +37,7 @@ using Checked = Result<std::chrono::system_clock::time_point>;
 Checked epoch_seconds(std::string_view s) {
   auto v = parse_u64(s);
   if (!v) return Checked::fail("'" + std::string(s) + "' is not a whole number of seconds");
-  if (*v > kLastTimestampS) return Checked::fail(std::to_string(*v) + " s is after the year 9999");
+  if (*v > kLastTimestampS) return Checked::fail(std::to_string(*v) + " s is after the year 2261");
   return std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<long long>(*v)));
 }
 
@@ -73,6 +73,7 @@ Result<std::chrono::system_clock::time_point> parse_timestamp_checked(std::strin
     return Checked::fail(quoted + " is neither RFC 3339 (2024-05-01T13:00:00Z) nor Unix seconds");
   const year_month_day ymd{year{Y}, month{static_cast<unsigned>(M)}, day{static_cast<unsigned>(D)}};
   if (Y < 1970) return Checked::fail(quoted + " is before 1970");
+  if (Y > 2261) return Checked::fail(quoted + " is after the year 2261");
   if (!ymd.ok()) return Checked::fail(quoted + " is not a date");
   if (h > 23 || m > 59 || sec > 60) return Checked::fail(quoted + " is not a time of day");
   size_t pos = 19;

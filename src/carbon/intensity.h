@@ -14,11 +14,12 @@
 
 namespace greenrun {
 
-/// The end of year 9999 in Unix seconds: the last timestamp greenrun takes.
-inline constexpr uint64_t kLastTimestampS = 253402300799;
+/// The end of 2261 in Unix seconds: the last timestamp greenrun takes (its
+/// clock counts nanoseconds in 64 bits, which end in April 2262).
+inline constexpr uint64_t kLastTimestampS = 9214646399;
 
 /// RFC 3339 ("2024-05-01T13:00:00Z", "...+02:00", fractional seconds allowed)
-/// or integer Unix seconds, from 1970 to the end of 9999; a real date and
+/// or integer Unix seconds, from 1970 to the end of 2261; a real date and
 /// time of day, an offset within +-23:59. The error says what is wrong.
 Result<std::chrono::system_clock::time_point> parse_timestamp_checked(std::string_view text);
 std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text);

@@ -5,6 +5,7 @@
 // subcommands all read it; nothing repeats a lookup.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,11 @@ std::vector<std::string> drop_privileged_overrides(RawSettings& raw);
 
 /// Settings from a config file: key -> (value, line).
 using ConfigValues = std::map<std::string, std::pair<std::string, int>>;
+
+/// Reads `key = value` lines (# or ; comments, [sections] ignored, values
+/// optionally quoted); an unknown key or a malformed line is an error naming
+/// `path` and the line.
+std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out);
 
 /// Every option in `app` not given on its command line takes its environment
 /// variable, then its config-file value (`config_path` names the file).

@@ -68,18 +68,22 @@ ParsedCli usage_error(const std::string& what) {
 
 namespace {
 
-// Reads `key = value` lines; an unknown key or a malformed line is an error
-// naming the file and the line.
 std::optional<std::string> read_config(const std::string& path, ConfigValues& out) {
   if (running_privileged() && !user_may_read(path)) return "cannot read the config file " + path + ": Permission denied";
   auto text = read_file(path);
   if (!text) return "cannot read the config file " + path;
+  return parse_config_text(*text, path, out);
+}
+
+}  // namespace
+
+std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out) {
   int line_no = 0;
   size_t pos = 0;
-  while (pos <= text->size()) {
-    size_t nl = text->find('\n', pos);
-    std::string line(trim(std::string_view(*text).substr(pos, nl == std::string::npos ? std::string::npos : nl - pos)));
-    pos = nl == std::string::npos ? text->size() + 1 : nl + 1;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line(trim(text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos)));
+    pos = nl == std::string::npos ? text.size() + 1 : nl + 1;
     ++line_no;
     if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[') continue;
     auto eq = line.find('=');
@@ -95,6 +99,8 @@ std::optional<std::string> read_config(const std::string& path, ConfigValues& ou
   }
   return std::nullopt;
 }
+
+namespace {
 
 std::optional<double> watts(const RawSettings& raw, const char* name, std::string& error) {
   const std::string text = raw.get(name);

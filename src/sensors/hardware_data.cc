@@ -153,8 +153,8 @@ std::optional<CpuTdp> HardwareData::match_cpu(const std::string& model) const {
     auto t = parse_csv("name,tdp_w,cores,threads,source\n" + cpu_text_.substr(start, end - start) + "\n", "cpu_tdp.csv");
     if (!t || t->rows.empty()) return std::nullopt;
     const auto& r = t->rows[0];
-    CpuTdp c{r[0], parse_double(r[1]).value_or(0), static_cast<int>(parse_double(r[2]).value_or(0)),
-             static_cast<int>(parse_double(r[3]).value_or(0)), r[4]};
+    CpuTdp c{r[0], parse_double(r[1]).value_or(0), whole_in_range(parse_double(r[2]), 0, 1 << 20).value_or(0),
+             whole_in_range(parse_double(r[3]), 0, 1 << 20).value_or(0), r[4]};
     if (c.tdp_w <= 0) return std::nullopt;
     return c;
   };

@@ -71,24 +71,6 @@ struct NvmlSource::Api {
   }
 };
 
-struct NvmlGpu {
-  nvmlDevice_t handle = nullptr;
-  unsigned int index = 0;
-  std::string name, uuid;
-  enum class Mode { Counter, Power, Estimate } mode = Mode::Counter;
-  Visibility visibility = Visibility::Visible;
-  bool mig = false;
-  bool lost = false;
-  bool error_noted = false;
-  double tdp_w = 0;
-  unsigned long long start_mj = 0;  // the counter when this segment began
-  double base_j = 0;                // energy before it (a driver reload restarts the counter)
-  double energy_j = 0;
-  PowerIntegrator power;
-  unsigned long long util_ts = 0;        // the newest utilisation sample seen
-  std::optional<double> util_share;      // the command's part of the SM utilisation in the last samples
-  std::optional<double> share;
-};
 
 namespace {
 

@@ -13,6 +13,7 @@
 
 #include "util/dynlib.h"
 #include "sensors/energy_source.h"
+#include "sensors/power_integrator.h"
 
 namespace greenrun {
 
@@ -51,7 +52,27 @@ using MigParent = std::function<std::optional<int>(const std::string& uuid)>;
 CudaVisibility cuda_visibility(const std::optional<std::string>& env, const std::vector<std::string>& uuids,
                                const MigParent& mig_parent);
 
-struct NvmlGpu;
+struct nvmlDevice_st;  // NVML's opaque device
+
+/// One GPU as the source reads it (complete here: ChannelTable holds them by value).
+struct NvmlGpu {
+  nvmlDevice_st* handle = nullptr;
+  unsigned int index = 0;
+  std::string name, uuid;
+  enum class Mode { Counter, Power, Estimate } mode = Mode::Counter;
+  Visibility visibility = Visibility::Visible;
+  bool mig = false;
+  bool lost = false;
+  bool error_noted = false;
+  double tdp_w = 0;
+  unsigned long long start_mj = 0;  // the counter when this segment began
+  double base_j = 0;                // energy before it (a driver reload restarts the counter)
+  double energy_j = 0;
+  PowerIntegrator power;
+  unsigned long long util_ts = 0;        // the newest utilisation sample seen
+  std::optional<double> util_share;      // the command's part of the SM utilisation in the last samples
+  std::optional<double> share;
+};
 
 class NvmlSource : public ChannelTable<NvmlGpu> {
  public:

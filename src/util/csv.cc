@@ -125,6 +125,14 @@ std::optional<double> DataRows::number(size_t i, const char* name) {
   return d;
 }
 
+int DataRows::year(size_t i, const char* name) {
+  auto v = number(i, name);
+  if (!v) return 0;
+  auto y = whole_in_range(v, 1900, 2200);
+  if (!y) fail(std::string(name) + " '" + std::string((*this)[i]) + "' is not a year");
+  return y.value_or(0);
+}
+
 void DataRows::fail(const std::string& problem) {
   error_ = path_ + " line " + std::to_string(reader_->line()) + ": " + problem;
   ok_ = false;

@@ -57,6 +57,8 @@ class DataRows {
   std::string str(size_t i) const { return std::string((*this)[i]); }
   /// A number field: empty -> nullopt; garbage -> an error naming the file, line and column.
   std::optional<double> number(size_t i, const char* name);
+  /// A year field (1900..2200), 0 when empty; anything else is an error.
+  int year(size_t i, const char* name);
   /// Records a problem with the current row: "FILE line N: problem".
   void fail(const std::string& problem);
   bool failed() const { return !error_.empty(); }

@@ -100,6 +100,11 @@ std::optional<double> parse_double(std::string_view text) {
   return v;
 }
 
+std::optional<int> whole_in_range(std::optional<double> v, int lo, int hi) {
+  if (!v || *v < lo || *v > hi || *v != std::floor(*v)) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
 bool path_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 bool is_directory(const std::string& path) {

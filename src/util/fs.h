@@ -22,6 +22,8 @@ std::optional<std::string> read_line(const std::string& path);
 std::optional<uint64_t> parse_u64(std::string_view text);  // leading/trailing spaces allowed
 /// A finite number; "nan", "inf" and garbage are nullopt.
 std::optional<double> parse_double(std::string_view text);
+/// A whole number in [lo, hi] (from a number field such as "2024" or "16.0"); nullopt otherwise.
+std::optional<int> whole_in_range(std::optional<double> v, int lo, int hi);
 std::string_view trim(std::string_view s);
 
 bool path_exists(const std::string& path);
