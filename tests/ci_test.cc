@@ -291,8 +291,14 @@ TEST_CASE("greenrun report: three reports in one, with totals and the spread of 
   auto md = run_proc({greenrun_bin(), "report", "--markdown", ci.dir / "a.json", ci.dir / "b.json", ci.dir / "c.json"});
   write_file(ci.dir / "all.md", md.out);
   const std::string html = render(ci.dir / "all.md");
-  CHECK(count(html, "<table>") == 2);
-  CHECK(count(html, "<tr>") == 1 + 4 + 1 + 1);  // header, 3 reports + total; header, 1 repeated command
+  CHECK(count(html, "<table>") == 3);
+  CHECK(count(html, "<tr>") == (1 + 4) + (1 + 1) + (1 + 1));  // reports + total; this one node; the repeated command
+  // Three runs one after the other on this machine: the machine's energy is theirs added.
+  double machine = 0;
+  for (const auto& j : in) machine += j["machine_energy_j"].get<double>();
+  CHECK(all["total"]["machine_energy_j"].get<double>() == Approx(machine));
+  REQUIRE(all["nodes"].size() == 1);
+  CHECK(all["nodes"][0]["reports"] == 3);
   CHECK_THAT(html, Catch::Contains("<strong>" + greenrun::format_energy(energy) + "</strong>"));
 
   auto bad = run_proc({greenrun_bin(), "report", ci.dir / "a.json", "/etc/hostname"});

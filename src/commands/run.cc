@@ -42,6 +42,8 @@ struct Run {
   Probe probe;
   std::vector<std::unique_ptr<Sink>> sinks;
   std::optional<ReportFigures> baseline;
+  std::optional<SlurmStep> slurm;
+  NodeElection election;
   bool resolve_early = false;
 
   /// Loads the grid data and resolves the location.
@@ -58,7 +60,9 @@ struct Run {
 
   RunReport report(const Measurements& m) const {
     ReportInputs in{&options, &probe.findings, data_ptr, carbon ? &*carbon : nullptr};
-    return assemble_report(in, m);
+    RunReport r = assemble_report(in, m);
+    if (slurm) r.slurm = SlurmReport{*slurm, m.node_counted_s, election.problem()};
+    return r;
   }
   void add_carbon(RunReport& r) const {
     if (data && carbon) add_emissions(r, *data, *carbon);
@@ -117,6 +121,8 @@ Status check(Run& run) {
   if (!probe) return Status::fail(probe.error());
   run.probe = std::move(*probe);
   run.sinks = make_sinks(SinkContext{o, run.probe.hardware, &run.data_ptr});
+  run.slurm = slurm_step(real_env);
+  run.election = NodeElection::open(run.slurm);
   for (auto& s : run.sinks)
     if (auto st = s->preflight(); !st) return st;
   return {};
@@ -166,6 +172,12 @@ void schedule(Timers& timers, Run& run, Sampler& sampler, Live& live) {
   if (checkpoints)
     timers.every(steady::now() + run.options.checkpoint, run.options.checkpoint,
                  [&] { checkpoint(run, sampler, live); });
+  if (!run.election.leading()) {  // another rank counts the node: take over when it ends
+    const auto every = std::max<std::chrono::nanoseconds>(run.options.interval, std::chrono::seconds(1));
+    timers.every(steady::now() + every, every, [&] {
+      if (!run.election.leading() && run.election.try_lead()) sampler.set_counts_node(true);
+    });
+  }
   const Budgets& b = run.options.budgets;
   if (b.any() && b.action == Budgets::Action::Stop) {
     const auto every = std::max<std::chrono::nanoseconds>(run.options.interval, std::chrono::milliseconds(100));
@@ -265,6 +277,7 @@ int run_command(const Options& o) {
   }
 
   // Step 2: run the command while the sampler measures.
+  sampler.set_counts_node(run.election.try_lead());
   sampler.baseline();
   live.started_at = std::chrono::system_clock::now();
   live.started = steady::now();

@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <map>
 
+#include <unistd.h>
+
+#include "cluster/slurm.h"
 #include "config/option_table.h"
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
@@ -198,6 +201,20 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   return std::nullopt;
 }
 
+// %j, %t, %h... in output paths: one file per Slurm rank, per host, per run.
+std::optional<std::string> expand_output_paths(Options& o, const EnvLookup& env) {
+  const auto step = slurm_step(env);
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  for (std::string* path : {&o.json_path, &o.csv_path, &o.summary_file, &o.step_summary}) {
+    if (path->find('%') == std::string::npos) continue;
+    auto expanded = expand_placeholders(*path, step, host, ::getpid());
+    if (!expanded) return expanded.error();
+    *path = *expanded;
+  }
+  return std::nullopt;
+}
+
 // An option given with an empty value on the command line is a mistake
 // (an unset shell variable), never "use the default".
 std::optional<std::string> empty_value(const CLI::App& app, const RawSettings& raw) {
@@ -254,6 +271,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   if (rest.empty()) return usage_error("no command given: greenrun [OPTIONS] -- COMMAND [ARGS...]");
   o.command = rest;
   if (auto err = convert(raw, o)) return usage_error(*err);
+  if (auto err = expand_output_paths(o, env)) return usage_error(*err);
   ParsedCli r;
   r.options = std::move(o);
   return r;

@@ -71,6 +71,8 @@ Result<ReportFigures> read_report(const nlohmann::json& j, const std::string& na
       if (a.is_string()) f.command.push_back(a.get<std::string>());
   f.status = text(j, "status");
   f.energy_j = number(j, "energy_j");
+  f.machine_energy_j = number(j, "machine_energy_j");
+  f.slurm = j.contains("slurm") && j["slurm"].is_object();
   f.energy_kind = text(j, "energy_measured");
   f.emissions_g = number(j, "emissions_g");
   f.duration_s = number(j, "duration_s").value_or(0);

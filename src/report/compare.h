@@ -19,6 +19,8 @@ struct ReportFigures {
   std::vector<std::string> command;
   std::string status;
   std::optional<double> energy_j;                // per the report's scope; nullopt: not measured
+  std::optional<double> machine_energy_j;        // the whole machine (for a Slurm rank: what it counted of it)
+  bool slurm = false;                            // a Slurm rank's report: its machine figure is its part of the node's
   std::optional<double> energy_low_j, energy_high_j;  // the range, where part of it is estimated
   std::string energy_kind;                       // measured, estimated, partly, none
   std::string methods;                           // the estimates' methods, joined: "the same model"?

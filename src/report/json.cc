@@ -135,6 +135,13 @@ nlohmann::ordered_json to_json(const RunReport& r) {
   j["notes"] = r.notes;
   if (r.baseline) j["baseline"] = comparison_json(*r.baseline);
   j["verdicts"] = r.verdicts;
+  if (r.slurm) {
+    const SlurmStep& s = r.slurm->step;
+    j["slurm"] = {{"job_id", s.job_id}, {"step_id", s.step_id}, {"task", s.task}, {"local_task", s.local_task},
+                  {"node", s.node}, {"nodes", s.nodes}, {"tasks", s.tasks}, {"node_name", s.node_name},
+                  {"gpus", s.gpus}, {"role", r.slurm->role(r.sampled_s)}, {"node_counted_s", r.slurm->node_counted_s}};
+    if (!r.slurm->lock_problem.empty()) j["slurm"]["lock_problem"] = r.slurm->lock_problem;
+  }
   json phases = json::array();
   for (const auto& p : r.phases) {
     json pj = {{"name", p.name}, {"start_s", p.start_s}, {"end_s", p.end_s}, {"duration_s", p.end_s - p.start_s},

@@ -33,12 +33,45 @@ void note_overlaps(const std::vector<ReportFigures>& runs, std::vector<std::stri
       if (a.host.empty() || a.host != b.host || a.boot_id != b.boot_id) continue;
       auto a0 = parse_timestamp(a.started_at), a1 = parse_timestamp(a.ended_at);
       auto b0 = parse_timestamp(b.started_at), b1 = parse_timestamp(b.ended_at);
-      if (a0 && a1 && b0 && b1 && *a0 < *b1 && *b0 < *a1) {
+      if (a0 && a1 && b0 && b1 && *a0 < *b1 && *b0 < *a1 && !(a.slurm && b.slurm)) {
         notes.push_back(a.name + " and " + b.name + " ran at the same time on " + a.host +
-                        ": their process-scope figures add up, their machine figures would not");
+                        ": their own figures add up; the machine's is counted once");
         return;
       }
     }
+}
+
+bool overlap(const ReportFigures& a, const ReportFigures& b) {
+  auto a0 = parse_timestamp(a.started_at), a1 = parse_timestamp(a.ended_at);
+  auto b0 = parse_timestamp(b.started_at), b1 = parse_timestamp(b.ended_at);
+  return a0 && a1 && b0 && b1 && *a0 < *b1 && *b0 < *a1;
+}
+
+// A machine's energy across its reports. Slurm ranks of one step elect one
+// meter per node, so their machine figures add up to the node's; other
+// reports that overlap in time each measured the whole machine then: the
+// largest of an overlapping group stands for all of them.
+std::vector<NodeTotal> node_totals(const std::vector<ReportFigures>& runs) {
+  std::vector<NodeTotal> nodes;
+  std::map<std::pair<std::string, std::string>, std::vector<const ReportFigures*>> by_machine;
+  for (const auto& r : runs) by_machine[{r.host, r.boot_id}].push_back(&r);
+  for (const auto& [key, group] : by_machine) {
+    NodeTotal n{key.first, group.size(), 0, 0};
+    std::vector<bool> done(group.size(), false);
+    for (size_t i = 0; i < group.size(); ++i) {
+      n.energy_j += group[i]->energy_j.value_or(0);
+      if (done[i]) continue;
+      double largest = group[i]->machine_energy_j.value_or(0);
+      for (size_t k = i + 1; k < group.size(); ++k)
+        if (!done[k] && !(group[i]->slurm && group[k]->slurm) && overlap(*group[i], *group[k])) {
+          largest = std::max(largest, group[k]->machine_energy_j.value_or(0));
+          done[k] = true;
+        }
+      n.machine_energy_j += largest;
+    }
+    nodes.push_back(std::move(n));
+  }
+  return nodes;
 }
 
 std::string row_energy(const ReportFigures& r) {
@@ -79,6 +112,8 @@ MergedReport merge_reports(std::vector<ReportFigures> runs) {
     if (values.second.size() > 1) m.repeated.push_back({command, spread_of(values.first), spread_of(values.second)});
   m.energy_kind = kind_of(runs);
   note_overlaps(runs, m.notes);
+  m.nodes = node_totals(runs);
+  for (const auto& n : m.nodes) m.machine_energy_j += n.machine_energy_j;
   if (!m.emissions_complete) m.notes.push_back("some reports have no emissions figure: the total leaves them out");
   m.runs = std::move(runs);
   return m;
@@ -92,6 +127,11 @@ std::string format_merged(const MergedReport& m) {
         << format_seconds(r.duration_s) << (r.host.empty() ? "" : " on " + r.host) << "\n";
   out << "total: " << format_energy(m.energy_j) << " " << m.energy_kind << ", " << format_mass_g(m.emissions_g)
       << " CO2e, " << format_seconds(m.duration_s) << " over " << m.runs.size() << " reports\n";
+  out << "machines: " << format_energy(m.machine_energy_j) << " (each machine's counters once)\n";
+  if (m.nodes.size() > 1 || (m.nodes.size() == 1 && m.nodes[0].reports > 1))
+    for (const auto& n : m.nodes)
+      out << "  node " << n.host << ": " << n.reports << " reports, " << format_energy(n.energy_j) << " their own, "
+          << format_energy(n.machine_energy_j) << " the machine's\n";
   for (const auto& c : m.repeated)
     out << "repeated " << c.energy_j.n << "x " << command_line(c.command) << ": energy mean "
         << format_energy(c.energy_j.mean) << " (sd " << format_energy(c.energy_j.stddev) << ", "
@@ -110,6 +150,11 @@ std::string format_merged_markdown(const MergedReport& m) {
         << " |\n";
   out << "| **total** | " << m.runs.size() << " reports | **" << format_energy(m.energy_j) << "** " << m.energy_kind
       << " | **" << format_mass_g(m.emissions_g) << "** | " << format_seconds(m.duration_s) << " |\n\n";
+  out << "| node | reports | their energy | the machine's |\n|---|---:|---:|---:|\n";
+  for (const auto& n : m.nodes)
+    out << "| " << n.host << " | " << n.reports << " | " << format_energy(n.energy_j) << " | "
+        << format_energy(n.machine_energy_j) << " |\n";
+  out << "\n";
   if (!m.repeated.empty()) {
     out << "| repeated command | runs | energy mean | energy sd | min | max | duration mean |\n"
         << "|---|---:|---:|---:|---:|---:|---:|\n";
@@ -139,10 +184,14 @@ nlohmann::ordered_json merged_json(const MergedReport& m) {
   json repeated = json::array();
   for (const auto& c : m.repeated)
     repeated.push_back({{"command", c.command}, {"energy_j", spread(c.energy_j)}, {"duration_s", spread(c.duration_s)}});
+  json nodes = json::array();
+  for (const auto& n : m.nodes)
+    nodes.push_back({{"host", n.host}, {"reports", n.reports}, {"energy_j", n.energy_j}, {"machine_energy_j", n.machine_energy_j}});
   return {{"greenrun_version", kVersion},
           {"reports", std::move(runs)},
-          {"total", {{"energy_j", m.energy_j}, {"energy_measured", m.energy_kind}, {"emissions_g", m.emissions_g},
-                     {"duration_s", m.duration_s}, {"cpu_time_s", m.cpu_s}}},
+          {"total", {{"energy_j", m.energy_j}, {"machine_energy_j", m.machine_energy_j}, {"energy_measured", m.energy_kind},
+                     {"emissions_g", m.emissions_g}, {"duration_s", m.duration_s}, {"cpu_time_s", m.cpu_s}}},
+          {"nodes", std::move(nodes)},
           {"repeated", std::move(repeated)},
           {"notes", m.notes}};
 }

@@ -24,9 +24,19 @@ struct RepeatedCommand {
   Spread energy_j, duration_s;
 };
 
+/// One machine (host and boot) across the reports.
+struct NodeTotal {
+  std::string host;
+  size_t reports = 0;
+  double energy_j = 0;          // the reports' own figures, added
+  double machine_energy_j = 0;  // the machine's, each moment counted once
+};
+
 struct MergedReport {
   std::vector<ReportFigures> runs;
   double energy_j = 0, emissions_g = 0, duration_s = 0, cpu_s = 0;
+  double machine_energy_j = 0;  // every machine's energy, counted once per machine and moment
+  std::vector<NodeTotal> nodes;
   std::string energy_kind;  // measured, estimated, partly or mixed
   bool emissions_complete = true;  // every report had an emissions figure
   std::vector<RepeatedCommand> repeated;

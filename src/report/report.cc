@@ -148,6 +148,12 @@ void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& s
   }
 }
 
+std::string SlurmReport::role(double sampled_s) const {
+  if (node_counted_s <= 0) return "rank";
+  if (node_counted_s >= sampled_s - 1e-6) return "node meter";
+  return "node meter for part of the run";
+}
+
 std::string status_text(const RunReport& r) {
   if (r.signal)
     return "killed by " + signal_name(*r.signal) + (r.core_dumped ? " (core dumped)" : "") + ", exit status " +

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon/carbon.h"
+#include "cluster/slurm.h"
 #include "report/compare.h"
 #include "config/options.h"
 #include "process/procfs.h"
@@ -40,6 +41,16 @@ struct PhaseReport {
   double energy_j = 0;            // per the report's scope
   double machine_energy_j = 0;
   std::optional<double> emissions_g;
+};
+
+/// The Slurm task this run was, and whether it counted the node's
+/// machine-level energy (one rank per node does).
+struct SlurmReport {
+  SlurmStep step;
+  double node_counted_s = 0;  // how long this rank counted them
+  std::string lock_problem;   // why no rank could be elected (then every rank counts the node)
+  /// "node meter" (the whole run), "rank" (never), or "node meter for part of the run".
+  std::string role(double sampled_s) const;
 };
 
 struct RunReport {
@@ -81,6 +92,7 @@ struct RunReport {
   std::vector<std::string> notes;      // problems during the run (a GPU lost, ...)
   std::vector<PhaseReport> phases;
   std::optional<BaselineComparison> baseline;
+  std::optional<SlurmReport> slurm;
   /// One-line judgements for CI, in order: budgets, the baseline comparison.
   std::vector<std::string> verdicts;
   /// Those that are CI annotations: level "warning" or "error".

@@ -150,6 +150,13 @@ std::string format_summary(const RunReport& r) {
     for (std::string l; std::getline(lines, l);) line("", l);
   }
   for (const auto& v : r.verdicts) line("budget", v);
+  if (r.slurm) {
+    const std::string role = r.slurm->role(r.sampled_s);
+    line("slurm", "job " + r.slurm->step.job_id + " step " + r.slurm->step.step_id + ", task " +
+                      std::to_string(r.slurm->step.task) + " on node " + std::to_string(r.slurm->step.node) + ": " +
+                      role + (role == "rank" ? " (another rank counts the node's machine-level energy)" : ""));
+    if (!r.slurm->lock_problem.empty()) line("", "no election (" + r.slurm->lock_problem + "): every rank counts the node");
+  }
   for (const auto& n : r.notes) line("note", n);
   // One note per (source, reason, fix): five root-only zones make one line, not five.
   std::vector<std::pair<const Finding*, std::string>> notes;

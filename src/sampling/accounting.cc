@@ -117,8 +117,12 @@ void Accounting::close_window() {
   std::fill(window_.machine_j.begin(), window_.machine_j.end(), 0.0);
   std::fill(window_.tree_j.begin(), window_.tree_j.end(), 0.0);
   double machine_j = 0, tree_j = 0;
+  if (counts_node_) node_counted_s_ += win_dt_;
   for (size_t c = 0; c < channels_.size(); ++c) {
-    const double m = win_machine_j_[c] + win_direct_machine_j_[c];
+    // Another rank counts the node's machine-level energy: this run keeps its
+    // own share, and the machine figure of what is bound to it.
+    const bool ours = counts_node_ || channels_[c].bound;
+    const double m = ours ? win_machine_j_[c] + win_direct_machine_j_[c] : 0.0;
     const double t = win_machine_j_[c] * share + win_direct_tree_j_[c];
     totals_[c].machine_j += m;
     totals_[c].tree_j += t;

@@ -72,6 +72,13 @@ class Accounting {
   void mark(double at_s, std::string name);
   /// The phases so far: empty until the first mark.
   const std::vector<Phase>& phases() const { return phases_; }
+  /// Whether this run counts the machine-level energy (the machine figures of
+  /// channels not bound to it): under Slurm one rank per node does, so that
+  /// the ranks' machine figures add up to the node's once. From the next window on.
+  void set_counts_node(bool counts) { counts_node_ = counts; }
+  bool counts_node() const { return counts_node_; }
+  /// Seconds of the run during which it counted them.
+  double node_counted_s() const { return node_counted_s_; }
   /// At most this many phases are kept; later marks join the last (noted).
   static constexpr size_t kMaxPhases = 100000;
   uint64_t marks_dropped() const { return marks_dropped_; }
@@ -105,6 +112,8 @@ class Accounting {
   std::vector<Phase> phases_;
   std::vector<std::pair<double, std::string>> pending_marks_;  // not yet reached by a closed window
   uint64_t marks_dropped_ = 0;
+  bool counts_node_ = true;
+  double node_counted_s_ = 0;
   // The last window counted for the peaks (pooled with any short one after it).
   double last_dt_ = 0, last_machine_j_ = 0, last_tree_j_ = 0;
 };

@@ -199,6 +199,11 @@ void Sampler::step(bool final) {
   ++m_.samples;
 }
 
+void Sampler::set_counts_node(bool counts) {
+  std::lock_guard<std::mutex> lk(data_mu_);
+  accounting_.set_counts_node(counts);
+}
+
 void Sampler::mark(std::chrono::steady_clock::time_point at, std::string name) {
   std::lock_guard<std::mutex> lk(data_mu_);
   accounting_.mark(primed_ ? seconds(at - origin_) : 0.0, std::move(name));
@@ -220,6 +225,7 @@ Measurements Sampler::measurements() const {
   m.peak_tree_w = accounting_.peak_tree_w();
   m.sampled_s = accounting_.duration_s();
   m.phases = accounting_.phases();
+  m.node_counted_s = accounting_.node_counted_s();
   if (accounting_.marks_dropped())
     m.notes.push_back(std::to_string(accounting_.marks_dropped()) + " marks after the first " +
                       std::to_string(Accounting::kMaxPhases) + " phases were joined to the last phase");

@@ -58,6 +58,7 @@ struct Measurements {
   /// What the sources reported going wrong (a GPU lost, ...).
   std::vector<std::string> notes;
   std::vector<Phase> phases;
+  double node_counted_s = 0;  // seconds during which this run counted the node's machine-level energy
 };
 
 /// The shortest span over which CPU times are compared (see Accounting).
@@ -88,6 +89,8 @@ class Sampler {
 
   /// A consistent copy, from any thread.
   Measurements measurements() const;
+  /// Whether this run counts the node's machine-level energy (see Accounting).
+  void set_counts_node(bool counts);
   /// A mark from the command (greenrun mark) received now: starts a phase.
   void mark(std::chrono::steady_clock::time_point at, std::string name);
   /// The energy attributed so far (the command's share, or the machine's):

@@ -50,6 +50,10 @@ struct Channel {
   bool includes_gpu = false;
   /// An APU's GPU sensor: it includes the CPU cores on the same die.
   bool includes_cpu = false;
+  /// A GPU given to this command alone (listed in CUDA_VISIBLE_DEVICES): its
+  /// machine energy is this run's to report even when another rank of a
+  /// Slurm step counts the node's machine-level counters.
+  bool bound = false;
 };
 
 /// What the sampler knows about the interval that ends at this read.

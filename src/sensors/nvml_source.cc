@@ -108,7 +108,8 @@ std::optional<int> resolve_entry(const std::string& item, const std::vector<std:
 
 CudaVisibility cuda_visibility(const std::optional<std::string>& env, const std::vector<std::string>& uuids,
                                const MigParent& mig_parent) {
-  CudaVisibility out{std::vector<Visibility>(uuids.size(), env ? Visibility::Hidden : Visibility::Visible), ""};
+  CudaVisibility out{std::vector<Visibility>(uuids.size(), env ? Visibility::Hidden : Visibility::Visible), "",
+                     env.has_value()};
   if (!env) return out;
   std::string_view rest = *env;
   while (true) {
@@ -298,6 +299,7 @@ void NvmlSource::apply_visibility(const CudaVisibility& v) {
   for (size_t k = 0; k < state_.size(); ++k) {
     NvmlGpu& g = state_[k];
     g.visibility = v.gpus.at(g.index);
+    channels_[k].bound = v.listed && g.visibility == Visibility::Visible;
     if (g.visibility == Visibility::Hidden) channels_[k].origin += "; not in CUDA_VISIBLE_DEVICES";
     if (g.visibility == Visibility::Unknown) channels_[k].origin += "; CUDA_VISIBLE_DEVICES not resolved";
   }

@@ -38,6 +38,7 @@ enum class Visibility { Visible, Hidden, Unknown };
 struct CudaVisibility {
   std::vector<Visibility> gpus;  // by NVML index
   std::string unresolved;        // the entry greenrun could not resolve, if any
+  bool listed = false;           // CUDA_VISIBLE_DEVICES was set: a Visible GPU was given to the command
 };
 
 /// The NVML index of the GPU that holds the MIG device `uuid` (MIG-<uuid>);

@@ -1,0 +1,117 @@
+// greenrun on a cluster: a real single-node Slurm (munged, slurmctld, slurmd
+// started by tests/cluster/slurm on loopback), per-rank output paths, one
+// meter per node for the machine-level counters, and the merged job total.
+
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cluster/slurm.h"
+#include "helpers.h"
+
+using namespace greenrun;
+using namespace greenrun::test;
+using nlohmann::json;
+
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+}
+
+// Starts the cluster in `dir`; stops it (by PID) when done.
+struct Slurm {
+  std::string dir, conf, why;
+  explicit Slurm(std::string d) : dir(std::move(d)) {
+    auto r = run_proc({source_dir() + "/tests/cluster/slurm", "start", dir}, ProcOptions{"", {}, 60});
+    if (r.status == 0) conf = r.out.substr(0, r.out.find('\n'));
+    else why = r.err;
+  }
+  ~Slurm() { run_proc({source_dir() + "/tests/cluster/slurm", "stop", dir}); }
+};
+
+}  // namespace
+
+TEST_CASE("Slurm: the step's ranks are read from srun's environment", "[slurm]") {
+  auto step = slurm_step(env_of({{"SLURM_JOB_ID", "4242"}, {"SLURM_STEP_ID", "3"}, {"SLURM_PROCID", "5"},
+                                 {"SLURM_LOCALID", "1"}, {"SLURM_NODEID", "2"}, {"SLURM_JOB_NUM_NODES", "4"},
+                                 {"SLURMD_NODENAME", "gpu07"}, {"CUDA_VISIBLE_DEVICES", "1"}}));
+  REQUIRE(step);
+  CHECK(step->job_id == "4242");
+  CHECK(step->task == 5);
+  CHECK(step->local_task == 1);
+  CHECK(step->node == 2);
+  CHECK(step->nodes == 4);
+  CHECK(step->gpus == "1");
+  CHECK_FALSE(slurm_step(env_of({{"PATH", "/bin"}})));
+}
+
+TEST_CASE("output paths take %j %s %t %n %h %p placeholders; an unknown one is refused", "[slurm]") {
+  SlurmStep s;
+  s.job_id = "77";
+  s.step_id = "0";
+  s.task = 3;
+  s.node = 1;
+  CHECK(*expand_placeholders("out/%j.%s/rank%t-node%n-%h-%p-100%%.json", s, "gpu07", 1234) ==
+        "out/77.0/rank3-node1-gpu07-1234-100%.json");
+  CHECK(*expand_placeholders("r%t.json", std::nullopt, "h", 1) == "r.json");  // outside Slurm
+  auto bad = expand_placeholders("r%x.json", s, "h", 1);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error(), Catch::Contains("unknown placeholder %x"));
+  CHECK_FALSE(expand_placeholders("r%", s, "h", 1));
+
+  TempDir dir;
+  make_dirs(dir / "sys");
+  auto r = run_proc({greenrun_bin(), "--json", dir / "r%q.json", "--", "touch", dir / "ran"},
+                    ProcOptions{"", {{"GREENRUN_SYSFS_ROOT", dir / "sys"}}, 30});
+  CHECK(r.status == 125);
+  CHECK_FALSE(std::filesystem::exists(dir / "ran"));
+}
+
+TEST_CASE("Slurm: one meter per node; the ranks add up to the node's energy once", "[slurm][cluster]") {
+  TempDir dir;
+  Slurm slurm(dir / "slurm");
+  if (slurm.conf.empty()) FAIL("a single-node Slurm could not start here (CI must run this test): " << slurm.why);
+  FakeRapl rapl(dir / "sys", 20.0);  // the node's package: 20 W whoever asks
+  make_dirs(dir / "out");
+  ProcOptions opt;
+  opt.env = {{"SLURM_CONF", slurm.conf}, {"GREENRUN_SYSFS_ROOT", dir / "sys"}, {"GREENRUN_CONFIG", ""}, {"TZ", "UTC"}};
+  opt.timeout_s = 120;
+  auto r = run_proc({"srun", "-n", "4", "-O", "--chdir", dir.path(), greenrun_bin(), "-q", "--interval", "100ms",
+                     "--scope", "machine", "--json", dir / "out/%t.json", "--", toy_train_bin(), "1.5"},
+                    opt);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  std::vector<std::string> files;
+  double machine_sum = 0, longest = 0;
+  int meters = 0;
+  for (int t = 0; t < 4; ++t) {
+    const std::string f = dir / ("out/" + std::to_string(t) + ".json");
+    REQUIRE(std::filesystem::exists(f));  // one report per rank: %t expanded
+    auto j = json::parse(slurp(f));
+    REQUIRE(j.contains("slurm"));
+    CHECK(j["slurm"]["task"] == t);
+    const std::string role = j["slurm"]["role"];
+    if (role != "rank") ++meters;
+    machine_sum += j["machine_energy_j"].get<double>();
+    longest = std::max(longest, j["duration_s"].get<double>());
+    files.push_back(f);
+  }
+  CHECK(meters >= 1);
+  // The node drew 20 W: its ranks' reports add up to that once (not 80 W).
+  CHECK(machine_sum == Approx(20.0 * longest).epsilon(0.35));
+  std::vector<std::string> argv = {greenrun_bin(), "report", "--json", dir / "job.json"};
+  argv.insert(argv.end(), files.begin(), files.end());
+  auto merged = run_proc(argv);
+  REQUIRE(merged.status == 0);
+  auto job = json::parse(slurp(dir / "job.json"));
+  CHECK(job["total"]["machine_energy_j"].get<double>() == Approx(machine_sum));
+  REQUIRE(job["nodes"].size() == 1);
+  CHECK(job["nodes"][0]["reports"] == 4);
+  CHECK_THAT(merged.out, Catch::Contains("machines: "));
+}
