@@ -26,6 +26,15 @@ const std::vector<OptionSpec>& option_table() {
       {"no-step-summary", "--no-step-summary", nullptr, nullptr, false, "Output", "No Markdown step summary", nullptr},
       {"project", "--project", "NAME", "GREENRUN_PROJECT", true, "Output", "project_name in the CSV row", "greenrun"},
       {"experiment-id", "--experiment-id", "ID", nullptr, false, "Output", "experiment_id in the CSV row", nullptr},
+      // Monitoring
+      {"metrics", "--metrics", "FILE", "GREENRUN_METRICS", true, "Monitoring",
+       "Write Prometheus metrics to FILE at every checkpoint and at the end", nullptr},
+      {"metrics-format", "--metrics-format", "FORMAT", nullptr, true, "Monitoring", "prometheus (text 0.0.4) or openmetrics",
+       "prometheus"},
+      {"pushgateway", "--pushgateway", "URL", "GREENRUN_PUSHGATEWAY", true, "Monitoring",
+       "Push the metrics to a Prometheus Pushgateway (http://host:9091)", nullptr},
+      {"label", "--label", "KEY=VALUE", "GREENRUN_LABELS", true, "Monitoring",
+       "A label for the metrics and the push's grouping key (repeat, or comma-separate)", nullptr},
       // CI
       {"max-energy", "--max-energy", "ENERGY", "GREENRUN_MAX_ENERGY", true, "CI",
        "Energy budget for the command: 50kJ, 2Wh (J, kJ, MJ, Wh, kWh)", nullptr},
@@ -122,6 +131,7 @@ void add_table_options(CLI::App& app, RawSettings& raw, const std::vector<std::s
     if (spec.env) help += " [env " + std::string(spec.env) + "]";
     auto* opt = app.add_option(spec.flags, raw.values[spec.name], help)->type_name(spec.value)->group(spec.group);
     if (spec.fallback) opt->default_str(spec.fallback);
+    if (std::string(spec.name) == "label") opt->multi_option_policy(CLI::MultiOptionPolicy::Join)->delimiter(',');
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -135,6 +136,33 @@ std::optional<std::string> convert_budgets(const RawSettings& raw, Options& o) {
   return std::nullopt;
 }
 
+bool label_name(const std::string& k) {
+  if (k.empty() || (k[0] != '_' && !std::isalpha(static_cast<unsigned char>(k[0]))) || k.rfind("__", 0) == 0) return false;
+  return std::all_of(k.begin(), k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+std::optional<std::string> convert_monitoring(const RawSettings& raw, Options& o) {
+  o.metrics_path = raw.get("metrics");
+  const std::string format = raw.get("metrics-format");
+  if (format != "prometheus" && format != "openmetrics") return raw.where("metrics-format") + ": must be prometheus or openmetrics";
+  o.openmetrics = format == "openmetrics";
+  o.pushgateway = raw.get("pushgateway");
+  const std::string labels = raw.get("label");
+  size_t start = 0;
+  while (start < labels.size()) {
+    size_t end = labels.find_first_of(",\n", start);
+    const std::string item(trim(std::string_view(labels).substr(start, end == std::string::npos ? std::string::npos : end - start)));
+    start = end == std::string::npos ? labels.size() : end + 1;
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    if (eq == std::string::npos || !label_name(key))
+      return raw.where("label") + ": '" + item + "' is not KEY=VALUE with KEY a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)";
+    o.labels.emplace_back(key, item.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
 // The raw strings, checked and converted; an error names where the value came from.
 std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   o.json_path = raw.get("json");
@@ -192,6 +220,7 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   o.gpu_tdp_w = watts(raw, "gpu-tdp", error);
   if (!error.empty()) return error;
   if (auto err = convert_budgets(raw, o)) return err;
+  if (auto err = convert_monitoring(raw, o)) return err;
   if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return std::string("--cpu-idle-w must not exceed --cpu-max-w");
   if (const std::string text = raw.get("pue"); !text.empty()) {
     auto v = parse_double(text);
@@ -206,7 +235,7 @@ std::optional<std::string> expand_output_paths(Options& o, const EnvLookup& env)
   const auto step = slurm_step(env);
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  for (std::string* path : {&o.json_path, &o.csv_path, &o.summary_file, &o.step_summary}) {
+  for (std::string* path : {&o.json_path, &o.csv_path, &o.summary_file, &o.step_summary, &o.metrics_path}) {
     if (path->find('%') == std::string::npos) continue;
     auto expanded = expand_placeholders(*path, step, host, ::getpid());
     if (!expanded) return expanded.error();

@@ -44,6 +44,10 @@ struct Options {
   std::string csv_path;
   std::string step_summary;        // Markdown appended here (GITHUB_STEP_SUMMARY by default)
   Budgets budgets;
+  std::string metrics_path;        // --metrics: Prometheus text (or OpenMetrics)
+  bool openmetrics = false;
+  std::string pushgateway;         // --pushgateway URL
+  std::vector<std::pair<std::string, std::string>> labels;  // --label k=v
   std::string baseline_path;       // --baseline: a previous greenrun JSON report
   bool github_actions = false;     // GITHUB_ACTIONS=true: workflow commands on stderr
   std::string project = "greenrun";

@@ -60,5 +60,7 @@ std::unique_ptr<Sink> make_csv_sink(const SinkContext& ctx);
 std::unique_ptr<Sink> make_summary_sink(const SinkContext& ctx);
 std::unique_ptr<Sink> make_step_summary_sink(const SinkContext& ctx);
 std::unique_ptr<Sink> make_annotations_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_metrics_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_pushgateway_sink(const SinkContext& ctx);
 
 }  // namespace greenrun

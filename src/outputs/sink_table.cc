@@ -7,6 +7,8 @@ const std::vector<SinkEntry>& sink_table() {
       {"json", "--json", make_json_sink},
       {"csv", "--csv", make_csv_sink},
       {"step summary", "--step-summary, GITHUB_STEP_SUMMARY", make_step_summary_sink},
+      {"metrics", "--metrics", make_metrics_sink},
+      {"pushgateway", "--pushgateway", make_pushgateway_sink},
       {"summary", "(stderr) or --summary-file", make_summary_sink},
       {"annotations", "GITHUB_ACTIONS=true", make_annotations_sink},
   };

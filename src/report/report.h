@@ -148,5 +148,8 @@ std::string status_text(const RunReport& r);
 std::string one_line(const RunReport& r);
 
 std::string format_markdown(const RunReport& r);
+/// Prometheus text format 0.0.4, or OpenMetrics 1.0; `labels` go on greenrun_run_info.
+std::string format_metrics(const RunReport& r, bool openmetrics,
+                           const std::vector<std::pair<std::string, std::string>>& labels = {});
 
 }  // namespace greenrun

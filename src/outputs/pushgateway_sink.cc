@@ -1,0 +1,74 @@
+// --pushgateway URL: the metrics pushed to a Prometheus Pushgateway at every
+// checkpoint and at the end, grouped by job "greenrun", instance (the host)
+// and the --label pairs (and the Slurm task). Checkpoint pushes run on a
+// thread of their own and are skipped while one is still in flight; the last
+// push waits at most kTimeoutS. A dead or slow gateway costs a line on
+// stderr, never the command's time or status.
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "outputs/sink.h"
+#include "util/plain_http.h"
+
+namespace greenrun {
+
+namespace {
+
+constexpr double kTimeoutS = 2.0;
+constexpr const char* kContentType = "text/plain; version=0.0.4";
+
+class PushgatewaySink : public Sink {
+ public:
+  explicit PushgatewaySink(const Options& o) : o_(o) {}
+
+  Status preflight() override {
+    auto url = parse_http_url(o_.pushgateway);
+    if (!url) return Status::fail("--pushgateway " + url.error());
+    url_ = *url;
+    return {};
+  }
+  bool checkpoints() const override { return true; }
+
+  Status checkpoint(const RunReport& r) override {
+    if (busy_->exchange(true)) return {};  // the previous push is still on its way
+    std::thread([busy = busy_, url = url_, path = group(r), body = format_metrics(r, false, {})] {
+      (void)http_request(url, "PUT", path, body, kContentType, kTimeoutS);
+      busy->store(false);
+    }).detach();
+    return {};
+  }
+
+  Status finish(const RunReport& r) override {
+    if (r.status == "failed") return {};
+    auto status = http_request(url_, "PUT", group(r), format_metrics(r, false, {}), kContentType, kTimeoutS);
+    if (!status) return Status::fail("--pushgateway: " + status.error() + "; the metrics were not pushed");
+    if (*status < 200 || *status >= 300)
+      return Status::fail("--pushgateway: the gateway answered HTTP " + std::to_string(*status) + "; the metrics were not pushed");
+    return {};
+  }
+
+ private:
+  // /metrics/job/greenrun/instance@base64/HOST[/LABEL@base64/VALUE...]
+  std::string group(const RunReport& r) const {
+    std::string path = "/metrics/job/greenrun/instance@base64/" + base64url(r.host);
+    if (r.slurm) path += "/slurm_task@base64/" + base64url(std::to_string(r.slurm->step.task));
+    for (const auto& [k, v] : o_.labels) path += "/" + k + "@base64/" + base64url(v);
+    return path;
+  }
+
+  const Options& o_;
+  HttpUrl url_;
+  std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+}  // namespace
+
+std::unique_ptr<Sink> make_pushgateway_sink(const SinkContext& ctx) {
+  if (ctx.options.pushgateway.empty()) return nullptr;
+  return std::make_unique<PushgatewaySink>(ctx.options);
+}
+
+}  // namespace greenrun

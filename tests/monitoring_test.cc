@@ -1,0 +1,164 @@
+// Prometheus: the metrics file checked by the real promtool, read by a real
+// node_exporter's textfile collector, and pushed to a real Pushgateway, all
+// on loopback ports; a dead or silent gateway never holds greenrun up.
+
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "helpers.h"
+
+using namespace greenrun::test;
+using nlohmann::json;
+
+namespace {
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A daemon on a loopback port, stopped by PID when the test ends.
+struct Daemon {
+  Background bg;
+  int port;
+  Daemon(std::vector<std::string> argv, const std::string& dir, int p) : port(p) {
+    bg = start_background(argv, dir);
+    const bool up = eventually([&] { return http_get("/metrics").find(" ") != std::string::npos; }, 15);
+    if (!up) FAIL(argv[0] << " did not answer on port " << port << ": " << bg.err());
+  }
+  ~Daemon() {
+    kill(bg.pid, SIGTERM);
+    bg.wait(10);
+  }
+  std::string http_get(const std::string& path) const {
+    return run_proc({"python3", "-c",
+                     "import sys, urllib.request\ntry: print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())\nexcept Exception: pass",
+                     "http://127.0.0.1:" + std::to_string(port) + path})
+        .out;
+  }
+};
+
+struct Box {
+  TempDir dir;
+  std::string sys = dir / "sys";
+  Box() { make_dirs(sys); }
+  ProcResult run(std::vector<std::string> args) const {
+    args.insert(args.begin(), greenrun_bin());
+    ProcOptions opt;
+    opt.env = {{"GREENRUN_SYSFS_ROOT", sys}, {"GREENRUN_CONFIG", ""}, {"TZ", "UTC"}};
+    return run_proc(args, opt);
+  }
+};
+
+// The value of the sample of `metric` whose labels contain `labels`.
+double value_of(const std::string& exposition, const std::string& metric, const std::string& labels) {
+  std::istringstream in(exposition);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(metric + "{", 0) != 0 || line.find(labels) == std::string::npos) continue;
+    return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("the metrics file passes promtool, and OpenMetrics ends with # EOF", "[monitoring]") {
+  Box b;
+  auto r = b.run({"-q", "--region", "FR", "--json", b.dir / "r.json", "--metrics", b.dir / "m.prom", "--label",
+                  "team=ml", "--label", "run=a \"quoted\" value", "--", "sleep", "0.3"});
+  REQUIRE(r.status == 0);
+  const std::string m = slurp(b.dir / "m.prom");
+  auto lint = run_proc({"sh", "-c", "promtool check metrics < " + b.dir / "m.prom"});
+  INFO(m << lint.err);
+  CHECK(lint.status == 0);
+  auto j = json::parse(slurp(b.dir / "r.json"));
+  CHECK(value_of(m, "greenrun_energy_joules_total", "component=\"cpu\"") ==
+        Approx(greenrun::test::component(j, "cpu")->at("energy_j").get<double>()));
+  CHECK_THAT(m, Catch::Contains("team=\"ml\"") && Catch::Contains("run=\"a \\\"quoted\\\" value\""));
+  CHECK_THAT(m, Catch::Contains("greenrun_emissions_grams_total ") && Catch::Contains("greenrun_running 0"));
+  CHECK(m.find(greenrun_bin()) == std::string::npos);  // no argv in labels: the command's name only
+
+  auto om = b.run({"-q", "--metrics", b.dir / "m.om", "--metrics-format", "openmetrics", "--", "true"});
+  REQUIRE(om.status == 0);
+  const std::string o = slurp(b.dir / "m.om");
+  CHECK(o.size() > 6);
+  CHECK(o.substr(o.size() - 6) == "# EOF\n");
+  CHECK_THAT(o, Catch::Contains("# TYPE greenrun_energy_joules counter\n# UNIT greenrun_energy_joules joules\n"));
+  CHECK(b.run({"--label", "1bad=x", "--", "true"}).status == 125);
+  CHECK(b.run({"--metrics-format", "influx", "--", "true"}).status == 125);
+}
+
+TEST_CASE("node_exporter's textfile collector serves the metrics greenrun writes", "[monitoring]") {
+  Box b;
+  make_dirs(b.dir / "textfile");
+  const int port = free_port();
+  Daemon exporter({"prometheus-node-exporter", "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                   "--collector.disable-defaults", "--collector.textfile",
+                   "--collector.textfile.directory=" + b.dir / "textfile"},
+                  b.dir.path(), port);
+  auto r = b.run({"-q", "--json", b.dir / "r.json", "--metrics", b.dir / "textfile/greenrun.prom", "--", "sleep", "0.3"});
+  REQUIRE(r.status == 0);
+  const std::string scraped = exporter.http_get("/metrics");
+  INFO(scraped);
+  auto j = json::parse(slurp(b.dir / "r.json"));
+  CHECK(value_of(scraped, "greenrun_energy_joules_total", "component=\"cpu\"") ==
+        Approx(greenrun::test::component(j, "cpu")->at("energy_j").get<double>()).epsilon(1e-6));
+  CHECK_THAT(scraped, Catch::Contains("node_textfile_scrape_error 0"));
+}
+
+TEST_CASE("a Pushgateway receives the pushes; a dead or silent one holds nothing up", "[monitoring]") {
+  Box b;
+  const int port = free_port();
+  Daemon gateway({"prometheus-pushgateway", "--web.listen-address=127.0.0.1:" + std::to_string(port)}, b.dir.path(), port);
+  auto r = b.run({"-q", "--json", b.dir / "r.json", "--checkpoint", "1s", "--pushgateway",
+                  "http://127.0.0.1:" + std::to_string(port), "--label", "team=ml", "--", "sleep", "1.5"});
+  REQUIRE(r.status == 0);
+  CHECK(r.err.empty());
+  const std::string pushed = gateway.http_get("/metrics");
+  INFO(pushed);
+  auto j = json::parse(slurp(b.dir / "r.json"));
+  const std::string group = "job=\"greenrun\"";
+  CHECK(value_of(pushed, "greenrun_energy_joules_total", "component=\"cpu\"") ==
+        Approx(greenrun::test::component(j, "cpu")->at("energy_j").get<double>()).epsilon(1e-6));
+  CHECK(std::regex_search(pushed, std::regex("greenrun_running\\{[^}]*team=\"ml\"[^}]*\\} 0")));
+  CHECK_THAT(pushed, Catch::Contains(group) && Catch::Contains("instance=\"" + j["host"].get<std::string>() + "\""));
+
+  SECTION("nobody listening: one line, no delay") {
+    auto dead = b.run({"-q", "--pushgateway", "http://127.0.0.1:" + std::to_string(free_port()), "--", "sleep", "0.2"});
+    CHECK(dead.status == 0);
+    CHECK(dead.seconds < 1.5);
+    CHECK_THAT(dead.err, Catch::Contains("--pushgateway") && Catch::Contains("not pushed"));
+  }
+  SECTION("a gateway that accepts and never answers: given up after the timeout") {
+    const int silent = free_port();
+    Background server = start_background(
+        {"python3", "-c",
+         "import socket, sys, time\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+         "s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(8)\nconns = []\nwhile True: conns.append(s.accept())",
+         std::to_string(silent)},
+        b.dir.path());
+    timespec ts{0, 300'000'000};
+    nanosleep(&ts, nullptr);
+    auto slow = b.run({"-q", "--checkpoint", "1s", "--pushgateway", "http://127.0.0.1:" + std::to_string(silent), "--",
+                       "sleep", "1.5"});
+    kill(server.pid, SIGKILL);
+    server.wait(5);
+    CHECK(slow.status == 0);
+    CHECK(slow.seconds < 1.5 + 3.0);  // the command, and at most the final push's 2 s
+    CHECK_THAT(slow.err, Catch::Contains("no reply") || Catch::Contains("in time"));
+  }
+}
