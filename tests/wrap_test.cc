@@ -326,7 +326,7 @@ TEST_CASE("RAPL fixture: a counter that wraps mid-run, DRAM, machine and process
   auto pj = json::parse(slurp(sb.dir / "proc.json"));
   double tree = pj["energy_j"], machine = pj["machine_energy_j"];
   CHECK(machine == Approx(22.0 * pj["duration_s"].get<double>()).epsilon(0.3));
-  CHECK(tree > 0.3 * machine);
+  CHECK(tree > 0.15 * machine);  // most of it on a quiet machine; a share even on a loaded one
   CHECK(tree <= machine + 1e-9);
 }
 
