@@ -10,6 +10,7 @@
 
 #include "process/child.h"
 #include "config/options.h"
+#include "commands/plan_cmd.h"
 #include "commands/regions_cmd.h"
 #include "commands/sensors_cmd.h"
 #include "commands/run.h"
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
     // Subcommands come first; `greenrun -- regions` runs a command of that name.
     if (!args.empty() && args[0] == "regions")
       return greenrun::regions_command(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (!args.empty() && args[0] == "plan")
+      return greenrun::plan_command(std::vector<std::string>(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "sensors")
       return greenrun::sensors_command(std::vector<std::string>(args.begin() + 1, args.end()));
     auto parsed = greenrun::parse_cli(args);

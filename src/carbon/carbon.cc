@@ -195,4 +195,19 @@ CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& s
   return r;
 }
 
+std::string comparison_caveat(const CarbonReport& c) {
+  const auto& live = c.settings.live;
+  const double live_s = c.seconds_by_basis[static_cast<size_t>(Basis::Live)] +
+                        c.seconds_by_basis[static_cast<size_t>(Basis::Forecast)];
+  if (!live || live_s <= 0 || live->provider == "file") return "";
+  const std::string yearly = factor_name(c.settings.location.factor) + " yearly averages";
+  if (live->signal == "marginal")
+    return "this run was priced with marginal figures (" + live->provider + ", " + factor_name(live->factor) +
+           "); the comparisons are " + yearly + ": not like for like";
+  if (live->factor != c.settings.location.factor)
+    return "this run was priced with " + factor_name(live->factor) + " figures (" + live->provider +
+           "); the comparisons are " + yearly + ": not like for like";
+  return "";
+}
+
 }  // namespace greenrun

@@ -86,4 +86,9 @@ CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& s
                                  std::chrono::system_clock::time_point started,
                                  std::chrono::system_clock::time_point ended);
 
+/// Empty, or why the run's figure and the comparisons (yearly averages of
+/// the location's factor) are not like for like: marginal live figures, or
+/// live figures of the other factor, priced some of the run.
+std::string comparison_caveat(const CarbonReport& c);
+
 }  // namespace greenrun

@@ -9,6 +9,7 @@
 
 #include "carbon/carbon.h"
 #include "carbon/carbon_data.h"
+#include "commands/carbon_aware.h"
 #include "outputs/sink.h"
 #include "process/child.h"
 #include "process/tree_reader.h"
@@ -36,6 +37,7 @@ struct Run {
   Probe probe;
   std::vector<std::unique_ptr<Sink>> sinks;
   bool resolve_early = false;
+  std::unique_ptr<CarbonAware> aware;  // live data, --start-within, --pause-above
 
   /// Loads the grid data and resolves the location.
   Status resolve_carbon() {
@@ -51,7 +53,9 @@ struct Run {
 
   RunReport report(const Measurements& m) const {
     ReportInputs in{&options, &probe.findings, data_ptr, carbon ? &*carbon : nullptr};
-    return assemble_report(in, m);
+    RunReport r = assemble_report(in, m);
+    if (aware) aware->fill(r);
+    return r;
   }
   void add_carbon(RunReport& r) const {
     if (data && carbon) add_emissions(r, *data, *carbon);
@@ -77,9 +81,15 @@ Status check(Run& run) {
   // A region, cloud, comparison or intensity file the user gave is resolved
   // now: an unknown one must stop the run here. Without them (the time-zone
   // guess cannot fail), the data is loaded while the command starts.
-  run.resolve_early = !o.region.empty() || !o.cloud.empty() || !o.compare.empty() || !o.intensity_file.empty();
+  run.resolve_early = !o.region.empty() || !o.cloud.empty() || !o.compare.empty() || !o.intensity_file.empty() ||
+                      CarbonAware::wanted(o);
   if (run.resolve_early)
     if (auto st = run.resolve_carbon(); !st) return st;
+  if (CarbonAware::wanted(o)) {
+    auto aware = CarbonAware::make(o, *run.carbon, real_env);
+    if (!aware) return Status::fail(aware.error());
+    run.aware = std::move(*aware);
+  }
   auto probe = probe_sources(o, run.data_dir);
   if (!probe) return Status::fail(probe.error());
   run.probe = std::move(*probe);
@@ -90,7 +100,8 @@ Status check(Run& run) {
 }
 
 /// The timers on greenrun's main thread while the command runs: start the
-/// sampler thread at its first deadline, and publish checkpoints.
+/// sampler thread at its first deadline, publish checkpoints, and poll the
+/// grid's intensity (carbon-aware runs: never on the sampler thread).
 class Timers {
  public:
   using clock = std::chrono::steady_clock;
@@ -99,20 +110,22 @@ class Timers {
     const bool wanted = run.options.checkpoint.count() > 0 &&
                         std::any_of(run.sinks.begin(), run.sinks.end(), [](auto& s) { return s->checkpoints(); });
     next_checkpoint_ = wanted ? clock::now() + run.options.checkpoint : clock::time_point::max();
+    next_poll_ = run.aware ? run.aware->first_poll() : clock::time_point::max();
   }
-  clock::time_point first() const { return std::min(sampler_.first_deadline(), next_checkpoint_); }
+  clock::time_point first() const { return std::min({sampler_.first_deadline(), next_checkpoint_, next_poll_}); }
   clock::time_point fire() {
     const auto now = clock::now();
     if (!launched_ && now >= sampler_.first_deadline()) {
       sampler_.launch();
       launched_ = true;
     }
+    if (now >= next_poll_) next_poll_ = run_.aware->poll();
     if (now >= next_checkpoint_) {
       checkpoint_();
       const auto every = run_.options.checkpoint;
       next_checkpoint_ += every * ((clock::now() - next_checkpoint_) / every + 1);
     }
-    return launched_ ? next_checkpoint_ : std::min(sampler_.first_deadline(), next_checkpoint_);
+    return std::min({launched_ ? clock::time_point::max() : sampler_.first_deadline(), next_checkpoint_, next_poll_});
   }
 
  private:
@@ -120,6 +133,7 @@ class Timers {
   Sampler& sampler_;
   std::function<void()> checkpoint_;
   clock::time_point next_checkpoint_;
+  clock::time_point next_poll_;
   bool launched_ = false;
 };
 
@@ -151,6 +165,10 @@ int run_command(const Options& o) {
   Run run(o);
   if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));
   if (auto st = check(run); !st) return say(st.error()), kExitGreenrunFailed;
+  if (run.aware) {
+    run.aware->start_watchdog();  // before any thread, and before greenrun is a subreaper
+    if (auto stop = run.aware->before_start()) return *stop;
+  }
 
   SignalBlock block;
   if (!become_subreaper() && o.verbose) say("warning: cannot become a child subreaper; orphans are not followed");
@@ -190,6 +208,7 @@ int run_command(const Options& o) {
   spawn.drop_capabilities = running_privileged();
   SpawnResult spawned = spawn_command(o.command, spawn);
   if (spawned.pid < 0) return spawn_failed(run, sampler, spawned, started_at);
+  if (run.aware) run.aware->started(spawned.pid);
   if (!run.resolve_early)
     if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
   sampler.start();
@@ -210,11 +229,15 @@ int run_command(const Options& o) {
         if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0) io = parse_pid_io(text).value_or(IoCounters{});
         sampler.tree().reaped(pid, io);
       },
-      timers.first(), [&] { return timers.fire(); });
+      timers.first(), [&] { return timers.fire(); },
+      [&](int sig) {
+        if (run.aware) run.aware->forwarded(sig);
+      });
   const auto ended_steady = std::chrono::steady_clock::now();
   const auto ended_at = std::chrono::system_clock::now();
   reclaim_terminal(spawn.tty_fd);
   sampler.finish();
+  if (run.aware) run.aware->finished(sampler.measurements().origin, ended_at);
 
   // Step 3: publish. Whatever happens here, the command's status is greenrun's.
   try {

@@ -264,7 +264,8 @@ bool reap(pid_t child, std::mutex& reap_mu, const std::function<void(pid_t)>& be
 }  // namespace
 
 CommandExit wait_for_command(pid_t child, int tty_fd, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
-                             std::chrono::steady_clock::time_point deadline, const DeadlineFn& on_deadline) {
+                             std::chrono::steady_clock::time_point deadline, const DeadlineFn& on_deadline,
+                             const std::function<void(int)>& after_forward) {
   const sigset_t set = handled_set();
   CommandExit result;
   if (!on_deadline) deadline = std::chrono::steady_clock::time_point::max();
@@ -296,6 +297,7 @@ CommandExit wait_for_command(pid_t child, int tty_fd, std::mutex& reap_mu, const
     // The command has a process group of its own: nothing greenrun receives
     // can have reached it already.
     ::kill(-child, sig);
+    if (after_forward) after_forward(sig);
   }
 }
 

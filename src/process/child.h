@@ -91,10 +91,13 @@ int exit_status_for(const CommandExit& e);
 /// `before_reap(pid)` runs while `pid` is still a zombie, with `reap_mu` held.
 /// `on_deadline()` runs when `deadline` has passed with the command still
 /// running, and returns the next deadline (time_point::max(): none).
+/// `after_forward(sig)` runs after a signal was forwarded (a paused command
+/// must be continued to receive it).
 using DeadlineFn = std::function<std::chrono::steady_clock::time_point()>;
 CommandExit wait_for_command(pid_t child, int tty_fd, std::mutex& reap_mu, const std::function<void(pid_t)>& before_reap,
                              std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
-                             const DeadlineFn& on_deadline = nullptr);
+                             const DeadlineFn& on_deadline = nullptr,
+                             const std::function<void(int)>& after_forward = nullptr);
 
 /// Gives the terminal back to greenrun's process group (after the command
 /// exited, before the summary is printed).

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon/carbon.h"
+#include "carbon/pause.h"
 #include "config/options.h"
 #include "process/procfs.h"
 #include "sampling/sampler.h"
@@ -30,6 +31,34 @@ struct ComponentReport {
   std::string method;  // estimates only
   std::optional<double> energy_j_low, energy_j_high;
   nlohmann::ordered_json detail = nlohmann::ordered_json::array();
+};
+
+/// --start-within: what was planned, what happened, what it saved.
+struct ScheduleReport {
+  std::chrono::system_clock::time_point requested_at{}, planned_start{}, actual_start{};
+  double expected_duration_s = 0, within_s = 0;
+  /// Forecast means over a job-long window starting at once and at the plan.
+  double forecast_now_g_per_kwh = 0, forecast_planned_g_per_kwh = 0;
+  bool beyond_horizon = false;  // the forecast ended before the job would
+  std::string problem;          // why there was no plan (the command started at once)
+  /// The run's energy x PUE x the difference of those means.
+  std::optional<double> forecast_saving_g;
+  /// The run's records priced as if started when asked, minus as run; only
+  /// when live data (history) priced both.
+  std::optional<double> actual_saving_g;
+};
+
+/// --pause-above: the spans the command was paused.
+struct PauseReport {
+  double threshold_g_per_kwh = 0;
+  double max_delay_s = 0;
+  int signal = 0;
+  std::vector<PauseSpan> spans;
+  /// Per span, an estimate: the energy the command would have used in it (its
+  /// average power while running) x PUE x (the intensity during the span -
+  /// the intensity over as long after it).
+  std::vector<std::optional<double>> avoided_g;
+  double paused_s() const;
 };
 
 struct RunReport {
@@ -66,6 +95,8 @@ struct RunReport {
   std::chrono::system_clock::time_point timeline_origin{};
   std::optional<CarbonReport> carbon;  // absent when no energy figure exists
   std::vector<std::string> notes;      // problems during the run (a GPU lost, ...)
+  std::optional<ScheduleReport> schedule;
+  std::optional<PauseReport> pause;
 
   double energy_j() const;
   double machine_energy_j() const;
