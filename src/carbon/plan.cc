@@ -36,6 +36,20 @@ std::string local(clock::time_point t, const char* format) {
   return buf;
 }
 
+/// Between two neighbouring candidates no window edge crosses a point, so
+/// the mean's slope, the curve at the window's end minus at its start, is
+/// linear there: where it turns from falling to rising lies a minimum that
+/// no grid of steps would hit exactly (a V-shaped dip is best centred).
+void add_interior_minima(const std::vector<ForecastPoint>& p, clock::duration job, std::vector<clock::time_point>& starts) {
+  const size_t n = starts.size();
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const clock::time_point a = starts[i], b = starts[i + 1];
+    const double ha = interpolate(p, a + job) - interpolate(p, a), hb = interpolate(p, b + job) - interpolate(p, b);
+    if (ha < 0 && hb > 0) starts.push_back(plus(a, seconds_between(a, b) * -ha / (hb - ha)));
+  }
+  std::sort(starts.begin(), starts.end());
+}
+
 }  // namespace
 
 std::optional<double> window_mean(const std::vector<ForecastPoint>& points, clock::time_point from, clock::time_point to) {
@@ -81,6 +95,7 @@ Result<Plan> plan_start(const std::vector<ForecastPoint>& points, const PlanRequ
       if (t >= lo && t <= hi) starts.push_back(t);
   std::sort(starts.begin(), starts.end());
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  add_interior_minima(points, job, starts);
   bool first = true;
   for (const clock::time_point s : starts) {
     const double mean = *window_mean(points, s, s + job);

@@ -44,8 +44,9 @@ struct Plan {
 
 /// Candidate starts: every `step` from now (5 minutes, finer for short jobs:
 /// a twelfth of the job, at least 1 s), every forecast point and every point
-/// minus the duration (where a window's edge meets a change), up to
-/// min(now + within, the last point - duration). Errors: no point after now.
+/// minus the duration (where a window's edge meets a change), and the exact
+/// minima between them, up to min(now + within, the last point - duration).
+/// Errors: fewer than two points, or none after now.
 Result<Plan> plan_start(const std::vector<ForecastPoint>& points, const PlanRequest& req);
 
 /// Points from provider or file steps (each step's start and figure).

@@ -100,8 +100,8 @@ std::string server_message(const std::string& body) {
 std::string status_text(long status) {
   if (status == 401 || status == 403) return "HTTP " + std::to_string(status) + ": the credentials were refused";
   if (status == 404) return "HTTP 404: not found (check the zone or region)";
-  if (status == 429) return "HTTP 429: rate limited (retried)";
-  if (status >= 500) return "HTTP " + std::to_string(status) + ": the provider failed (retried)";
+  if (status == 429) return "HTTP 429: rate limited";
+  if (status >= 500) return "HTTP " + std::to_string(status) + ": the provider failed";
   return "HTTP " + std::to_string(status);
 }
 

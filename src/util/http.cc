@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "util/units.h"
 #include "util/version.h"
 
 namespace greenrun {
@@ -45,7 +46,8 @@ std::string host_of(const std::string& url) {
 std::string transport_error(CURLcode code, const Body& body, const HttpPolicy& policy, const std::string& host) {
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-      return host + ": no complete answer within " + std::to_string(policy.total.count() / 1000.0).substr(0, 4) + " s";
+      return host + ": no complete answer within " + significant(static_cast<double>(policy.total.count()) / 1000.0) +
+             " s (--intensity-timeout)";
     case CURLE_COULDNT_CONNECT:
       return host + ": cannot connect";
     case CURLE_COULDNT_RESOLVE_HOST:
