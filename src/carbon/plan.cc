@@ -45,7 +45,12 @@ void add_interior_minima(const std::vector<ForecastPoint>& p, clock::duration jo
   for (size_t i = 0; i + 1 < n; ++i) {
     const clock::time_point a = starts[i], b = starts[i + 1];
     const double ha = interpolate(p, a + job) - interpolate(p, a), hb = interpolate(p, b + job) - interpolate(p, b);
-    if (ha < 0 && hb > 0) starts.push_back(plus(a, seconds_between(a, b) * -ha / (hb - ha)));
+    if (ha < 0 && hb > 0) {
+      // To the second: forecasts are, and a start line (at, sbatch) is.
+      const clock::time_point root = plus(a, seconds_between(a, b) * -ha / (hb - ha));
+      const auto whole = std::chrono::round<std::chrono::seconds>(root.time_since_epoch());
+      starts.push_back(std::clamp(clock::time_point(whole), a, b));
+    }
   }
   std::sort(starts.begin(), starts.end());
 }

@@ -183,7 +183,7 @@ std::optional<json> Fetcher::cached(const std::string& url, time_point now) cons
   return j;
 }
 
-Result<json> Fetcher::fetch(const HttpRequest& req, time_point now, long* status_out) const {
+Result<json> Fetcher::fetch(const HttpRequest& req, time_point now, long* status_out, bool store) const {
   using J = Result<json>;
   auto r = http_get(req, policy_);
   if (status_out) *status_out = r ? r->status : 0;
@@ -199,7 +199,7 @@ Result<json> Fetcher::fetch(const HttpRequest& req, time_point now, long* status
                    ", not JSON");
   json j = json::parse(r->body, nullptr, false);
   if (j.is_discarded()) return J::fail(who_ + ": the answer is not valid JSON (cut short?)");
-  cache_.put(req.url, r->body, now);
+  if (store) cache_.put(req.url, r->body, now);
   return j;
 }
 
@@ -297,7 +297,7 @@ class WattTime : public IntensityProvider {
     req.url = src_.endpoint + "/login";
     req.basic_user = user_;
     req.basic_password = password_;
-    auto j = fetcher_.fetch(req, now);
+    auto j = fetcher_.fetch(req, now, nullptr, false);
     if (!j) return Status::fail(j.error());
     if (!j->is_object() || !j->contains("token") || !(*j)["token"].is_string())
       return Status::fail("watttime: the login answer has no token");

@@ -58,9 +58,10 @@ class Fetcher {
   Fetcher(std::string who, ResponseCache cache, HttpPolicy policy, std::vector<std::string> secrets)
       : who_(std::move(who)), cache_(std::move(cache)), policy_(policy), secrets_(std::move(secrets)) {}
   std::optional<nlohmann::json> cached(const std::string& url, std::chrono::system_clock::time_point now) const;
-  /// `status_out` gets the HTTP status (0 on a transport error).
+  /// `status_out` gets the HTTP status (0 on a transport error). `store`:
+  /// false for an answer that is a credential (a login's token).
   Result<nlohmann::json> fetch(const HttpRequest& req, std::chrono::system_clock::time_point now,
-                               long* status_out = nullptr) const;
+                               long* status_out = nullptr, bool store = true) const;
   Result<nlohmann::json> get(const HttpRequest& req, FetchMode mode, std::chrono::system_clock::time_point now) const;
   const std::string& who() const { return who_; }
 
