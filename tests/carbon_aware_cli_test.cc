@@ -103,7 +103,7 @@ std::vector<double> timestamps(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("a provider's history prices the run; within the TTL a second run makes no request", "[carbon-aware][cli]") {
+TEST_CASE("a provider's history prices the run, and within the TTL a second run makes no request", "[carbon-aware][cli]") {
   FakeGrid grid;
   Machine m;
   auto run = [&](const std::string& name) {
@@ -196,7 +196,7 @@ TEST_CASE("credentials never reach an output, even from a server that echoes the
   CHECK(everything.find("s3cr3t") == std::string::npos);
 }
 
-TEST_CASE("--require-live-intensity: without data the command never starts", "[carbon-aware][cli]") {
+TEST_CASE("require-live-intensity: without data the command never starts", "[carbon-aware][cli]") {
   FakeGrid grid;
   Machine m;
   auto r = m.run({"--region", "DE", "--intensity-source", "electricitymaps", "--require-live-intensity", "--", "touch",
@@ -279,7 +279,7 @@ TEST_CASE("greenrun plan: the best start over a provider's forecast, and the lin
   CHECK_THAT(none.err, Catch::Contains("needs a forecast"));
 }
 
-TEST_CASE("--start-within starts the command at the forecast's best time", "[carbon-aware][cli]") {
+TEST_CASE("start-within starts the command at the forecast's best time", "[carbon-aware][cli]") {
   Machine m;
   // 500 except 100 from T+3 to T+8: a 5-second job is best started at T+3.
   const long t = write_seconds_file(m.dir / "f.csv", [](long k) { return k >= 3 && k <= 8 ? 100 : 500; }, true);
@@ -319,7 +319,7 @@ std::vector<std::string> ticking(const Machine& m) {
 
 }  // namespace
 
-TEST_CASE("--pause-above pauses the command while the grid is dirty: its timestamps show the gap", "[carbon-aware][cli]") {
+TEST_CASE("pause-above pauses the command while the grid is dirty: its timestamps show the gap", "[carbon-aware][cli]") {
   Machine m;
   // 100 except 500 from T+2 to T+5: three seconds above 300.
   const long t = write_seconds_file(m.dir / "p.csv", [](long k) { return k >= 2 && k < 5 ? 500 : 100; });

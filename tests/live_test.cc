@@ -160,7 +160,7 @@ TEST_CASE("response cache: 0600 files under a 0700 directory, a TTL, the key che
   CHECK(ResponseCache::default_dir(env) == "/xdg/greenrun");
 }
 
-TEST_CASE("base URLs: https, or http only to the loopback address; secrets redacted", "[live]") {
+TEST_CASE("base URLs are https or loopback http, and secrets are redacted", "[live]") {
   CHECK(check_base_url("https://api.electricitymap.org"));
   CHECK(check_base_url("http://127.0.0.1:8080/x"));
   CHECK(check_base_url("http://localhost:1"));

@@ -85,7 +85,7 @@ TEST_CASE("two equal dips: the earlier", "[plan]") {
   CHECK(r.best_g_per_kwh == Approx(150));
 }
 
-TEST_CASE("--within bounds the start; the forecast's end bounds it too", "[plan]") {
+TEST_CASE("the window bounds the start, and so does the end of the forecast", "[plan]") {
   std::vector<double> v(13, 300);
   v[8] = 100;
   // The dip is at 8 h but the start must come within 3 h: every allowed

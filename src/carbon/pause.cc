@@ -19,6 +19,8 @@ Pauser::steady::time_point Pauser::check(std::optional<double> g_per_kwh, steady
   const bool spent = used(now) >= budget_;
   if (paused_ && (spent || !g_per_kwh || *g_per_kwh <= threshold_))
     resume(spent ? "the delay budget (--max-delay) was spent" : !g_per_kwh ? "no live figure" : "below the threshold", now, wall);
+  else if (paused_ && signal_ == SIGSTOP)
+    ::kill(-pgid_, SIGSTOP);  // still dirty: stopped again if Ctrl-Z and fg continued it meanwhile
   else if (!paused_ && !spent && g_per_kwh && *g_per_kwh > threshold_) {
     // The watchdog first: from the moment the group stops, greenrun's death must continue it.
     watchdog_.paused();
