@@ -441,3 +441,40 @@ TEST_CASE("SIGKILL to greenrun under a subreaper during a pause: the watchdog co
   kill(-pgid, SIGKILL);
   bg.wait(10);
 }
+
+TEST_CASE("without --intensity-source nothing is requested, whatever the environment holds", "[carbon-aware][cli]") {
+  FakeGrid grid;
+  Machine m;
+  auto r = m.run({"--region", "DE", "--", "true"}, em_env(grid, "ok"));
+  CHECK(r.status == 0);
+  CHECK(grid.requests().empty());
+  CHECK_FALSE(greenrun::path_exists(m.dir / "cache/greenrun"));
+}
+
+TEST_CASE("greenrun plan from a file and an earlier report: sbatch, cron and the saving in grams", "[carbon-aware][cli][plan]") {
+  Machine m;
+  // Hourly forecast values from the next whole hour H: 400, 400, 100, 400...
+  // A 1-hour job (the earlier report's duration) is best centred on H+2h:
+  // H+1.5h, mean 175 (each half from 250 to 100); at once 400.
+  const long now = static_cast<long>(unix_now());
+  const long h = now / 3600 * 3600 + 3600;
+  std::string csv = "timestamp,g_per_kwh,forecast\n" + std::to_string(now) + ",400,true\n";
+  for (long k = 0; k < 6; ++k) csv += std::to_string(h + k * 3600) + "," + (k == 2 ? "100" : "400") + ",true\n";
+  write_file(m.dir / "f.csv", csv);
+  write_file(m.dir / "last.json", R"({"energy_j": 7200000, "duration_s": 3600})");  // 2 kWh over 1 h
+  auto j = json::parse(m.run({"plan", "--intensity-file", m.dir / "f.csv", "--like", m.dir / "last.json", "--format",
+                              "json"}).out);
+  CHECK(*greenrun::parse_timestamp(j["best_start"].get<std::string>()) ==
+        std::chrono::system_clock::time_point(std::chrono::seconds(h + 5400)));
+  CHECK(j["best_g_per_kwh"].get<double>() == Approx(175));
+  CHECK(j["now_g_per_kwh"].get<double>() == Approx(400));
+  CHECK(j["saving_g"].get<double>() == Approx(2 * (400 - 175)));
+  auto sbatch = m.run({"plan", "--intensity-file", m.dir / "f.csv", "--duration", "1h", "--format", "sbatch"});
+  CHECK(sbatch.out == j["sbatch"].get<std::string>() + "\n");
+  auto cron = m.run({"plan", "--intensity-file", m.dir / "f.csv", "--duration", "1h", "--format", "cron"});
+  const std::time_t best = h + 5400;
+  std::tm tm{};
+  gmtime_r(&best, &tm);  // greenrun ran with TZ=UTC
+  CHECK(cron.out == "30 " + std::to_string(tm.tm_hour) + " " + std::to_string(tm.tm_mday) + " " +
+                        std::to_string(tm.tm_mon + 1) + " *\n");
+}
