@@ -24,7 +24,6 @@ class LiveSeries {
  public:
   using time_point = std::chrono::system_clock::time_point;
   void merge(const IntensitySeries& s);
-  bool empty() const { return slots_.empty(); }
   /// The live or forecast figure in force at `t`, if any.
   std::optional<double> at(time_point t) const;
   /// The first time after `t` at which the figure changes (a slot starts or ends).
@@ -65,11 +64,8 @@ class IntensityFeed {
 
   const LiveSeries& series() const { return series_; }
   bool covers(time_point t) const { return series_.at(t).has_value(); }
-  bool down() const { return down_; }
   /// The provider, how it answered, and why not (for the report).
   LiveSource source() const;
-  /// One line when the provider failed ("" otherwise).
-  const std::string& problem() const { return problem_; }
 
  private:
   Result<IntensitySeries> request(Want want, time_point now, FetchMode mode);

@@ -28,7 +28,6 @@ class ResponseCache {
   /// Stores `body` (best effort: a cache that cannot be written is no cache).
   void put(const std::string& key, const std::string& body, time_point now) const;
   bool enabled() const { return !dir_.empty() && ttl_.count() > 0; }
-  const std::string& dir() const { return dir_; }
 
  private:
   std::string path_for(const std::string& key) const;

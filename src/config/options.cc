@@ -249,6 +249,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
       "exits with its status. The report goes to stderr (or --summary-file) and --json.\n"
       "Also: greenrun sensors (the energy sources here and how to enable them),\n"
       "      greenrun regions [QUERY] (grids and cloud regions for --region, --cloud, --compare).\n"
+      "      greenrun plan --duration 2h (the cleanest start within a window, from a forecast).\n"
       "See man greenrun for every figure's source.");
   app.prefix_command();
   bool version = false;

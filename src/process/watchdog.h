@@ -21,7 +21,6 @@ class Watchdog {
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
-  bool active() const { return fd_ >= 0; }
   void watch(pid_t pgid);  // the command's process group
   void paused();
   void resumed();
