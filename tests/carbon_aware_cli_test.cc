@@ -310,9 +310,9 @@ TEST_CASE("a signal during the wait: 128+N and the command never starts", "[carb
 
 namespace {
 
-/// A command that writes a timestamp every 0.1 s, its pid first, and on SIGTERM "term" then exit 3.
+/// A command that writes a timestamp every 0.1 s, and on SIGTERM "term" then exits 3.
 std::vector<std::string> ticking(const Machine& m) {
-  return {"sh", "-c", "echo $$ > \"$0.pid\"; trap 'echo term >> \"$0\"; exit 3' TERM; "
+  return {"sh", "-c", "trap 'echo term >> \"$0\"; exit 3' TERM; "
                       "i=0; while [ $i -lt 100 ]; do date +%s.%N >> \"$0\"; sleep 0.1; i=$((i+1)); done",
           m.dir / "ts"};
 }
@@ -349,43 +349,37 @@ TEST_CASE("pause-above pauses the command while the grid is dirty: its timestamp
   CHECK_THAT(r.err, Catch::Contains("paused        1 time, "));
 }
 
-TEST_CASE("SIGTERM to greenrun during a pause reaches the command, continued", "[carbon-aware][cli]") {
-  Machine m;
-  write_seconds_file(m.dir / "p.csv", [](long k) { return k >= 1 ? 500 : 100; });
-  std::vector<std::string> args = {greenrun_bin(), "--pause-above", "300", "--intensity-poll", "100ms",
-                                   "--intensity-file", m.dir / "p.csv", "--"};
-  auto cmd = ticking(m);
-  args.insert(args.end(), cmd.begin(), cmd.end());
-  auto bg = start_background(args, m.dir.path(), m.env());
-  REQUIRE(eventually([&] { return greenrun::path_exists(m.dir / "ts.pid"); }, 10));
-  // Paused from T+1 on: no new timestamp for a while.
-  REQUIRE(eventually(
-      [&] {
-        const size_t n = timestamps(m.dir / "ts").size();
-        usleep(400'000);
-        return n > 0 && timestamps(m.dir / "ts").size() == n;
-      },
-      10));
-  kill(bg.pid, SIGTERM);
-  CHECK(bg.wait(10) == 3);  // the command's trap ran: it was continued to receive the signal
-  CHECK_THAT(slurp(m.dir / "ts"), Catch::Contains("term"));
-  const pid_t pgid = std::stoi(slurp(m.dir / "ts.pid"));
-  CHECK(eventually([&] { return kill(-pgid, 0) != 0; }, 5));
-}
-
 namespace {
 
-/// Waits until the ticking command is paused (no new timestamp for 0.4 s); returns the count then.
-size_t until_paused(const Machine& m) {
-  size_t before = 0;
-  REQUIRE(eventually(
-      [&] {
-        before = timestamps(m.dir / "ts").size();
-        usleep(400'000);
-        return before > 0 && timestamps(m.dir / "ts").size() == before;
-      },
-      10));
-  return before;
+/// The state letter of a process (T: stopped), from /proc/PID/stat.
+char process_state(pid_t pid) {
+  const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() ? stat[close + 2] : '?';
+}
+
+/// A child of `parent` named `comm` found in /proc, or -1 (greenrun's other
+/// child, the watchdog's short-lived intermediate, is not the command).
+pid_t child_of(pid_t parent, const std::string& comm = "sh") {
+  for (const auto& name : greenrun::list_dir("/proc")) {
+    const std::string stat = slurp("/proc/" + name + "/stat");
+    const size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || stat.substr(open + 1, close - open - 1) != comm) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    char state;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) return std::stoi(name);
+  }
+  return -1;
+}
+
+/// Waits until greenrun's command (in a process group of its own) is stopped; returns its group.
+/// The command may be stopped before it writes anything: a loaded machine can start greenrun late.
+pid_t until_paused(pid_t greenrun) {
+  pid_t command = -1;
+  REQUIRE(eventually([&] { return (command = child_of(greenrun)) > 0; }, 20));
+  REQUIRE(eventually([&] { return process_state(command) == 'T'; }, 20));
+  return command;
 }
 
 std::vector<std::string> paused_run(const Machine& m, const std::string& script) {
@@ -395,18 +389,32 @@ std::vector<std::string> paused_run(const Machine& m, const std::string& script)
 }
 
 const char* kTickIgnoringHup =
-    "echo $$ > \"$0.pid\"; trap '' HUP; i=0; while [ $i -lt 100 ]; do date +%s.%N >> \"$0\"; sleep 0.1; i=$((i+1)); done";
+    "trap '' HUP; i=0; while [ $i -lt 100 ]; do date +%s.%N >> \"$0\"; sleep 0.1; i=$((i+1)); done";
 
 }  // namespace
+
+TEST_CASE("SIGTERM to greenrun during a pause reaches the command, continued", "[carbon-aware][cli]") {
+  Machine m;
+  write_seconds_file(m.dir / "p.csv", [](long k) { return k >= 1 ? 500 : 100; });
+  std::vector<std::string> args = {greenrun_bin(), "--pause-above", "300", "--intensity-poll", "100ms",
+                                   "--intensity-file", m.dir / "p.csv", "--"};
+  auto cmd = ticking(m);
+  args.insert(args.end(), cmd.begin(), cmd.end());
+  auto bg = start_background(args, m.dir.path(), m.env());
+  const pid_t pgid = until_paused(bg.pid);  // from T+1 on
+  kill(bg.pid, SIGTERM);
+  CHECK(bg.wait(10) == 3);  // the command's trap ran: it was continued to receive the signal
+  CHECK_THAT(slurp(m.dir / "ts"), Catch::Contains("term"));
+  CHECK(eventually([&] { return kill(-pgid, 0) != 0; }, 5));
+}
 
 TEST_CASE("SIGKILL to greenrun during a pause: the command is not left stopped", "[carbon-aware][cli]") {
   Machine m;
   // Orphaned by greenrun's death, the stopped group gets SIGHUP then SIGCONT
   // from the kernel: a command that ignores SIGHUP (nohup) ticks on.
   auto bg = start_background(paused_run(m, kTickIgnoringHup), m.dir.path(), m.env());
-  REQUIRE(eventually([&] { return greenrun::path_exists(m.dir / "ts.pid"); }, 10));
-  const pid_t pgid = std::stoi(slurp(m.dir / "ts.pid"));
-  const size_t before = until_paused(m);
+  const pid_t pgid = until_paused(bg.pid);
+  const size_t before = timestamps(m.dir / "ts").size();
   kill(bg.pid, SIGKILL);
   bg.wait(10);
   CHECK(eventually([&] { return timestamps(m.dir / "ts").size() > before + 2; }, 5));
@@ -433,10 +441,11 @@ TEST_CASE("SIGKILL to greenrun under a subreaper during a pause: the watchdog co
   auto env = m.env();
   env["GR_PID"] = m.dir / "greenrun.pid";
   auto bg = start_background(args, m.dir.path(), env);
-  REQUIRE(eventually([&] { return greenrun::path_exists(m.dir / "ts.pid") && greenrun::path_exists(m.dir / "greenrun.pid"); }, 10));
-  const pid_t pgid = std::stoi(slurp(m.dir / "ts.pid"));
-  const size_t before = until_paused(m);
-  kill(std::stoi(slurp(m.dir / "greenrun.pid")), SIGKILL);
+  REQUIRE(eventually([&] { return greenrun::path_exists(m.dir / "greenrun.pid"); }, 20));
+  const pid_t greenrun = std::stoi(slurp(m.dir / "greenrun.pid"));
+  const pid_t pgid = until_paused(greenrun);
+  const size_t before = timestamps(m.dir / "ts").size();
+  kill(greenrun, SIGKILL);
   CHECK(eventually([&] { return timestamps(m.dir / "ts").size() > before + 2; }, 5));
   kill(-pgid, SIGKILL);
   bg.wait(10);
