@@ -10,6 +10,7 @@
 
 #include "commands/compare_cmd.h"
 #include "commands/mark_cmd.h"
+#include "commands/plan_cmd.h"
 #include "commands/regions_cmd.h"
 #include "commands/report_cmd.h"
 #include "commands/run.h"
@@ -33,6 +34,7 @@ const Subcommand kSubcommands[] = {
     {"report", greenrun::report_command},
     {"compare", greenrun::compare_command},
     {"mark", [](const Args& a) { return greenrun::mark_command(a); }},
+    {"plan", [](const Args& a) { return greenrun::plan_command(a); }},
 };
 
 }  // namespace

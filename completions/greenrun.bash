@@ -8,7 +8,7 @@ _greenrun_valued='-i --interval --scope -j --json --checkpoint --summary-file --
   --on-budget --grace --baseline -r --region --cloud --intensity --intensity-file --pue --emission-factor --compare
   --cpu-tdp --cpu-model --cpu-idle-w --cpu-max-w --ram-w-per-gb --gpu-tdp --nvml-lib --rocm-lib --dev-root
   --sysfs-root --procfs-root --html --log-level --log-file --tree --config --intensity-source
-  --start-within --expected-duration --pause-above --max-delay --pause-with --intensity-poll
+  --start-within --expected-duration --pause-above --max-delay --pause-with --intensity-poll --intensity-timeout --intensity-ttl
   --instance-type --embodied-kg --lifetime --functional-unit --progress'
 
 _greenrun() {
@@ -43,6 +43,8 @@ _greenrun() {
     --emission-factor) COMPREPLY=($(compgen -W "lifecycle direct" -- "$cur")); return ;;
     --on-budget) COMPREPLY=($(compgen -W "warn fail stop" -- "$cur")); return ;;
     --metrics-format) COMPREPLY=($(compgen -W "prometheus openmetrics" -- "$cur")); return ;;
+    --pause-with) COMPREPLY=($(compgen -W "stop SIGUSR1 SIGUSR2 SIGTSTP" -- "$cur")); return ;;
+    --intensity-source) COMPREPLY=($(compgen -W "electricitymaps: watttime: uk uk: file" -- "$cur")); return ;;
     --log-level) COMPREPLY=($(compgen -W "off info debug trace" -- "$cur")); return ;;
   esac
   [[ " $_greenrun_valued " == *" $prev "* ]] && return  # a value greenrun cannot guess
@@ -51,7 +53,7 @@ _greenrun() {
     return
   fi
   if ((cword == 1)); then
-    COMPREPLY=($(compgen -W "sensors regions report compare mark" -- "$cur") $(compgen -c -- "$cur"))
+    COMPREPLY=($(compgen -W "sensors regions report compare mark plan" -- "$cur") $(compgen -c -- "$cur"))
   else
     COMPREPLY=($(compgen -c -- "$cur"))
   fi

@@ -14,7 +14,7 @@ function __greenrun_no_command
         switch $w
             case --
                 return 1
-            case '-*=*' -q --quiet -v --verbose --no-estimate --no-step-summary -V --version -h --help
+            case '-*=*' -q --quiet -v --verbose --no-estimate --no-step-summary --require-live-intensity -V --version -h --help
                 continue
             case '-*'
                 set skip 1
@@ -26,7 +26,7 @@ function __greenrun_no_command
     return 0
 end
 
-complete -c greenrun -n __greenrun_no_command -f -a 'sensors regions report compare mark' -d subcommand
+complete -c greenrun -n __greenrun_no_command -f -a 'sensors regions report compare mark plan' -d subcommand
 complete -c greenrun -n __greenrun_no_command -a '(__fish_complete_command)'
 complete -c greenrun -n 'not __greenrun_no_command' -a '(__fish_complete_subcommand --fcs-skip=1)'
 complete -c greenrun -s i -l interval -x -d 'Sampling interval (250ms, 2s)'
@@ -58,6 +58,16 @@ complete -c greenrun -l intensity-file -r -F -d 'Hourly intensity'
 complete -c greenrun -l pue -x -d 'Facility overhead'
 complete -c greenrun -l emission-factor -x -a 'lifecycle direct' -d 'Emission factor'
 complete -c greenrun -l compare -x -a '(greenrun regions --ids region 2>/dev/null)' -d 'Regions to compare with'
+complete -c greenrun -l intensity-source -x -a 'electricitymaps: watttime: uk uk: file' -d 'Live grid data'
+complete -c greenrun -l require-live-intensity -d 'Fail before the command without live data'
+complete -c greenrun -l intensity-timeout -x -d 'Longest wait for a provider'
+complete -c greenrun -l intensity-ttl -x -d 'Reuse a provider answer this long'
+complete -c greenrun -l intensity-poll -x -d 'Check the intensity this often'
+complete -c greenrun -l start-within -x -d 'Wait for the cleanest start within'
+complete -c greenrun -l expected-duration -x -d 'How long the command runs'
+complete -c greenrun -l pause-above -x -d 'Pause above this intensity (g/kWh)'
+complete -c greenrun -l max-delay -x -d 'Most time paused'
+complete -c greenrun -l pause-with -x -a 'stop SIGUSR1 SIGUSR2 SIGTSTP' -d 'How to pause'
 complete -c greenrun -l no-estimate -d 'Measured figures only'
 complete -c greenrun -l cpu-tdp -x -d 'CPU TDP in W'
 complete -c greenrun -l cpu-model -x -d 'CPU model'

@@ -75,7 +75,7 @@ Result<CarbonSettings> resolve_carbon_settings(const Options& o, const CarbonDat
     s.location.factor = s.factor;
     s.location.note.clear();
   } else {
-    s.profile = IntensityProfile::constant(s.location.g_per_kwh);
+    s.profile = IntensityProfile::constant(s.location.g_per_kwh, o.intensity ? Basis::Given : Basis::Yearly);
   }
   if (o.compare == "none") {
     s.show_comparisons = false;
@@ -103,6 +103,10 @@ std::vector<RecordCarbon> record_emissions(const Timeline& timeline, std::chrono
     };
     RecordCarbon c;
     c.intensity_g_per_kwh = profile.average(at(rec.start_s), at(rec.end_s));
+    const BasisSeconds cover = profile.coverage(at(rec.start_s), at(rec.end_s));
+    c.basis = rec.end_s > rec.start_s
+                  ? static_cast<Basis>(std::max_element(cover.begin(), cover.end()) - cover.begin())
+                  : profile.basis_at(at(rec.start_s));
     // g = J / 3.6e6 J/kWh x PUE x g/kWh
     const double g_per_j = pue * c.intensity_g_per_kwh / 3.6e6;
     c.emissions_g = timeline.energy_j(i, machine) * g_per_j;
@@ -135,6 +139,13 @@ CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& s
   CarbonReport r;
   r.settings = settings;
   r.records = record_emissions(timeline, origin, settings.profile, settings.pue, machine);
+  for (size_t i = 0; i < timeline.size(); ++i) {
+    const auto span = [&](double s) {
+      return origin + std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(s));
+    };
+    const BasisSeconds cover = settings.profile.coverage(span(timeline.record(i).start_s), span(timeline.record(i).end_s));
+    for (size_t b = 0; b < kBases; ++b) r.seconds_by_basis[b] += cover[b];
+  }
   double energy_j = 0;
   for (size_t i = 0; i < timeline.size(); ++i) energy_j += timeline.energy_j(i, machine);
   for (const auto& c : r.records) {
@@ -182,6 +193,21 @@ CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& s
   for (const auto& e : data.equivalents)
     r.equivalents.push_back({e.id, e.label, e.unit, e.source, e.g_per_unit > 0 ? r.emissions_g / e.g_per_unit : 0});
   return r;
+}
+
+std::string comparison_caveat(const CarbonReport& c) {
+  const auto& live = c.settings.live;
+  const double live_s = c.seconds_by_basis[static_cast<size_t>(Basis::Live)] +
+                        c.seconds_by_basis[static_cast<size_t>(Basis::Forecast)];
+  if (!live || live_s <= 0 || live->provider == "file") return "";
+  const std::string yearly = factor_name(c.settings.location.factor) + " yearly averages";
+  if (live->signal == "marginal")
+    return "this run was priced with marginal figures (" + live->provider + ", " + factor_name(live->factor) +
+           "); the comparisons are " + yearly + ": not like for like";
+  if (live->factor != c.settings.location.factor)
+    return "this run was priced with " + factor_name(live->factor) + " figures (" + live->provider +
+           "); the comparisons are " + yearly + ": not like for like";
+  return "";
 }
 
 }  // namespace greenrun

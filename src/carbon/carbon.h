@@ -8,6 +8,7 @@
 
 #include "carbon/carbon_data.h"
 #include "carbon/intensity.h"
+#include "carbon/provider.h"
 #include "config/options.h"
 #include "carbon/region.h"
 #include "sampling/timeline.h"
@@ -25,6 +26,7 @@ struct CarbonSettings {
   IntensityProfile profile = IntensityProfile::constant(0);
   std::vector<Location> compare;             // --compare, or the default reference grids
   bool show_comparisons = true;
+  std::optional<LiveSource> live;            // --intensity-source
 };
 
 struct Comparison {
@@ -42,6 +44,7 @@ struct EquivalentValue {
 /// One timeline record's emissions.
 struct RecordCarbon {
   double intensity_g_per_kwh = 0;  // average over the record's span
+  Basis basis = Basis::Yearly;     // what priced most of the span
   double emissions_g = 0;          // per the report's scope, PUE included
   double machine_emissions_g = 0;
 };
@@ -54,6 +57,7 @@ struct CarbonReport {
   double machine_emissions_g = 0;
   std::vector<RecordCarbon> records;  // one per timeline record
   double seconds_outside_file = 0;    // run time not covered by --intensity-file
+  BasisSeconds seconds_by_basis{};    // the records' time, by what priced it
   std::vector<Comparison> comparisons;
   std::vector<EquivalentValue> equivalents;
 };
@@ -81,5 +85,10 @@ CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& s
                                  std::chrono::system_clock::time_point origin, bool machine,
                                  std::chrono::system_clock::time_point started,
                                  std::chrono::system_clock::time_point ended);
+
+/// Empty, or why the run's figure and the comparisons (yearly averages of
+/// the location's factor) are not like for like: marginal live figures, or
+/// live figures of the other factor, priced some of the run.
+std::string comparison_caveat(const CarbonReport& c);
 
 }  // namespace greenrun

@@ -99,9 +99,20 @@ std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string
   return *t;
 }
 
-IntensityProfile IntensityProfile::constant(double g_per_kwh) {
+const char* basis_name(Basis b) {
+  switch (b) {
+    case Basis::Yearly: return "yearly";
+    case Basis::Given: return "given";
+    case Basis::File: return "file";
+    case Basis::Live: return "live";
+    case Basis::Forecast: return "forecast";
+  }
+  return "yearly";
+}
+
+IntensityProfile IntensityProfile::constant(double g_per_kwh, Basis basis) {
   IntensityProfile p;
-  p.steps_.push_back({time_point{}, g_per_kwh});
+  p.steps_.push_back({time_point{}, g_per_kwh, basis});
   return p;
 }
 
@@ -111,14 +122,35 @@ IntensityProfile IntensityProfile::steps(std::vector<Step> steps) {
   return p;
 }
 
+namespace {
+
+// Index of the step in force at t (the first before the first step).
+size_t step_at(const std::vector<IntensityProfile::Step>& steps, IntensityProfile::time_point t) {
+  auto it = std::upper_bound(steps.begin(), steps.end(), t, [](auto v, const auto& s) { return v < s.from; });
+  return it == steps.begin() ? size_t{0} : static_cast<size_t>(it - steps.begin() - 1);
+}
+
+}  // namespace
+
+Basis IntensityProfile::basis_at(time_point t) const {
+  return steps_.empty() ? Basis::Yearly : steps_[step_at(steps_, t)].basis;
+}
+
+BasisSeconds IntensityProfile::coverage(time_point from, time_point to) const {
+  BasisSeconds out{};
+  if (steps_.empty() || to <= from) return out;
+  for (size_t i = step_at(steps_, from); from < to; ++i) {
+    const time_point end = i + 1 < steps_.size() ? std::min(std::max(steps_[i + 1].from, from), to) : to;
+    out[static_cast<size_t>(steps_[i].basis)] += std::chrono::duration<double>(end - from).count();
+    from = end;
+  }
+  return out;
+}
+
 double IntensityProfile::average(time_point from, time_point to) const {
   if (steps_.empty()) return 0;
   if (steps_.size() == 1) return steps_[0].g_per_kwh;
-  // Index of the step in force at t.
-  auto at = [&](time_point t) {
-    auto it = std::upper_bound(steps_.begin(), steps_.end(), t, [](time_point v, const Step& s) { return v < s.from; });
-    return it == steps_.begin() ? size_t{0} : static_cast<size_t>(it - steps_.begin() - 1);
-  };
+  auto at = [&](time_point t) { return step_at(steps_, t); };
   // Within one step the value is the data's own, not a weighted sum that
   // prints as 33.43999999999999.
   if (to <= from || at(from) == at(to - std::chrono::nanoseconds(1))) return steps_[at(from)].g_per_kwh;
@@ -151,12 +183,12 @@ namespace {
 class StepBuilder {
  public:
   // Empty when the entry was taken, else the problem.
-  std::string add(std::string_view ts, double value) {
+  std::string add(std::string_view ts, double value, bool forecast = false) {
     auto t = parse_timestamp_checked(ts);
     if (!t) return "timestamp " + t.error();
     if (!(value >= 0 && value <= 2000)) return "intensity " + significant(value) + " g/kWh is outside 0..2000";
     if (!steps_.empty() && *t <= steps_.back().from) return "timestamps must increase";
-    steps_.push_back({*t, value});
+    steps_.push_back({*t, value, forecast ? Basis::Forecast : Basis::File});
     return "";
   }
   std::vector<IntensityProfile::Step> take() { return std::move(steps_); }
@@ -191,10 +223,21 @@ std::string parse_json_steps(std::string_view body, const std::string& name, Ste
     const std::string where = name + " entry " + std::to_string(i + 1);
     if (!e.is_object() || !e.contains("timestamp") || !e.contains("g_per_kwh") || !e["g_per_kwh"].is_number())
       return where + ": expected {\"timestamp\": ..., \"g_per_kwh\": number}";
-    if (auto err = steps.add(json_timestamp(e["timestamp"]), e["g_per_kwh"].get<double>()); !err.empty())
+    if (e.contains("forecast") && !e["forecast"].is_boolean()) return where + ": \"forecast\" must be true or false";
+    const bool forecast = e.value("forecast", false);
+    if (auto err = steps.add(json_timestamp(e["timestamp"]), e["g_per_kwh"].get<double>(), forecast); !err.empty())
       return where + ": " + err;
   }
   return "";
+}
+
+// A CSV cell for yes or no; an empty cell is no.
+std::optional<bool> parse_flag(std::string_view cell) {
+  std::string v(trim(cell));
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v.empty() || v == "false" || v == "0" || v == "no") return false;
+  if (v == "true" || v == "1" || v == "yes") return true;
+  return std::nullopt;
 }
 
 // CSV with a header naming `timestamp` and `g_per_kwh`, read row by row.
@@ -202,10 +245,11 @@ std::string parse_csv_steps(std::string_view text, const std::string& name, Step
   CsvReader reader(text, name);
   std::vector<std::string_view> fields;
   if (!reader.next(fields)) return reader.error().empty() ? name + ": no data rows" : reader.error();
-  int ts_col = -1, v_col = -1;
+  int ts_col = -1, v_col = -1, f_col = -1;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (trim(fields[i]) == "timestamp") ts_col = static_cast<int>(i);
     if (trim(fields[i]) == "g_per_kwh") v_col = static_cast<int>(i);
+    if (trim(fields[i]) == "forecast") f_col = static_cast<int>(i);
   }
   if (ts_col < 0 || v_col < 0) return name + " line 1: the header must name the columns timestamp and g_per_kwh";
   const size_t width = fields.size();
@@ -216,7 +260,9 @@ std::string parse_csv_steps(std::string_view text, const std::string& name, Step
     const std::string_view value = fields[static_cast<size_t>(v_col)];
     auto v = parse_double(value);
     if (!v) return where + ": g_per_kwh '" + std::string(value) + "' is not a number";
-    if (auto err = steps.add(fields[static_cast<size_t>(ts_col)], *v); !err.empty()) return where + ": " + err;
+    auto forecast = f_col < 0 ? std::optional<bool>(false) : parse_flag(fields[static_cast<size_t>(f_col)]);
+    if (!forecast) return where + ": forecast '" + std::string(fields[static_cast<size_t>(f_col)]) + "' is not true or false";
+    if (auto err = steps.add(fields[static_cast<size_t>(ts_col)], *v, *forecast); !err.empty()) return where + ": " + err;
   }
   return reader.error();
 }

@@ -9,6 +9,7 @@
 
 #include "carbon/carbon.h"
 #include "carbon/carbon_data.h"
+#include "commands/carbon_aware.h"
 #include "commands/timers.h"
 #include "outputs/sink.h"
 #include "process/child.h"
@@ -45,6 +46,7 @@ struct Run {
   std::optional<SlurmStep> slurm;
   NodeElection election;
   bool resolve_early = false;
+  std::unique_ptr<CarbonAware> aware;  // live data, --start-within, --pause-above
 
   /// Loads the grid data and resolves the location.
   Status resolve_carbon() {
@@ -62,6 +64,7 @@ struct Run {
     ReportInputs in{&options, &probe.findings, data_ptr, carbon ? &*carbon : nullptr};
     RunReport r = assemble_report(in, m);
     if (slurm) r.slurm = SlurmReport{*slurm, m.node_counted_s, election.problem()};
+    if (aware) aware->fill(r);
     return r;
   }
   void add_carbon(RunReport& r) const {
@@ -114,9 +117,14 @@ Status check(Run& run) {
   // now: an unknown one must stop the run here. Without them (the time-zone
   // guess cannot fail), the data is loaded while the command starts.
   run.resolve_early = !o.region.empty() || !o.cloud.empty() || !o.compare.empty() || !o.intensity_file.empty() ||
-                      o.budgets.max_emissions_g.has_value();
+                      o.budgets.max_emissions_g.has_value() || CarbonAware::wanted(o);
   if (run.resolve_early)
     if (auto st = run.resolve_carbon(); !st) return st;
+  if (CarbonAware::wanted(o)) {
+    auto aware = CarbonAware::make(o, *run.carbon, real_env);
+    if (!aware) return Status::fail(aware.error());
+    run.aware = std::move(*aware);
+  }
   auto probe = probe_sources(o, run.data_dir);
   if (!probe) return Status::fail(probe.error());
   run.probe = std::move(*probe);
@@ -161,8 +169,15 @@ void watch_budget(Run& run, const Sampler& sampler, Live& live, Timers& timers) 
   say(crossed + " crossed: stopping the command (SIGTERM, SIGKILL in " +
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(b.grace).count()) + " s)");
   ::kill(-live.child, SIGTERM);
+  if (run.aware) run.aware->forwarded(SIGTERM);  // a paused command must run to receive it
   const pid_t child = live.child;
   timers.once(steady::now() + b.grace, [child] { ::kill(-child, SIGKILL); });
+}
+
+// Carbon-aware runs: new intensity data, pausing or resuming the command.
+void poll_intensity(Timers& timers, Run& run) {
+  const auto next = run.aware->poll();
+  if (next != steady::time_point::max()) timers.once(next, [&timers, &run] { poll_intensity(timers, run); });
 }
 
 void schedule(Timers& timers, Run& run, Sampler& sampler, Live& live) {
@@ -178,6 +193,8 @@ void schedule(Timers& timers, Run& run, Sampler& sampler, Live& live) {
       if (!run.election.leading() && run.election.try_lead()) sampler.set_counts_node(true);
     });
   }
+  if (run.aware)  // the grid's intensity, polled here: never on the sampler thread
+    timers.once(run.aware->first_poll(), [&timers, &run] { poll_intensity(timers, run); });
   const Budgets& b = run.options.budgets;
   if (b.any() && b.action == Budgets::Action::Stop) {
     const auto every = std::max<std::chrono::nanoseconds>(run.options.interval, std::chrono::milliseconds(100));
@@ -256,6 +273,10 @@ int run_command(const Options& o) {
   Run run(o);
   if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));
   if (auto st = check(run); !st) return say(st.error()), kExitGreenrunFailed;
+  if (run.aware) {
+    run.aware->start_watchdog();  // before any thread, and before greenrun is a subreaper
+    if (auto stop = run.aware->before_start()) return *stop;
+  }
 
   SignalBlock block;
   if (!become_subreaper() && o.verbose) say("warning: cannot become a child subreaper; orphans are not followed");
@@ -291,6 +312,7 @@ int run_command(const Options& o) {
   SpawnResult spawned = spawn_command(o.command, spawn);
   if (spawned.pid < 0) return spawn_failed(run, sampler, spawned, live.started_at);
   live.child = spawned.pid;
+  if (run.aware) run.aware->started(spawned.pid);
   if (!run.resolve_early)
     if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
   sampler.start();
@@ -305,6 +327,7 @@ int run_command(const Options& o) {
     wait.watch_fd = marks->fd();
     wait.on_readable = take_marks;
   }
+  if (run.aware) wait.after_forward = [&](int sig) { run.aware->forwarded(sig); };
   CommandExit exit = wait_for_command(spawned.pid, wait, sampler.tree().reap_mutex(), [&](pid_t pid) {
     std::string text;
     IoCounters io;
@@ -316,6 +339,7 @@ int run_command(const Options& o) {
   if (marks) take_marks();  // those written just before the command ended
   reclaim_terminal(spawn.tty_fd);
   sampler.finish();
+  if (run.aware) run.aware->finished(sampler.measurements().origin, ended_at);
   return finish(run, sampler, live, exit, ended, ended_at);
 }
 

@@ -14,7 +14,15 @@ class Timers {
   using clock = std::chrono::steady_clock;
 
   /// `fn` at `at`, once.
-  void once(clock::time_point at, std::function<void()> fn) { tasks_.push_back({at, {}, std::move(fn)}); }
+  /// A spent one-off's slot is reused: a task that re-arms itself never grows the list.
+  void once(clock::time_point at, std::function<void()> fn) {
+    for (auto& t : tasks_)
+      if (t.at == clock::time_point::max() && t.every.count() == 0) {
+        t = {at, {}, std::move(fn)};
+        return;
+      }
+    tasks_.push_back({at, {}, std::move(fn)});
+  }
   /// `fn` at `first`, then every `every` (deadlines skipped when late, never bunched).
   void every(clock::time_point first, clock::duration every, std::function<void()> fn) {
     tasks_.push_back({first, every, std::move(fn)});

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <csignal>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -39,6 +41,27 @@ std::optional<int> parse_subcommand(CLI::App& app, const std::vector<std::string
     return kExitUsage;
   }
   return std::nullopt;
+}
+
+std::optional<int> parse_signal(const std::string& text) {
+  if (text == "stop" || text.empty()) return SIGSTOP;
+  if (auto n = parse_u64(text); n && *n >= 1 && *n < 32 && *n != SIGKILL) return static_cast<int>(*n);
+  const std::string name = text.rfind("SIG", 0) == 0 ? text.substr(3) : text;
+  for (int sig = 1; sig < 32; ++sig)
+    if (const char* abbrev = sigabbrev_np(sig); abbrev && name == abbrev && sig != SIGKILL) return sig;
+  return std::nullopt;
+}
+
+std::optional<double> parse_intensity(const std::string& text) {
+  std::string_view t = trim(text);
+  for (std::string_view suffix : {"g/kWh", "g/kwh", "g"})
+    if (t.size() > suffix.size() && t.substr(t.size() - suffix.size()) == suffix) {
+      t.remove_suffix(suffix.size());
+      break;
+    }
+  auto v = parse_double(trim(t));
+  if (!v || *v < 0 || *v > 2000) return std::nullopt;
+  return v;
 }
 
 std::string config_file_path(const EnvLookup& env) {
@@ -163,6 +186,45 @@ std::optional<std::string> convert_monitoring(const RawSettings& raw, Options& o
   return std::nullopt;
 }
 
+// A duration option; an error names where it came from and the limit.
+std::optional<std::chrono::nanoseconds> duration_option(const RawSettings& raw, const char* name,
+                                                        std::chrono::nanoseconds most, const char* most_text,
+                                                        std::string& error) {
+  const std::string text = raw.get(name);
+  if (text.empty()) return std::nullopt;
+  auto d = parse_duration(text);
+  if (!d) error = raw.where(name) + " is not a duration; use e.g. 30s, 15m, 2h";
+  else if (*d > most) error = raw.where(name) + " is too long: at most " + most_text;
+  return d;
+}
+
+// The options of carbon-aware runs (live data, --start-within, --pause-above).
+std::optional<std::string> convert_carbon_aware(const RawSettings& raw, Options& o) {
+  using namespace std::chrono;
+  o.intensity_source = raw.get("intensity-source");
+  o.require_live_intensity = raw.flag("require-live-intensity");
+  std::string error;
+  o.intensity_timeout = duration_option(raw, "intensity-timeout", minutes(2), "2m", error).value_or(seconds(15));
+  o.intensity_ttl = duration_option(raw, "intensity-ttl", hours(24), "24h", error).value_or(minutes(10));
+  o.intensity_poll = duration_option(raw, "intensity-poll", hours(24), "24h", error).value_or(minutes(15));
+  o.start_within = duration_option(raw, "start-within", hours(72), "72h", error);
+  o.expected_duration = duration_option(raw, "expected-duration", hours(72 * 10), "720h", error);
+  o.max_delay = duration_option(raw, "max-delay", hours(24 * 30), "720h", error).value_or(hours(6));
+  if (!error.empty()) return error;
+  if (o.intensity_timeout < milliseconds(100)) return raw.where("intensity-timeout") + ": must be at least 100ms";
+  if (o.intensity_poll < milliseconds(10)) return raw.where("intensity-poll") + ": must be at least 10ms";
+  if (o.start_within && !o.expected_duration)
+    return std::string("--start-within needs --expected-duration: the plan compares job-long windows");
+  if (const std::string text = raw.get("pause-above"); !text.empty()) {
+    o.pause_above = parse_intensity(text);
+    if (!o.pause_above) return raw.where("pause-above") + ": must be gCO2e/kWh in 0..2000 (300, 300g)";
+  }
+  auto sig = parse_signal(raw.get("pause-with"));
+  if (!sig) return raw.where("pause-with") + ": must be stop or a signal name (SIGUSR1) or number";
+  o.pause_signal = *sig;
+  return std::nullopt;
+}
+
 // The raw strings, checked and converted; an error names where the value came from.
 std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   o.json_path = raw.get("json");
@@ -227,7 +289,7 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
     if (!v || !std::isfinite(*v) || *v < 1.0 || *v > 3.0) return raw.where("pue") + ": must be a number between 1.0 and 3.0";
     o.pue = *v;
   }
-  return std::nullopt;
+  return convert_carbon_aware(raw, o);
 }
 
 // %j, %t, %h... in output paths: one file per Slurm rank, per host, per run.

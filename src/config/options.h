@@ -3,6 +3,7 @@
 // Options (or a message and an exit status) out.
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <optional>
 #include <string>
@@ -50,6 +51,19 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> labels;  // --label k=v
   std::string baseline_path;       // --baseline: a previous greenrun JSON report
   bool github_actions = false;     // GITHUB_ACTIONS=true: workflow commands on stderr
+
+  // Carbon-aware runs: live grid data, the cleanest start, pauses.
+  std::string intensity_source;  // NAME[:LOCATION]; empty: no provider, no network
+  bool require_live_intensity = false;
+  std::chrono::nanoseconds intensity_timeout{std::chrono::seconds(15)};
+  std::chrono::nanoseconds intensity_ttl{std::chrono::minutes(10)};
+  std::chrono::nanoseconds intensity_poll{std::chrono::minutes(15)};
+  std::optional<std::chrono::nanoseconds> start_within;
+  std::optional<std::chrono::nanoseconds> expected_duration;
+  std::optional<double> pause_above;  // gCO2e/kWh
+  std::chrono::nanoseconds max_delay{std::chrono::hours(6)};
+  int pause_signal = SIGSTOP;  // or the user's --pause-with signal
+
   std::string project = "greenrun";
   std::string experiment_id;
   std::string config_path;  // the config file read, if any
@@ -81,6 +95,11 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 std::optional<std::string> real_env(const std::string& name);
 
 ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env = real_env);
+
+/// "stop" (SIGSTOP), "SIGUSR1", "USR1" or a number: the signal, or nullopt.
+std::optional<int> parse_signal(const std::string& text);
+/// "300", "300g", "300g/kWh": gCO2e/kWh in 0..2000, or nullopt.
+std::optional<double> parse_intensity(const std::string& text);
 
 /// The config file: $GREENRUN_CONFIG, else $XDG_CONFIG_HOME/greenrun/config,
 /// else ~/.config/greenrun/config. "" when none of them exists.

@@ -318,6 +318,7 @@ CommandExit wait_for_command(pid_t child, const WaitOptions& w, std::mutex& reap
     // The command has a process group of its own: nothing greenrun receives
     // can have reached it already.
     ::kill(-child, sig);
+    if (w.after_forward) w.after_forward(sig);
   }
   ::close(sfd);
   return result;

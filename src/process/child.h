@@ -90,6 +90,9 @@ struct WaitOptions {
   /// `on_readable()` runs whenever `watch_fd` has data (the marks FIFO).
   int watch_fd = -1;
   std::function<void()> on_readable;
+  /// `after_forward(sig)` runs after a signal was forwarded to the command
+  /// (a command paused by --pause-above must be continued to receive it).
+  std::function<void(int)> after_forward;
 };
 
 /// Waits until `child` exits. Meanwhile reaps every other descendant and

@@ -6,6 +6,64 @@ namespace greenrun {
 
 namespace {
 
+double paused_within(const PauseReport& p, std::chrono::system_clock::time_point origin, double start_s, double end_s) {
+  double s = 0;
+  for (const auto& span : p.spans) {
+    const double a = std::chrono::duration<double>(span.from - origin).count();
+    const double b = std::chrono::duration<double>(span.to - origin).count();
+    s += std::max(0.0, std::min(b, end_s) - std::max(a, start_s));
+  }
+  return s;
+}
+
+nlohmann::ordered_json opt(const std::optional<double>& v) { return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr); }
+
+nlohmann::ordered_json live_json(const CarbonReport& c) {
+  using json = nlohmann::ordered_json;
+  json basis = json::object();
+  for (size_t b = 0; b < kBases; ++b) basis[basis_name(static_cast<Basis>(b))] = c.seconds_by_basis[b];
+  json out = {{"intensity_basis_s", std::move(basis)}};
+  if (const auto& l = c.settings.live) {
+    out["intensity_source"] = {{"provider", l->provider}, {"location", l->location}, {"signal", l->signal},
+                               {"factor", factor_name(l->factor)}, {"endpoint", l->endpoint},
+                               {"answered", l->answered}, {"problem", l->problem.empty() ? json(nullptr) : json(l->problem)}};
+  }
+  return out;
+}
+
+nlohmann::ordered_json schedule_json(const ScheduleReport& s) {
+  return {{"requested_at", format_rfc3339(s.requested_at)},
+          {"planned_start", format_rfc3339(s.planned_start)},
+          {"actual_start", format_rfc3339(s.actual_start)},
+          {"waited_s", std::chrono::duration<double>(s.actual_start - s.requested_at).count()},
+          {"expected_duration_s", s.expected_duration_s},
+          {"within_s", s.within_s},
+          {"forecast_now_g_per_kwh", s.problem.empty() ? nlohmann::ordered_json(s.forecast_now_g_per_kwh) : nullptr},
+          {"forecast_planned_g_per_kwh", s.problem.empty() ? nlohmann::ordered_json(s.forecast_planned_g_per_kwh) : nullptr},
+          {"beyond_horizon", s.beyond_horizon},
+          {"forecast_saving_g", opt(s.forecast_saving_g)},
+          {"actual_saving_g", opt(s.actual_saving_g)},
+          {"problem", s.problem.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.problem)}};
+}
+
+nlohmann::ordered_json pause_json(const PauseReport& p, std::chrono::system_clock::time_point origin) {
+  using json = nlohmann::ordered_json;
+  json spans = json::array();
+  for (size_t i = 0; i < p.spans.size(); ++i) {
+    const auto& s = p.spans[i];
+    spans.push_back({{"from", format_rfc3339(s.from)},
+                     {"to", format_rfc3339(s.to)},
+                     {"start_s", std::chrono::duration<double>(s.from - origin).count()},
+                     {"end_s", std::chrono::duration<double>(s.to - origin).count()},
+                     {"duration_s", std::chrono::duration<double>(s.to - s.from).count()},
+                     {"intensity_g_per_kwh", s.intensity_g_per_kwh},
+                     {"resumed_because", s.resumed_because},
+                     {"avoided_g", i < p.avoided_g.size() ? opt(p.avoided_g[i]) : json(nullptr)}});
+  }
+  return {{"threshold_g_per_kwh", p.threshold_g_per_kwh}, {"max_delay_s", p.max_delay_s},
+          {"signal", signal_name(p.signal)}, {"paused_s", p.paused_s()}, {"spans", std::move(spans)}};
+}
+
 // Per record: arrays indexed like `components`. Emissions come from the
 // carbon computation over the same records.
 nlohmann::ordered_json timeline_json(const RunReport& r) {
@@ -29,11 +87,14 @@ nlohmann::ordered_json timeline_json(const RunReport& r) {
                {"machine_energy_j", std::move(machine_energy)}, {"measured", std::move(measured)}};
     if (r.carbon && i < r.carbon->records.size()) {
       rj["intensity_g_per_kwh"] = r.carbon->records[i].intensity_g_per_kwh;
+      rj["intensity_basis"] = basis_name(r.carbon->records[i].basis);
       rj["emissions_g"] = r.carbon->records[i].emissions_g;
     } else {
       rj["intensity_g_per_kwh"] = nullptr;
+      rj["intensity_basis"] = nullptr;
       rj["emissions_g"] = nullptr;
     }
+    if (r.pause) rj["paused_s"] = paused_within(*r.pause, r.timeline_origin, rec.start_s, rec.end_s);
     records.push_back(std::move(rj));
   }
   return {{"origin", format_rfc3339(r.timeline_origin)},
@@ -119,6 +180,9 @@ nlohmann::ordered_json to_json(const RunReport& r) {
     for (const auto& e : c.equivalents)
       equivalents.push_back({{"id", e.id}, {"label", e.label}, {"value", e.value}, {"unit", e.unit}, {"source", e.source}});
     j["equivalents"] = std::move(equivalents);
+    const nlohmann::ordered_json live = live_json(c);
+    for (auto it = live.begin(); it != live.end(); ++it) j[it.key()] = *it;
+    if (auto caveat = comparison_caveat(c); !caveat.empty()) j["comparisons_note"] = caveat;
   } else {
     j["region"] = nullptr;
     j["emissions_g"] = nullptr;
@@ -132,6 +196,8 @@ nlohmann::ordered_json to_json(const RunReport& r) {
     unusable.push_back(std::move(fj));
   }
   j["unused_sources"] = std::move(unusable);
+  if (r.schedule) j["schedule"] = schedule_json(*r.schedule);
+  if (r.pause) j["pause"] = pause_json(*r.pause, r.timeline_origin);
   j["notes"] = r.notes;
   if (r.baseline) j["baseline"] = comparison_json(*r.baseline);
   j["verdicts"] = r.verdicts;

@@ -134,6 +134,67 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   return r;
 }
 
+double PauseReport::paused_s() const {
+  double s = 0;
+  for (const auto& p : spans) s += std::chrono::duration<double>(p.to - p.from).count();
+  return s;
+}
+
+namespace {
+
+using wall = std::chrono::system_clock;
+
+wall::time_point shifted(wall::time_point t, double s) {
+  return t + std::chrono::duration_cast<wall::duration>(std::chrono::duration<double>(s));
+}
+
+/// Whether live data priced all of [from, to).
+bool all_live(const IntensityProfile& p, wall::time_point from, wall::time_point to) {
+  const BasisSeconds c = p.coverage(from, to);
+  double total = 0;
+  for (double s : c) total += s;
+  return total > 0 && c[static_cast<size_t>(Basis::Live)] >= total - 1e-6;
+}
+
+void add_schedule_savings(RunReport& r) {
+  ScheduleReport& s = *r.schedule;
+  const CarbonReport& c = *r.carbon;
+  if (s.problem.empty())
+    s.forecast_saving_g = c.energy_kwh * c.settings.pue * (s.forecast_now_g_per_kwh - s.forecast_planned_g_per_kwh);
+  if (r.timeline.size() == 0) return;
+  // The same records, as if the command had started when it was asked to.
+  const wall::time_point origin_then = r.timeline_origin - (s.actual_start - s.requested_at);
+  const double first = r.timeline.record(0).start_s, last = r.timeline.record(r.timeline.size() - 1).end_s;
+  const IntensityProfile& p = c.settings.profile;
+  if (!all_live(p, shifted(r.timeline_origin, first), shifted(r.timeline_origin, last)) ||
+      !all_live(p, shifted(origin_then, first), shifted(origin_then, last)))
+    return;
+  double then_g = 0;
+  for (const auto& rec : record_emissions(r.timeline, origin_then, p, c.settings.pue, r.scope == Scope::Machine))
+    then_g += rec.emissions_g;
+  s.actual_saving_g = then_g - c.emissions_g;
+}
+
+void add_pause_avoided(RunReport& r) {
+  PauseReport& p = *r.pause;
+  const CarbonReport& c = *r.carbon;
+  const double running_s = r.duration_s - p.paused_s();
+  p.avoided_g.clear();
+  for (const auto& span : p.spans) {
+    const double span_s = std::chrono::duration<double>(span.to - span.from).count();
+    if (running_s <= 0 || span_s <= 0) {
+      p.avoided_g.push_back(std::nullopt);
+      continue;
+    }
+    const double deferred_kwh = r.energy_j() / running_s * span_s / 3.6e6;
+    const IntensityProfile& prof = c.settings.profile;
+    const double during = prof.average(span.from, span.to), after = prof.average(span.to, shifted(span.to, span_s));
+    p.avoided_g.push_back(deferred_kwh * c.settings.pue * (during - after));
+  }
+}
+
+}  // namespace
+
 void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& settings) {
   if (r.components.empty()) return;
   r.carbon = build_carbon_report(data, settings, r.timeline, r.timeline_origin, r.scope == Scope::Machine, r.started_at,
@@ -146,6 +207,8 @@ void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& s
     };
     p.emissions_g = p.energy_j / 3.6e6 * settings.pue * settings.profile.average(at(p.start_s), at(p.end_s));
   }
+  if (r.schedule) add_schedule_savings(r);
+  if (r.pause) add_pause_avoided(r);
 }
 
 std::string SlurmReport::role(double sampled_s) const {

@@ -15,6 +15,7 @@
 #include "carbon/carbon.h"
 #include "cluster/slurm.h"
 #include "report/compare.h"
+#include "carbon/pause.h"
 #include "config/options.h"
 #include "process/procfs.h"
 #include "sampling/sampler.h"
@@ -51,6 +52,34 @@ struct SlurmReport {
   std::string lock_problem;   // why no rank could be elected (then every rank counts the node)
   /// "node meter" (the whole run), "rank" (never), or "node meter for part of the run".
   std::string role(double sampled_s) const;
+};
+
+/// --start-within: what was planned, what happened, what it saved.
+struct ScheduleReport {
+  std::chrono::system_clock::time_point requested_at{}, planned_start{}, actual_start{};
+  double expected_duration_s = 0, within_s = 0;
+  /// Forecast means over a job-long window starting at once and at the plan.
+  double forecast_now_g_per_kwh = 0, forecast_planned_g_per_kwh = 0;
+  bool beyond_horizon = false;  // the forecast ended before the job would
+  std::string problem;          // why there was no plan (the command started at once)
+  /// The run's energy x PUE x the difference of those means.
+  std::optional<double> forecast_saving_g;
+  /// The run's records priced as if started when asked, minus as run; only
+  /// when live data (history) priced both.
+  std::optional<double> actual_saving_g;
+};
+
+/// --pause-above: the spans the command was paused.
+struct PauseReport {
+  double threshold_g_per_kwh = 0;
+  double max_delay_s = 0;
+  int signal = 0;
+  std::vector<PauseSpan> spans;
+  /// Per span, an estimate: the energy the command would have used in it (its
+  /// average power while running) x PUE x (the intensity during the span -
+  /// the intensity over as long after it).
+  std::vector<std::optional<double>> avoided_g;
+  double paused_s() const;
 };
 
 struct RunReport {
@@ -100,6 +129,8 @@ struct RunReport {
     std::string level, text;
   };
   std::vector<Annotation> verdict_annotations;
+  std::optional<ScheduleReport> schedule;
+  std::optional<PauseReport> pause;
 
   double energy_j() const;
   double machine_energy_j() const;

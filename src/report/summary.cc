@@ -10,6 +10,33 @@ namespace greenrun {
 
 namespace {
 
+/// "live 95%, forecast 5%": the run's time by what priced it (live runs only).
+std::string basis_shares(const CarbonReport& c) {
+  double total = 0;
+  for (double s : c.seconds_by_basis) total += s;
+  std::string out;
+  for (size_t b = 0; b < kBases && total > 0; ++b)
+    if (c.seconds_by_basis[b] > 0)
+      out += (out.empty() ? "" : ", ") + std::string(basis_name(static_cast<Basis>(b))) + " " +
+             significant(100.0 * c.seconds_by_basis[b] / total, 3) + "%";
+  return out;
+}
+
+bool priced_live(const CarbonReport& c) {
+  return c.settings.live && c.settings.live->provider != "file" &&
+         c.seconds_by_basis[static_cast<size_t>(Basis::Live)] + c.seconds_by_basis[static_cast<size_t>(Basis::Forecast)] > 0;
+}
+
+template <class Line>
+void format_live(const CarbonReport& c, Line& line) {
+  const LiveSource& l = *c.settings.live;
+  const std::string what = l.provider + " " + l.location + " (" + l.signal + ", " + factor_name(l.factor) + ")";
+  if (!l.problem.empty())
+    line("live data", l.problem + "; " + (priced_live(c) ? "the yearly figure priced the rest" : "the yearly figure was used"));
+  if (priced_live(c) || l.provider == "file") line("priced by", basis_shares(c) + " of the run; " + what);
+  if (auto caveat = comparison_caveat(c); !caveat.empty()) line("", caveat);
+}
+
 template <class Line>
 void format_carbon(const CarbonReport& c, const std::string& energy_kind, Line& line, std::ostringstream& out) {
   const Location& l = c.settings.location;
@@ -17,11 +44,14 @@ void format_carbon(const CarbonReport& c, const std::string& energy_kind, Line& 
   std::string how = format_energy(c.energy_kwh * 3.6e6) + " x PUE " + significant(c.settings.pue, 3) + " x " +
                     significant(c.intensity_g_per_kwh, 3) + " g/kWh";
   std::string basis = energy_kind == "measured" ? "measured energy" : energy_kind + " energy";
-  line("emissions", e + " = " + how + "  [computed: " + basis + " x " +
-                        (c.settings.intensity_file.empty() ? "yearly grid average" : "hourly grid data") + "]");
+  const std::string grid_basis = priced_live(c) ? "live grid data"
+                                 : c.settings.intensity_file.empty() ? "yearly grid average" : "hourly grid data";
+  line("emissions", e + " = " + how + "  [computed: " + basis + " x " + grid_basis + "]");
   std::string grid = l.name + (l.zone.empty() || l.name.find(l.zone) != std::string::npos ? "" : " (" + l.zone + ")");
   if (c.settings.intensity_override) {
     grid += ", " + significant(*c.settings.intensity_override) + " g/kWh given with --intensity";
+  } else if (priced_live(c)) {
+    grid += ", " + significant(c.intensity_g_per_kwh) + " g/kWh on average from " + c.settings.live->provider;
   } else if (!c.settings.intensity_file.empty()) {
     grid += ", " + significant(c.intensity_g_per_kwh) + " g/kWh on average from " + c.settings.intensity_file;
   } else {
@@ -29,6 +59,7 @@ void format_carbon(const CarbonReport& c, const std::string& energy_kind, Line& 
             std::to_string(l.year);
   }
   line("grid", grid);
+  if (c.settings.live) format_live(c, line);
   if (!l.how.empty()) line("", l.how);
   if (!l.note.empty()) line("", l.note);
   if (c.seconds_outside_file > 0)
@@ -71,6 +102,41 @@ void format_carbon(const CarbonReport& c, const std::string& energy_kind, Line& 
     for (size_t i = 0; i < eq.size(); ++i) text += (i ? ", " : "") + eq[i];
     line("as much as", text + "  [factors: Green Algorithms, US EPA; see the JSON report]");
   }
+}
+
+template <class Line>
+void format_schedule(const ScheduleReport& s, Line& line) {
+  const double waited = std::chrono::duration<double>(s.actual_start - s.requested_at).count();
+  if (!s.problem.empty()) {
+    line("start", "at once: " + s.problem);
+    return;
+  }
+  std::string text = "planned " + format_rfc3339(s.planned_start) + ", started after " + format_seconds(waited) + "; " +
+                     significant(s.forecast_planned_g_per_kwh) + " g/kWh forecast against " +
+                     significant(s.forecast_now_g_per_kwh) + " g/kWh at once";
+  if (s.beyond_horizon) text += " (the forecast ends before the job would: no later start can be known better)";
+  line("start", text);
+  if (s.forecast_saving_g) {
+    std::string saving = format_mass_g(*s.forecast_saving_g) + " CO2e less than starting at once (forecast)";
+    saving += s.actual_saving_g ? ", " + format_mass_g(*s.actual_saving_g) + " from what the grid actually emitted"
+                                : "; no history to check it against";
+    line("saved", saving);
+  }
+}
+
+template <class Line>
+void format_pause(const PauseReport& p, Line& line) {
+  if (p.spans.empty()) {
+    line("paused", "never (above " + significant(p.threshold_g_per_kwh) + " g/kWh)");
+    return;
+  }
+  double avoided = 0;
+  bool any = false;
+  for (const auto& a : p.avoided_g)
+    if (a) avoided += *a, any = true;
+  line("paused", std::to_string(p.spans.size()) + (p.spans.size() == 1 ? " time, " : " times, ") +
+                     format_seconds(p.paused_s()) + " in all, while above " + significant(p.threshold_g_per_kwh) +
+                     " g/kWh" + (any ? "; about " + format_mass_g(avoided) + " CO2e avoided (estimate)" : ""));
 }
 
 }  // namespace
@@ -157,6 +223,8 @@ std::string format_summary(const RunReport& r) {
                       role + (role == "rank" ? " (another rank counts the node's machine-level energy)" : ""));
     if (!r.slurm->lock_problem.empty()) line("", "no election (" + r.slurm->lock_problem + "): every rank counts the node");
   }
+  if (r.schedule) format_schedule(*r.schedule, line);
+  if (r.pause) format_pause(*r.pause, line);
   for (const auto& n : r.notes) line("note", n);
   // One note per (source, reason, fix): five root-only zones make one line, not five.
   std::vector<std::pair<const Finding*, std::string>> notes;

@@ -1,0 +1,447 @@
+#include "carbon/provider.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+#include "util/fs.h"
+#include "util/units.h"
+
+namespace greenrun {
+
+namespace {
+
+using json = nlohmann::json;
+using time_point = std::chrono::system_clock::time_point;
+using R = Result<IntensitySeries>;
+
+/// Keeps steps sorted with one per timestamp (the last answer wins).
+R finish_series(IntensitySeries s, const std::string& who) {
+  if (s.steps.empty()) return R::fail(who + ": the answer holds no intensity figure");
+  std::stable_sort(s.steps.begin(), s.steps.end(), [](auto& a, auto& b) { return a.from < b.from; });
+  std::vector<IntensityProfile::Step> unique;
+  for (const auto& st : s.steps) {
+    if (!unique.empty() && unique.back().from == st.from) unique.back() = st;
+    else unique.push_back(st);
+  }
+  s.steps = std::move(unique);
+  return s;
+}
+
+/// A plausible figure: a number within what grids emit (a negative or huge
+/// value is a unit or parsing problem, not a grid).
+std::optional<double> figure(const json& v, double scale = 1.0) {
+  if (!v.is_number()) return std::nullopt;
+  const double g = v.get<double>() * scale;
+  if (!(g >= 0 && g <= 3000)) return std::nullopt;
+  return g;
+}
+
+std::chrono::seconds granularity(const json& j) {
+  const std::string g = j.is_object() ? j.value("temporalGranularity", "") : "";
+  if (g == "5_minutes") return std::chrono::minutes(5);
+  if (g == "15_minutes") return std::chrono::minutes(15);
+  return std::chrono::hours(1);
+}
+
+/// The UK API's "2018-01-20T12:00Z" has no seconds.
+std::optional<time_point> uk_time(const json& v) {
+  if (!v.is_string()) return std::nullopt;
+  std::string s = v.get<std::string>();
+  if (s.size() == 17 && (s[16] == 'Z' || s[16] == 'z')) s.insert(16, ":00");
+  return parse_timestamp(s);
+}
+
+std::string percent_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+/// UTC "2024-05-01T13:00:00Z", or with `minutes_only` "2024-05-01T13:00Z" (the UK API's form).
+std::string utc_text(time_point t, bool minutes_only = false) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, minutes_only ? "%Y-%m-%dT%H:%MZ" : "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+time_point floor_to(time_point t, std::chrono::seconds step) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch());
+  return time_point(s - s % step);
+}
+
+/// The server's own words from an error body ({"error": "..."}, {"error":
+/// {"message": ...}}, {"message": ...}), one short line without control characters.
+std::string server_message(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  std::string msg;
+  if (j.is_object()) {
+    if (j.contains("error") && j["error"].is_string()) msg = j["error"].get<std::string>();
+    else if (j.contains("error") && j["error"].is_object()) msg = j["error"].value("message", "");
+    if (j.contains("message") && j["message"].is_string())
+      msg += (msg.empty() ? "" : ": ") + j["message"].get<std::string>();
+  }
+  for (auto& c : msg)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  return msg.size() > 160 ? msg.substr(0, 157) + "..." : msg;
+}
+
+std::string status_text(long status) {
+  if (status == 401 || status == 403) return "HTTP " + std::to_string(status) + ": the credentials were refused";
+  if (status == 404) return "HTTP 404: not found (check the zone or region)";
+  if (status == 429) return "HTTP 429: rate limited";
+  if (status >= 500) return "HTTP " + std::to_string(status) + ": the provider failed";
+  return "HTTP " + std::to_string(status);
+}
+
+}  // namespace
+
+Result<IntensitySeries> parse_electricitymaps(const json& j) {
+  const std::string who = "electricitymaps";
+  if (!j.is_object()) return R::fail(who + ": the answer is not a JSON object");
+  IntensitySeries s;
+  s.period = granularity(j);
+  auto add = [&](const json& e, Basis basis) {
+    if (!e.is_object() || !e.contains("datetime") || !e["datetime"].is_string()) return;
+    auto t = parse_timestamp(e["datetime"].get<std::string>());
+    auto g = figure(e.value("carbonIntensity", json()));
+    if (t && g) s.steps.push_back({*t, *g, basis});  // null figures (no data for the hour) are skipped
+  };
+  if (j.contains("history") && j["history"].is_array()) {
+    for (const auto& e : j["history"]) add(e, Basis::Live);
+  } else if (j.contains("forecast") && j["forecast"].is_array()) {
+    for (const auto& e : j["forecast"]) add(e, Basis::Forecast);
+  } else if (j.contains("carbonIntensity")) {
+    add(j, Basis::Live);
+  } else {
+    return R::fail(who + ": unexpected answer (no carbonIntensity, history or forecast)");
+  }
+  return finish_series(std::move(s), who);
+}
+
+Result<IntensitySeries> parse_watttime(const json& j, bool forecast) {
+  const std::string who = "watttime";
+  if (!j.is_object() || !j.contains("data") || !j["data"].is_array())
+    return R::fail(who + ": unexpected answer (no data array)");
+  const json meta = j.value("meta", json::object());
+  const std::string units = meta.is_object() ? meta.value("units", "") : "";
+  if (units != "lbs_co2_per_mwh") return R::fail(who + ": units '" + units + "', expected lbs_co2_per_mwh");
+  IntensitySeries s;
+  if (meta.contains("data_point_period_seconds") && meta["data_point_period_seconds"].is_number_unsigned())
+    s.period = std::chrono::seconds(std::max<uint64_t>(1, meta["data_point_period_seconds"].get<uint64_t>()));
+  else
+    s.period = std::chrono::minutes(5);
+  for (const auto& e : j["data"]) {
+    if (!e.is_object() || !e.contains("point_time") || !e["point_time"].is_string()) continue;
+    auto t = parse_timestamp(e["point_time"].get<std::string>());
+    auto g = figure(e.value("value", json()), kGramsPerKwhPerLbPerMwh);
+    if (t && g) s.steps.push_back({*t, *g, forecast ? Basis::Forecast : Basis::Live});
+  }
+  return finish_series(std::move(s), who);
+}
+
+Result<IntensitySeries> parse_uk_carbon_intensity(const json& j) {
+  const std::string who = "uk";
+  if (!j.is_object() || !j.contains("data")) return R::fail(who + ": unexpected answer (no data)");
+  // National: data is the slots. Regional forecast: data is a region object
+  // holding the slots; the regional current slot: an array of such objects.
+  const json* slots = &j["data"];
+  if (slots->is_object() && slots->contains("data")) slots = &(*slots)["data"];
+  else if (slots->is_array() && !slots->empty() && (*slots)[0].is_object() && (*slots)[0].contains("data"))
+    slots = &(*slots)[0]["data"];
+  if (!slots->is_array()) return R::fail(who + ": unexpected answer (data is not a list of half-hours)");
+  IntensitySeries s;
+  s.period = std::chrono::minutes(30);
+  for (const auto& e : *slots) {
+    if (!e.is_object() || !e.contains("intensity") || !e["intensity"].is_object()) continue;
+    auto from = uk_time(e.value("from", json())), to = uk_time(e.value("to", json()));
+    const json& in = e["intensity"];
+    auto actual = figure(in.value("actual", json())), forecast = figure(in.value("forecast", json()));
+    if (!from || (!actual && !forecast)) continue;
+    if (to && *to > *from) s.period = std::chrono::duration_cast<std::chrono::seconds>(*to - *from);
+    s.steps.push_back({*from, actual ? *actual : *forecast, actual ? Basis::Live : Basis::Forecast});
+  }
+  return finish_series(std::move(s), who);
+}
+
+std::optional<json> Fetcher::cached(const std::string& url, time_point now) const {
+  auto body = cache_.get(url, now);
+  if (!body) return std::nullopt;
+  json j = json::parse(*body, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+Result<json> Fetcher::fetch(const HttpRequest& req, time_point now, long* status_out, bool store) const {
+  using J = Result<json>;
+  auto r = http_get(req, policy_);
+  if (status_out) *status_out = r ? r->status : 0;
+  if (!r) return J::fail(who_ + ": " + redact(r.error(), secrets_));
+  if (r->status < 200 || r->status >= 300) {
+    const std::string said = redact(server_message(r->body), secrets_);
+    return J::fail(who_ + ": " + status_text(r->status) + (said.empty() ? "" : " (" + said + ")"));
+  }
+  std::string type = r->content_type;
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (type.find("json") == std::string::npos)
+    return J::fail(who_ + ": the answer is " + (type.empty() ? "untyped" : redact(type.substr(0, 60), secrets_)) +
+                   ", not JSON");
+  json j = json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) return J::fail(who_ + ": the answer is not valid JSON (cut short?)");
+  if (store) cache_.put(req.url, r->body, now);
+  return j;
+}
+
+Result<json> Fetcher::get(const HttpRequest& req, FetchMode mode, time_point now) const {
+  if (auto c = cached(req.url, now)) return *c;
+  if (mode == FetchMode::CacheOnly) return Result<json>::fail(who_ + ": not cached");
+  return fetch(req, now);
+}
+
+namespace {
+
+/// Electricity Maps v3: `auth-token` header; /v3/carbon-intensity/latest,
+/// /history (the last 24 hours), /forecast; gCO2eq/kWh, average, life-cycle
+/// or direct by `emissionFactorType`.
+class ElectricityMaps : public IntensityProvider {
+ public:
+  ElectricityMaps(LiveSource src, std::string token, Fetcher fetcher)
+      : src_(std::move(src)), token_(std::move(token)), fetcher_(std::move(fetcher)) {}
+  const LiveSource& source() const override { return src_; }
+  R latest(time_point now, FetchMode mode) override { return call("latest", now, mode); }
+  R forecast(time_point now, std::chrono::hours, FetchMode mode) override { return call("forecast", now, mode); }
+  R history(time_point, time_point now, FetchMode mode) override { return call("history", now, mode); }
+
+ private:
+  R call(const std::string& what, time_point now, FetchMode mode) {
+    if (token_.empty()) return R::fail("electricitymaps: no token in " + std::string(kElectricityMapsTokenEnv));
+    HttpRequest req;
+    req.url = src_.endpoint + "/v3/carbon-intensity/" + what + "?zone=" + percent_encode(src_.location) +
+              "&emissionFactorType=" + (src_.factor == Factor::Direct ? "direct" : "lifecycle");
+    req.headers = {"auth-token: " + token_};
+    auto j = fetcher_.get(req, mode, now);
+    if (!j) return R::fail(j.error());
+    return parse_electricitymaps(*j);
+  }
+
+  LiveSource src_;
+  std::string token_;
+  Fetcher fetcher_;
+};
+
+/// WattTime v3: GET /login with HTTP basic auth gives a bearer token (valid
+/// 30 minutes); /v3/forecast and /v3/historical with signal_type=co2_moer,
+/// in lbs/MWh. A marginal signal.
+class WattTime : public IntensityProvider {
+ public:
+  WattTime(LiveSource src, std::string user, std::string password, Fetcher fetcher)
+      : src_(std::move(src)), user_(std::move(user)), password_(std::move(password)), fetcher_(std::move(fetcher)) {}
+  const LiveSource& source() const override { return src_; }
+  R latest(time_point now, FetchMode mode) override {
+    auto r = forecast_hours(now, 1, mode);
+    if (r && r->steps.size() > 1) r->steps.resize(1);  // the first point is the current five minutes
+    return r;
+  }
+  R forecast(time_point now, std::chrono::hours horizon, FetchMode mode) override {
+    return forecast_hours(now, std::clamp<long>(static_cast<long>(horizon.count()), 1, 72), mode);
+  }
+  R history(time_point from, time_point to, FetchMode mode) override {
+    // Whole hours to whole five minutes: runs in the same hour share a cached answer.
+    const std::string url = src_.endpoint + "/v3/historical?region=" + percent_encode(src_.location) +
+                            "&start=" + utc_text(floor_to(from, std::chrono::hours(1))) +
+                            "&end=" + utc_text(floor_to(to, std::chrono::minutes(5)) + std::chrono::minutes(5)) +
+                            "&signal_type=co2_moer";
+    return call(url, false, to, mode);
+  }
+
+ private:
+  R forecast_hours(time_point now, long hours, FetchMode mode) {
+    return call(src_.endpoint + "/v3/forecast?region=" + percent_encode(src_.location) +
+                    "&signal_type=co2_moer&horizon_hours=" + std::to_string(hours),
+                true, now, mode);
+  }
+
+  R call(const std::string& url, bool is_forecast, time_point now, FetchMode mode) {
+    if (auto c = fetcher_.cached(url, now)) return parse_watttime(*c, is_forecast);
+    if (mode == FetchMode::CacheOnly) return R::fail("watttime: not cached");
+    if (user_.empty() || password_.empty())
+      return R::fail("watttime: no credentials in " + std::string(kWattTimeUserEnv) + " and " + kWattTimePasswordEnv);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (token_.empty() || now - token_at_ > std::chrono::minutes(25))
+        if (auto st = login(now); !st) return R::fail(st.error());
+      HttpRequest req;
+      req.url = url;
+      req.headers = {"Authorization: Bearer " + token_};
+      long status = 0;
+      auto j = fetcher_.fetch(req, now, &status);
+      if (j) return parse_watttime(*j, is_forecast);
+      if ((status != 401 && status != 403) || attempt == 1) return R::fail(redact(j.error(), {token_}));
+      token_.clear();  // expired: log in again once
+    }
+    return R::fail("watttime: unreachable");
+  }
+
+  Status login(time_point now) {
+    HttpRequest req;
+    req.url = src_.endpoint + "/login";
+    req.basic_user = user_;
+    req.basic_password = password_;
+    auto j = fetcher_.fetch(req, now, nullptr, false);
+    if (!j) return Status::fail(j.error());
+    if (!j->is_object() || !j->contains("token") || !(*j)["token"].is_string())
+      return Status::fail("watttime: the login answer has no token");
+    token_ = (*j)["token"].get<std::string>();
+    token_at_ = now;
+    return {};
+  }
+
+  LiveSource src_;
+  std::string user_, password_, token_;
+  time_point token_at_{};
+  Fetcher fetcher_;
+};
+
+/// The UK Carbon Intensity API (no key): national /intensity,
+/// /intensity/{from}/fw48h, /intensity/{from}/{to}; by outward postcode
+/// /regional/postcode/{pc}, /regional/intensity/{from}/fw48h/postcode/{pc},
+/// /regional/intensity/{from}/{to}/postcode/{pc}. Half hours, gCO2/kWh.
+class UkCarbonIntensity : public IntensityProvider {
+ public:
+  UkCarbonIntensity(LiveSource src, Fetcher fetcher) : src_(std::move(src)), fetcher_(std::move(fetcher)) {}
+  const LiveSource& source() const override { return src_; }
+  R latest(time_point now, FetchMode mode) override {
+    return call(national() ? "/intensity" : "/regional/postcode/" + postcode(), now, mode);
+  }
+  R forecast(time_point now, std::chrono::hours, FetchMode mode) override {
+    // As cats does: minute 01 or 31, so that the first slot is the current one.
+    const time_point from = floor_to(now, std::chrono::minutes(30)) + std::chrono::minutes(1);
+    const std::string span = "/intensity/" + utc_text(from, true) + "/fw48h";
+    return call(national() ? span : "/regional" + span + "/postcode/" + postcode(), now, mode);
+  }
+  R history(time_point from, time_point to, FetchMode mode) override {
+    const std::string span = "/intensity/" + utc_text(floor_to(from, std::chrono::minutes(30)), true) + "/" +
+                             utc_text(floor_to(to, std::chrono::minutes(30)) + std::chrono::minutes(30), true);
+    return call(national() ? span : "/regional" + span + "/postcode/" + postcode(), to, mode);
+  }
+
+ private:
+  bool national() const { return src_.location == "national"; }
+  std::string postcode() const { return percent_encode(src_.location); }
+  R call(const std::string& path, time_point now, FetchMode mode) {
+    HttpRequest req;
+    req.url = src_.endpoint + path;
+    auto j = fetcher_.get(req, mode, now);
+    if (!j) return R::fail(j.error());
+    return parse_uk_carbon_intensity(*j);
+  }
+
+  LiveSource src_;
+  Fetcher fetcher_;
+};
+
+/// --intensity-file as a provider: its steps are history and forecast at once.
+class FileProvider : public IntensityProvider {
+ public:
+  FileProvider(LiveSource src, IntensityProfile profile) : src_(std::move(src)), profile_(std::move(profile)) {}
+  const LiveSource& source() const override { return src_; }
+  R latest(time_point, FetchMode) override { return all(); }
+  R forecast(time_point, std::chrono::hours, FetchMode) override { return all(); }
+  R history(time_point, time_point, FetchMode) override { return all(); }
+
+ private:
+  R all() const {
+    IntensitySeries s;
+    s.steps = profile_.data();
+    // The last value covers one more step length, as for the report's "outside the file".
+    if (s.steps.size() > 1)
+      s.period = std::chrono::duration_cast<std::chrono::seconds>(s.steps.back().from - s.steps[s.steps.size() - 2].from);
+    return s;
+  }
+  LiveSource src_;
+  IntensityProfile profile_;
+};
+
+std::string base_url(const EnvLookup& env, const char* var, const char* fallback) {
+  auto v = env(var);
+  std::string url = v && !v->empty() ? *v : fallback;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec, const Location& location,
+                                                         Factor factor, const IntensityProfile* file_profile,
+                                                         const Options& o, const EnvLookup& env) {
+  using P = Result<std::unique_ptr<IntensityProvider>>;
+  const size_t colon = spec.find(':');
+  std::string name = spec.substr(0, colon);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string where = colon == std::string::npos ? "" : std::string(trim(spec.substr(colon + 1)));
+  HttpPolicy policy;
+  policy.total = std::chrono::duration_cast<std::chrono::milliseconds>(o.intensity_timeout);
+  policy.connect = std::min(policy.connect, policy.total);
+  ResponseCache cache(ResponseCache::default_dir(env), o.intensity_ttl);
+  LiveSource src;
+  src.factor = factor;
+  auto endpoint = [&](const char* var, const char* fallback) -> Status {
+    src.endpoint = base_url(env, var, fallback);
+    if (auto st = check_base_url(src.endpoint); !st) return Status::fail(std::string(var) + ": " + st.error());
+    return {};
+  };
+  if (name == "electricitymaps") {
+    src.provider = name;
+    src.location = where.empty() ? location.zone : where;
+    if (src.location.empty())
+      return P::fail("--intensity-source electricitymaps: no zone; give one (electricitymaps:DE) or --region");
+    if (auto st = endpoint(kElectricityMapsUrlEnv, "https://api.electricitymap.org"); !st) return P::fail(st.error());
+    const std::string token = env(kElectricityMapsTokenEnv).value_or("");
+    Fetcher f(name, std::move(cache), policy, {token});
+    return std::unique_ptr<IntensityProvider>(new ElectricityMaps(std::move(src), token, std::move(f)));
+  }
+  if (name == "watttime") {
+    src.provider = name;
+    src.location = where;
+    src.signal = "marginal";
+    src.factor = Factor::Direct;  // MOER: the marginal *operating* emissions rate, at the stack
+    if (src.location.empty()) return P::fail("--intensity-source watttime needs a region: watttime:CAISO_NORTH");
+    if (auto st = endpoint(kWattTimeUrlEnv, "https://api.watttime.org"); !st) return P::fail(st.error());
+    const std::string user = env(kWattTimeUserEnv).value_or(""), password = env(kWattTimePasswordEnv).value_or("");
+    Fetcher f(name, std::move(cache), policy, {user, password});
+    return std::unique_ptr<IntensityProvider>(new WattTime(std::move(src), user, password, std::move(f)));
+  }
+  if (name == "uk") {
+    src.provider = name;
+    // Only the outward part of a postcode ("OX1 3QD" -> "OX1") is used by the API.
+    std::string pc = where.substr(0, where.find(' '));
+    std::transform(pc.begin(), pc.end(), pc.begin(), [](unsigned char c) { return std::toupper(c); });
+    src.location = pc.empty() || pc == "NATIONAL" ? "national" : pc;
+    src.factor = Factor::Direct;  // the API's figures count generation, not the supply chain
+    if (auto st = endpoint(kUkUrlEnv, "https://api.carbonintensity.org.uk"); !st) return P::fail(st.error());
+    Fetcher f(name, std::move(cache), policy, {});
+    return std::unique_ptr<IntensityProvider>(new UkCarbonIntensity(std::move(src), std::move(f)));
+  }
+  if (name == "file") {
+    if (!file_profile || o.intensity_file.empty())
+      return P::fail("--intensity-source file reads --intensity-file; none was given");
+    src.provider = name;
+    src.location = o.intensity_file;
+    src.endpoint = o.intensity_file;
+    return std::unique_ptr<IntensityProvider>(new FileProvider(std::move(src), *file_profile));
+  }
+  return P::fail("--intensity-source " + spec + ": unknown provider; use electricitymaps[:ZONE], watttime:REGION, "
+                 "uk[:POSTCODE] or file");
+}
+
+}  // namespace greenrun

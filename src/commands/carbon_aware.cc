@@ -1,0 +1,190 @@
+#include "commands/carbon_aware.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "carbon/plan.h"
+#include "util/exit_codes.h"
+#include "util/units.h"
+
+namespace greenrun {
+
+namespace {
+
+void say(const std::string& message) { std::fprintf(stderr, "greenrun: %s\n", message.c_str()); }
+
+CarbonAware::steady::time_point steady_at(CarbonAware::wall::time_point t) {
+  const auto now_wall = CarbonAware::wall::now();
+  const auto now = CarbonAware::steady::now();
+  return now + std::chrono::duration_cast<CarbonAware::steady::duration>(t - now_wall);
+}
+
+/// Signals whose default action is to ignore them carry no request to stop.
+bool benign(int sig) { return sig == SIGWINCH || sig == SIGURG; }
+
+std::string percent(double p) { return significant(p, 2) + "%"; }
+
+}  // namespace
+
+bool CarbonAware::wanted(const Options& o) {
+  return !o.intensity_source.empty() || o.start_within || o.pause_above || o.require_live_intensity;
+}
+
+Result<std::unique_ptr<CarbonAware>> CarbonAware::make(const Options& o, CarbonSettings& carbon, const EnvLookup& env) {
+  using R = Result<std::unique_ptr<CarbonAware>>;
+  std::string spec = o.intensity_source;
+  if (spec.empty() && !o.intensity_file.empty()) spec = "file";
+  if (spec.empty())
+    return R::fail(std::string(o.start_within ? "--start-within" : o.pause_above ? "--pause-above" : "--require-live-intensity") +
+                   " needs time-varying data: --intensity-source NAME or --intensity-file FILE");
+  if (spec.rfind("file", 0) != 0 && !o.intensity_file.empty())
+    return R::fail("--intensity-file and --intensity-source " + spec + ": give one source of intensity");
+  auto provider = make_provider(spec, carbon.location, carbon.factor, &carbon.profile, o, env);
+  if (!provider) return R::fail(provider.error());
+  auto aware = std::unique_ptr<CarbonAware>(new CarbonAware(o, carbon, std::make_unique<IntensityFeed>(std::move(*provider))));
+  aware->reprice();
+  return aware;
+}
+
+bool CarbonAware::network() const { return feed_->source().provider != "file"; }
+
+IntensityFeed::Want CarbonAware::want() const {
+  return o_.pause_above || o_.start_within ? IntensityFeed::Want::Forecast : IntensityFeed::Want::Latest;
+}
+
+void CarbonAware::reprice() {
+  carbon_.live = feed_->source();
+  // A file keeps its own steps (and their "outside the file" accounting).
+  if (network()) carbon_.profile = feed_->series().profile(carbon_.location.g_per_kwh);
+}
+
+void CarbonAware::start_watchdog() {
+  if (!o_.pause_above) return;
+  watchdog_ = std::make_unique<Watchdog>();
+  pauser_ = std::make_unique<Pauser>(*o_.pause_above, o_.max_delay, o_.pause_signal, *watchdog_);
+}
+
+std::optional<int> CarbonAware::before_start() {
+  if (o_.start_within) return plan_and_wait();
+  const auto now = wall::now();
+  if (!o_.require_live_intensity) {
+    feed_->fetch(want(), now, FetchMode::CacheOnly);  // no request before the command starts
+    reprice();
+    return std::nullopt;
+  }
+  const Status st = feed_->fetch(want(), now);
+  reprice();
+  if (!st) return say(st.error() + " (--require-live-intensity)"), kExitGreenrunFailed;
+  return std::nullopt;
+}
+
+std::optional<int> CarbonAware::plan_and_wait() {
+  ScheduleReport s;
+  s.requested_at = wall::now();
+  s.expected_duration_s = std::chrono::duration<double>(*o_.expected_duration).count();
+  s.within_s = std::chrono::duration<double>(*o_.start_within).count();
+  const Status fetched = feed_->fetch(IntensityFeed::Want::Forecast, s.requested_at);
+  reprice();
+  Result<Plan> plan = fetched ? plan_start(forecast_points(feed_->series().points()),
+                                           {s.requested_at, *o_.expected_duration, *o_.start_within})
+                              : Result<Plan>::fail(fetched.error());
+  s.planned_start = s.requested_at;
+  if (!plan) {
+    if (o_.require_live_intensity) return say("no plan: " + plan.error() + " (--require-live-intensity)"), kExitGreenrunFailed;
+    s.problem = "no plan: " + plan.error();
+    say(s.problem + "; starting at once");
+  } else {
+    s.planned_start = plan->start;
+    s.forecast_now_g_per_kwh = plan->now_g_per_kwh;
+    s.forecast_planned_g_per_kwh = plan->best_g_per_kwh;
+    s.beyond_horizon = plan->beyond_horizon;
+    if (!o_.quiet)
+      say("cleanest start " + format_rfc3339(plan->start) + " (in " +
+          format_seconds(std::chrono::duration<double>(plan->start - s.requested_at).count()) + "): " +
+          significant(plan->best_g_per_kwh) + " g/kWh over " + format_seconds(s.expected_duration_s) + " against " +
+          significant(plan->now_g_per_kwh) + " g/kWh at once (" + percent(plan->saving_percent()) + " less)");
+  }
+  schedule_ = s;
+  if (const int sig = wait_until(steady_at(s.planned_start), s.planned_start, o_.quiet); sig != 0)
+    return kExitSignalBase + sig;
+  return std::nullopt;
+}
+
+int wait_until(std::chrono::steady_clock::time_point start, std::chrono::system_clock::time_point planned, bool quiet) {
+  using namespace std::chrono;
+  sigset_t set, old;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
+  const bool tty = !quiet && ::isatty(STDERR_FILENO);
+  auto next_line = steady_clock::now();
+  int got = 0;
+  for (auto now = steady_clock::now(); now < start && got <= 0; now = steady_clock::now()) {
+    const std::string left = format_seconds(std::ceil(duration<double>(start - now).count()));
+    if (tty) {
+      std::fprintf(stderr, "\rgreenrun: starting in %s, at %s\033[K", left.c_str(), format_rfc3339(planned).c_str());
+    } else if (!quiet && now >= next_line) {
+      say("waiting " + left + " for the cleanest start, at " + format_rfc3339(planned));
+      next_line = now + minutes(10);
+    }
+    const auto wake = std::min(start, tty ? now + seconds(1) : quiet ? start : next_line);
+    const auto ns = duration_cast<nanoseconds>(wake - now).count();
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    got = sigtimedwait(&set, nullptr, &ts);
+  }
+  if (tty) std::fputs("\r\033[K", stderr);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return got > 0 ? got : 0;
+}
+
+void CarbonAware::started(pid_t pgid) {
+  if (schedule_) schedule_->actual_start = wall::now();
+  if (pauser_) pauser_->attach(pgid);
+  if (network() && !feed_->covers(wall::now())) feed_->fetch_async(want(), wall::now());
+}
+
+CarbonAware::steady::time_point CarbonAware::first_poll() const {
+  // A pause may be due at once; otherwise the data fetched at the start lasts a poll.
+  return pauser_ ? steady::now() : steady::now() + o_.intensity_poll;
+}
+
+CarbonAware::steady::time_point CarbonAware::poll() {
+  const auto now = steady::now();
+  const auto at = wall::now();
+  if (feed_->collect()) reprice();
+  if (network() && !feed_->covers(at)) feed_->fetch_async(want(), at);
+  auto next = now + o_.intensity_poll;
+  if (!pauser_ || !pausing_) return next;
+  next = std::min(next, pauser_->check(feed_->series().at(at), now, at));
+  if (auto change = feed_->series().next_change(at)) next = std::min(next, steady_at(*change));
+  return std::max(next, now + std::chrono::milliseconds(1));
+}
+
+void CarbonAware::forwarded(int sig) {
+  if (!pauser_ || benign(sig)) return;
+  pausing_ = false;  // the command is being told to stop or act: let it, and pause no more
+  pauser_->resume("a signal for the command (" + signal_name(sig) + ")", steady::now(), wall::now());
+}
+
+void CarbonAware::finished(wall::time_point origin, wall::time_point ended) {
+  if (pauser_) pauser_->resume("the command exited", steady::now(), wall::now());
+  feed_->settle(steady::now() + o_.intensity_timeout);
+  if (network()) feed_->fetch_history(schedule_ ? std::min(origin, schedule_->requested_at) : origin, ended);
+  reprice();
+}
+
+void CarbonAware::fill(RunReport& r) const {
+  if (schedule_) r.schedule = schedule_;
+  if (!pauser_) return;
+  PauseReport p;
+  p.threshold_g_per_kwh = pauser_->threshold();
+  p.max_delay_s = std::chrono::duration<double>(pauser_->budget()).count();
+  p.signal = pauser_->signal();
+  p.spans = pauser_->spans();
+  if (pauser_->paused()) p.spans.back().to = wall::now();  // a checkpoint during a pause
+  r.pause = std::move(p);
+}
+
+}  // namespace greenrun

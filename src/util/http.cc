@@ -1,0 +1,157 @@
+#include "util/http.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <mutex>
+#include <thread>
+
+#include "util/units.h"
+#include "util/version.h"
+
+namespace greenrun {
+
+namespace {
+
+/// curl_global_init is not thread-safe: once, by whoever asks first (the
+/// main thread resolves the provider before any fetch thread exists).
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct Body {
+  std::string* out;
+  size_t limit;
+  bool over = false;
+};
+
+size_t on_data(char* data, size_t size, size_t n, void* user) {
+  auto* b = static_cast<Body*>(user);
+  if (b->out->size() + size * n > b->limit) {
+    b->over = true;
+    return 0;  // aborts the transfer
+  }
+  b->out->append(data, size * n);
+  return size * n;
+}
+
+std::string host_of(const std::string& url) {
+  size_t start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  size_t end = url.find_first_of("/?#", start);
+  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+std::string transport_error(CURLcode code, const Body& body, const HttpPolicy& policy, const std::string& host) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return host + ": no complete answer within " + significant(static_cast<double>(policy.total.count()) / 1000.0) +
+             " s (--intensity-timeout)";
+    case CURLE_COULDNT_CONNECT:
+      return host + ": cannot connect";
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return host + ": host not found (offline?)";
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+      return host + ": the answer was cut short";
+    case CURLE_WRITE_ERROR:
+      if (body.over) return host + ": the answer is larger than " + std::to_string(policy.max_body_bytes >> 20) + " MiB";
+      break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CONNECT_ERROR:
+      return host + ": TLS verification failed (" + curl_easy_strerror(code) + ")";
+    default:
+      break;
+  }
+  return host + ": " + curl_easy_strerror(code);
+}
+
+bool retryable(long status) { return status == 429 || status >= 500; }
+
+/// One attempt with what is left of the budget.
+Result<HttpResponse> attempt(const HttpRequest& req, const HttpPolicy& policy, std::chrono::milliseconds left,
+                             long& retry_after_s) {
+  CURL* curl = curl_easy_init();
+  if (!curl) return Result<HttpResponse>::fail("cannot start an HTTP request (libcurl)");
+  HttpResponse resp;
+  Body body{&resp.body, policy.max_body_bytes};
+  curl_slist* headers = nullptr;
+  for (const auto& h : req.headers) headers = curl_slist_append(headers, h.c_str());
+  const std::string agent = user_agent();
+  curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect must not carry a token elsewhere
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads, and greenrun's own signal handling
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, left.count())));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(1, std::min(left, policy.connect).count())));
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  if (!req.basic_user.empty()) {
+    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(curl, CURLOPT_USERNAME, req.basic_user.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, req.basic_password.c_str());
+  }
+  const CURLcode code = curl_easy_perform(curl);
+  Result<HttpResponse> out = Result<HttpResponse>::fail(transport_error(code, body, policy, host_of(req.url)));
+  if (code == CURLE_OK) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
+    char* type = nullptr;
+    if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type) resp.content_type = type;
+    curl_off_t after = -1;
+    if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+      retry_after_s = static_cast<long>(after);
+    out = std::move(resp);
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return out;
+}
+
+}  // namespace
+
+std::string user_agent() { return std::string("greenrun/") + kVersion; }
+
+Status check_base_url(const std::string& url) {
+  if (url.rfind("https://", 0) == 0) return {};
+  const std::string host = url.rfind("http://", 0) == 0 ? host_of(url) : "";
+  const std::string name = host.substr(0, host[0] == '[' ? host.find(']') + 1 : host.find(':'));
+  if (name == "localhost" || name == "[::1]" || name.rfind("127.", 0) == 0) return {};
+  return Status::fail(url + " is not an https:// URL (plain http only to the loopback address)");
+}
+
+Result<HttpResponse> http_get(const HttpRequest& req, const HttpPolicy& policy) {
+  using namespace std::chrono;
+  global_init();
+  const auto deadline = steady_clock::now() + policy.total;
+  for (int tries = 0;; ++tries) {
+    const auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+    if (left.count() <= 0) return Result<HttpResponse>::fail(host_of(req.url) + ": no answer in time");
+    long retry_after_s = 0;
+    auto r = attempt(req, policy, left, retry_after_s);
+    if (!r || !retryable(r->status) || tries >= policy.retries) return r;
+    const milliseconds wait = retry_after_s > 0 ? milliseconds(std::min<long>(retry_after_s, 5) * 1000)
+                                                : milliseconds(1000 << tries);
+    if (steady_clock::now() + wait >= deadline) return r;
+    std::this_thread::sleep_for(wait);
+  }
+}
+
+std::string redact(std::string text, const std::vector<std::string>& secrets) {
+  for (const auto& s : secrets) {
+    if (s.empty()) continue;
+    for (size_t pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3)) text.replace(pos, s.size(), "***");
+  }
+  return text;
+}
+
+}  // namespace greenrun
