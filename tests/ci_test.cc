@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "helpers.h"
+#include "report/compare.h"
 #include "util/units.h"
 
 using namespace greenrun::test;
@@ -331,4 +332,17 @@ TEST_CASE("the CI examples are valid YAML and use only options greenrun has", "[
     }
     CHECK(used >= 3);
   }
+}
+
+TEST_CASE("a baseline with an absurd schema_version or exit_code is refused or ignored, never undefined", "[ci][baseline]") {
+  // Found by fuzz/report_fuzz: 2.5e38 cast to int.
+  auto huge = nlohmann::json::parse(R"({"schema_version": 2.5e38, "greenrun_version": "0.1", "energy_j": 1})");
+  auto r = greenrun::read_report(huge, "b.json");
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == "b.json has schema_version 2.5e+38; this greenrun reads 1 and 2");
+  CHECK_FALSE(greenrun::read_report(nlohmann::json::parse(R"({"schema_version": 1.5, "greenrun_version": "0.1"})"), "b"));
+  auto ok = greenrun::read_report(
+      nlohmann::json::parse(R"({"schema_version": 2.0, "greenrun_version": "0.1", "energy_j": 1, "exit_code": 99999999999})"), "b");
+  REQUIRE(ok);
+  CHECK_FALSE(ok->exit_code.has_value());
 }

@@ -139,7 +139,7 @@ Result<IntensitySeries> parse_watttime(const json& j, bool forecast) {
   if (units != "lbs_co2_per_mwh") return R::fail(who + ": units '" + units + "', expected lbs_co2_per_mwh");
   IntensitySeries s;
   if (meta.contains("data_point_period_seconds") && meta["data_point_period_seconds"].is_number_unsigned())
-    s.period = std::chrono::seconds(std::max<uint64_t>(1, meta["data_point_period_seconds"].get<uint64_t>()));
+    s.period = std::chrono::seconds(std::clamp<uint64_t>(meta["data_point_period_seconds"].get<uint64_t>(), 1, 86400));
   else
     s.period = std::chrono::minutes(5);
   for (const auto& e : j["data"]) {

@@ -61,9 +61,10 @@ Result<ReportFigures> read_report(const nlohmann::json& j, const std::string& na
   using R = Result<ReportFigures>;
   if (!j.is_object() || !j.contains("greenrun_version") || !j.contains("schema_version") || !j["schema_version"].is_number())
     return R::fail(name + " is not a greenrun JSON report (no greenrun_version and schema_version)");
-  const int schema = j["schema_version"].get<int>();
-  if (schema < 1 || schema > 2)
-    return R::fail(name + " has schema_version " + std::to_string(schema) + "; this greenrun reads 1 and 2");
+  // Compared as a double: an integer cast of 1e38 would be undefined.
+  const double schema = j["schema_version"].get<double>();
+  if (schema != 1 && schema != 2)
+    return R::fail(name + " has schema_version " + j["schema_version"].dump() + "; this greenrun reads 1 and 2");
   ReportFigures f;
   f.name = name;
   if (j.contains("command") && j["command"].is_array())
@@ -81,7 +82,10 @@ Result<ReportFigures> read_report(const nlohmann::json& j, const std::string& na
   f.boot_id = text(j, "boot_id");
   f.started_at = text(j, "started_at");
   f.ended_at = text(j, "ended_at");
-  if (j.contains("exit_code") && j["exit_code"].is_number_integer()) f.exit_code = j["exit_code"].get<int>();
+  if (j.contains("exit_code") && j["exit_code"].is_number_integer()) {
+    const int64_t code = j["exit_code"].get<int64_t>();
+    if (code >= 0 && code <= 255) f.exit_code = static_cast<int>(code);
+  }
   energy_range(j, f);
   return f;
 }
