@@ -137,4 +137,38 @@ TEST_CASE("the data directory: GREENRUN_DATA_DIR first", "[data]") {
   auto none = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   auto found = find_data_dir(none);
   CHECK(std::filesystem::exists(found + "/intensity/zones.csv"));
+  CHECK(data_dir_candidates(env) == std::vector<std::string>{"/some/where"});
+  // This test binary is in its build directory: next to it, the prefix it
+  // was built for, then the source tree (never for an installed binary).
+  auto c = data_dir_candidates(none);
+  REQUIRE(c.size() == 3);
+  CHECK_THAT(c[0], Catch::EndsWith("/tests/../share/greenrun"));
+  CHECK_THAT(c[1], Catch::EndsWith("/share/greenrun"));
+  CHECK(std::filesystem::equivalent(c[2], found));
+}
+
+TEST_CASE("an installed greenrun (outside its build directory) never reads the source tree", "[data][install]") {
+  // A copy of the binary in a fresh prefix: it finds PREFIX/share/greenrun,
+  // and without it says where it looked rather than using the source tree.
+  TempDir prefix;
+  std::filesystem::create_directories(prefix.path() + "/bin");
+  std::filesystem::copy_file(GREENRUN_BIN, prefix.path() + "/bin/greenrun");
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), prefix.path() + "/bin/greenrun");
+    ProcOptions o;
+    o.env["GREENRUN_DATA_DIR"] = "";
+    return run_proc(args, o);
+  };
+  auto none = run({"--version"});
+  CHECK_THAT(none.out, Catch::Contains("data: not found (looked in " + prefix.path() + "/bin/../share/greenrun"));
+  CHECK_THAT(none.out, !Catch::Contains(std::string(SOURCE_DIR) + "/share"));
+  auto missing = run({"--", "true"});
+  CHECK(missing.status == 125);
+  CHECK_THAT(missing.err, Catch::Contains("GREENRUN_DATA_DIR"));
+  std::filesystem::create_directories(prefix.path() + "/share");
+  std::filesystem::copy(std::string(SOURCE_DIR) + "/share", prefix.path() + "/share/greenrun",
+                        std::filesystem::copy_options::recursive);
+  auto found = run({"--version"});
+  CHECK_THAT(found.out, Catch::Contains("data: " + std::filesystem::canonical(prefix.path() + "/share/greenrun").string() + " (looked in"));
+  CHECK(run({"-q", "--", "true"}).status == 0);
 }

@@ -235,8 +235,12 @@ TEST_CASE("with file capabilities, user-named libraries and roots are ignored an
     return;
   }
   TempDir dir;
-  const std::string bin = dir / "greenrun";
+  // Laid out as an install: a privileged greenrun reads only the data beside it.
+  const std::string bin = dir / "bin/greenrun";
+  std::filesystem::create_directories(dir / "bin");
+  std::filesystem::create_directories(dir / "share");
   std::filesystem::copy_file(greenrun_bin(), bin);
+  std::filesystem::copy(std::string(SOURCE_DIR) + "/share", dir / "share/greenrun", std::filesystem::copy_options::recursive);
   ::chmod(dir.path().c_str(), 0777);
   if (run_proc({"/usr/sbin/setcap", "cap_perfmon+ep", bin}).status != 0) {
     WARN("skipped: this filesystem does not keep file capabilities");

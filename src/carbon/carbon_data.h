@@ -69,9 +69,12 @@ struct CarbonData {
   const PueDefault* pue_for(const std::string& provider) const;
 };
 
-/// Where the data is: $GREENRUN_DATA_DIR, then <exe>/../share/greenrun (an
-/// installed greenrun), then the source tree's share/ (a build directory).
-/// Returns the first that has intensity/zones.csv, or "" with none.
+/// Where the data may be, in order: $GREENRUN_DATA_DIR (alone, and ignored
+/// with raised privileges); <exe>/../share/greenrun (a relocated install);
+/// the data directory of the prefix greenrun was built for; the source
+/// tree's share/ (only for a binary inside its build directory).
+std::vector<std::string> data_dir_candidates(const EnvLookup& env = real_env);
+/// The first candidate that has intensity/zones.csv, or "" with none.
 std::string find_data_dir(const EnvLookup& env = real_env);
 
 /// Loads and checks every file; an error names the file, the line and the

@@ -1,0 +1,45 @@
+# What `cmake --install` puts where, and the Debian package (CPack) built
+# from it: `cmake --build BUILD --target package` or `tools/setup package`.
+
+find_program(GZIP_PROGRAM gzip REQUIRED)
+# Debian compresses man pages and changelogs; -n keeps the archive reproducible.
+foreach(pair "man/greenrun.1:greenrun.1.gz" "packaging/changelog:changelog.Debian.gz")
+  string(REPLACE ":" ";" pair "${pair}")
+  list(GET pair 0 from)
+  list(GET pair 1 to)
+  add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/${to}
+                     COMMAND ${GZIP_PROGRAM} -9nc ${PROJECT_SOURCE_DIR}/${from} > ${PROJECT_BINARY_DIR}/${to}
+                     DEPENDS ${PROJECT_SOURCE_DIR}/${from} VERBATIM)
+  list(APPEND compressed ${PROJECT_BINARY_DIR}/${to})
+endforeach()
+add_custom_target(compressed_docs ALL DEPENDS ${compressed})
+
+install(TARGETS greenrun RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${PROJECT_BINARY_DIR}/greenrun.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(DIRECTORY share/ DESTINATION ${CMAKE_INSTALL_DATADIR}/greenrun)
+install(FILES completions/greenrun.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME greenrun)
+install(FILES completions/_greenrun DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+install(FILES completions/greenrun.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)
+install(FILES packaging/copyright ${PROJECT_BINARY_DIR}/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME greenrun)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "greenrun maintainers <maintainers@greenrun.example.org>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "energy and carbon footprint of a command")
+set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
+string(CONCAT CPACK_DEBIAN_PACKAGE_DESCRIPTION
+    "greenrun runs a command as its child and measures the energy it used from\n"
+    "the hardware's counters (RAPL, NVIDIA NVML, AMD ROCm SMI, hwmon) where the\n"
+    "machine allows, or a labelled estimate where it does not, and reports the\n"
+    "emissions (CO2e) for the grid it ran on and for other regions. The command\n"
+    "keeps its stdin, stdout, stderr, signals and exit status.")
+set(CPACK_DEBIAN_PACKAGE_SECTION utils)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://greenrun.example.org")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends computed by dpkg-shlibdeps
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+include(CPack)
