@@ -199,7 +199,7 @@ Result<Location> resolve_cloud(const CarbonData& data, const std::string& spec, 
     std::sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
       return edit_distance(region, lower(a)) < edit_distance(region, lower(b));
     });
-    std::string msg = "unknown " + provider + " region '" + region + "'";
+    std::string msg = "--cloud " + spec + ": unknown " + provider + " region '" + region + "'";
     if (!names.empty()) {
       msg += "; did you mean ";
       for (size_t i = 0; i < names.size() && i < 3; ++i) msg += (i ? ", " : "") + provider + ":" + names[i];

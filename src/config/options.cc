@@ -141,7 +141,7 @@ std::optional<double> watts(const RawSettings& raw, const char* name, std::strin
   const std::string text = raw.get(name);
   if (text.empty()) return std::nullopt;
   auto v = parse_double(text);
-  if (!v || !std::isfinite(*v) || *v < 0 || *v > 100000) error = raw.where(name) + " must be a number of watts";
+  if (!v || !std::isfinite(*v) || *v < 0 || *v > 100000) error = raw.where(name) + ": must be a number of watts in 0..100000, e.g. 65";
   return v;
 }
 
@@ -334,7 +334,8 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
       "Also: greenrun sensors (the energy sources here and how to enable them),\n"
       "      greenrun regions [QUERY] (grids and cloud regions for --region, --cloud, --compare),\n"
       "      greenrun report FILES... (several JSON reports in one), greenrun compare A.json B.json,\n"
-      "      greenrun mark LABEL (from inside the command: start a phase).\n"
+      "      greenrun mark LABEL (from inside the command: start a phase),\n"
+      "      greenrun plan (the cleanest start for a job of a given length, from a forecast).\n"
       "See man greenrun for every figure's source.");
   app.prefix_command();
   bool version = false;

@@ -1,0 +1,109 @@
+// Every option's bad value: greenrun stops with 125 before the command runs,
+// on one line that names the option and its value and says what was
+// expected. The table must cover every valued option in the option table.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "config/option_table.h"
+#include "helpers.h"
+
+using namespace greenrun;
+using namespace greenrun::test;
+
+namespace {
+
+struct Bad {
+  std::vector<std::string> args;  // the bad value (and what it needs besides)
+  std::string expect;             // part of the message that says what was expected
+};
+
+// Options that take any value: a name, or a path whose absence is a note in
+// the report (the same config is used on machines with and without a GPU).
+const std::map<std::string, std::string> kAnyValue = {
+    {"project", "a CSV column"},          {"experiment-id", "a CSV column"},
+    {"cpu-model", "a name; an unknown one is labelled in the estimate"},
+    {"nvml-lib", "a missing library is a note"}, {"rocm-lib", "a missing library is a note"},
+    {"dev-root", "a missing root is a note"},    {"sysfs-root", "a missing root is a note"},
+    {"procfs-root", "a missing root is a note"},
+};
+
+const std::map<std::string, Bad>& bad_values() {
+  static const std::map<std::string, Bad> table = {
+      {"interval", {{"--interval", "0"}, "must be at least 1ms, e.g. 250ms or 2s"}},
+      {"scope", {{"--scope", "cpu"}, "must be process or machine"}},
+      {"json", {{"--json", "/nonexistent/x.json"}, "directory /nonexistent does not exist; create it first"}},
+      {"checkpoint", {{"--checkpoint", "5x"}, "is not a duration; use e.g. 30s, 5m"}},
+      {"summary-file", {{"--summary-file", "/nonexistent/s"}, "directory /nonexistent does not exist"}},
+      {"csv", {{"--csv", "/nonexistent/e.csv"}, "directory /nonexistent does not exist"}},
+      {"step-summary", {{"--step-summary", "/nonexistent/s.md"}, "directory /nonexistent does not exist"}},
+      {"metrics", {{"--metrics", "/nonexistent/m.prom"}, "directory /nonexistent does not exist"}},
+      {"metrics-format", {{"--metrics-format", "json"}, "must be prometheus or openmetrics"}},
+      {"pushgateway", {{"--pushgateway", "ftp://x"}, "expected an http:// URL"}},
+      {"label", {{"--label", "1a=b"}, "is not KEY=VALUE with KEY a Prometheus label name"}},
+      {"max-energy", {{"--max-energy", "lots"}, "is not an energy; use e.g. 50kJ"}},
+      {"max-emissions", {{"--max-emissions", "5x"}, "is not a mass; use e.g. 20g"}},
+      {"max-increase", {{"--max-increase", "ten"}, "is not a percentage; use e.g. 10%"}},
+      {"on-budget", {{"--on-budget", "explode"}, "must be warn, fail or stop"}},
+      {"grace", {{"--grace", "forever"}, "is not a duration up to 1h"}},
+      {"baseline", {{"--baseline", "/nonexistent/b.json"}, "cannot read /nonexistent/b.json"}},
+      {"region", {{"--region", "Atlantis"}, "unknown region 'Atlantis' ('greenrun regions Atlantis' lists matches)"}},
+      {"cloud", {{"--cloud", "aws:mars-1"}, "unknown aws region 'mars-1'"}},
+      {"intensity", {{"--intensity", "-5"}, "must be a number of gCO2e/kWh in 0..2000"}},
+      {"intensity-file", {{"--intensity-file", "/nonexistent/i.csv"}, "cannot read --intensity-file /nonexistent/i.csv"}},
+      {"pue", {{"--pue", "0.5"}, "must be a number between 1.0 and 3.0"}},
+      {"emission-factor", {{"--emission-factor", "total"}, "must be lifecycle or direct"}},
+      {"compare", {{"--compare", "Atlantis"}, "unknown region 'Atlantis'"}},
+      {"intensity-source", {{"--intensity-source", "acme"}, "unknown provider; use electricitymaps[:ZONE]"}},
+      {"intensity-timeout", {{"--intensity-timeout", "1ms"}, "must be at least 100ms"}},
+      {"intensity-ttl", {{"--intensity-ttl", "99d"}, "is not a duration; use e.g. 30s, 15m, 2h"}},
+      {"intensity-poll", {{"--intensity-poll", "1ms"}, "must be at least 10ms"}},
+      {"start-within", {{"--start-within", "1h"}, "--start-within needs --expected-duration"}},
+      {"expected-duration", {{"--expected-duration", "soon"}, "is not a duration"}},
+      {"pause-above", {{"--pause-above", "9999"}, "must be gCO2e/kWh in 0..2000"}},
+      {"max-delay", {{"--max-delay", "never"}, "is not a duration"}},
+      {"pause-with", {{"--pause-with", "SIGFOO"}, "must be stop or a signal name (SIGUSR1) or number"}},
+      {"cpu-tdp", {{"--cpu-tdp", "-3"}, "must be a number of watts in 0..100000, e.g. 65"}},
+      {"cpu-idle-w", {{"--cpu-idle-w", "abc"}, "must be a number of watts"}},
+      {"cpu-max-w", {{"--cpu-max-w", "1e9"}, "must be a number of watts"}},
+      {"ram-w-per-gb", {{"--ram-w-per-gb", "nan"}, "must be a number of watts"}},
+      {"gpu-tdp", {{"--gpu-tdp", "x"}, "must be a number of watts"}},
+  };
+  return table;
+}
+
+}  // namespace
+
+TEST_CASE("every option's bad value: 125 before the command, one line naming the option and what was expected",
+          "[options][errors]") {
+  TempDir dir;
+  const std::string witness = dir / "ran";
+  std::set<std::string> seen;
+  for (const auto& spec : option_table()) {
+    if (!spec.value) continue;  // flags take no value
+    seen.insert(spec.name);
+    if (kAnyValue.count(spec.name)) continue;
+    auto it = bad_values().find(spec.name);
+    INFO("--" << spec.name << " has no bad-value case here: add one (or to kAnyValue, with the reason)");
+    REQUIRE(it != bad_values().end());
+    std::vector<std::string> argv{GREENRUN_BIN};
+    argv.insert(argv.end(), it->second.args.begin(), it->second.args.end());
+    argv.insert(argv.end(), {"--", "touch", witness});
+    ProcOptions o;
+    o.env = {{"GREENRUN_CONFIG", ""}, {"TZ", "UTC"}};
+    auto r = run_proc(argv, o);
+    INFO("--" << spec.name << ": " << r.err);
+    CHECK(r.status == 125);
+    CHECK_FALSE(std::filesystem::exists(witness));  // the command never started
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_THAT(r.err, Catch::StartsWith("greenrun: "));
+    CHECK_THAT(r.err, Catch::Contains(it->second.args[0]) || Catch::Contains(it->second.args[1]));
+    CHECK_THAT(r.err, Catch::Contains(it->second.expect));
+  }
+  // No stale rows: every case names an option that exists and takes a value.
+  for (const auto& [name, bad] : bad_values()) CHECK(seen.count(name) == 1);
+  for (const auto& [name, why] : kAnyValue) CHECK(seen.count(name) == 1);
+}
