@@ -6,6 +6,7 @@ const std::vector<SinkEntry>& sink_table() {
   static const std::vector<SinkEntry> table = {
       {"json", "--json", make_json_sink},
       {"csv", "--csv", make_csv_sink},
+      {"html", "--html", make_html_sink},
       {"step summary", "--step-summary, GITHUB_STEP_SUMMARY", make_step_summary_sink},
       {"summary", "(stderr) or --summary-file", make_summary_sink},
       {"annotations", "GITHUB_ACTIONS=true", make_annotations_sink},
