@@ -51,7 +51,7 @@ svg.chart{width:100%;height:auto;display:block;margin:6px 0}svg text{fill:curren
 svg text.title{fill:var(--muted)}svg text.right{fill:var(--right)}svg text.here{font-weight:700;fill:var(--here)}
 .grid{stroke:var(--grid);stroke-width:1}.axis,.tick{stroke:var(--axis);stroke-width:1}
 .band{fill:var(--band)}.band.odd{fill:var(--band2)}.band-edge{stroke:var(--axis);stroke-dasharray:2 3}.band-label{fill:var(--muted);font-size:11px}
-.series.area{fill-opacity:.6;stroke-width:1}.series.area.estimated{fill-opacity:.32;stroke-dasharray:5 3}
+.series.area{fill-opacity:.6;stroke-width:1}.series.area.estimated{fill-opacity:.4;stroke-dasharray:5 3}
 .series.line{fill:none;stroke-width:2}.series.line.right{stroke:var(--right);stroke-dasharray:7 3}
 .s0{fill:var(--s0);stroke:var(--s0)}.s1{fill:var(--s1);stroke:var(--s1)}.s2{fill:var(--s2);stroke:var(--s2)}
 .s3{fill:var(--s3);stroke:var(--s3)}.s4{fill:var(--s4);stroke:var(--s4)}.s5{fill:var(--s5);stroke:var(--s5)}

@@ -4,6 +4,7 @@
 // or mistyped one takes its default, never an exception.
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "carbon/intensity.h"
 #include "report/report.h"
@@ -77,7 +78,7 @@ Component component_named(const std::string& name) {
   else if (name == "ram") c.kind = ComponentKind::Ram;
   else if (name.rfind("gpu", 0) == 0) {
     c.kind = ComponentKind::Gpu;
-    c.index = std::atoi(name.c_str() + 3);
+    c.index = static_cast<int>(std::clamp(std::strtol(name.c_str() + 3, nullptr, 10), 0L, 1L << 20));
   }
   return c;
 }
