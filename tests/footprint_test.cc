@@ -85,7 +85,7 @@ TEST_CASE("an AWS instance's Teads curve replaces the per-vCPU average, and says
   CHECK_FALSE(ram_curve_model(o));
 }
 
-TEST_CASE("--instance-type needs a provider and a known type", "[footprint]") {
+TEST_CASE("an instance type needs a provider and a known type", "[footprint]") {
   const auto& data = shipped_hardware();
   Options o;
   o.instance_type = "m5.xlarge";

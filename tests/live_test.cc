@@ -28,7 +28,9 @@ std::vector<std::string> lines_of(const std::string& text) {
 /// A tmux server of its own (its own socket), one 80x12 window running `command`.
 class Tmux {
  public:
-  explicit Tmux(const std::string& command) : socket_("greenrun-test-" + std::to_string(::getpid())) {
+  // A socket per server: a new server on the name of one just killed can meet it still exiting.
+  explicit Tmux(const std::string& command)
+      : socket_("greenrun-test-" + std::to_string(::getpid()) + "-" + std::to_string(++servers_)) {
     auto r = run_proc({"tmux", "-L", socket_, "-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "12", command});
     REQUIRE(r.status == 0);
   }
@@ -45,6 +47,7 @@ class Tmux {
   }
 
  private:
+  static inline int servers_ = 0;
   std::string socket_;
 };
 
@@ -77,7 +80,7 @@ TEST_CASE("progress text and the power over the last seconds", "[live]") {
   CHECK(*m.add(11, 110) == Approx(10));  // only the last few seconds count
 }
 
-TEST_CASE("--live is off without a terminal, and says why on a dumb one", "[live]") {
+TEST_CASE("the live line is off without a terminal, silently", "[live]") {
   std::map<std::string, std::string> env = {{"TERM", "dumb"}};
   auto lookup = [&](const std::string& k) -> std::optional<std::string> {
     auto it = env.find(k);
@@ -99,7 +102,7 @@ TEST_CASE("--live is off without a terminal, and says why on a dumb one", "[live
   CHECK(r.err.find("--live") == std::string::npos);
 }
 
-TEST_CASE("--progress prints a plain line every interval", "[live]") {
+TEST_CASE("progress lines: a plain line every interval, for logs", "[live]") {
   TempDir dir;
   make_dirs(dir / "sys");
   ProcOptions opt;
@@ -117,7 +120,7 @@ TEST_CASE("--progress prints a plain line every interval", "[live]") {
   CHECK(r.err.find('\x1b') == std::string::npos);
 }
 
-TEST_CASE("--live in tmux: the last row is greenrun's, the output above is intact, the summary clean", "[live][terminal]") {
+TEST_CASE("the live line in tmux: the last row is greenrun's, the output above intact, the summary clean", "[live][terminal]") {
   INFO("the --live test needs tmux (tools/setup installs it)");
   REQUIRE(path_exists("/usr/bin/tmux"));
   TempDir dir;
@@ -149,7 +152,7 @@ TEST_CASE("--live in tmux: the last row is greenrun's, the output above is intac
   CHECK(status_on_last_row(t.capture()) == false);
 }
 
-TEST_CASE("--live with NO_COLOR draws no attributes; TERM=dumb turns it off with a word", "[live][terminal]") {
+TEST_CASE("the live line with NO_COLOR draws no attributes, and TERM=dumb turns it off with a word", "[live][terminal]") {
   REQUIRE(path_exists("/usr/bin/tmux"));
   TempDir dir;
   make_dirs(dir / "sys");

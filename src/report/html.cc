@@ -259,7 +259,7 @@ void power_chart(const RunReport& r, std::ostringstream& out) {
   out << "<p class=\"note\">" << (machine ? "The whole machine's" : "The command's share of the") << " power, "
       << t.size() << " records of " << esc(format_seconds(r.window_s * t.windows_per_record()))
       << " each (the timeline keeps at most " << t.capacity() << ": a longer run merges neighbouring records). "
-      << "Each record is drawn at its average power; dashed areas are estimates."
+      << "Each record is drawn at its average power" << (r.any_estimated() ? "; dashed areas are estimates." : ".")
       << (r.phases.size() > c.bands.size() ? " The " + std::to_string(kMaxPhases) + " largest phases are shaded." : "")
       << "</p></section>\n";
 }
