@@ -296,3 +296,21 @@ TEST_CASE("the example run's page in headless Chromium: charts, figures equal to
   REQUIRE(png.size() > 20000);
   CHECK(png.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
 }
+
+TEST_CASE("an --html path that cannot be written stops the run before the command starts", "[html][cli]") {
+  TempDir dir;
+  make_dirs(dir / "sys");
+  ProcOptions opt;
+  opt.env = {{"GREENRUN_SYSFS_ROOT", dir / "sys"}, {"GREENRUN_CONFIG", ""}};
+  auto r = run_proc({greenrun_bin(), "--html", dir / "missing/r.html", "--", "touch", dir / "ran"}, opt);
+  CHECK(r.status == 125);
+  CHECK_THAT(r.err, Catch::Contains("--html"));
+  CHECK_FALSE(path_exists(dir / "ran"));
+  // A checkpoint page exists while the command runs, and the final page replaces it.
+  auto bg = start_background({greenrun_bin(), "-q", "--checkpoint", "1s", "--html", dir / "live.html", "--", "sleep", "2.5"},
+                             dir.path(), opt.env);
+  REQUIRE(eventually([&] { return path_exists(dir / "live.html"); }, 5));
+  CHECK_THAT(slurp(dir / "live.html"), Catch::Contains("a checkpoint"));
+  REQUIRE(bg.wait() == 0);
+  CHECK_THAT(slurp(dir / "live.html"), Catch::Contains("the final report"));
+}
