@@ -328,12 +328,7 @@ int run_command(const Options& o) {
   spawn.sigpipe = sigpipe;
   spawn.tty_fd = foreground_terminal();
   spawn.drop_capabilities = running_privileged();
-  SpawnResult spawned = spawn_command(o.command, spawn);
-  if (spawned.pid < 0) return spawn_failed(run, sampler, spawned, live.started_at);
-  live.child = spawned.pid;
-  if (!run.resolve_early)
-    if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
-  sampler.start();
+  // The live line takes the terminal's last row before the command can write anything.
   if (o.live) {
     // Off where it cannot work; said only where --live could be expected to (a terminal).
     if (const std::string why = LiveLine::unusable(STDERR_FILENO, real_env); why.empty())
@@ -341,6 +336,15 @@ int run_command(const Options& o) {
     else if (::isatty(STDERR_FILENO))
       say("--live is off: " + why + "; --progress DURATION prints plain lines");
   }
+  SpawnResult spawned = spawn_command(o.command, spawn);
+  if (spawned.pid < 0) {
+    status.line.reset();
+    return spawn_failed(run, sampler, spawned, live.started_at);
+  }
+  live.child = spawned.pid;
+  if (!run.resolve_early)
+    if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
+  sampler.start();
   Timers timers;
   schedule(timers, run, sampler, live);
   schedule_status(timers, run, sampler, live, status);

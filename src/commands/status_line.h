@@ -4,7 +4,6 @@
 // logs. Both are drawn on greenrun's main thread from figures the sampler
 // keeps cheaply (Sampler::energy_so_far); nothing here runs on the sampler.
 
-#include <chrono>
 #include <deque>
 #include <optional>
 #include <string>

@@ -16,7 +16,7 @@ const std::vector<OptionSpec>& option_table() {
       // Output
       {"json", "-j,--json", "FILE", nullptr, false, "Output", "Write a JSON report to FILE (checkpointed while running; - for stdout)", nullptr},
       {"checkpoint", "--checkpoint", "DURATION", nullptr, false, "Output",
-       "Rewrite the --json file this often while the command runs (0: never)", "60s"},
+       "Rewrite the --json and --html files this often while the command runs (0: never)", "60s"},
       {"summary-file", "--summary-file", "FILE", nullptr, false, "Output", "Write the summary to FILE instead of stderr", nullptr},
       {"quiet", "-q,--quiet", nullptr, nullptr, false, "Output", "No summary", nullptr},
       {"verbose", "-v,--verbose", nullptr, nullptr, false, "Output", "Diagnostics on stderr", nullptr},

@@ -7,7 +7,6 @@
 // data-value (the JSON's number) so that tests and tools can check them.
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -56,7 +55,6 @@ svg text.title{fill:var(--muted)}svg text.right{fill:var(--right)}svg text.here{
 .s0{fill:var(--s0);stroke:var(--s0)}.s1{fill:var(--s1);stroke:var(--s1)}.s2{fill:var(--s2);stroke:var(--s2)}
 .s3{fill:var(--s3);stroke:var(--s3)}.s4{fill:var(--s4);stroke:var(--s4)}.s5{fill:var(--s5);stroke:var(--s5)}
 .s6{fill:var(--s6);stroke:var(--s6)}.s7{fill:var(--s7);stroke:var(--s7)}
-.series.line.s0,.series.line.s1,.series.line.s2{fill:none}
 .bar{fill:var(--bar)}.bar.here{fill:var(--here)}
 .legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:.9em}
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
