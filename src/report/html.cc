@@ -185,15 +185,21 @@ void components(const RunReport& r, std::ostringstream& out) {
       << ".</p></section>\n";
 }
 
-std::vector<TimeChart::Band> phase_bands(const RunReport& r) {
+/// The phases shown: every one, or the largest kMaxPhases by energy, in time order.
+std::vector<const PhaseReport*> shown_phases(const RunReport& r) {
   std::vector<const PhaseReport*> shown;
   for (const auto& p : r.phases) shown.push_back(&p);
   if (shown.size() > kMaxPhases) {
     std::stable_sort(shown.begin(), shown.end(), [](auto* a, auto* b) { return a->energy_j > b->energy_j; });
     shown.resize(kMaxPhases);
+    std::stable_sort(shown.begin(), shown.end(), [](auto* a, auto* b) { return a->start_s < b->start_s; });
   }
+  return shown;
+}
+
+std::vector<TimeChart::Band> phase_bands(const RunReport& r) {
   std::vector<TimeChart::Band> out;
-  for (const auto* p : shown)
+  for (const auto* p : shown_phases(r))
     out.push_back({p->start_s, p->end_s, p->name,
                    p->name + ": " + format_seconds(p->end_s - p->start_s) + ", " + format_energy(p->energy_j)});
   return out;
@@ -377,16 +383,14 @@ void phases_table(const RunReport& r, std::ostringstream& out) {
   if (r.phases.empty()) return;
   out << "<section id=\"phases\"><h2>Phases</h2><table><thead><tr><th>phase</th><th class=\"n\">start</th>"
          "<th class=\"n\">duration</th><th class=\"n\">energy</th><th class=\"n\">emissions</th></tr></thead><tbody>";
-  size_t shown = 0;
-  for (const auto& p : r.phases) {
-    if (++shown > kMaxPhases) break;
-    out << "<tr><td>" << esc(p.name) << "</td><td class=\"n\">" << esc(format_seconds(p.start_s)) << "</td><td class=\"n\">"
-        << esc(format_seconds(p.end_s - p.start_s)) << "</td><td class=\"n\">" << esc(format_energy(p.energy_j))
-        << "</td><td class=\"n\">" << esc(p.emissions_g ? format_mass_g(*p.emissions_g) : "-") << "</td></tr>";
-  }
+  for (const auto* p : shown_phases(r))
+    out << "<tr><td>" << esc(p->name) << "</td><td class=\"n\">" << esc(format_seconds(p->start_s)) << "</td><td class=\"n\">"
+        << esc(format_seconds(p->end_s - p->start_s)) << "</td><td class=\"n\">" << esc(format_energy(p->energy_j))
+        << "</td><td class=\"n\">" << esc(p->emissions_g ? format_mass_g(*p->emissions_g) : "-") << "</td></tr>";
   out << "</tbody></table>";
   if (r.phases.size() > kMaxPhases)
-    out << "<p class=\"note\">" << r.phases.size() - kMaxPhases << " more phases are in the JSON report.</p>";
+    out << "<p class=\"note\">The " << kMaxPhases << " largest of " << r.phases.size()
+        << " phases; every one is in the JSON report.</p>";
   out << "</section>\n";
 }
 
