@@ -9,7 +9,7 @@ _greenrun_valued='-i --interval --scope -j --json --checkpoint --summary-file --
   --cpu-tdp --cpu-model --cpu-idle-w --cpu-max-w --ram-w-per-gb --gpu-tdp --nvml-lib --rocm-lib --dev-root
   --sysfs-root --procfs-root --html --log-level --log-file --tree --config --intensity-source
   --start-within --expected-duration --pause-above --max-delay --pause-with --intensity-poll --intensity-timeout --intensity-ttl
-  --instance-type --embodied-kg --lifetime --functional-unit --progress'
+  --instance-type --embodied-kg --lifetime --functional-unit --wue --progress'
 
 _greenrun() {
   local cur prev words cword

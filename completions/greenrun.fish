@@ -14,7 +14,7 @@ function __greenrun_no_command
         switch $w
             case --
                 return 1
-            case '-*=*' -q --quiet -v --verbose --no-estimate --no-step-summary --require-live-intensity -V --version -h --help
+            case '-*=*' -q --quiet -v --verbose --no-estimate --no-step-summary --require-live-intensity --live --no-embodied -V --version -h --help
                 continue
             case '-*'
                 set skip 1
@@ -68,6 +68,15 @@ complete -c greenrun -l expected-duration -x -d 'How long the command runs'
 complete -c greenrun -l pause-above -x -d 'Pause above this intensity (g/kWh)'
 complete -c greenrun -l max-delay -x -d 'Most time paused'
 complete -c greenrun -l pause-with -x -a 'stop SIGUSR1 SIGUSR2 SIGTSTP' -d 'How to pause'
+complete -c greenrun -l html -r -F -d 'HTML report'
+complete -c greenrun -l live -d 'Status line on the terminal'
+complete -c greenrun -l progress -x -d 'A progress line this often'
+complete -c greenrun -l instance-type -x -d 'Cloud instance type (m5.xlarge)'
+complete -c greenrun -l embodied-kg -x -d 'Manufacturing emissions in kgCO2e'
+complete -c greenrun -l lifetime -x -d 'Years the embodied emissions are spread over'
+complete -c greenrun -l no-embodied -d 'No embodied emissions'
+complete -c greenrun -l functional-unit -x -d 'SCI per this much work (1000:images)'
+complete -c greenrun -l wue -x -d 'Water usage effectiveness in L/kWh'
 complete -c greenrun -l no-estimate -d 'Measured figures only'
 complete -c greenrun -l cpu-tdp -x -d 'CPU TDP in W'
 complete -c greenrun -l cpu-model -x -d 'CPU model'

@@ -78,7 +78,7 @@ TEST_CASE("zsh and fish completions parse, and every option is in all three", "[
     CHECK(in_zsh);
     CHECK(fish.find("-l " + o.substr(2) + " ") != std::string::npos);
   }
-  const std::string valued = bash.substr(bash.find("_greenrun_valued='"), bash.find("'\n\n_greenrun()") - bash.find("_greenrun_valued='"));
+  const std::string valued = bash.substr(bash.find("_greenrun_valued='"), bash.find("'\n\n_greenrun()") + 1 - bash.find("_greenrun_valued='"));
   for (const auto& o : help_options(true)) {
     INFO(o << " takes a value: the bash completion must know it");
     CHECK(std::regex_search(valued, std::regex("[ '\n]" + o + "[ '\n]")));

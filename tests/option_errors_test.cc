@@ -71,6 +71,13 @@ const std::map<std::string, Bad>& bad_values() {
       {"cpu-max-w", {{"--cpu-max-w", "1e9"}, "must be a number of watts"}},
       {"ram-w-per-gb", {{"--ram-w-per-gb", "nan"}, "must be a number of watts"}},
       {"gpu-tdp", {{"--gpu-tdp", "x"}, "must be a number of watts"}},
+      {"html", {{"--html", "/nonexistent/r.html"}, "directory /nonexistent does not exist"}},
+      {"progress", {{"--progress", "0"}, "must be a duration from 1s to 24h, e.g. 10m"}},
+      {"instance-type", {{"--instance-type", "m9.huge", "--cloud", "aws:us-east-1"}, "unknown aws instance type 'm9.huge'; did you mean"}},
+      {"embodied-kg", {{"--embodied-kg", "-1"}, "must be kgCO2e, more than 0 and at most 1000000"}},
+      {"lifetime", {{"--lifetime", "99"}, "must be a number of years from 0.25 to 50"}},
+      {"functional-unit", {{"--functional-unit", "0"}, "must be N or N:NAME with N > 0"}},
+      {"wue", {{"--wue", "50"}, "must be a number of L/kWh in 0..20"}},
   };
   return table;
 }

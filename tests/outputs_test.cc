@@ -48,7 +48,7 @@ std::vector<json> documents(const std::string& text) {
 TEST_CASE("the sink table lists every output, and the options pick them", "[outputs]") {
   std::vector<std::string> names;
   for (const auto& e : greenrun::sink_table()) names.push_back(e.name);
-  CHECK(names == std::vector<std::string>{"json", "csv", "step summary", "metrics", "pushgateway", "summary", "annotations"});
+  CHECK(names == std::vector<std::string>{"json", "csv", "html", "step summary", "metrics", "pushgateway", "summary", "annotations"});
   greenrun::Options o;
   greenrun::Hardware hw;
   const greenrun::CarbonData* data = nullptr;

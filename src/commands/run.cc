@@ -10,6 +10,8 @@
 #include "carbon/carbon.h"
 #include "carbon/carbon_data.h"
 #include "commands/carbon_aware.h"
+#include "carbon/footprint.h"
+#include "commands/status_line.h"
 #include "commands/timers.h"
 #include "outputs/sink.h"
 #include "process/child.h"
@@ -45,6 +47,7 @@ struct Run {
   std::optional<ReportFigures> baseline;
   std::optional<SlurmStep> slurm;
   NodeElection election;
+  FootprintSettings footprint;
   bool resolve_early = false;
   std::unique_ptr<CarbonAware> aware;  // live data, --start-within, --pause-above
 
@@ -61,14 +64,16 @@ struct Run {
   }
 
   RunReport report(const Measurements& m) const {
-    ReportInputs in{&options, &probe.findings, data_ptr, carbon ? &*carbon : nullptr};
+    ReportInputs in{&options, &probe.findings, data_ptr, carbon ? &*carbon : nullptr, &footprint};
     RunReport r = assemble_report(in, m);
     if (slurm) r.slurm = SlurmReport{*slurm, m.node_counted_s, election.problem()};
     if (aware) aware->fill(r);
     return r;
   }
+  /// Emissions, then what is computed from them (SCI) and beside them (embodied, water).
   void add_carbon(RunReport& r) const {
     if (data && carbon) add_emissions(r, *data, *carbon);
+    add_footprint(r, footprint);
   }
 };
 
@@ -79,6 +84,20 @@ struct Live {
   steady::time_point started{};
   std::string stopped_for;  // the budget that made greenrun stop the command
 };
+
+/// --live and --progress.
+struct StatusDisplay {
+  std::optional<LiveLine> line;
+  PowerMeter live_meter, log_meter;
+  std::string kind;  // measured, estimated, partly estimated: fixed by the probe
+};
+
+std::string energy_kind(const std::vector<std::unique_ptr<EnergySource>>& sources) {
+  bool measured = false, estimated = false;
+  for (const auto& s : sources)
+    for (const auto& c : s->channels()) (c.measured ? measured : estimated) = true;
+  return estimated ? (measured ? "partly estimated" : "estimated") : measured ? "measured" : "";
+}
 
 std::string privileged_note(const std::vector<std::string>& ignored) {
   std::string list;
@@ -128,6 +147,9 @@ Status check(Run& run) {
   auto probe = probe_sources(o, run.data_dir);
   if (!probe) return Status::fail(probe.error());
   run.probe = std::move(*probe);
+  run.footprint = {resolve_embodied(o, run.probe.hardware, run.probe.instance, run.probe.embodied_defaults),
+                   o.functional_unit, o.wue,
+                   run.probe.instance ? run.probe.instance->provider + " " + run.probe.instance->type : ""};
   run.sinks = make_sinks(SinkContext{o, run.probe.hardware, &run.data_ptr});
   run.slurm = slurm_step(real_env);
   run.election = NodeElection::open(run.slurm);
@@ -178,6 +200,35 @@ void watch_budget(Run& run, const Sampler& sampler, Live& live, Timers& timers) 
 void poll_intensity(Timers& timers, Run& run) {
   const auto next = run.aware->poll();
   if (next != steady::time_point::max()) timers.once(next, [&timers, &run] { poll_intensity(timers, run); });
+}
+
+// The figures so far, from the sampler's running total (cheap, under its
+// mutex for a few additions); emissions at the intensity averaged since the start.
+Progress progress_now(const Run& run, const Sampler& sampler, const Live& live, PowerMeter& meter) {
+  Progress p;
+  p.elapsed_s = std::chrono::duration<double>(steady::now() - live.started).count();
+  p.energy_j = sampler.energy_so_far(run.options.scope == Scope::Machine);
+  p.power_w = meter.add(p.elapsed_s, p.energy_j);
+  if (run.carbon)
+    p.emissions_g = p.energy_j / 3.6e6 * run.carbon->pue *
+                    run.carbon->profile.average(live.started_at, std::chrono::system_clock::now());
+  return p;
+}
+
+void schedule_status(Timers& timers, Run& run, Sampler& sampler, Live& live, StatusDisplay& status) {
+  if (status.line)
+    timers.every(steady::now() + std::chrono::seconds(1), std::chrono::seconds(1), [&] {
+      Progress p = progress_now(run, sampler, live, status.live_meter);
+      p.kind = status.kind;
+      status.line->draw(progress_text(p));
+    });
+  const auto every = run.options.progress;
+  if (every.count() > 0)
+    timers.every(steady::now() + every, every, [&] {
+      Progress p = progress_now(run, sampler, live, status.log_meter);
+      p.kind = status.kind;
+      say("progress: " + progress_text(p) + " so far");
+    });
 }
 
 void schedule(Timers& timers, Run& run, Sampler& sampler, Live& live) {
@@ -285,6 +336,8 @@ int run_command(const Options& o) {
   const double clk_tck = static_cast<double>(::sysconf(_SC_CLK_TCK));
   so.cpu_resolution_s = static_cast<double>(std::max(1, run.probe.hardware.cpu.logical)) / clk_tck;
   auto tree = std::make_unique<ProcfsTreeReader>(o.procfs_root, "/proc", ::getpid(), clk_tck, true);
+  StatusDisplay status;
+  status.kind = energy_kind(run.probe.sources);
   Sampler sampler(so, std::move(run.probe.sources), std::move(tree));
   Live live;
   live.started_at = std::chrono::system_clock::now();
@@ -309,8 +362,19 @@ int run_command(const Options& o) {
   spawn.sigpipe = sigpipe;
   spawn.tty_fd = foreground_terminal();
   spawn.drop_capabilities = running_privileged();
+  // The live line takes the terminal's last row before the command can write anything.
+  if (o.live) {
+    // Off where it cannot work; said only where --live could be expected to (a terminal).
+    if (const std::string why = LiveLine::unusable(STDERR_FILENO, real_env); why.empty())
+      status.line.emplace(STDERR_FILENO, real_env);
+    else if (::isatty(STDERR_FILENO))
+      say("--live is off: " + why + "; --progress DURATION prints plain lines");
+  }
   SpawnResult spawned = spawn_command(o.command, spawn);
-  if (spawned.pid < 0) return spawn_failed(run, sampler, spawned, live.started_at);
+  if (spawned.pid < 0) {
+    status.line.reset();
+    return spawn_failed(run, sampler, spawned, live.started_at);
+  }
   live.child = spawned.pid;
   if (run.aware) run.aware->started(spawned.pid);
   if (!run.resolve_early)
@@ -318,6 +382,7 @@ int run_command(const Options& o) {
   sampler.start();
   Timers timers;
   schedule(timers, run, sampler, live);
+  schedule_status(timers, run, sampler, live, status);
   WaitOptions wait;
   wait.tty_fd = spawn.tty_fd;
   wait.deadline = timers.next();
@@ -337,6 +402,7 @@ int run_command(const Options& o) {
   const auto ended = steady::now();
   const auto ended_at = std::chrono::system_clock::now();
   if (marks) take_marks();  // those written just before the command ended
+  status.line.reset();        // the terminal's last row back, cleared, before the summary
   reclaim_terminal(spawn.tty_fd);
   sampler.finish();
   if (run.aware) run.aware->finished(sampler.measurements().origin, ended_at);

@@ -194,6 +194,56 @@ std::optional<std::string> convert_monitoring(const RawSettings& raw, Options& o
   return std::nullopt;
 }
 
+/// "1000:images", "1": a positive count and an optional name.
+std::optional<FunctionalUnit> parse_functional_unit(const std::string& text) {
+  const size_t colon = text.find(':');
+  auto count = parse_double(text.substr(0, colon));
+  if (!count || !std::isfinite(*count) || *count <= 0 || *count > 1e15) return std::nullopt;
+  FunctionalUnit u;
+  u.count = *count;
+  if (colon != std::string::npos) {
+    u.name = std::string(trim(std::string_view(text).substr(colon + 1)));
+    if (u.name.empty() || u.name.size() > 64 ||
+        std::any_of(u.name.begin(), u.name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+      return std::nullopt;
+  }
+  return u;
+}
+
+/// "4", "4y", "5.5 years": years, a quarter to fifty.
+std::optional<double> parse_years(std::string text) {
+  for (const char* unit : {"years", "year", "y"})
+    if (text.size() > std::string(unit).size() && text.compare(text.size() - std::string(unit).size(), std::string::npos, unit) == 0) {
+      text.resize(text.size() - std::string(unit).size());
+      break;
+    }
+  auto v = parse_double(std::string(trim(text)));
+  if (!v || !std::isfinite(*v) || *v < 0.25 || *v > 50) return std::nullopt;
+  return v;
+}
+
+std::optional<std::string> convert_footprint(const RawSettings& raw, Options& o) {
+  o.instance_type = raw.get("instance-type");
+  o.no_embodied = raw.flag("no-embodied");
+  if (const auto t = raw.get("embodied-kg"); !t.empty()) {
+    auto v = parse_double(t);
+    if (!v || !std::isfinite(*v) || *v <= 0 || *v > 1e6) return raw.where("embodied-kg") + ": must be kgCO2e, more than 0 and at most 1000000";
+    o.embodied_kg = v;
+  }
+  if (const auto t = raw.get("lifetime"); !t.empty() && !(o.lifetime_years = parse_years(t)))
+    return raw.where("lifetime") + ": must be a number of years from 0.25 to 50, e.g. 4 or 5y";
+  if (o.no_embodied && (o.embodied_kg || o.lifetime_years))
+    return std::string("--no-embodied contradicts ") + (o.embodied_kg ? "--embodied-kg" : "--lifetime");
+  if (const auto t = raw.get("functional-unit"); !t.empty() && !(o.functional_unit = parse_functional_unit(t)))
+    return raw.where("functional-unit") + ": must be N or N:NAME with N > 0, e.g. 1000:images";
+  if (const auto t = raw.get("wue"); !t.empty()) {
+    auto v = parse_double(t);
+    if (!v || !std::isfinite(*v) || *v < 0 || *v > 20) return raw.where("wue") + ": must be a number of L/kWh in 0..20";
+    o.wue = v;
+  }
+  return std::nullopt;
+}
+
 // A duration option; an error names where it came from and the limit.
 std::optional<std::chrono::nanoseconds> duration_option(const RawSettings& raw, const char* name,
                                                         std::chrono::nanoseconds most, const char* most_text,
@@ -248,6 +298,8 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   o.compare = raw.get("compare");
   o.csv_path = raw.get("csv");
   o.step_summary = raw.flag("no-step-summary") ? "" : raw.get("step-summary");
+  o.html_path = raw.get("html");
+  o.live = raw.flag("live");
   o.project = raw.get("project");
   o.experiment_id = raw.get("experiment-id");
   o.no_estimate = raw.flag("no-estimate");
@@ -271,6 +323,13 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   }
   if (cp->count() > 0 && *cp < std::chrono::seconds(1)) return raw.where("checkpoint") + ": must be at least 1s (or 0 to disable)";
   o.checkpoint = *cp;
+  if (const auto t = raw.get("progress"); !t.empty()) {
+    auto p = parse_duration(t);
+    if (!p || *p < std::chrono::seconds(1) || *p > std::chrono::hours(24))
+      return raw.where("progress") + ": must be a duration from 1s to 24h, e.g. 10m";
+    o.progress = *p;
+  }
+  if (auto err = convert_footprint(raw, o)) return err;
   const std::string scope = raw.get("scope");
   if (scope == "process") o.scope = Scope::Process;
   else if (scope == "machine") o.scope = Scope::Machine;

@@ -21,6 +21,12 @@ struct Budgets {
   bool any() const { return max_energy_j || max_emissions_g || max_increase_pct; }
 };
 
+/// --functional-unit N[:name]: what the SCI score is per (1000 images, 1 request).
+struct FunctionalUnit {
+  double count = 1;
+  std::string name = "unit";
+};
+
 struct Options {
   std::vector<std::string> command;
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};
@@ -44,6 +50,9 @@ struct Options {
   std::string compare;  // comma-separated; "none" hides the table; empty: defaults
   std::string csv_path;
   std::string step_summary;        // Markdown appended here (GITHUB_STEP_SUMMARY by default)
+  std::string html_path;           // --html: the report as one self-contained page
+  bool live = false;               // --live: a status line on a terminal's stderr
+  std::chrono::nanoseconds progress{0};  // --progress: a plain status line this often (0: never)
   Budgets budgets;
   std::string metrics_path;        // --metrics: Prometheus text (or OpenMetrics)
   bool openmetrics = false;
@@ -69,6 +78,14 @@ struct Options {
   std::string config_path;  // the config file read, if any
   /// Overrides ignored because greenrun runs with raised privileges ("--nvml-lib", "GREENRUN_SYSFS_ROOT").
   std::vector<std::string> ignored_privileged;
+
+  // Beyond operational emissions: the hardware's manufacturing share, SCI, water.
+  std::string instance_type;             // --instance-type m5.xlarge, or "auto" (DMI)
+  bool no_embodied = false;
+  std::optional<double> embodied_kg;     // the machine's manufacturing emissions
+  std::optional<double> lifetime_years;  // instead of the data's lifetimes
+  std::optional<FunctionalUnit> functional_unit;
+  std::optional<double> wue;             // L/kWh
 
   // Estimation where nothing can be measured.
   bool no_estimate = false;

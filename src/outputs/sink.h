@@ -57,6 +57,7 @@ std::vector<std::unique_ptr<Sink>> make_sinks(const SinkContext& ctx);
 // The sinks, each in its own file.
 std::unique_ptr<Sink> make_json_sink(const SinkContext& ctx);
 std::unique_ptr<Sink> make_csv_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_html_sink(const SinkContext& ctx);
 std::unique_ptr<Sink> make_summary_sink(const SinkContext& ctx);
 std::unique_ptr<Sink> make_step_summary_sink(const SinkContext& ctx);
 std::unique_ptr<Sink> make_annotations_sink(const SinkContext& ctx);

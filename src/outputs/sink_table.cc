@@ -6,6 +6,7 @@ const std::vector<SinkEntry>& sink_table() {
   static const std::vector<SinkEntry> table = {
       {"json", "--json", make_json_sink},
       {"csv", "--csv", make_csv_sink},
+      {"html", "--html", make_html_sink},
       {"step summary", "--step-summary, GITHUB_STEP_SUMMARY", make_step_summary_sink},
       {"metrics", "--metrics", make_metrics_sink},
       {"pushgateway", "--pushgateway", make_pushgateway_sink},

@@ -101,14 +101,16 @@ std::string codecarbon_row(const RunReport& r, const Hardware& host, const Carbo
     ram_used_gib = *r.machine_memory_used_bytes / kGiB;
     if (host.mem_total_bytes > 0) ram_percent = 100.0 * *r.machine_memory_used_bytes / host.mem_total_bytes;
   }
+  // CodeCarbon's water_consumed is litres; empty where no WUE is known (0 would claim none was used).
+  const WaterReport* w = r.water && r.water->liters ? &*r.water : nullptr;
   std::vector<std::string> f = {
       naive_local(r.ended_at), info.project, info.run_id, info.experiment_id, num(r.duration_s), num(kg),
       num(kg / d), num(cpu_j / d), num(gpu_j / d), num(ram_j / d), num(cpu_j * kwh), num(gpu_j * kwh),
-      num(ram_j * kwh), num((cpu_j + gpu_j + ram_j) * kwh), "0", country_name, iso3, region, provider,
+      num(ram_j * kwh), num((cpu_j + gpu_j + ram_j) * kwh), w ? num(*w->liters) : "", country_name, iso3, region, provider,
       cloud_region, host.os, "", "", std::to_string(host.cpu.logical), cpu_model, std::to_string(gpus), gpu_model, "",
       "", num(host.mem_total_bytes / kGiB), r.scope == Scope::Process ? "process" : "machine",
       opt_num(r.machine_cpu_percent), "", opt_num(ram_percent), opt_num(ram_used_gib), provider.empty() ? "N" : "Y",
-      num(pue), "0"};
+      num(pue), w ? num(*w->wue_l_per_kwh) : ""};
   std::string row;
   for (size_t i = 0; i < f.size(); ++i) row += (i ? "," : "") + csv_field(f[i]);
   return row;

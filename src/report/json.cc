@@ -105,6 +105,36 @@ nlohmann::ordered_json timeline_json(const RunReport& r) {
           {"records", std::move(records)}};
 }
 
+nlohmann::ordered_json embodied_json(const EmbodiedReport& e) {
+  using json = nlohmann::ordered_json;
+  json parts = json::array();
+  for (const auto& p : e.parts)
+    parts.push_back({{"what", p.part.what},
+                     {"kg_co2e", p.part.kg},
+                     {"lifetime_h", p.part.lifetime_h},
+                     {"machine_share", p.part.machine_share},
+                     {"command_share", p.command_share},
+                     {"emissions_g", p.emissions_g},
+                     {"gpu", p.part.gpu},
+                     {"source", p.part.source}});
+  return {{"emissions_g", e.emissions_g}, {"emissions_g_low", e.low_g}, {"emissions_g_high", e.high_g},
+          {"basis", e.basis},             {"duration_s", e.duration_s}, {"parts", std::move(parts)}};
+}
+
+nlohmann::ordered_json sci_json(const SciReport& s) {
+  return {{"standard", "ISO/IEC 21031:2024"}, {"functional_units", s.unit.count}, {"functional_unit", s.unit.name},
+          {"e_kwh", s.e_kwh},                  {"i_g_per_kwh", s.i_g_per_kwh},   {"o_g", s.o_g},
+          {"m_g", s.m_g},                      {"m_included", s.m_included},     {"sci_g_per_unit", s.per_unit_g}};
+}
+
+nlohmann::ordered_json water_json(const WaterReport& w) {
+  using json = nlohmann::ordered_json;
+  return {{"energy_kwh", w.energy_kwh},
+          {"wue_l_per_kwh", w.wue_l_per_kwh ? json(*w.wue_l_per_kwh) : json(nullptr)},
+          {"liters", w.liters ? json(*w.liters) : json(nullptr)},
+          {"source", w.source}};
+}
+
 }  // namespace
 
 nlohmann::ordered_json to_json(const RunReport& r) {
@@ -187,6 +217,10 @@ nlohmann::ordered_json to_json(const RunReport& r) {
     j["region"] = nullptr;
     j["emissions_g"] = nullptr;
   }
+  j["instance_type"] = r.instance_type.empty() ? json(nullptr) : json(r.instance_type);
+  j["embodied"] = r.embodied ? embodied_json(*r.embodied) : json(nullptr);
+  j["sci"] = r.sci ? sci_json(*r.sci) : json(nullptr);
+  j["water"] = r.water ? water_json(*r.water) : json(nullptr);
   json unusable = json::array();
   for (const auto& f : r.findings) {
     if (f.used()) continue;

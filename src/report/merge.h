@@ -48,5 +48,7 @@ MergedReport merge_reports(std::vector<ReportFigures> runs);
 std::string format_merged(const MergedReport& m);
 std::string format_merged_markdown(const MergedReport& m);
 nlohmann::ordered_json merged_json(const MergedReport& m);
+/// The combined figures as one HTML page (html.cc): a table, the totals, a bar chart.
+std::string format_merged_html(const MergedReport& m);
 
 }  // namespace greenrun

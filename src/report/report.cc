@@ -123,6 +123,7 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   ::getrusage(RUSAGE_SELF, &self);
   r.greenrun_cpu_s = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
                      (self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
+  if (in.footprint) r.instance_type = in.footprint->instance;
   r.interval_s = std::chrono::duration<double>(o.interval).count();
   r.window_s = r.interval_s >= kCpuWindowS ? r.interval_s : std::ceil(kCpuWindowS / r.interval_s - 1e-9) * r.interval_s;
   if (in.findings) r.findings = *in.findings;
@@ -215,6 +216,39 @@ std::string SlurmReport::role(double sampled_s) const {
   if (node_counted_s <= 0) return "rank";
   if (node_counted_s >= sampled_s - 1e-6) return "node meter";
   return "node meter for part of the run";
+}
+
+namespace {
+
+// What the run used of the machine: its duration and the command's share of
+// the machine's energy, the GPUs' apart (a CPU job on a GPU server uses no GPU).
+EmbodiedUse embodied_use(const RunReport& r, int logical_cpus) {
+  EmbodiedUse u;
+  u.duration_s = r.duration_s;
+  double gpu = 0, gpu_machine = 0;
+  for (const auto& c : r.components)
+    if (c.name.rfind("gpu", 0) == 0) {
+      ++u.gpus;
+      gpu += c.energy_j;
+      gpu_machine += c.machine_energy_j;
+    }
+  if (r.scope == Scope::Machine) {
+    u.machine_share = u.gpu_share = 1;
+  } else if (r.machine_energy_j() > 0) {
+    u.machine_share = r.energy_j() / r.machine_energy_j();
+    u.gpu_share = gpu_machine > 0 ? gpu / gpu_machine : u.machine_share;
+  } else if (r.duration_s > 0) {  // nothing measured: the command's share of the CPUs
+    u.machine_share = u.gpu_share = (r.user_s + r.system_s) / (r.duration_s * std::max(1, logical_cpus));
+  }
+  return u;
+}
+
+}  // namespace
+
+void add_footprint(RunReport& r, const FootprintSettings& s) {
+  if (s.embodied) r.embodied = compute_embodied(*s.embodied, embodied_use(r, s.embodied->logical_cpus));
+  if (!r.components.empty()) r.water = compute_water(r.energy_j() / 3.6e6, s.wue);
+  if (s.unit && r.carbon) r.sci = compute_sci(*r.carbon, r.embodied ? &*r.embodied : nullptr, *s.unit);
 }
 
 std::string status_text(const RunReport& r) {

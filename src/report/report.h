@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon/carbon.h"
+#include "carbon/footprint.h"
 #include "cluster/slurm.h"
 #include "report/compare.h"
 #include "carbon/pause.h"
@@ -118,6 +119,13 @@ struct RunReport {
   Timeline timeline;
   std::chrono::system_clock::time_point timeline_origin{};
   std::optional<CarbonReport> carbon;  // absent when no energy figure exists
+  /// The hardware's manufacturing share (absent with --no-embodied), the SCI
+  /// score (with --functional-unit and emissions) and water (with energy).
+  std::optional<EmbodiedReport> embodied;
+  std::optional<SciReport> sci;
+  std::optional<WaterReport> water;
+  /// The cloud instance type (--instance-type): "aws m5.xlarge", or "".
+  std::string instance_type;
   std::vector<std::string> notes;      // problems during the run (a GPU lost, ...)
   std::vector<PhaseReport> phases;
   std::optional<BaselineComparison> baseline;
@@ -148,6 +156,7 @@ struct ReportInputs {
   const std::vector<Finding>* findings = nullptr;
   const CarbonData* data = nullptr;        // null: emissions not reported
   const CarbonSettings* carbon = nullptr;
+  const FootprintSettings* footprint = nullptr;
 };
 
 /// This machine's name, and the kernel's id of this boot.
@@ -161,6 +170,10 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m);
 /// Computes the emissions from the report's timeline (the one computation
 /// every output uses): at each checkpoint and at the end, once the times are set.
 void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& settings);
+
+/// Embodied emissions, water and the SCI score, from the report's figures
+/// (after add_emissions: SCI needs the emissions).
+void add_footprint(RunReport& r, const FootprintSettings& settings);
 
 /// Groups channels into report components (psys -> platform, packages -> cpu, ...).
 std::vector<ComponentReport> components_from(const Measurements& m, Scope scope);
@@ -182,5 +195,13 @@ std::string format_markdown(const RunReport& r);
 /// Prometheus text format 0.0.4, or OpenMetrics 1.0; `labels` go on greenrun_run_info.
 std::string format_metrics(const RunReport& r, bool openmetrics,
                            const std::vector<std::pair<std::string, std::string>>& labels = {});
+
+/// The report as one self-contained HTML page: tables and inline SVG charts,
+/// no script needed and nothing fetched.
+std::string format_html(const RunReport& r);
+
+/// A greenrun JSON report read back into the model (read_json.cc), for
+/// rendering a CI artifact later; the error says why it is not a report.
+Result<RunReport> run_report_from_json(const nlohmann::json& j, const std::string& name);
 
 }  // namespace greenrun

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "report/report.h"
@@ -124,6 +125,28 @@ void format_schedule(const ScheduleReport& s, Line& line) {
   }
 }
 
+std::string count_text(double n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", n);
+  return buf;
+}
+
+std::string share_text(double share) { return significant(100 * share, 3) + "%"; }
+
+template <class Line>
+void format_embodied(const EmbodiedReport& e, Line& line) {
+  line("embodied", format_mass_g(e.emissions_g) + " CO2e (" + format_mass_g(e.low_g) + " to " + format_mass_g(e.high_g) +
+                       "), the hardware's manufacturing share; not in the emissions above  [estimated: " +
+                       (e.basis == "given" ? std::string("--embodied-kg") : e.basis == "instance" ? "instance data" : "default hardware") +
+                       "]");
+  for (const auto& p : e.parts) {
+    line("", p.part.what + ": " + significant(p.part.kg, 4) + " kg over " + significant(p.part.lifetime_h / 8760, 3) +
+                 " years x " + share_text(p.part.machine_share) + " of it x " + format_seconds(e.duration_s) + " x " +
+                 share_text(p.command_share) + " the command's share = " + format_mass_g(p.emissions_g));
+    line("", "  source: " + p.part.source);
+  }
+}
+
 template <class Line>
 void format_pause(const PauseReport& p, Line& line) {
   if (p.spans.empty()) {
@@ -137,6 +160,21 @@ void format_pause(const PauseReport& p, Line& line) {
   line("paused", std::to_string(p.spans.size()) + (p.spans.size() == 1 ? " time, " : " times, ") +
                      format_seconds(p.paused_s()) + " in all, while above " + significant(p.threshold_g_per_kwh) +
                      " g/kWh" + (any ? "; about " + format_mass_g(avoided) + " CO2e avoided (estimate)" : ""));
+}
+
+template <class Line>
+void format_sci(const SciReport& s, Line& line) {
+  line("SCI", format_mass_g(s.per_unit_g) + " CO2e per functional unit = (E x I + M) / R = (" + significant(s.e_kwh, 3) +
+                  " kWh x " + significant(s.i_g_per_kwh, 3) + " g/kWh + " + format_mass_g(s.m_g) + ") / " +
+                  count_text(s.unit.count) + " " + s.unit.name + "  [ISO/IEC 21031:2024]");
+  if (!s.m_included) line("", "M is 0 with --no-embodied: not an SCI score by the standard's definition");
+}
+
+template <class Line>
+void format_water(const WaterReport& w, Line& line) {
+  if (!w.liters) return line("water", w.source);
+  line("water", format_volume_l(*w.liters) + " = " + format_energy(w.energy_kwh * 3.6e6) + " x WUE " +
+                    significant(*w.wue_l_per_kwh, 3) + " L/kWh (" + w.source + "), on site, IT energy");
 }
 
 }  // namespace
@@ -196,6 +234,9 @@ std::string format_summary(const RunReport& r) {
   if (r.carbon)
     format_carbon(*r.carbon, r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured", line,
                   out);
+  if (r.embodied) format_embodied(*r.embodied, line);
+  if (r.sci) format_sci(*r.sci, line);
+  if (r.water) format_water(*r.water, line);
   if (!r.phases.empty()) {
     // The largest few; the JSON report has every one.
     std::vector<const PhaseReport*> big;

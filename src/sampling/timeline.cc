@@ -60,6 +60,17 @@ void Timeline::merge_pairs() {
   per_record_ *= 2;
 }
 
+void Timeline::restore(const Record& r, const std::vector<double>& machine_j, const std::vector<double>& tree_j,
+                       uint32_t windows_per_record) {
+  records_.push_back(r);
+  for (size_t c = 0; c < n_; ++c) {
+    energy_.push_back(c < machine_j.size() ? machine_j[c] : 0.0);
+    energy_.push_back(c < tree_j.size() ? tree_j[c] : 0.0);
+  }
+  windows_ += r.windows;
+  per_record_ = std::max<uint32_t>(1, windows_per_record);
+}
+
 double Timeline::energy_j(size_t record, bool machine) const {
   double sum = 0;
   for (size_t c = 0; c < n_; ++c) sum += machine ? machine_j(record, c) : tree_j(record, c);

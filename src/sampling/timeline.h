@@ -57,6 +57,10 @@ class Timeline {
   uint32_t windows_per_record() const { return per_record_; }
   size_t capacity() const { return capacity_; }
   uint64_t windows() const { return windows_; }
+  /// Reading a saved report back: appends `r` as it was written (no merging),
+  /// with per component the machine's and the command's joules.
+  void restore(const Record& r, const std::vector<double>& machine_j, const std::vector<double>& tree_j,
+               uint32_t windows_per_record);
   /// Bytes held, for the memory bound's test.
   size_t memory_bytes() const;
 

@@ -1,6 +1,7 @@
 #include "sensors/estimate.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "util/units.h"
 
@@ -10,7 +11,45 @@ namespace {
 
 std::string w(double v) { return significant(v, 3) + " W"; }
 
+std::string instance_name(const CloudInstance& c) { return c.provider + " " + c.type; }
+
 }  // namespace
+
+double PowerCurve::at(double load) const {
+  if (points.empty()) return 0;
+  load = std::clamp(load, 0.0, 1.0);
+  for (size_t i = 1; i < points.size(); ++i)
+    if (load <= points[i].first) {
+      const auto& [l0, w0] = points[i - 1];
+      const auto& [l1, w1] = points[i];
+      return l1 > l0 ? w0 + (w1 - w0) * (load - l0) / (l1 - l0) : w1;
+    }
+  return points.back().second;
+}
+
+std::string PowerCurve::text() const {
+  std::string watts, loads;
+  for (const auto& [l, p] : points) {
+    watts += (watts.empty() ? "" : "/") + significant(p, 3);
+    loads += (loads.empty() ? "" : "/") + std::to_string(static_cast<int>(std::lround(100 * l)));
+  }
+  return watts + " W at " + loads + "% load";
+}
+
+PowerCurve instance_curve(const std::vector<double>& watts) {
+  PowerCurve c;
+  if (watts.size() != std::size(kInstanceLoads)) return c;
+  for (size_t i = 0; i < watts.size(); ++i) c.points.emplace_back(kInstanceLoads[i], watts[i]);
+  return c;
+}
+
+std::optional<RamCurveModel> ram_curve_model(const EstimateOverrides& o) {
+  if (!o.instance || o.ram_w_per_gb) return std::nullopt;
+  PowerCurve c = instance_curve(o.instance->ram_w);
+  if (c.points.empty()) return std::nullopt;
+  return RamCurveModel{c, "per-instance memory model: " + instance_name(*o.instance) + ", Teads RAM power " + c.text() +
+                              " (by CPU load; Cloud Carbon Footprint data), the command's share by its resident memory"};
+}
 
 CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, const EstimateOverrides& o) {
   CpuPowerModel m;
@@ -29,6 +68,20 @@ CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, cons
     m.high_factor = 1.1;
     return m;
   }
+  // A known AWS instance: the Teads measurements of that very instance type,
+  // better than any per-vCPU average.
+  if (o.instance)
+    if (PowerCurve c = instance_curve(o.instance->pkg_w); !c.points.empty()) {
+      m.curve = c;
+      m.idle_w = c.points.front().second;
+      m.max_w = c.points.back().second;
+      m.method = "per-instance model: " + instance_name(*o.instance) + ", Teads package power " + c.text() +
+                 " (Cloud Carbon Footprint data), " + std::to_string(o.instance->vcpus) + " vCPUs";
+      m.basis = "instance";
+      m.low_factor = 0.8;
+      m.high_factor = 1.2;
+      return m;
+    }
   // The TDP table is looked up only where the model needs it.
   auto tdp_row = [&]() -> std::optional<CpuTdp> {
     if (o.cpu_tdp_w) return CpuTdp{"given with --cpu-tdp", *o.cpu_tdp_w, 0, 0, "--cpu-tdp"};
@@ -104,11 +157,14 @@ CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, cons
 }
 
 double cpu_power_w(const CpuPowerModel& m, double load) {
+  if (!m.curve.points.empty()) return m.curve.at(load);
   return m.idle_w + (m.max_w - m.idle_w) * std::clamp(load, 0.0, 1.0);
 }
 
-EstimateSource::EstimateSource(CpuPowerModel cpu_model, bool cpu, std::optional<double> ram_w_per_gb, int logical_cpus)
-    : model_(std::move(cpu_model)), ram_w_per_gb_(ram_w_per_gb), logical_(std::max(1, logical_cpus)) {
+EstimateSource::EstimateSource(CpuPowerModel cpu_model, bool cpu, std::optional<double> ram_w_per_gb, int logical_cpus,
+                               std::optional<RamCurveModel> ram_curve)
+    : model_(std::move(cpu_model)), ram_w_per_gb_(ram_w_per_gb), ram_curve_(std::move(ram_curve)),
+      logical_(std::max(1, logical_cpus)) {
   if (cpu) {
     Channel c;
     c.component.kind = ComponentKind::Cpu;
@@ -129,9 +185,10 @@ EstimateSource::EstimateSource(CpuPowerModel cpu_model, bool cpu, std::optional<
     c.source = "estimate";
     c.origin = "/proc/meminfo, /proc/PID/stat";
     c.measured = false;
-    c.method = "memory model: " + significant(*ram_w_per_gb_, 4) + " W per GB in use (" +
-               (*ram_w_per_gb_ == kRamWPerGb ? std::string("Green Algorithms") : std::string("given")) +
-               "), the command's share by its resident memory";
+    c.method = ram_curve_ ? ram_curve_->method
+                          : "memory model: " + significant(*ram_w_per_gb_, 4) + " W per GB in use (" +
+                                (*ram_w_per_gb_ == kRamWPerGb ? std::string("Green Algorithms") : std::string("given")) +
+                                "), the command's share by its resident memory";
     c.note = c.method;
     c.low_factor = 0.5;
     c.high_factor = 1.5;
@@ -144,13 +201,13 @@ void EstimateSource::read(const SampleContext& ctx, std::vector<ChannelReading>&
   for (size_t i = 0; i < state_.size(); ++i) {
     EstimatedChannel& e = state_[i];
     if (ctx.cpu_valid && ctx.cpu_dt_s > 0) {
+      const double capacity = ctx.machine_capacity_s > 0 ? ctx.machine_capacity_s : ctx.cpu_dt_s * logical_;
+      const double load = std::max(ctx.machine_busy_s, ctx.tree_cpu_s) / capacity;
       if (!e.ram) {
-        const double capacity = ctx.machine_capacity_s > 0 ? ctx.machine_capacity_s : ctx.cpu_dt_s * logical_;
-        const double load = std::max(ctx.machine_busy_s, ctx.tree_cpu_s) / capacity;
         e.energy_j += cpu_power_w(model_, load) * ctx.cpu_dt_s;
       } else {
         const double used = std::max(ctx.machine_used_bytes, ctx.tree_rss_bytes);
-        e.energy_j += used / 1e9 * *ram_w_per_gb_ * ctx.cpu_dt_s;
+        e.energy_j += (ram_curve_ ? ram_curve_->curve.at(load) : used / 1e9 * *ram_w_per_gb_) * ctx.cpu_dt_s;
         e.share = used > 0 ? std::min(1.0, ctx.tree_rss_bytes / used) : 0.0;
       }
     }

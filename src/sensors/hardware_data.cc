@@ -138,7 +138,76 @@ Result<HardwareData> HardwareData::load(const std::string& share_dir) {
     }
   }
   if (!error.empty()) return R::fail(error);
+  {
+    DataRows r(dir + "embodied_defaults.csv", {"part", "kg_co2e", "lifetime_h", "threads", "source"}, text, error);
+    while (r.next()) {
+      auto kg = r.number(1, "kg_co2e"), life = r.number(2, "lifetime_h"), threads = r.number(3, "threads");
+      if (r.failed()) break;
+      if (!kg || !life || *kg <= 0 || *life <= 0) {
+        r.fail("bad kgCO2e or lifetime");
+        break;
+      }
+      d.embodied_.push_back({r.str(0), *kg, *life, static_cast<int>(threads.value_or(0)), r.str(4)});
+    }
+  }
+  if (!error.empty()) return R::fail(error);
+  d.instances_path_ = dir + "cloud_instances.csv";
   return d;
+}
+
+namespace {
+
+// Instance names differ by a size or a generation: those sharing the most
+// leading characters with what was asked are the likeliest meant.
+std::string closest_types(const std::vector<std::string>& types, const std::string& want) {
+  auto common = [&](const std::string& t) {
+    size_t n = 0;
+    while (n < t.size() && n < want.size() && t[n] == want[n]) ++n;
+    return n;
+  };
+  std::vector<std::string> sorted = types;
+  std::stable_sort(sorted.begin(), sorted.end(), [&](auto& a, auto& b) { return common(a) > common(b); });
+  std::string out;
+  for (size_t i = 0; i < sorted.size() && i < 4 && common(sorted[i]) > 0; ++i) out += (i ? ", " : "") + sorted[i];
+  return out;
+}
+
+}  // namespace
+
+Result<CloudInstance> HardwareData::instance(const std::string& provider, const std::string& type) const {
+  using R = Result<CloudInstance>;
+  std::string text, error;
+  std::vector<std::string> types;
+  DataRows r(instances_path_,
+             {"provider", "type", "vcpus", "platform_vcpus", "memory_gb", "gpus", "embodied_kg", "pkg_w_idle", "pkg_w_10",
+              "pkg_w_50", "pkg_w_100", "ram_w_idle", "ram_w_10", "ram_w_50", "ram_w_100", "source"},
+             text, error);
+  while (r.next()) {
+    if (r[0] != provider) continue;
+    if (r[1] != type) {
+      types.push_back(r.str(1));
+      continue;
+    }
+    CloudInstance c{provider, type, 0, 0, 0, 0, 0, {}, {}, r.str(15)};
+    auto vcpus = r.number(2, "vcpus"), platform = r.number(3, "platform_vcpus");
+    auto memory = r.number(4, "memory_gb"), gpus = r.number(5, "gpus"), kg = r.number(6, "embodied_kg");
+    std::vector<std::optional<double>> watts;
+    for (size_t i = 7; i < 15; ++i) watts.push_back(r.number(i, "watts"));
+    if (r.failed()) break;
+    if (!vcpus || !platform || !kg || *vcpus < 1 || *platform < *vcpus || *kg <= 0) return R::fail(r.str(1) + ": bad row in " + instances_path_);
+    c.vcpus = static_cast<int>(*vcpus);
+    c.platform_vcpus = static_cast<int>(*platform);
+    c.memory_gb = memory.value_or(0);
+    c.gpus = static_cast<int>(gpus.value_or(0));
+    c.embodied_kg = *kg;
+    if (std::all_of(watts.begin(), watts.end(), [](auto& w) { return w && *w >= 0; }))
+      for (size_t i = 0; i < 8; ++i) (i < 4 ? c.pkg_w : c.ram_w).push_back(*watts[i]);
+    return c;
+  }
+  if (!error.empty()) return R::fail(error);
+  if (types.empty()) return R::fail("no instance types of " + provider + " in " + instances_path_ + " (aws, azure and gcp have them)");
+  const std::string near = closest_types(types, type);
+  return R::fail("unknown " + provider + " instance type '" + type + "'" + (near.empty() ? "" : "; did you mean " + near + "?"));
 }
 
 std::optional<CpuTdp> HardwareData::match_cpu(const std::string& model) const {

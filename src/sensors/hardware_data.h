@@ -38,6 +38,29 @@ struct GpuTdp {
   std::string source;
 };
 
+/// One cloud instance type (share/hardware/cloud_instances.csv).
+struct CloudInstance {
+  std::string provider, type;
+  int vcpus = 0, platform_vcpus = 0, gpus = 0;
+  double memory_gb = 0;
+  double embodied_kg = 0;  // the whole platform (server), Cloud Carbon Footprint
+  /// AWS: the instance's package and RAM watts at 0, 10, 50 and 100% CPU load
+  /// (Teads); empty where the data has none.
+  std::vector<double> pkg_w, ram_w;
+  std::string source;
+};
+
+/// The load points of CloudInstance::pkg_w and ram_w.
+inline constexpr double kInstanceLoads[] = {0.0, 0.1, 0.5, 1.0};
+
+/// A default manufacturing figure (share/hardware/embodied_defaults.csv).
+struct EmbodiedDefault {
+  std::string part;  // server, gpu
+  double kg = 0, lifetime_h = 0;
+  int threads = 0;   // servers: the hardware threads a VM's vCPUs are a share of
+  std::string source;
+};
+
 class HardwareData {
  public:
   /// Loads the small tables; the CPU table (5,000 rows) stays raw text and is
@@ -51,13 +74,18 @@ class HardwareData {
   const CloudCoefficient* coefficient(const std::string& provider, const std::string& ccf) const;
   const GpuTdp* match_gpu(const std::string& name) const;
   const std::vector<GpuTdp>& gpus() const { return gpus_; }
+  /// The instance type of a provider (aws, azure, gcp), or an error naming the
+  /// closest types. The 1,100-row table is read only here.
+  Result<CloudInstance> instance(const std::string& provider, const std::string& type) const;
+  const std::vector<EmbodiedDefault>& embodied_defaults() const { return embodied_; }
 
  private:
   struct Rule {
     std::string kind, pattern;
     Microarch arch;
   };
-  std::string cpu_path_;
+  std::string cpu_path_, instances_path_;
+  std::vector<EmbodiedDefault> embodied_;
   mutable std::string cpu_text_;  // read on the first match that needs it
   std::vector<Rule> rules_;
   std::vector<CloudCoefficient> coefficients_;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "sensors/estimate.h"
 #include "sensors/hardware_data.h"
@@ -82,11 +83,11 @@ std::unique_ptr<EnergySource> open_hwmon(ProbeContext& c) {
 std::unique_ptr<EnergySource> open_estimate(ProbeContext& c) {
   if (c.cpu_measured && c.ram_measured) return nullptr;
   const Options& o = c.options;
-  EstimateOverrides eo{o.cpu_tdp_w, o.cpu_model, o.cpu_idle_w, o.cpu_max_w, o.ram_w_per_gb};
+  EstimateOverrides eo{o.cpu_tdp_w, o.cpu_model, o.cpu_idle_w, o.cpu_max_w, o.ram_w_per_gb, c.instance};
   auto model = cpu_power_model(c.hardware, c.hardware_data, eo);
   std::optional<double> ram;
   if (!c.ram_measured) ram = o.ram_w_per_gb.value_or(kRamWPerGb);
-  return std::make_unique<EstimateSource>(model, !c.cpu_measured, ram, c.hardware.cpu.logical);
+  return std::make_unique<EstimateSource>(model, !c.cpu_measured, ram, c.hardware.cpu.logical, ram_curve_model(eo));
 }
 
 // Where neither powercap nor perf shows any RAPL domain (a VM, a container, a
@@ -134,13 +135,38 @@ std::string source_names() {
   return out;
 }
 
+Result<std::optional<CloudInstance>> resolve_instance(const Options& o, const Hardware& hw, const HardwareData& data) {
+  using R = Result<std::optional<CloudInstance>>;
+  if (o.instance_type.empty()) return std::optional<CloudInstance>();
+  std::string provider = o.cloud.substr(0, o.cloud.find(':'));
+  for (auto& ch : provider) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (provider.empty()) provider = hw.cloud;
+  if (provider.empty())
+    return R::fail("--instance-type " + o.instance_type + " needs the provider: give --cloud PROVIDER:REGION (aws, azure, gcp)");
+  std::string type = o.instance_type;
+  if (type == "auto") {
+    if (provider != "aws" || hw.cloud != "aws" || hw.product_name.empty())
+      return R::fail("--instance-type auto: DMI names no instance type here (only AWS sets its product name to it); "
+                     "give the type, e.g. --instance-type m5.xlarge");
+    type = hw.product_name;
+  }
+  auto c = data.instance(provider, type);
+  if (!c) return R::fail("--instance-type: " + c.error());
+  return std::optional<CloudInstance>(std::move(*c));
+}
+
 Result<Probe> probe_sources(const Options& o, const std::string& share_dir, const EnvLookup& env) {
   Probe p;
   p.hardware = detect_hardware(o.sysfs_root, o.procfs_root);
   auto hw_data = HardwareData::load(share_dir);
   if (!hw_data) return Result<Probe>::fail(hw_data.error());
+  auto instance = resolve_instance(o, p.hardware, *hw_data);
+  if (!instance) return Result<Probe>::fail(instance.error());
+  p.instance = std::move(*instance);
+  p.embodied_defaults = hw_data->embodied_defaults();
   ProbeContext ctx{o, env, p.hardware, *hw_data, p.findings, self_exe(),
                    PowerIntegrator::max_gap_for_interval(std::chrono::duration<double>(o.interval).count())};
+  ctx.instance = p.instance ? &*p.instance : nullptr;
 
   std::vector<std::string> groups_done;
   const size_t rapl_first = p.findings.size();

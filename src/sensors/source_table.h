@@ -11,11 +11,10 @@
 #include "config/options.h"
 #include "sensors/energy_source.h"
 #include "sensors/hardware.h"
+#include "sensors/hardware_data.h"
 #include "util/result.h"
 
 namespace greenrun {
-
-class HardwareData;
 
 /// What a source's probe may use.
 struct ProbeContext {
@@ -26,6 +25,7 @@ struct ProbeContext {
   std::vector<Finding>& findings;
   std::string self_exe;   // for setcap fixes
   double max_gap_s = 10;  // integrated power: see PowerIntegrator
+  const CloudInstance* instance = nullptr;  // --instance-type
   /// Set for the estimate only: the kinds no measured channel covers.
   bool cpu_measured = false, ram_measured = false;
 };
@@ -49,7 +49,16 @@ struct Probe {
   std::vector<std::unique_ptr<EnergySource>> sources;
   std::vector<Finding> findings;  // what was found, usable or not, and why
   Hardware hardware;
+  /// --instance-type, resolved (the estimate used its power figures where it has them).
+  std::optional<CloudInstance> instance;
+  /// share/hardware's embodied defaults, for a machine that is no known instance.
+  std::vector<EmbodiedDefault> embodied_defaults;
 };
+
+/// The cloud instance --instance-type names: the provider from --cloud, else
+/// from DMI; "auto" takes the type from DMI's product name (AWS Nitro sets it
+/// to the instance type). Nothing is asked of the network. Empty without the option.
+Result<std::optional<CloudInstance>> resolve_instance(const Options& o, const Hardware& hw, const HardwareData& data);
 
 /// Every energy source usable with these options, measured first, then the
 /// estimate for what no measured source covers (unless --no-estimate). Fails

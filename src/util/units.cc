@@ -136,6 +136,14 @@ std::string format_mass_g(double g) {
   return significant(g / 1e6) + " t";
 }
 
+std::string format_volume_l(double liters) {
+  if (liters == 0) return "0 L";
+  if (std::fabs(liters) < 1e-3) return significant(liters * 1e6) + " \u00b5L";
+  if (std::fabs(liters) < 1.0) return significant(liters * 1e3) + " mL";
+  if (std::fabs(liters) < 1000.0) return significant(liters) + " L";
+  return significant(liters / 1000.0) + " m\u00b3";
+}
+
 namespace {
 std::string rfc3339(std::chrono::system_clock::time_point t, bool utc) {
   using namespace std::chrono;

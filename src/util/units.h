@@ -31,6 +31,7 @@ std::string format_power(double watts);        // "850 mW", "34.9 W", "1.20 kW"
 std::string format_seconds(double seconds);    // "0.210 s", "2 min 05 s", "1 h 02 min"
 std::string format_bytes(double bytes);        // "512 B", "1.23 MiB"
 std::string format_mass_g(double grams);       // "412 µg", "41.2 mg", "12.3 g", "1.23 kg", "4.56 t"
+std::string format_volume_l(double liters);    // "412 µL", "41.2 mL", "1.23 L", "4.56 m³"
 
 /// RFC 3339 with the local UTC offset and milliseconds: 2026-11-29T14:03:07.123+01:00.
 std::string format_rfc3339(std::chrono::system_clock::time_point t);

@@ -1,0 +1,71 @@
+#pragma once
+// What greenrun shows while the command runs: --live, one status line kept on
+// the terminal's last row, and --progress, a plain line every interval for
+// logs. Both are drawn on greenrun's main thread from figures the sampler
+// keeps cheaply (Sampler::energy_so_far); nothing here runs on the sampler.
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "config/options.h"
+
+namespace greenrun {
+
+/// The figures of one status line.
+struct Progress {
+  double elapsed_s = 0;
+  std::optional<double> power_w;  // over the last few seconds; nullopt before two readings
+  double energy_j = 0;
+  std::optional<double> emissions_g;
+  std::string kind;  // measured, estimated, partly estimated
+};
+
+/// "1 min 05 s  34.9 W now  2.26 kJ  0.105 g CO2e  estimated"
+std::string progress_text(const Progress& p);
+
+/// Power over a sliding window of energy readings: the sampler's energy moves
+/// in steps of one window, so one second's difference would jump.
+class PowerMeter {
+ public:
+  explicit PowerMeter(double span_s = 5) : span_s_(span_s) {}
+  /// Adds a reading (seconds since the start, joules so far) and returns the
+  /// power over the readings kept.
+  std::optional<double> add(double t_s, double energy_j);
+
+ private:
+  double span_s_;
+  std::deque<std::pair<double, double>> readings_;
+};
+
+/// The --live line: the terminal's last row is taken out of the scroll region,
+/// so the command's output scrolls above it and is never overwritten; the line
+/// is redrawn there in place (cursor saved and restored around each redraw)
+/// and the row given back, cleared, before the summary.
+class LiveLine {
+ public:
+  /// Why --live cannot work on `fd` here, or "" when it can: not a terminal,
+  /// TERM unset or dumb, a terminal too small.
+  static std::string unusable(int fd, const EnvLookup& env);
+  /// Takes the last row of the terminal on `fd` (check unusable() first).
+  LiveLine(int fd, const EnvLookup& env);
+  ~LiveLine() { close(); }
+  LiveLine(const LiveLine&) = delete;
+  LiveLine& operator=(const LiveLine&) = delete;
+
+  void draw(const std::string& text);
+  /// Clears the line and restores the whole screen as the scroll region. Idempotent.
+  void close();
+
+ private:
+  void reserve_last_row();
+  void write_all(const std::string& s);
+
+  int fd_;
+  bool color_;
+  bool open_ = false;
+  int rows_ = 0, cols_ = 0;
+};
+
+}  // namespace greenrun
