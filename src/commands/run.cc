@@ -10,6 +10,7 @@
 #include "carbon/carbon.h"
 #include "carbon/carbon_data.h"
 #include "outputs/sink.h"
+#include "process/cgroup_tree.h"
 #include "process/child.h"
 #include "process/tree_reader.h"
 #include "report/report.h"
@@ -17,6 +18,7 @@
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/privilege.h"
 
 namespace greenrun {
@@ -36,10 +38,16 @@ struct Run {
   Probe probe;
   std::vector<std::unique_ptr<Sink>> sinks;
   bool resolve_early = false;
+  TreeChoice tree;
 
   /// Loads the grid data and resolves the location.
   Status resolve_carbon() {
+    const long long started = log::now_ns();
     auto loaded = load_carbon_data(data_dir);
+    log::debug([&] {
+      return "carbon data " + data_dir + "/intensity loaded in " + std::to_string(log::ms_since(started)) + " ms" +
+             (loaded ? "" : ": " + loaded.error());
+    });
     if (!loaded) return Status::fail(loaded.error());
     auto settings = resolve_carbon_settings(options, *loaded, real_env);
     if (!settings) return Status::fail(settings.error());
@@ -50,7 +58,7 @@ struct Run {
   }
 
   RunReport report(const Measurements& m) const {
-    ReportInputs in{&options, &probe.findings, data_ptr, carbon ? &*carbon : nullptr};
+    ReportInputs in{&options, &probe.findings, data_ptr, carbon ? &*carbon : nullptr, &tree.description};
     return assemble_report(in, m);
   }
   void add_carbon(RunReport& r) const {
@@ -86,7 +94,30 @@ Status check(Run& run) {
   run.sinks = make_sinks(SinkContext{o, run.probe.hardware, &run.data_ptr});
   for (auto& s : run.sinks)
     if (auto st = s->preflight(); !st) return st;
+  auto tree = choose_tree_reader(o.tree, o.procfs_root, static_cast<double>(::sysconf(_SC_CLK_TCK)));
+  if (!tree) return Status::fail(tree.error());
+  run.tree = std::move(*tree);
   return {};
+}
+
+// After the spawn: the command is in its cgroups, or the /proc walk takes
+// over (it could not join: the sampler has not started, and both readers saw
+// an empty tree at the baseline).
+void settle_tree(Run& run, Sampler& sampler, const SpawnResult& spawned) {
+  CgroupTreeReader* cgroup = run.tree.cgroup;
+  if (!cgroup) return;
+  if (cgroup->groups().keep_joined(spawned.join_errors)) {
+    run.tree.description.detail = cgroup->groups().description();
+    run.tree.description.memory_note = cgroup->groups().memory_note();
+    run.tree.description.cgroups = cgroup->groups().dirs();
+    cgroup->groups().remove_leftovers();
+    return;
+  }
+  int err = 0;
+  for (int e : spawned.join_errors) err = err ? err : e;
+  run.tree = proc_tree_reader(run.options.procfs_root, static_cast<double>(::sysconf(_SC_CLK_TCK)),
+                              "the command could not join its cgroup: " + errno_text(err));
+  sampler.replace_tree(std::move(run.tree.reader));
 }
 
 /// The timers on greenrun's main thread while the command runs: start the
@@ -125,9 +156,11 @@ class Timers {
 
 // The final report to every sink.
 void publish(Run& run, RunReport& r) {
+  const long long started = log::now_ns();
   run.add_carbon(r);
   for (auto& s : run.sinks)
     if (auto st = s->finish(r); !st) say(st.error());
+  log::debug([&] { return "final report written in " + std::to_string(log::ms_since(started)) + " ms"; });
 }
 
 int spawn_failed(Run& run, Sampler& sampler, const SpawnResult& spawned, std::chrono::system_clock::time_point t0) {
@@ -144,22 +177,29 @@ int spawn_failed(Run& run, Sampler& sampler, const SpawnResult& spawned, std::ch
   return code;
 }
 
+Status start_log(const Options& o) {
+  if (o.log_level == log::Level::Off || o.log_file.empty()) return log::start(o.log_level, "");
+  auto path = output_path(o.log_file, "--log-file");
+  if (!path) return Status::fail(path.error());
+  return log::start(o.log_level, *path);
+}
+
 }  // namespace
 
 int run_command(const Options& o) {
   const struct sigaction sigpipe = ignore_sigpipe();  // from the start: even an error line may meet a closed pipe
+  if (auto st = start_log(o); !st) return say(st.error()), kExitGreenrunFailed;
   Run run(o);
   if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));
   if (auto st = check(run); !st) return say(st.error()), kExitGreenrunFailed;
 
   SignalBlock block;
-  if (!become_subreaper() && o.verbose) say("warning: cannot become a child subreaper; orphans are not followed");
+  if (!become_subreaper()) log::debug([] { return "cannot become a child subreaper; orphans are not followed"; });
   SamplerOptions so;
   so.interval = o.interval;
   const double clk_tck = static_cast<double>(::sysconf(_SC_CLK_TCK));
   so.cpu_resolution_s = static_cast<double>(std::max(1, run.probe.hardware.cpu.logical)) / clk_tck;
-  auto tree = std::make_unique<ProcfsTreeReader>(o.procfs_root, "/proc", ::getpid(), clk_tck, true);
-  Sampler sampler(so, std::move(run.probe.sources), std::move(tree));
+  Sampler sampler(so, std::move(run.probe.sources), std::move(run.tree.reader));
 
   auto started_at = std::chrono::system_clock::now();
   auto started_steady = std::chrono::steady_clock::now();
@@ -173,7 +213,7 @@ int run_command(const Options& o) {
   };
   // The first checkpoint exists before the command starts: whatever happens
   // to greenrun later, the file is there.
-  {
+  if (!run.sinks.empty()) {
     RunReport first = report_now();
     for (auto& s : run.sinks)
       if (auto st = s->checkpoint(first); !st) return say(st.error()), kExitGreenrunFailed;
@@ -188,16 +228,25 @@ int run_command(const Options& o) {
   spawn.sigpipe = sigpipe;
   spawn.tty_fd = foreground_terminal();
   spawn.drop_capabilities = running_privileged();
+  if (run.tree.cgroup) spawn.cgroup_fds = run.tree.cgroup->groups().join_fds();
   SpawnResult spawned = spawn_command(o.command, spawn);
   if (spawned.pid < 0) return spawn_failed(run, sampler, spawned, started_at);
-  if (!run.resolve_early)
+  settle_tree(run, sampler, spawned);
+  // Emissions are computed for the outputs only: without one (-q alone), the
+  // grid data is not needed.
+  if (!run.resolve_early && !run.sinks.empty())
     if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
   sampler.start();
+  int checkpoints = 0;
   Timers timers(run, sampler, [&] {
     try {
+      const long long started = log::now_ns();
       RunReport r = report_now();
       for (auto& s : run.sinks)
         if (auto st = s->checkpoint(r); !st) say("warning: " + st.error());
+      log::debug([&] {
+        return "checkpoint " + std::to_string(++checkpoints) + " written in " + std::to_string(log::ms_since(started)) + " ms";
+      });
     } catch (const std::exception& e) {
       say(std::string("warning: checkpoint not written: ") + e.what());
     }
@@ -217,6 +266,7 @@ int run_command(const Options& o) {
   sampler.finish();
 
   // Step 3: publish. Whatever happens here, the command's status is greenrun's.
+  if (run.sinks.empty()) return exit_status_for(exit);
   try {
     RunReport r = run.report(sampler.measurements());
     r.started_at = started_at;

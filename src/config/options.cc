@@ -11,6 +11,7 @@
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/privilege.h"
 #include "util/units.h"
 #include "util/version.h"
@@ -109,7 +110,7 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   o.json_path = raw.get("json");
   o.summary_file = raw.get("summary-file");
   o.quiet = raw.flag("quiet");
-  o.verbose = raw.flag("verbose");
+  o.log_file = raw.get("log-file");
   o.sysfs_root = raw.get("sysfs-root");
   o.procfs_root = raw.get("procfs-root");
   o.region = raw.get("region");
@@ -145,6 +146,14 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   if (scope == "process") o.scope = Scope::Process;
   else if (scope == "machine") o.scope = Scope::Machine;
   else return raw.where("scope") + ": must be process or machine";
+  if (const std::string tree = raw.get("tree"); tree == "auto") o.tree = TreeMethod::Auto;
+  else if (tree == "cgroup") o.tree = TreeMethod::Cgroup;
+  else if (tree == "proc") o.tree = TreeMethod::Proc;
+  else return raw.where("tree") + ": must be auto, cgroup or proc";
+  // -v is --log-level debug; a level given explicitly wins.
+  const auto level = log::parse_level(raw.get("log-level"));
+  if (!level) return raw.where("log-level") + ": must be off, debug or trace";
+  o.log_level = raw.origin.count("log-level") || !raw.flag("verbose") ? *level : log::Level::Debug;
   if (o.emission_factor == "life-cycle" || o.emission_factor == "lifecycle") o.emission_factor = "lifecycle";
   else if (o.emission_factor != "direct") return raw.where("emission-factor") + ": must be lifecycle or direct";
   if (const std::string text = raw.get("intensity"); !text.empty()) {

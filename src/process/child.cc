@@ -123,14 +123,20 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptio
     result.exec_errno = errno;
     return result;
   }
+  // The child reports each cgroup join here: vfork shares the parent's memory
+  // until exec, and the parent reads it once the child has exec'd or exited.
+  result.join_errors.assign(o.cgroup_fds.size(), 0);
   // vfork: no page tables to copy and no copy-on-write faults, which dominate
   // start-up on virtual machines; no sampler thread exists yet. The child
-  // takes its own process group (and the terminal), restores what greenrun
-  // changed (SIGPIPE, the mask), execs (execvp's PATH search and /bin/sh
-  // fallback), or reports the errno through the close-on-exec pipe.
+  // takes its own process group (and the terminal), joins its cgroups (only
+  // write(2): async-signal-safe), restores what greenrun changed (SIGPIPE,
+  // the mask), execs (execvp's PATH search and /bin/sh fallback), or reports
+  // the errno through the close-on-exec pipe.
   pid_t pid = ::vfork();
   if (pid == 0) {
     ::setpgid(0, 0);
+    for (size_t i = 0; i < o.cgroup_fds.size(); ++i)
+      if (::write(o.cgroup_fds[i], "0", 1) != 1) static_cast<volatile int*>(result.join_errors.data())[i] = errno;
     if (o.tty_fd >= 0) {
       sigset_t ttou;
       sigemptyset(&ttou);

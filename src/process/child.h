@@ -57,11 +57,15 @@ struct SpawnOptions {
   struct sigaction sigpipe {};      // its SIGPIPE disposition
   int tty_fd = -1;                  // hand this terminal to the command's process group
   bool drop_capabilities = false;   // clear the inheritable and ambient sets (greenrun runs privileged)
+  /// cgroup.procs files (open for writing) the command joins before exec.
+  std::vector<int> cgroup_fds;
 };
 
 struct SpawnResult {
   pid_t pid = -1;
   int exec_errno = 0;  // non-zero: the command could not be executed
+  /// The errno of each cgroup join, in cgroup_fds order (0: joined).
+  std::vector<int> join_errors;
 };
 /// Starts argv[0] with PATH lookup as execvp does, in a process group of its
 /// own. The command inherits stdin, stdout and stderr.

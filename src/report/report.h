@@ -45,6 +45,7 @@ struct RunReport {
   IoCounters io;
   uint64_t processes_seen = 0;
   int descendants_running = 0;
+  TreeDescription tree;  // how the figures above were read
   Scope scope = Scope::Process;
   std::vector<ComponentReport> components;
   double peak_power_w = 0;
@@ -83,6 +84,7 @@ struct ReportInputs {
   const std::vector<Finding>* findings = nullptr;
   const CarbonData* data = nullptr;        // null: emissions not reported
   const CarbonSettings* carbon = nullptr;
+  const TreeDescription* tree = nullptr;   // null: not known (tests)
 };
 
 /// The report as of now: `status` running or finished; the caller sets the

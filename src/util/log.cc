@@ -1,0 +1,63 @@
+// spdlog compiled into this one file, header-only with fmt header-only
+// (SPDLOG_FMT_EXTERNAL, FMT_HEADER_ONLY; see src/CMakeLists.txt): no shared
+// library is loaded at start-up for diagnostics that are off by default.
+
+#include "util/log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace greenrun::log {
+
+namespace {
+
+std::shared_ptr<spdlog::logger>& logger() {
+  static std::shared_ptr<spdlog::logger> l;
+  return l;
+}
+
+}  // namespace
+
+namespace detail {
+
+void write(Level level, const std::string& message) {
+  if (auto& l = logger()) l->log(level == Level::Trace ? spdlog::level::trace : spdlog::level::debug, message);
+}
+
+}  // namespace detail
+
+std::optional<Level> parse_level(std::string_view text) {
+  if (text == "off") return Level::Off;
+  if (text == "debug") return Level::Debug;
+  if (text == "trace") return Level::Trace;
+  return std::nullopt;
+}
+
+Status start(Level level, const std::string& file) {
+  if (level == Level::Off) return {};
+  try {
+    std::shared_ptr<spdlog::sinks::sink> sink;
+    if (file.empty()) sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    else sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, false);
+    auto l = std::make_shared<spdlog::logger>("greenrun", std::move(sink));
+    l->set_pattern("greenrun: %H:%M:%S.%f %l: %v");
+    l->set_level(spdlog::level::trace);
+    l->flush_on(spdlog::level::trace);  // a killed greenrun leaves a complete log
+    logger() = std::move(l);
+  } catch (const spdlog::spdlog_ex& e) {
+    return Status::fail("--log-file " + file + ": " + e.what());
+  }
+  detail::level.store(static_cast<int>(level), std::memory_order_relaxed);
+  return {};
+}
+
+long long now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double ms_since(long long start_ns) { return static_cast<double>(now_ns() - start_ns) / 1e6; }
+
+}  // namespace greenrun::log
