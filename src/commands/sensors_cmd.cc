@@ -20,7 +20,7 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   RawSettings raw;
   add_table_options(app, raw, {"sysfs-root", "procfs-root", "nvml-lib", "rocm-lib", "dev-root"});
   if (auto done = parse_subcommand(app, args, "sensors")) return *done;
-  fill_from_environment(app, raw, env);
+  fill_from_environment(raw, env);
   if (auto ignored = drop_privileged_overrides(raw); !ignored.empty())
     std::fprintf(stderr, "greenrun sensors: running with raised privileges: ignored %s and the like\n", ignored[0].c_str());
   Options o;

@@ -89,6 +89,11 @@ std::string RawSettings::where(const std::string& name) const {
   return it->second + ": " + name + " = " + value;
 }
 
+bool RawSettings::given(const std::string& name) const {
+  auto it = options.find(name);
+  return it != options.end() && it->second->count() > 0;
+}
+
 std::vector<std::string> drop_privileged_overrides(RawSettings& raw) {
   std::vector<std::string> ignored;
   if (!running_privileged()) return ignored;
@@ -102,25 +107,62 @@ std::vector<std::string> drop_privileged_overrides(RawSettings& raw) {
   return ignored;
 }
 
-void add_table_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& names) {
-  for (const auto& spec : option_table()) {
-    if (!names.empty() && std::find(names.begin(), names.end(), spec.name) == names.end()) continue;
-    if (!spec.value) {
-      app.add_flag(spec.flags, raw.flags[spec.name], spec.help)->group(spec.group);
-      continue;
+namespace {
+
+void add_option(CLI::App& app, RawSettings& raw, const OptionSpec& spec) {
+  if (!spec.value) {
+    raw.options[spec.name] = app.add_flag(spec.flags, raw.flags[spec.name], spec.help)->group(spec.group);
+    return;
+  }
+  std::string help = spec.help;
+  if (spec.env) help += " [env " + std::string(spec.env) + "]";
+  auto* opt = app.add_option(spec.flags, raw.values[spec.name], help)->type_name(spec.value)->group(spec.group);
+  if (spec.fallback) opt->default_str(spec.fallback);
+  raw.options[spec.name] = opt;
+}
+
+// Whether `arg` names one of `spec`'s flags: "--name", "--name=...", or a
+// short flag among the letters of "-xyz" (combined flags, or -xVALUE).
+bool mentions(std::string_view arg, const OptionSpec& spec) {
+  if (arg.size() < 2 || arg[0] != '-') return false;
+  std::string_view flags = spec.flags;
+  while (!flags.empty()) {
+    auto comma = flags.find(',');
+    std::string_view flag = flags.substr(0, comma);
+    flags = comma == std::string_view::npos ? std::string_view() : flags.substr(comma + 1);
+    if (flag.substr(0, 2) == "--") {
+      if (arg.substr(0, 2) == "--" && arg.substr(2, arg.find('=') - 2) == flag.substr(2)) return true;
+    } else if (flag.size() == 2 && arg[1] != '-' && arg.find(flag[1], 1) != std::string_view::npos) {
+      return true;
     }
-    std::string help = spec.help;
-    if (spec.env) help += " [env " + std::string(spec.env) + "]";
-    auto* opt = app.add_option(spec.flags, raw.values[spec.name], help)->type_name(spec.value)->group(spec.group);
-    if (spec.fallback) opt->default_str(spec.fallback);
+  }
+  return false;
+}
+
+}  // namespace
+
+void add_table_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& names) {
+  for (const auto& spec : option_table())
+    if (names.empty() || std::find(names.begin(), names.end(), spec.name) != names.end()) add_option(app, raw, spec);
+}
+
+void add_mentioned_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& args) {
+  for (const auto& spec : option_table()) {
+    if (std::any_of(args.begin(), args.end(), [&](const std::string& a) { return mentions(a, spec); })) {
+      add_option(app, raw, spec);
+    } else if (spec.value) {
+      raw.values[spec.name];
+    } else {
+      raw.flags[spec.name];
+    }
   }
 }
 
-void fill_from_environment(const CLI::App& app, RawSettings& raw, const EnvLookup& env, const ConfigValues& config,
+void fill_from_environment(RawSettings& raw, const EnvLookup& env, const ConfigValues& config,
                            const std::string& config_path) {
   for (const auto& spec : option_table()) {
     if (!spec.value || !raw.values.count(spec.name)) continue;  // a flag, or not an option of this app
-    if (app.count(std::string("--") + spec.name) > 0) {
+    if (raw.given(spec.name)) {
       raw.origin[spec.name] = std::string("--") + spec.name;
       continue;
     }

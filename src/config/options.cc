@@ -179,9 +179,9 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
 
 // An option given with an empty value on the command line is a mistake
 // (an unset shell variable), never "use the default".
-std::optional<std::string> empty_value(const CLI::App& app, const RawSettings& raw) {
+std::optional<std::string> empty_value(const RawSettings& raw) {
   for (const auto& spec : option_table())
-    if (spec.value && raw.values.count(spec.name) && app.count(std::string("--") + spec.name) > 0 &&
+    if (spec.value && raw.values.count(spec.name) && raw.given(spec.name) &&
         raw.values.at(spec.name).empty())
       return std::string("--") + spec.name + " was given an empty value; give a " + spec.value + " or leave the option out";
   return std::nullopt;
@@ -189,7 +189,11 @@ std::optional<std::string> empty_value(const CLI::App& app, const RawSettings& r
 
 }  // namespace
 
-ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) {
+namespace {
+
+// One parse. With `every_option` false, only the options `args` mention are
+// registered with CLI11 (see parse_cli).
+ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env, bool every_option) {
   CLI::App app{"greenrun [OPTIONS] [--] COMMAND [ARGS...]\n\nMeasure the energy and carbon footprint of a command.", "greenrun"};
   app.footer(
       "greenrun runs COMMAND with its own stdin, stdout and stderr, forwards signals to it, and\n"
@@ -201,7 +205,8 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   bool version = false;
   app.add_flag("-V,--version", version, "Print the version and the energy sources built in");
   RawSettings raw;
-  add_table_options(app, raw);
+  if (every_option) add_table_options(app, raw);
+  else add_mentioned_options(app, raw, args);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -212,7 +217,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
     return usage_error(e.what());
   }
   if (version) return exit_with(0, version_text(), false);
-  if (auto err = empty_value(app, raw)) return usage_error(*err);
+  if (auto err = empty_value(raw)) return usage_error(*err);
 
   // Settings not on the command line come from the environment, then the config file.
   Options o;
@@ -220,7 +225,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   o.config_path = config_file_path(env);
   if (!o.config_path.empty())
     if (auto err = read_config(o.config_path, config)) return usage_error(*err);
-  fill_from_environment(app, raw, env, config, o.config_path);
+  fill_from_environment(raw, env, config, o.config_path);
   o.ignored_privileged = drop_privileged_overrides(raw);
 
   auto rest = app.remaining();
@@ -232,6 +237,19 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   if (auto err = convert(raw, o)) return usage_error(*err);
   ParsedCli r;
   r.options = std::move(o);
+  return r;
+}
+
+}  // namespace
+
+ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) {
+  // CLI11 compares each option it registers with every one registered before:
+  // the whole table costs more than the rest of greenrun's start-up. A run
+  // registers only the options its command line mentions; help, --version
+  // and every error come from a second parse with all of them, so that what
+  // they print is unchanged.
+  ParsedCli r = parse_once(args, env, false);
+  if (r.action == ParsedCli::Action::Exit) r = parse_once(args, env, true);
   return r;
 }
 

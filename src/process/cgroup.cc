@@ -170,7 +170,7 @@ bool CgroupMount::has(std::string_view option) const {
 std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
   std::vector<CgroupMount> out;
   for (auto line : split(mountinfo, '\n')) {
-    auto dash = line.find(" - ");
+    auto dash = line.find(" - cgroup");  // most lines are not: split only these
     if (dash == std::string_view::npos) continue;
     auto left = split(line.substr(0, dash), ' ');
     auto right = split(line.substr(dash + 3), ' ');

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "util/log.h"
@@ -23,14 +24,15 @@ double thread_cpu_s() {
 }
 
 // cgroup.procs of a large tree runs to tens of kilobytes: read it whole with
-// one descriptor opened for the purpose (sequential reads, no offsets).
+// one descriptor opened for the purpose (sequential reads, no offsets), into
+// a buffer that grows as needed and is kept.
 int read_whole(const std::string& path, std::string& out) {
   out.clear();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno;
   size_t got = 0;
   for (;;) {
-    if (out.size() < got + 65536) out.resize(got + 65536);
+    if (out.size() < got + 4096) out.resize(std::max<size_t>(2 * out.size(), 4096));
     const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
