@@ -221,6 +221,13 @@ TEST_CASE("a read-only cgroup file system: the /proc walk, and why", "[cgroup][t
   CHECK(j["cpu_time_s"].get<double>() == Approx(std::stod(slurp(run.dir / "cpu"))).margin(0.02));
   CHECK_THAT(r.err, Catch::Contains("process tree  /proc walk: no cgroup:") && Catch::Contains("[measured: /proc, getrusage]"));
 
+  SECTION("greenrun sensors says so too") {
+    auto sensors = run_proc({"unshare", "-m", "sh", "-c", remount + "exec \"$0\" sensors --json", greenrun_bin()}, opt);
+    REQUIRE(sensors.status == 0);
+    auto s = json::parse(sensors.out);
+    CHECK(s["process_tree"]["method"] == "proc");
+    CHECK_THAT(s["process_tree"]["reason"].get<std::string>(), Catch::Contains("mounted read-only"));
+  }
   SECTION("--tree cgroup refuses to run without one") {
     auto forced = run_proc({"unshare", "-m", "sh", "-c", remount + "exec \"$0\" --tree cgroup -- true", greenrun_bin()}, opt);
     CHECK(forced.status == 125);

@@ -213,9 +213,10 @@ bool ProcessTree::read_stat(pid_t pid, int fd, PidStat& st) {
 }
 
 void ProcessTree::open_files(pid_t pid, Member& m) {
-  const size_t wanted = 2 * (open_members_ + 1) + kSpareFds;
   if (open_members_ >= kMaxOpenMembers) return;
-  if (wanted > fd_limit_ && (fd_limit_ = fd_limit(wanted)) < wanted) return;
+  const size_t wanted = 2 * (open_members_ + 1) + kSpareFds;
+  if (wanted > fd_limit_) fd_limit_ = fd_limit(wanted);
+  if (wanted > fd_limit_) return;  // read by path from now on
   m.stat = Fd(::open(path(pid, "stat").c_str(), O_RDONLY | O_CLOEXEC));
   m.schedstat = Fd(::open(path(pid, "schedstat").c_str(), O_RDONLY | O_CLOEXEC));
   if (m.schedstat.get() < 0 && errno == ENOENT) m.has_schedstat = false;
