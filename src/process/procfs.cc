@@ -145,13 +145,16 @@ bool in_initial_pid_namespace(const std::string& proc_root) {
 
 namespace {
 
-// Descriptors kept open for members (two each) stop this far below the limit:
-// greenrun still needs some for its reports, /proc/PID/io of reaped children
-// and the sources.
+// Descriptors kept open for members stop this far below the limit: greenrun
+// still needs some for its reports, /proc/PID/io of reaped children and the
+// sources.
 constexpr rlim_t kSpareFds = 128;
-// Each open /proc file holds a page of kernel memory for its contents: at most
-// this many members (64 MiB) keep theirs open; the rest are opened per read.
-constexpr size_t kMaxOpenMembers = 8192;
+// Each open /proc file holds a page of kernel memory for its contents. An idle
+// member's schedstat is read every tick: up to 16,384 stay open. Its stat file
+// is read only when it ran: up to 4,096 stay open (80 MiB at most in all);
+// the rest are opened for each read.
+constexpr size_t kMaxOpenSchedstat = 16384;
+constexpr size_t kMaxOpenStat = 4096;
 
 // greenrun's soft limit on descriptors, raised towards the hard limit when the
 // tree needs more. The command was started with the limit greenrun was given
@@ -212,15 +215,36 @@ bool ProcessTree::read_stat(pid_t pid, int fd, PidStat& st) {
   return true;
 }
 
-void ProcessTree::open_files(pid_t pid, Member& m) {
-  if (open_members_ >= kMaxOpenMembers) return;
-  const size_t wanted = 2 * (open_members_ + 1) + kSpareFds;
+bool ProcessTree::fd_available() {
+  const size_t wanted = open_fds_ + 1 + kSpareFds;
   if (wanted > fd_limit_) fd_limit_ = fd_limit(wanted);
-  if (wanted > fd_limit_) return;  // read by path from now on
-  m.stat = Fd(::open(path(pid, "stat").c_str(), O_RDONLY | O_CLOEXEC));
-  m.schedstat = Fd(::open(path(pid, "schedstat").c_str(), O_RDONLY | O_CLOEXEC));
-  if (m.schedstat.get() < 0 && errno == ENOENT) m.has_schedstat = false;
-  if (m.stat.get() >= 0 || m.schedstat.get() >= 0) ++open_members_;
+  return wanted <= fd_limit_;
+}
+
+void ProcessTree::open_files(pid_t pid, Member& m) {
+  if (open_schedstat_ < kMaxOpenSchedstat && fd_available()) {
+    m.schedstat = Fd(::open(path(pid, "schedstat").c_str(), O_RDONLY | O_CLOEXEC));
+    if (m.schedstat.get() < 0 && errno == ENOENT) m.has_schedstat = false;
+    if (m.schedstat.get() >= 0) {
+      ++open_schedstat_;
+      ++open_fds_;
+    }
+  }
+  if (open_stat_ < kMaxOpenStat && fd_available()) {
+    m.stat = Fd(::open(path(pid, "stat").c_str(), O_RDONLY | O_CLOEXEC));
+    if (m.stat.get() >= 0) {
+      ++open_stat_;
+      ++open_fds_;
+    }
+  }
+}
+
+void ProcessTree::close_files(Member& m) {
+  open_schedstat_ -= m.schedstat.get() >= 0;
+  open_stat_ -= m.stat.get() >= 0;
+  open_fds_ -= (m.schedstat.get() >= 0) + (m.stat.get() >= 0);
+  m.schedstat = Fd();
+  m.stat = Fd();
 }
 
 bool ProcessTree::refresh(pid_t pid, Member& m, bool& ran, Snapshot& snap) {
@@ -312,7 +336,7 @@ ProcessTree::Snapshot ProcessTree::sample(uint64_t forks, bool with_io, bool may
   Snapshot snap;
   for (auto it = members_.begin(); it != members_.end();) {
     if (!refresh(it->first, it->second, dirty_, snap)) {
-      if (it->second.stat.get() >= 0 || it->second.schedstat.get() >= 0) --open_members_;
+      close_files(it->second);
       it = members_.erase(it);  // exited (its times now belong to its reaper) or pid reused
       dirty_ = true;             // its children, if any, are greenrun's now
       continue;

@@ -155,7 +155,10 @@ class ProcessTree {
   bool read_stat(pid_t pid, int fd, PidStat& st);
   /// Reads a member; false when it is gone. Sets `ran` when it may have run since the last read.
   bool refresh(pid_t pid, Member& m, bool& ran, Snapshot& snap);
+  /// Keeps a member's files open while descriptors allow (see procfs.cc).
   void open_files(pid_t pid, Member& m);
+  void close_files(Member& m);
+  bool fd_available();
   void read_io(pid_t pid, Member& m, Snapshot& snap);
   std::string path(pid_t pid, const char* file) const;
 
@@ -163,7 +166,7 @@ class ProcessTree {
   pid_t root_pid_;
   long page_size_;
   std::unordered_map<pid_t, Member> members_;
-  size_t open_members_ = 0;
+  size_t open_schedstat_ = 0, open_stat_ = 0, open_fds_ = 0;
   uint64_t fd_limit_ = 0;  // the soft limit on descriptors as last seen
   std::unordered_map<pid_t, Foreign> foreign_;
   uint64_t scans_ = 0;
