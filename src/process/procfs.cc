@@ -289,10 +289,11 @@ void ProcessTree::discover() {
   ++scans_;
   struct Candidate {
     pid_t pid;
+    uint64_t ino;
     PidStat st;
+    bool member = false;
   };
   std::vector<Candidate> unknown;
-  std::vector<std::pair<pid_t, uint64_t>> unknown_ino;
   while (dirent* e = ::readdir(d)) {
     if (!is_pid_name(e->d_name)) continue;
     const pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
@@ -304,10 +305,7 @@ void ProcessTree::discover() {
       continue;
     }
     PidStat st;
-    if (read_stat(pid, -1, st)) {
-      unknown.push_back({pid, st});
-      unknown_ino.emplace_back(pid, e->d_ino);
-    }
+    if (read_stat(pid, -1, st)) unknown.push_back({pid, e->d_ino, st});
   }
   ::closedir(d);
   // Parents are usually listed before children, but pids wrap: iterate to a fixed point.
@@ -315,19 +313,19 @@ void ProcessTree::discover() {
   while (changed) {
     changed = false;
     for (auto& c : unknown) {
-      if (c.pid == 0 || (c.st.ppid != root_pid_ && !members_.count(c.st.ppid))) continue;
+      if (c.member || (c.st.ppid != root_pid_ && !members_.count(c.st.ppid))) continue;
       Member& m = members_[c.pid];
       m.starttime = c.st.starttime;
       m.last = c.st;
       m.runtime_ns = UINT64_MAX;  // not read yet: the next tick reads it in full
       open_files(c.pid, m);
       ++seen_;
-      c.pid = 0;
+      c.member = true;
       changed = true;
     }
   }
-  for (size_t i = 0; i < unknown.size(); ++i)
-    if (unknown[i].pid != 0) foreign_[unknown_ino[i].first] = {unknown_ino[i].second, scans_};
+  for (const auto& c : unknown)
+    if (!c.member) foreign_[c.pid] = {c.ino, scans_};
   // A pid no longer listed may come back as a new process: forget it.
   for (auto it = foreign_.begin(); it != foreign_.end();) it = it->second.scan == scans_ ? std::next(it) : foreign_.erase(it);
 }
