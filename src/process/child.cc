@@ -20,8 +20,13 @@ namespace greenrun {
 namespace {
 
 constexpr int kFaultSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
-struct sigaction g_fault_previous[sizeof kFaultSignals / sizeof kFaultSignals[0]];
+constexpr size_t kFaults = sizeof kFaultSignals / sizeof kFaultSignals[0];
+struct sigaction g_fault_previous[kFaults];
 volatile sig_atomic_t g_command_pgid = 0;
+// A fault signal sent while the command runs but before spawn_command knows
+// its pid (the parent of a vfork resumes some time after the child's exec):
+// held here, forwarded as soon as the pid is known.
+volatile sig_atomic_t g_held_fault[kFaults];
 
 bool is_fault(int sig) {
   for (int f : kFaultSignals)
@@ -32,12 +37,22 @@ bool is_fault(int sig) {
 // A fault signal sent by kill(2) is forwarded like any other; a real fault
 // goes back to the previous action (the default, or a sanitizer's report).
 void on_fault(int sig, siginfo_t* info, void*) {
-  if (info->si_code <= 0) {  // SI_USER, SI_QUEUE, SI_TKILL: sent, not a fault
-    if (g_command_pgid > 0) ::kill(-g_command_pgid, sig);
-    return;
+  for (size_t i = 0; i < kFaults; ++i) {
+    if (kFaultSignals[i] != sig) continue;
+    if (info->si_code > 0) ::sigaction(sig, &g_fault_previous[i], nullptr);  // a real fault
+    else if (g_command_pgid > 0) ::kill(-g_command_pgid, sig);  // SI_USER, SI_QUEUE, SI_TKILL: sent
+    else g_held_fault[i] = 1;
   }
-  for (size_t i = 0; i < sizeof kFaultSignals / sizeof kFaultSignals[0]; ++i)
-    if (kFaultSignals[i] == sig) ::sigaction(sig, &g_fault_previous[i], nullptr);
+}
+
+// Called once the command's pid is known, on the only thread there is then:
+// a handler cannot run between the test and the clear.
+void forward_held_faults() {
+  for (size_t i = 0; i < kFaults; ++i)
+    if (g_held_fault[i]) {
+      g_held_fault[i] = 0;
+      ::kill(-g_command_pgid, kFaultSignals[i]);
+    }
 }
 
 sigset_t handled_set() {
@@ -81,8 +96,7 @@ SignalBlock::SignalBlock() {
   fault.sa_sigaction = on_fault;
   fault.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&fault.sa_mask);
-  for (size_t i = 0; i < sizeof kFaultSignals / sizeof kFaultSignals[0]; ++i)
-    ::sigaction(kFaultSignals[i], &fault, &g_fault_previous[i]);
+  for (size_t i = 0; i < kFaults; ++i) ::sigaction(kFaultSignals[i], &fault, &g_fault_previous[i]);
 }
 
 SignalBlock::~SignalBlock() {
@@ -91,8 +105,10 @@ SignalBlock::~SignalBlock() {
   timespec zero{0, 0};
   while (sigtimedwait(&set, nullptr, &zero) > 0) {
   }
-  for (size_t i = 0; i < sizeof kFaultSignals / sizeof kFaultSignals[0]; ++i)
+  for (size_t i = 0; i < kFaults; ++i) {
     ::sigaction(kFaultSignals[i], &g_fault_previous[i], nullptr);
+    g_held_fault[i] = 0;
+  }
   g_command_pgid = 0;
   pthread_sigmask(SIG_SETMASK, &original_, nullptr);
 }
@@ -174,6 +190,7 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptio
     return result;
   }
   g_command_pgid = pid;
+  forward_held_faults();
   result.pid = pid;
   return result;
 }
