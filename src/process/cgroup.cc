@@ -147,14 +147,15 @@ const CgroupMount* find_mount(const std::vector<CgroupMount>& mounts, Kind kind)
   return nullptr;
 }
 
-void close_and_remove(CommandGroup& g, std::vector<std::string>* left) {
+// rmdir refuses a group that still holds a process: it stays for a later
+// greenrun to remove (remove_leftovers).
+void close_and_remove(CommandGroup& g) {
   if (g.procs_fd >= 0) ::close(g.procs_fd);
   g.procs_fd = -1;
   if (g.dir.empty()) return;
   if (::rmdir(g.dir.c_str()) != 0 && errno != ENOENT) {
     const int err = errno;
     log::debug([&] { return "cgroup " + g.dir + " not removed: " + errno_text(err); });
-    if (left) left->push_back(g.dir);
   } else {
     log::debug([&] { return "cgroup " + g.dir + " removed"; });
   }
@@ -347,7 +348,7 @@ bool CommandCgroups::keep_joined(const std::vector<int>& join_errors) {
     }
     if (groups_[i].memory && !groups_[i].cpu)
       memory_note_ = "the command could not join " + groups_[i].dir + ": " + errno_text(err);
-    close_and_remove(groups_[i], nullptr);
+    close_and_remove(groups_[i]);
     groups_.erase(groups_.begin() + static_cast<std::ptrdiff_t>(i));
   }
   return std::any_of(groups_.begin(), groups_.end(), [](const CommandGroup& g) { return g.cpu; });
@@ -388,11 +389,9 @@ void CommandCgroups::remove_leftovers() const {
   }
 }
 
-std::vector<std::string> CommandCgroups::remove() {
-  std::vector<std::string> left;
-  for (auto& g : groups_) close_and_remove(g, &left);
+void CommandCgroups::remove() {
+  for (auto& g : groups_) close_and_remove(g);
   groups_.clear();
-  return left;
 }
 
 }  // namespace greenrun

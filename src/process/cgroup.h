@@ -99,11 +99,11 @@ class CommandCgroups {
   /// to this run's (a killed greenrun cannot remove its own). Done after the
   /// spawn: it costs the command's start nothing.
   void remove_leftovers() const;
-  /// Removes the groups, if empty. Returns the ones left (a descendant still runs there).
-  std::vector<std::string> remove();
 
  private:
   CommandCgroups() = default;
+  /// Removes the groups; one where a descendant still runs stays.
+  void remove();
   std::vector<CommandGroup> groups_;
   std::vector<std::string> parents_;  // where leftovers are looked for
   std::string memory_note_;
