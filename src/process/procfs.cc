@@ -169,20 +169,21 @@ rlim_t fd_limit(size_t wanted) {
   return lim.rlim_cur;
 }
 
-// Re-reads an open descriptor from offset 0, or opens `path` for one read.
-int pread_or_read(int fd, const std::string& path, std::string& out) {
-  if (fd < 0) return read_file(path, out);
-  out.resize(4096);
+// Re-reads an open descriptor from offset 0 into `page` (kept at 4 KiB: no
+// zero-filling per read), or opens `path` for one read into `whole`. nullopt
+// when the file cannot be read (the process is gone).
+std::optional<std::string_view> pread_or_read(int fd, const std::string& path, std::string& page, std::string& whole) {
+  if (fd < 0) {
+    if (read_file(path, whole) != 0) return std::nullopt;
+    return whole;
+  }
+  page.resize(4096);
   ssize_t n;
   do {
-    n = ::pread(fd, out.data(), out.size(), 0);
+    n = ::pread(fd, page.data(), page.size(), 0);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    out.clear();
-    return errno;
-  }
-  out.resize(static_cast<size_t>(n));
-  return 0;
+  if (n < 0) return std::nullopt;
+  return std::string_view(page.data(), static_cast<size_t>(n));
 }
 
 }  // namespace
@@ -208,8 +209,9 @@ std::string ProcessTree::path(pid_t pid, const char* file) const {
 }
 
 bool ProcessTree::read_stat(pid_t pid, int fd, PidStat& st) {
-  if (pread_or_read(fd, path(pid, "stat"), buf_) != 0) return false;
-  auto parsed = parse_pid_stat(buf_);
+  auto text = pread_or_read(fd, path(pid, "stat"), page_, buf_);
+  if (!text) return false;
+  auto parsed = parse_pid_stat(*text);
   if (!parsed) return false;
   st = *parsed;
   return true;
@@ -253,8 +255,8 @@ bool ProcessTree::refresh(pid_t pid, Member& m, bool& ran, Snapshot& snap) {
   bool have_runtime = false;
   if (single) {
     ++snap.schedstat_reads;
-    if (pread_or_read(m.schedstat.get(), path(pid, "schedstat"), buf_) == 0)
-      if (auto parsed = parse_schedstat_runtime(buf_)) {
+    if (auto text = pread_or_read(m.schedstat.get(), path(pid, "schedstat"), page_, buf_))
+      if (auto parsed = parse_schedstat_runtime(*text)) {
         if (*parsed == m.runtime_ns) return true;  // has not run: what was read stands
         runtime = *parsed;
         have_runtime = true;

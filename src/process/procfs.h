@@ -174,7 +174,7 @@ class ProcessTree {
   /// A member ran or vanished since the last scan: it may have forked.
   bool dirty_ = true;
   uint64_t seen_ = 0;
-  std::string buf_;
+  std::string buf_, page_;
 };
 
 }  // namespace greenrun
