@@ -4,13 +4,16 @@
 #include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "helpers.h"
 #include "process/cgroup.h"
+#include "process/child.h"
 #include "util/fs.h"
 
 using namespace greenrun;
@@ -135,6 +138,28 @@ TEST_CASE("hierarchies greenrun must not use are refused with the reason", "[cgr
   CHECK_THAT(groups.error(), Catch::Contains("cgroup v2 (" + dir.path() + "/v2): mounted read-only"));
   CHECK_THAT(groups.error(), Catch::Contains("mounted together with cpu"));
   CHECK(list_dir(dir / "v1").empty());  // nothing made
+}
+
+TEST_CASE("the command is born in its cgroup v2 group, with no write to cgroup.procs", "[cgroup]") {
+  auto groups = CommandCgroups::create();
+  if (!groups || !groups->birth_group()) {
+    WARN("no cgroup v2 group for the command here: skipped");
+    return;
+  }
+  SpawnOptions o;
+  pthread_sigmask(SIG_SETMASK, nullptr, &o.mask);
+  o.sigpipe.sa_handler = SIG_DFL;
+  o.cgroup_fds = groups->join_fds();
+  std::tie(o.cgroup_dir_join, o.cgroup_dir_fd) = *groups->birth_group();
+  auto r = spawn_command({"sleep", "5"}, o);
+  REQUIRE(r.pid > 0);
+  CHECK(r.cloned_into_cgroup);  // Linux 5.7 and later
+  const std::string group = groups->dirs()[o.cgroup_dir_join];
+  CHECK_THAT(slurp("/proc/" + std::to_string(r.pid) + "/cgroup"),
+             Catch::Contains("0::") && Catch::Contains(group.substr(group.rfind('/'))));
+  CHECK(groups->keep_joined(r.join_errors));
+  kill(r.pid, SIGKILL);
+  waitpid(r.pid, nullptr, 0);
 }
 
 TEST_CASE("cgroup CPU time equals the children's getrusage, 500 processes of 5 ms included", "[cgroup][tree]") {

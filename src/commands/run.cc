@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <optional>
+#include <tuple>
 
 #include "carbon/carbon.h"
 #include "carbon/carbon_data.h"
@@ -228,7 +229,11 @@ int run_command(const Options& o) {
   spawn.sigpipe = sigpipe;
   spawn.tty_fd = foreground_terminal();
   spawn.drop_capabilities = running_privileged();
-  if (run.tree.cgroup) spawn.cgroup_fds = run.tree.cgroup->groups().join_fds();
+  if (run.tree.cgroup) {
+    const CommandCgroups& groups = run.tree.cgroup->groups();
+    spawn.cgroup_fds = groups.join_fds();
+    if (auto birth = groups.birth_group()) std::tie(spawn.cgroup_dir_join, spawn.cgroup_dir_fd) = *birth;
+  }
   SpawnResult spawned = spawn_command(o.command, spawn);
   if (spawned.pid < 0) return spawn_failed(run, sampler, spawned, started_at);
   settle_tree(run, sampler, spawned);

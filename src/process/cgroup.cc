@@ -132,8 +132,10 @@ Result<CommandGroup> make_group(const CgroupMount& m, const std::vector<CgroupMe
   const char* needed = kind == Kind::V2 ? "/cpu.stat" : kind == Kind::V1Cpuacct ? "/cpuacct.usage" : "/memory.stat";
   g.procs_fd = ::open((g.dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
   const int err = errno;
+  if (g.v2 && g.procs_fd >= 0) g.dir_fd = ::open(g.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (g.procs_fd < 0 || ::access((g.dir + needed).c_str(), R_OK) != 0) {
     if (g.procs_fd >= 0) ::close(g.procs_fd);
+    if (g.dir_fd >= 0) ::close(g.dir_fd);
     ::rmdir(g.dir.c_str());
     return R::fail(where + ": " + (g.procs_fd < 0 ? "cannot open cgroup.procs: " + errno_text(err) : "no " + std::string(needed + 1)));
   }
@@ -149,9 +151,14 @@ const CgroupMount* find_mount(const std::vector<CgroupMount>& mounts, Kind kind)
 
 // rmdir refuses a group that still holds a process: it stays for a later
 // greenrun to remove (remove_leftovers).
-void close_and_remove(CommandGroup& g) {
+void close_fds(CommandGroup& g) {
   if (g.procs_fd >= 0) ::close(g.procs_fd);
-  g.procs_fd = -1;
+  if (g.dir_fd >= 0) ::close(g.dir_fd);
+  g.procs_fd = g.dir_fd = -1;
+}
+
+void close_and_remove(CommandGroup& g) {
+  close_fds(g);
   if (g.dir.empty()) return;
   if (::rmdir(g.dir.c_str()) != 0 && errno != ENOENT) {
     const int err = errno;
@@ -306,7 +313,14 @@ Result<CommandCgroups> CommandCgroups::create(const CgroupPaths& paths) {
     for (const auto& w : why) text += (text.empty() ? "" : "; ") + w;
     return R::fail(text);
   }
-  if (!out.groups_.front().memory) {
+  const CommandGroup& cpu = out.groups_.front();
+  if (!cpu.memory && cpu.v2) {
+    // The command is born in the v2 group (clone3), at no cost; joining a v1
+    // group means writing its cgroup.procs, which waits for an RCU grace
+    // period (10-15 ms on the bench VM) at every start.
+    out.memory_note_ = "the cgroup v2 group has no memory controller, and a cgroup v1 memory group is not joined "
+                       "(that waits for an RCU grace period, ~10 ms, at every start)";
+  } else if (!cpu.memory) {
     why.clear();
     if (!try_kind(Kind::V1Memory)) out.memory_note_ = why.back();
   }
@@ -342,8 +356,7 @@ bool CommandCgroups::keep_joined(const std::vector<int>& join_errors) {
   for (size_t i = groups_.size(); i-- > 0;) {
     const int err = i < join_errors.size() ? join_errors[i] : EINVAL;
     if (err == 0) {
-      ::close(groups_[i].procs_fd);  // joined: nothing else is ever moved in
-      groups_[i].procs_fd = -1;
+      close_fds(groups_[i]);  // joined: nothing else is ever moved in
       continue;
     }
     if (groups_[i].memory && !groups_[i].cpu)
@@ -352,6 +365,12 @@ bool CommandCgroups::keep_joined(const std::vector<int>& join_errors) {
     groups_.erase(groups_.begin() + static_cast<std::ptrdiff_t>(i));
   }
   return std::any_of(groups_.begin(), groups_.end(), [](const CommandGroup& g) { return g.cpu; });
+}
+
+std::optional<std::pair<size_t, int>> CommandCgroups::birth_group() const {
+  for (size_t i = 0; i < groups_.size(); ++i)
+    if (groups_[i].dir_fd >= 0) return std::make_pair(i, groups_[i].dir_fd);
+  return std::nullopt;
 }
 
 std::string CommandCgroups::description() const {

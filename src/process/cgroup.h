@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/result.h"
@@ -63,6 +64,7 @@ struct CommandGroup {
   bool cpu = false;     // the tree's CPU time is read here
   bool memory = false;  // and its memory
   int procs_fd = -1;    // cgroup.procs, open for writing: the command joins through it
+  int dir_fd = -1;      // v2: the directory, for clone3 CLONE_INTO_CGROUP
 };
 
 /// Where greenrun looks for its own groups: the live /proc/self (tests give a fixture).
@@ -86,9 +88,12 @@ class CommandCgroups {
   const std::vector<CommandGroup>& groups() const { return groups_; }
   /// The descriptors the command writes "0" to before exec.
   std::vector<int> join_fds() const;
-  /// After the spawn, with the errno of each join (0: joined), in join_fds()
-  /// order: drops the groups the command is not in. False when none that
-  /// counts CPU time remains.
+  /// The v2 group the command is born in (its index in join_fds() and its
+  /// directory), if any: joining it that way costs nothing.
+  std::optional<std::pair<size_t, int>> birth_group() const;
+  /// After the spawn, with the errno of each join (0: joined, or born there),
+  /// in join_fds() order: drops the groups the command is not in. False when
+  /// none that counts CPU time remains.
   bool keep_joined(const std::vector<int>& join_errors);
   /// Why memory is not read from a group ("" when it is).
   const std::string& memory_note() const { return memory_note_; }

@@ -1,9 +1,10 @@
 #pragma once
 // The tree reader for a command in cgroups of its own (cgroup.h): CPU time
-// and memory from a few cgroup files per read, whatever the number of
-// processes, exact for processes that lived between two reads and for
-// daemons that left the tree's parentage. The member list (cgroup.procs),
-// their disk I/O and the count of processes are read with the slow fields.
+// (and memory, with a memory group) from a few cgroup files per read,
+// whatever the number of processes, exact for processes that lived between
+// two reads and for daemons that left the tree's parentage. The member list
+// (cgroup.procs), their disk I/O, the count of processes and, without a
+// memory group, their memory are read less often (members_due).
 
 #include <chrono>
 #include <memory>
@@ -29,8 +30,9 @@ class CgroupTreeReader : public TreeReader {
  private:
   void read_cpu(TreeSample& out);
   void read_members(bool final, TreeSample& out);
-  /// Every 10th read and the last, or less often when reading the members
-  /// would cost more than 0.5% of a core (tens of thousands of processes).
+  /// The last read, and others as often as 0.5% of a core allows (every
+  /// read for a small tree, every 20 s or so for 10,000 processes); with a
+  /// memory group, at most every 10th read.
   bool members_due(bool final) const;
 
   CommandCgroups groups_;

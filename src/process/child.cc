@@ -1,8 +1,10 @@
 #include "process/child.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -129,6 +131,55 @@ int foreground_terminal() {
   return -1;
 }
 
+namespace {
+
+// The child's side, in a vfork child or a clone3 child: only async-signal-safe
+// calls. It takes its own process group (and the terminal), joins the cgroups
+// it is not already in (`join_errors` receives each errno: memory the vfork
+// parent shares; null where it does not), restores what greenrun changed
+// (SIGPIPE, the mask), execs (execvp's PATH search and /bin/sh fallback), or
+// reports the errno through the close-on-exec pipe.
+[[noreturn]] void become_command(char* const* argv, const SpawnOptions& o, int error_fd, volatile int* join_errors,
+                                 bool born_in_cgroup) {
+  ::setpgid(0, 0);
+  for (size_t i = 0; i < o.cgroup_fds.size(); ++i) {
+    if (born_in_cgroup && i == o.cgroup_dir_join) continue;  // writing it again would wait for a grace period
+    if (::write(o.cgroup_fds[i], "0", 1) != 1 && join_errors) join_errors[i] = errno;
+  }
+  if (o.tty_fd >= 0) {
+    sigset_t ttou;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    ::sigprocmask(SIG_BLOCK, &ttou, nullptr);
+    ::tcsetpgrp(o.tty_fd, ::getpid());
+  }
+  if (o.drop_capabilities) drop_inheritable_capabilities();
+  ::sigaction(SIGPIPE, &o.sigpipe, nullptr);
+  ::sigprocmask(SIG_SETMASK, &o.mask, nullptr);
+  ::execvp(argv[0], argv);
+  int err = errno;
+  ssize_t ignored = ::write(error_fd, &err, sizeof err);
+  (void)ignored;
+  ::_exit(err == ENOENT ? kExitNotFound : kExitCannotExecute);
+}
+
+// clone3 with CLONE_INTO_CGROUP: the child is born in the cgroup at
+// `cgroup_dir_fd`. Joining one by writing cgroup.procs takes the kernel's
+// cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period:
+// 10-15 ms on the bench VM, at every start. Without CLONE_VM (the raw system
+// call cannot give the child a stack of its own), so the page tables are
+// copied as fork does; CLONE_VFORK keeps the parent waiting until the exec.
+// -1 with errno when the kernel cannot (before Linux 5.7: ENOSYS).
+pid_t clone_into_cgroup(int cgroup_dir_fd) {
+  clone_args args{};
+  args.flags = CLONE_VFORK | CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_dir_fd);
+  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+}
+
+}  // namespace
+
 SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptions& o) {
   SpawnResult result;
   std::vector<char*> cargv;
@@ -139,35 +190,17 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptio
     result.exec_errno = errno;
     return result;
   }
-  // The child reports each cgroup join here: vfork shares the parent's memory
-  // until exec, and the parent reads it once the child has exec'd or exited.
   result.join_errors.assign(o.cgroup_fds.size(), 0);
-  // vfork: no page tables to copy and no copy-on-write faults, which dominate
-  // start-up on virtual machines; no sampler thread exists yet. The child
-  // takes its own process group (and the terminal), joins its cgroups (only
-  // write(2): async-signal-safe), restores what greenrun changed (SIGPIPE,
-  // the mask), execs (execvp's PATH search and /bin/sh fallback), or reports
-  // the errno through the close-on-exec pipe.
-  pid_t pid = ::vfork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    for (size_t i = 0; i < o.cgroup_fds.size(); ++i)
-      if (::write(o.cgroup_fds[i], "0", 1) != 1) static_cast<volatile int*>(result.join_errors.data())[i] = errno;
-    if (o.tty_fd >= 0) {
-      sigset_t ttou;
-      sigemptyset(&ttou);
-      sigaddset(&ttou, SIGTTOU);
-      ::sigprocmask(SIG_BLOCK, &ttou, nullptr);
-      ::tcsetpgrp(o.tty_fd, ::getpid());
-    }
-    if (o.drop_capabilities) drop_inheritable_capabilities();
-    ::sigaction(SIGPIPE, &o.sigpipe, nullptr);
-    ::sigprocmask(SIG_SETMASK, &o.mask, nullptr);
-    ::execvp(cargv[0], cargv.data());
-    int err = errno;
-    ssize_t ignored = ::write(pipefd[1], &err, sizeof err);
-    (void)ignored;
-    ::_exit(err == ENOENT ? kExitNotFound : kExitCannotExecute);
+  pid_t pid = o.cgroup_dir_fd >= 0 ? clone_into_cgroup(o.cgroup_dir_fd) : -1;
+  result.cloned_into_cgroup = pid >= 0;
+  if (pid == 0) become_command(cargv.data(), o, pipefd[1], nullptr, true);
+  if (pid < 0) {
+    // vfork: no page tables to copy and no copy-on-write faults, which
+    // dominate start-up on virtual machines; no sampler thread exists yet.
+    // The child reports each cgroup join in memory it shares with greenrun
+    // until exec.
+    pid = ::vfork();
+    if (pid == 0) become_command(cargv.data(), o, pipefd[1], result.join_errors.data(), false);
   }
   ::close(pipefd[1]);
   if (pid < 0) {
