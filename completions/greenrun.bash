@@ -45,7 +45,8 @@ _greenrun() {
     --metrics-format) COMPREPLY=($(compgen -W "prometheus openmetrics" -- "$cur")); return ;;
     --pause-with) COMPREPLY=($(compgen -W "stop SIGUSR1 SIGUSR2 SIGTSTP" -- "$cur")); return ;;
     --intensity-source) COMPREPLY=($(compgen -W "electricitymaps: watttime: uk uk: file" -- "$cur")); return ;;
-    --log-level) COMPREPLY=($(compgen -W "off info debug trace" -- "$cur")); return ;;
+    --log-level) COMPREPLY=($(compgen -W "off debug trace" -- "$cur")); return ;;
+    --tree) COMPREPLY=($(compgen -W "auto cgroup proc" -- "$cur")); return ;;
   esac
   [[ " $_greenrun_valued " == *" $prev "* ]] && return  # a value greenrun cannot guess
   if [[ $cur == -* ]]; then

@@ -67,10 +67,18 @@ TEST_CASE("a report path planted as another user's symlink stops the run before 
   CHECK_FALSE(sb.ran());
   CHECK_THAT(r.err, Catch::Contains("symbolic link owned by another user"));
   CHECK(slurp(sb.dir / "victim") == "precious\n");
-  REQUIRE(symlink((sb.dir / "victim").c_str(), (shared + "/e.csv").c_str()) == 0);
-  REQUIRE(lchown((shared + "/e.csv").c_str(), 65534, 65534) == 0);
-  CHECK(sb.run(std::vector<std::string>{"-q", "--csv", shared + "/e.csv", "--"} + sb.touch()).status == 125);
-  CHECK(slurp(sb.dir / "victim") == "precious\n");
+  // Every option that names a file greenrun writes.
+  for (const std::string option : {"--csv", "--summary-file", "--step-summary", "--metrics", "--html", "--log-file"}) {
+    const std::string link = shared + "/out" + option;
+    REQUIRE(symlink((sb.dir / "victim").c_str(), link.c_str()) == 0);
+    REQUIRE(lchown(link.c_str(), 65534, 65534) == 0);
+    std::filesystem::remove(sb.dir / "ran");
+    auto o = sb.run(std::vector<std::string>{option, link, "--"} + sb.touch());
+    INFO(option << ": " << o.err);
+    CHECK(o.status == 125);
+    CHECK_FALSE(sb.ran());
+    CHECK(slurp(sb.dir / "victim") == "precious\n");
+  }
 }
 
 TEST_CASE("NaN and infinity are refused wherever a number is read", "[hardening][inputs]") {

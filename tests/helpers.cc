@@ -212,6 +212,7 @@ bool pid_alive(pid_t pid) {
 
 std::string greenrun_bin() { return GREENRUN_BIN; }
 std::string toy_train_bin() { return TOY_TRAIN_BIN; }
+std::string tree_workload_bin() { return TREE_WORKLOAD_BIN; }
 std::string source_dir() { return SOURCE_DIR; }
 
 void add_powercap_zone(const std::string& sysfs_root, const std::string& id, const std::string& name,

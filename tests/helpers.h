@@ -88,6 +88,7 @@ void reset_signals();
 /// The greenrun binary under test, and the example workload.
 std::string greenrun_bin();
 std::string toy_train_bin();
+std::string tree_workload_bin();  // bench/tree_workload.c
 std::string source_dir();
 
 /// A powercap zone in a fixture sysfs tree: <root>/class/powercap/<id>.

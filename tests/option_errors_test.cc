@@ -35,6 +35,9 @@ const std::map<std::string, Bad>& bad_values() {
   static const std::map<std::string, Bad> table = {
       {"interval", {{"--interval", "0"}, "must be at least 1ms, e.g. 250ms or 2s"}},
       {"scope", {{"--scope", "cpu"}, "must be process or machine"}},
+      {"tree", {{"--tree", "pids"}, "must be auto, cgroup or proc"}},
+      {"log-level", {{"--log-level", "loud"}, "must be off, debug or trace"}},
+      {"log-file", {{"--log-file", "/nonexistent/g.log"}, "directory /nonexistent does not exist"}},
       {"json", {{"--json", "/nonexistent/x.json"}, "directory /nonexistent does not exist; create it first"}},
       {"checkpoint", {{"--checkpoint", "5x"}, "is not a duration; use e.g. 30s, 5m"}},
       {"summary-file", {{"--summary-file", "/nonexistent/s"}, "directory /nonexistent does not exist"}},

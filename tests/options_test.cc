@@ -78,3 +78,30 @@ TEST_CASE("scope and checkpoint", "[options]") {
   CHECK(p.options.checkpoint == 300s);
   CHECK(parse({"--checkpoint", "0", "--", "true"}).options.checkpoint == 0s);
 }
+
+TEST_CASE("every form CLI11 accepts is parsed, with only the options mentioned registered", "[options]") {
+  auto p = parse({"-qv", "-i250ms", "--json=out.json", "--tree", "proc", "--", "true"});
+  REQUIRE(p.action == ParsedCli::Action::Run);
+  CHECK(p.options.quiet);
+  CHECK(p.options.log_level == log::Level::Debug);  // -v
+  CHECK(p.options.interval == 250ms);
+  CHECK(p.options.json_path == "out.json");
+  CHECK(p.options.tree == TreeMethod::Proc);
+  // Options not on the command line still come from the environment.
+  auto e = parse({"-q", "--", "true"}, {{"GREENRUN_INTERVAL", "2s"}, {"GREENRUN_LOG_LEVEL", "trace"}, {"GREENRUN_TREE", "cgroup"}});
+  REQUIRE(e.action == ParsedCli::Action::Run);
+  CHECK(e.options.interval == 2s);
+  CHECK(e.options.log_level == log::Level::Trace);
+  CHECK(e.options.tree == TreeMethod::Cgroup);
+  // An explicit level wins over -v.
+  CHECK(parse({"-v", "--log-level", "off", "--", "true"}).options.log_level == log::Level::Off);
+  // Help lists every option, and an error names what CLI11 names.
+  auto help = parse({"-q", "--help"});
+  CHECK(help.exit_code == 0);
+  for (auto name : {"--interval", "--tree", "--log-level", "--log-file", "--procfs-root", "--no-estimate"})
+    CHECK_THAT(help.message, Catch::Contains(name));
+  auto bad = parse({"--log-level", "loud", "--", "true"});
+  CHECK(bad.exit_code == 125);
+  CHECK_THAT(bad.message, Catch::Contains("--log-level loud: must be off, debug or trace"));
+  CHECK(parse({"--tree", "--", "true"}).exit_code == 125);
+}

@@ -30,9 +30,13 @@ TEST_CASE("greenrun sensors on this machine: nothing readable is claimed readabl
   bool any_readable = false;
   for (const auto& s : j["sources"]) any_readable = any_readable || s["readable"] == true;
   CHECK(any_measured == any_readable);
+  const json& tree = j["process_tree"];
+  CHECK((tree["method"] == "cgroup" || tree["method"] == "proc"));
+  if (tree["method"] == "proc") CHECK_FALSE(tree["reason"].get<std::string>().empty());
   auto text = run_proc({greenrun_bin(), "sensors"});
   CHECK(text.status == 0);
-  CHECK_THAT(text.out, Catch::Contains("machine") && Catch::Contains("greenrun would report"));
+  CHECK_THAT(text.out, Catch::Contains("machine") && Catch::Contains("greenrun would report") &&
+                           Catch::Contains("process tree: "));
 }
 
 TEST_CASE("greenrun sensors lists fake GPUs, and the fix for root-only RAPL", "[sensors][nvml]") {

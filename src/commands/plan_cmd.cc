@@ -108,7 +108,7 @@ int plan_command(const std::vector<std::string>& args, const EnvLookup& env) {
   add_table_options(app, raw, {"region", "cloud", "intensity-source", "intensity-file", "intensity-timeout",
                                "intensity-ttl", "emission-factor", "pue"});
   if (auto done = parse_subcommand(app, args, "plan")) return *done;
-  fill_from_environment(app, raw, env);
+  fill_from_environment(raw, env);
   if (rq.format != "text" && rq.format != "json" && rq.format != "sbatch" && rq.format != "at" && rq.format != "cron")
     return fail("--format must be text, json, sbatch, at or cron", kExitUsage);
 

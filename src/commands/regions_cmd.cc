@@ -60,7 +60,7 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
   RawSettings raw;
   add_table_options(app, raw, {"emission-factor"});
   if (auto done = parse_subcommand(app, args, "regions")) return *done;
-  fill_from_environment(app, raw, env);
+  fill_from_environment(raw, env);
   std::string factor = raw.get("emission-factor");
   if (factor == "life-cycle") factor = "lifecycle";
   if (sort != "intensity" && sort != "name" && sort != "id") {

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <optional>
+#include <tuple>
 
 #include "carbon/carbon.h"
 #include "carbon/carbon_data.h"
@@ -14,6 +15,7 @@
 #include "commands/status_line.h"
 #include "commands/timers.h"
 #include "outputs/sink.h"
+#include "process/cgroup_tree.h"
 #include "process/child.h"
 #include "process/marks.h"
 #include "process/tree_reader.h"
@@ -24,6 +26,7 @@
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/privilege.h"
 
 namespace greenrun {
@@ -50,10 +53,16 @@ struct Run {
   FootprintSettings footprint;
   bool resolve_early = false;
   std::unique_ptr<CarbonAware> aware;  // live data, --start-within, --pause-above
+  TreeChoice tree;                     // how the command's process tree is read
 
   /// Loads the grid data and resolves the location.
   Status resolve_carbon() {
+    const long long started = log::now_ns();
     auto loaded = load_carbon_data(data_dir);
+    log::debug([&] {
+      return "carbon data " + data_dir + "/intensity loaded in " + std::to_string(log::ms_since(started)) + " ms" +
+             (loaded ? "" : ": " + loaded.error());
+    });
     if (!loaded) return Status::fail(loaded.error());
     auto settings = resolve_carbon_settings(options, *loaded, real_env);
     if (!settings) return Status::fail(settings.error());
@@ -64,7 +73,7 @@ struct Run {
   }
 
   RunReport report(const Measurements& m) const {
-    ReportInputs in{&options, &probe.findings, data_ptr, carbon ? &*carbon : nullptr, &footprint};
+    ReportInputs in{&options, &probe.findings, data_ptr, carbon ? &*carbon : nullptr, &footprint, &tree.description};
     RunReport r = assemble_report(in, m);
     if (slurm) r.slurm = SlurmReport{*slurm, m.node_counted_s, election.problem()};
     if (aware) aware->fill(r);
@@ -83,6 +92,8 @@ struct Live {
   std::chrono::system_clock::time_point started_at{};
   steady::time_point started{};
   std::string stopped_for;  // the budget that made greenrun stop the command
+  steady::time_point ended{};
+  std::chrono::system_clock::time_point ended_at{};
 };
 
 /// --live and --progress.
@@ -91,6 +102,8 @@ struct StatusDisplay {
   PowerMeter live_meter, log_meter;
   std::string kind;  // measured, estimated, partly estimated: fixed by the probe
 };
+
+double clock_ticks() { return static_cast<double>(::sysconf(_SC_CLK_TCK)); }
 
 std::string energy_kind(const std::vector<std::unique_ptr<EnergySource>>& sources) {
   bool measured = false, estimated = false;
@@ -155,7 +168,30 @@ Status check(Run& run) {
   run.election = NodeElection::open(run.slurm);
   for (auto& s : run.sinks)
     if (auto st = s->preflight(); !st) return st;
+  auto tree = choose_tree_reader(o.tree, o.procfs_root, clock_ticks());
+  if (!tree) return Status::fail(tree.error());
+  run.tree = std::move(*tree);
   return {};
+}
+
+// After the spawn: the command is in its cgroups, or the /proc walk takes
+// over (it could not join: the sampler has not started, and both readers saw
+// an empty tree at the baseline).
+void settle_tree(Run& run, Sampler& sampler, const SpawnResult& spawned) {
+  CgroupTreeReader* cgroup = run.tree.cgroup;
+  if (!cgroup) return;
+  if (cgroup->groups().keep_joined(spawned.join_errors)) {
+    run.tree.description.detail = cgroup->groups().description();
+    run.tree.description.memory_note = cgroup->groups().memory_note();
+    run.tree.description.cgroups = cgroup->groups().dirs();
+    cgroup->groups().remove_leftovers();
+    return;
+  }
+  int err = 0;
+  for (int e : spawned.join_errors) err = err ? err : e;
+  run.tree = proc_tree_reader(run.options.procfs_root, clock_ticks(),
+                              "the command could not join its cgroup: " + errno_text(err));
+  sampler.replace_tree(std::move(run.tree.reader));
 }
 
 RunReport report_now(const Run& run, const Sampler& sampler, const Live& live) {
@@ -169,9 +205,11 @@ RunReport report_now(const Run& run, const Sampler& sampler, const Live& live) {
 
 void checkpoint(const Run& run, const Sampler& sampler, const Live& live) {
   try {
+    const long long started = log::now_ns();
     RunReport r = report_now(run, sampler, live);
     for (auto& s : run.sinks)
       if (auto st = s->checkpoint(r); !st) say("warning: " + st.error());
+    log::debug([&] { return "checkpoint written in " + std::to_string(log::ms_since(started)) + " ms"; });
   } catch (const std::exception& e) {
     say(std::string("warning: checkpoint not written: ") + e.what());
   }
@@ -255,9 +293,11 @@ void schedule(Timers& timers, Run& run, Sampler& sampler, Live& live) {
 
 // The final report to every sink.
 void publish(Run& run, RunReport& r) {
+  const long long started = log::now_ns();
   run.add_carbon(r);
   for (auto& s : run.sinks)
     if (auto st = s->finish(r); !st) say(st.error());
+  log::debug([&] { return "final report written in " + std::to_string(log::ms_since(started)) + " ms"; });
 }
 
 // The baseline comparison and the budgets' verdicts. True when a budget was exceeded.
@@ -290,14 +330,14 @@ int spawn_failed(Run& run, Sampler& sampler, const SpawnResult& spawned, std::ch
 
 // Step 3: the final report, and greenrun's exit status: the command's, or
 // kExitBudgetExceeded when a budget failed a successful command or stopped it.
-int finish(Run& run, Sampler& sampler, const Live& live, const CommandExit& exit, steady::time_point ended,
-           std::chrono::system_clock::time_point ended_at) {
+int finish(Run& run, Sampler& sampler, const Live& live, const CommandExit& exit) {
   const int status = exit_status_for(exit);
+  if (run.sinks.empty() && !run.options.budgets.any()) return status;  // -q alone: nothing to write
   try {
     RunReport r = run.report(sampler.measurements());
     r.started_at = live.started_at;
-    r.ended_at = ended_at;
-    r.duration_s = std::chrono::duration<double>(ended - live.started).count();
+    r.ended_at = live.ended_at;
+    r.duration_s = std::chrono::duration<double>(live.ended - live.started).count();
     r.status = live.stopped_for.empty() ? "finished" : "stopped: " + live.stopped_for;
     if (exit.signal) r.signal = exit.signal;
     else r.exit_code = exit.exit_code;
@@ -317,74 +357,62 @@ int finish(Run& run, Sampler& sampler, const Live& live, const CommandExit& exit
   return status;
 }
 
-}  // namespace
+Status start_log(const Options& o) {
+  if (o.log_level == log::Level::Off || o.log_file.empty()) return log::start(o.log_level, "");
+  if (auto st = check_writable(o.log_file, "--log-file"); !st) return st;
+  auto path = output_path(o.log_file, "--log-file");
+  if (!path) return Status::fail(path.error());
+  return log::start(o.log_level, *path);
+}
 
-int run_command(const Options& o) {
-  const struct sigaction sigpipe = ignore_sigpipe();  // from the start: even an error line may meet a closed pipe
-  Run run(o);
-  if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));
-  if (auto st = check(run); !st) return say(st.error()), kExitGreenrunFailed;
-  if (run.aware) {
-    run.aware->start_watchdog();  // before any thread, and before greenrun is a subreaper
-    if (auto stop = run.aware->before_start()) return *stop;
-  }
-
-  SignalBlock block;
-  if (!become_subreaper() && o.verbose) say("warning: cannot become a child subreaper; orphans are not followed");
+SamplerOptions sampler_options(const Run& run) {
   SamplerOptions so;
-  so.interval = o.interval;
-  const double clk_tck = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  so.cpu_resolution_s = static_cast<double>(std::max(1, run.probe.hardware.cpu.logical)) / clk_tck;
-  auto tree = std::make_unique<ProcfsTreeReader>(o.procfs_root, "/proc", ::getpid(), clk_tck, true);
-  StatusDisplay status;
-  status.kind = energy_kind(run.probe.sources);
-  Sampler sampler(so, std::move(run.probe.sources), std::move(tree));
-  Live live;
-  live.started_at = std::chrono::system_clock::now();
-  live.started = steady::now();
-  // The first checkpoint exists before the command starts: whatever happens
-  // to greenrun later, the file is there.
-  {
-    RunReport first = report_now(run, sampler, live);
-    for (auto& s : run.sinks)
-      if (auto st = s->checkpoint(first); !st) return say(st.error()), kExitGreenrunFailed;
-  }
+  so.interval = run.options.interval;
+  so.cpu_resolution_s = static_cast<double>(std::max(1, run.probe.hardware.cpu.logical)) / clock_ticks();
+  return so;
+}
 
-  // Step 2: run the command while the sampler measures.
-  sampler.set_counts_node(run.election.try_lead());
-  sampler.baseline();
-  live.started_at = std::chrono::system_clock::now();
-  live.started = steady::now();
-  // The command marks phases through a FIFO named in its environment.
-  std::optional<MarkChannel> marks = open_marks();
+SpawnOptions spawn_options(const Run& run, const SignalBlock& block, const struct sigaction& sigpipe) {
   SpawnOptions spawn;
   spawn.mask = block.original_mask();
   spawn.sigpipe = sigpipe;
   spawn.tty_fd = foreground_terminal();
   spawn.drop_capabilities = running_privileged();
-  // The live line takes the terminal's last row before the command can write anything.
-  if (o.live) {
-    // Off where it cannot work; said only where --live could be expected to (a terminal).
-    if (const std::string why = LiveLine::unusable(STDERR_FILENO, real_env); why.empty())
-      status.line.emplace(STDERR_FILENO, real_env);
-    else if (::isatty(STDERR_FILENO))
-      say("--live is off: " + why + "; --progress DURATION prints plain lines");
+  if (run.tree.cgroup) {  // the command is born in its cgroups
+    const CommandCgroups& groups = run.tree.cgroup->groups();
+    spawn.cgroup_fds = groups.join_fds();
+    if (auto birth = groups.birth_group()) std::tie(spawn.cgroup_dir_join, spawn.cgroup_dir_fd) = *birth;
   }
-  SpawnResult spawned = spawn_command(o.command, spawn);
-  if (spawned.pid < 0) {
-    status.line.reset();
-    return spawn_failed(run, sampler, spawned, live.started_at);
-  }
-  live.child = spawned.pid;
-  if (run.aware) run.aware->started(spawned.pid);
-  if (!run.resolve_early)
-    if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
-  sampler.start();
+  return spawn;
+}
+
+// --live takes the terminal's last row before the command can write
+// anything; off where it cannot work, said only where it could be expected to.
+void open_live_line(const Options& o, StatusDisplay& status) {
+  if (!o.live) return;
+  if (const std::string why = LiveLine::unusable(STDERR_FILENO, real_env); why.empty())
+    status.line.emplace(STDERR_FILENO, real_env);
+  else if (::isatty(STDERR_FILENO))
+    say("--live is off: " + why + "; --progress DURATION prints plain lines");
+}
+
+// A reaped descendant's last I/O figures, for the tree's totals.
+void note_reaped(Sampler& sampler, pid_t pid) {
+  std::string text;
+  IoCounters io;
+  if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0) io = parse_pid_io(text).value_or(IoCounters{});
+  sampler.tree().reaped(pid, io);
+}
+
+// Step 2's wait: signals forwarded, descendants reaped, the timers fired and
+// phases taken from the mark channel until the command exits.
+CommandExit wait_for(Run& run, Sampler& sampler, Live& live, StatusDisplay& status, std::optional<MarkChannel>& marks,
+                     int tty_fd) {
   Timers timers;
   schedule(timers, run, sampler, live);
   schedule_status(timers, run, sampler, live, status);
   WaitOptions wait;
-  wait.tty_fd = spawn.tty_fd;
+  wait.tty_fd = tty_fd;
   wait.deadline = timers.next();
   wait.on_deadline = [&] { return timers.fire(); };
   auto take_marks = [&] { marks->drain([&](std::string label) { sampler.mark(steady::now(), std::move(label)); }); };
@@ -393,20 +421,82 @@ int run_command(const Options& o) {
     wait.on_readable = take_marks;
   }
   if (run.aware) wait.after_forward = [&](int sig) { run.aware->forwarded(sig); };
-  CommandExit exit = wait_for_command(spawned.pid, wait, sampler.tree().reap_mutex(), [&](pid_t pid) {
-    std::string text;
-    IoCounters io;
-    if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0) io = parse_pid_io(text).value_or(IoCounters{});
-    sampler.tree().reaped(pid, io);
-  });
-  const auto ended = steady::now();
-  const auto ended_at = std::chrono::system_clock::now();
+  CommandExit exit =
+      wait_for_command(live.child, wait, sampler.tree().reap_mutex(), [&](pid_t pid) { note_reaped(sampler, pid); });
+  live.ended = steady::now();
+  live.ended_at = std::chrono::system_clock::now();
   if (marks) take_marks();  // those written just before the command ended
-  status.line.reset();        // the terminal's last row back, cleared, before the summary
+  return exit;
+}
+
+// The first checkpoint exists before the command starts: whatever happens
+// to greenrun later, the file is there.
+Status first_checkpoint(const Run& run, const Sampler& sampler, const Live& live) {
+  if (run.sinks.empty()) return {};
+  RunReport first = report_now(run, sampler, live);
+  for (auto& s : run.sinks)
+    if (auto st = s->checkpoint(first); !st) return st;
+  return {};
+}
+
+// Emissions need the grid data: loaded while the command starts when nothing
+// forced it earlier, and only when something shows emissions.
+void resolve_late(Run& run, const StatusDisplay& status) {
+  if (run.resolve_early) return;
+  if (run.sinks.empty() && !status.line && run.options.progress.count() == 0) return;
+  if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
+}
+
+// Step 2: run the command while the sampler measures; then step 3.
+int measure(Run& run, Sampler& sampler, StatusDisplay& status, const SignalBlock& block,
+            const struct sigaction& sigpipe) {
+  Live live;
+  live.started_at = std::chrono::system_clock::now();
+  live.started = steady::now();
+  if (auto st = first_checkpoint(run, sampler, live); !st) return say(st.error()), kExitGreenrunFailed;
+  sampler.set_counts_node(run.election.try_lead());
+  sampler.baseline();
+  live.started_at = std::chrono::system_clock::now();
+  live.started = steady::now();
+  std::optional<MarkChannel> marks = open_marks();  // phases, through a FIFO named in the command's environment
+  const SpawnOptions spawn = spawn_options(run, block, sigpipe);
+  open_live_line(run.options, status);
+  SpawnResult spawned = spawn_command(run.options.command, spawn);
+  if (spawned.pid < 0) {
+    status.line.reset();
+    return spawn_failed(run, sampler, spawned, live.started_at);
+  }
+  live.child = spawned.pid;
+  settle_tree(run, sampler, spawned);
+  if (run.aware) run.aware->started(spawned.pid);
+  resolve_late(run, status);
+  sampler.start();
+  CommandExit exit = wait_for(run, sampler, live, status, marks, spawn.tty_fd);
+  status.line.reset();  // the terminal's last row back, cleared, before the summary
   reclaim_terminal(spawn.tty_fd);
   sampler.finish();
-  if (run.aware) run.aware->finished(sampler.measurements().origin, ended_at);
-  return finish(run, sampler, live, exit, ended, ended_at);
+  if (run.aware) run.aware->finished(sampler.measurements().origin, live.ended_at);
+  return finish(run, sampler, live, exit);
+}
+
+}  // namespace
+
+int run_command(const Options& o) {
+  const struct sigaction sigpipe = ignore_sigpipe();  // from the start: even an error line may meet a closed pipe
+  if (auto st = start_log(o); !st) return say(st.error()), kExitGreenrunFailed;
+  Run run(o);
+  if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));
+  if (auto st = check(run); !st) return say(st.error()), kExitGreenrunFailed;
+  if (run.aware) {
+    run.aware->start_watchdog();  // before any thread, and before greenrun is a subreaper
+    if (auto stop = run.aware->before_start()) return *stop;
+  }
+  SignalBlock block;
+  if (!become_subreaper()) log::debug([] { return "cannot become a child subreaper; orphans are not followed"; });
+  StatusDisplay status;
+  status.kind = energy_kind(run.probe.sources);  // before the sampler takes the sources
+  Sampler sampler(sampler_options(run), std::move(run.probe.sources), std::move(run.tree.reader));
+  return measure(run, sampler, status, block, sigpipe);
 }
 
 }  // namespace greenrun

@@ -1,11 +1,14 @@
 #include "commands/sensors_cmd.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "carbon/carbon_data.h"
 #include "config/option_table.h"
+#include "process/cgroup_tree.h"
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/units.h"
@@ -20,7 +23,7 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   RawSettings raw;
   add_table_options(app, raw, {"sysfs-root", "procfs-root", "nvml-lib", "rocm-lib", "dev-root"});
   if (auto done = parse_subcommand(app, args, "sensors")) return *done;
-  fill_from_environment(app, raw, env);
+  fill_from_environment(raw, env);
   if (auto ignored = drop_privileged_overrides(raw); !ignored.empty())
     std::fprintf(stderr, "greenrun sensors: running with raised privileges: ignored %s and the like\n", ignored[0].c_str());
   Options o;
@@ -39,6 +42,9 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
                                          : hw.cpu.model;
   std::string machine = std::to_string(hw.cpu.logical) + " logical CPUs, " + std::to_string(hw.cpu.cores) +
                         " cores, " + std::to_string(hw.cpu.sockets) + (hw.cpu.sockets == 1 ? " socket" : " sockets");
+  // The process-tree method a run would use: its groups are made and removed at once.
+  const TreeDescription tree =
+      choose_tree_reader(TreeMethod::Auto, o.procfs_root, static_cast<double>(::sysconf(_SC_CLK_TCK)))->description;
   std::string virt = hw.virtual_machine ? "virtual machine (" + hw.virtualization + ")" : "bare metal";
   if (!hw.cloud.empty()) virt += ", cloud " + hw.cloud;
 
@@ -66,6 +72,12 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
         used.push_back({{"component", c.component.name()}, {"label", c.label}, {"source", c.source}, {"measured", c.measured},
                         {"method", c.method}, {"origin", c.origin}});
     j["used"] = std::move(used);
+    auto text_or_null = [](const std::string& t) { return t.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t); };
+    j["process_tree"] = {{"method", tree.method},
+                         {"detail", tree.detail},
+                         {"reason", text_or_null(tree.reason)},
+                         {"memory_note", text_or_null(tree.memory_note)},
+                         {"cgroups", tree.cgroups}};
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     return 0;
   }
@@ -81,6 +93,12 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
     if (!f.path.empty()) std::printf("             %s\n", f.path.c_str());
     if (!f.fix.empty()) std::printf("             to enable it: %s\n", f.fix.c_str());
   }
+  if (tree.method == "cgroup")
+    std::printf("\nprocess tree: a cgroup of the command's own (one was made and removed to check): %s%s%s\n",
+                tree.detail.c_str(),
+                tree.memory_note.empty() ? "" : "; memory from /proc: ", tree.memory_note.c_str());
+  else
+    std::printf("\nprocess tree: the /proc walk (%s)\n", tree.reason.c_str());
   std::printf("\ngreenrun would report:\n");
   for (const auto& s : probe->sources)
     for (const auto& c : s->channels())

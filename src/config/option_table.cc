@@ -13,13 +13,19 @@ const std::vector<OptionSpec>& option_table() {
        "Sampling interval: 250ms, 2s, 1m (minimum 1ms)", "1s"},
       {"scope", "--scope", "SCOPE", "GREENRUN_SCOPE", true, "Sampling",
        "process: the command's share of the machine; machine: all of it", "process"},
+      {"tree", "--tree", "METHOD", "GREENRUN_TREE", true, "Sampling",
+       "How the command's processes are followed: auto (a cgroup where possible, else /proc), cgroup, proc", "auto"},
       // Output
       {"json", "-j,--json", "FILE", nullptr, false, "Output", "Write a JSON report to FILE (checkpointed while running; - for stdout)", nullptr},
       {"checkpoint", "--checkpoint", "DURATION", nullptr, false, "Output",
        "Rewrite the --json and --html files this often while the command runs (0: never)", "60s"},
       {"summary-file", "--summary-file", "FILE", nullptr, false, "Output", "Write the summary to FILE instead of stderr", nullptr},
       {"quiet", "-q,--quiet", nullptr, nullptr, false, "Output", "No summary", nullptr},
-      {"verbose", "-v,--verbose", nullptr, nullptr, false, "Output", "Diagnostics on stderr", nullptr},
+      {"verbose", "-v,--verbose", nullptr, nullptr, false, "Output", "Diagnostics on stderr (--log-level debug)", nullptr},
+      {"log-level", "--log-level", "LEVEL", "GREENRUN_LOG_LEVEL", true, "Output",
+       "Diagnostics: off, debug (probe, data files, tree method, checkpoints) or trace (also every tick)", "off"},
+      {"log-file", "--log-file", "FILE", "GREENRUN_LOG_FILE", true, "Output", "Append diagnostics to FILE instead of stderr (--log-level debug unless given)",
+       nullptr},
       {"csv", "--csv", "FILE", "GREENRUN_CSV", true, "Output", "Append a row to FILE in CodeCarbon's emissions.csv layout", nullptr},
       {"step-summary", "--step-summary", "FILE", "GITHUB_STEP_SUMMARY", false, "Output",
        "Append the report as Markdown to FILE (GitHub Actions' job page by default)", nullptr},
@@ -145,6 +151,11 @@ std::string RawSettings::where(const std::string& name) const {
   return it->second + ": " + name + " = " + value;
 }
 
+bool RawSettings::given(const std::string& name) const {
+  auto it = options.find(name);
+  return it != options.end() && it->second->count() > 0;
+}
+
 std::vector<std::string> drop_privileged_overrides(RawSettings& raw) {
   std::vector<std::string> ignored;
   if (!running_privileged()) return ignored;
@@ -158,26 +169,63 @@ std::vector<std::string> drop_privileged_overrides(RawSettings& raw) {
   return ignored;
 }
 
-void add_table_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& names) {
-  for (const auto& spec : option_table()) {
-    if (!names.empty() && std::find(names.begin(), names.end(), spec.name) == names.end()) continue;
-    if (!spec.value) {
-      app.add_flag(spec.flags, raw.flags[spec.name], spec.help)->group(spec.group);
-      continue;
+namespace {
+
+void add_option(CLI::App& app, RawSettings& raw, const OptionSpec& spec) {
+  if (!spec.value) {
+    raw.options[spec.name] = app.add_flag(spec.flags, raw.flags[spec.name], spec.help)->group(spec.group);
+    return;
+  }
+  std::string help = spec.help;
+  if (spec.env) help += " [env " + std::string(spec.env) + "]";
+  auto* opt = app.add_option(spec.flags, raw.values[spec.name], help)->type_name(spec.value)->group(spec.group);
+  if (spec.fallback) opt->default_str(spec.fallback);
+  if (std::string(spec.name) == "label") opt->multi_option_policy(CLI::MultiOptionPolicy::Join)->delimiter(',');
+  raw.options[spec.name] = opt;
+}
+
+// Whether `arg` names one of `spec`'s flags: "--name", "--name=...", or a
+// short flag among the letters of "-xyz" (combined flags, or -xVALUE).
+bool mentions(std::string_view arg, const OptionSpec& spec) {
+  if (arg.size() < 2 || arg[0] != '-') return false;
+  std::string_view flags = spec.flags;
+  while (!flags.empty()) {
+    auto comma = flags.find(',');
+    std::string_view flag = flags.substr(0, comma);
+    flags = comma == std::string_view::npos ? std::string_view() : flags.substr(comma + 1);
+    if (flag.substr(0, 2) == "--") {
+      if (arg.substr(0, 2) == "--" && arg.substr(2, arg.find('=') - 2) == flag.substr(2)) return true;
+    } else if (flag.size() == 2 && arg[1] != '-' && arg.find(flag[1], 1) != std::string_view::npos) {
+      return true;
     }
-    std::string help = spec.help;
-    if (spec.env) help += " [env " + std::string(spec.env) + "]";
-    auto* opt = app.add_option(spec.flags, raw.values[spec.name], help)->type_name(spec.value)->group(spec.group);
-    if (spec.fallback) opt->default_str(spec.fallback);
-    if (std::string(spec.name) == "label") opt->multi_option_policy(CLI::MultiOptionPolicy::Join)->delimiter(',');
+  }
+  return false;
+}
+
+}  // namespace
+
+void add_table_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& names) {
+  for (const auto& spec : option_table())
+    if (names.empty() || std::find(names.begin(), names.end(), spec.name) != names.end()) add_option(app, raw, spec);
+}
+
+void add_mentioned_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& args) {
+  for (const auto& spec : option_table()) {
+    if (std::any_of(args.begin(), args.end(), [&](const std::string& a) { return mentions(a, spec); })) {
+      add_option(app, raw, spec);
+    } else if (spec.value) {
+      raw.values[spec.name];
+    } else {
+      raw.flags[spec.name];
+    }
   }
 }
 
-void fill_from_environment(const CLI::App& app, RawSettings& raw, const EnvLookup& env, const ConfigValues& config,
+void fill_from_environment(RawSettings& raw, const EnvLookup& env, const ConfigValues& config,
                            const std::string& config_path) {
   for (const auto& spec : option_table()) {
     if (!spec.value || !raw.values.count(spec.name)) continue;  // a flag, or not an option of this app
-    if (app.count(std::string("--") + spec.name) > 0) {
+    if (raw.given(spec.name)) {
       raw.origin[spec.name] = std::string("--") + spec.name;
       continue;
     }

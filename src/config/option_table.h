@@ -14,6 +14,7 @@
 
 namespace CLI {
 class App;
+class Option;
 }
 
 namespace greenrun {
@@ -43,10 +44,19 @@ struct RawSettings {
   bool flag(const std::string& name) const;
   /// Where a value came from, for error messages: "--interval 0", "GREENRUN_INTERVAL=0".
   std::string where(const std::string& name) const;
+  /// Whether the option was on the command line (once parsed).
+  bool given(const std::string& name) const;
+  /// The options add_table_options made, by name: asking CLI11 by name
+  /// searches every option, and greenrun asks once per option at each start.
+  std::map<std::string, const CLI::Option*> options;
 };
 
 /// Adds the named options (every one when `names` is empty) to `app`, bound to `raw`.
 void add_table_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& names = {});
+/// Every option of the table is one of `raw`'s (the environment and the config
+/// file set it), but only those whose flags appear in `args` ("--name",
+/// "--name=...", "-x" and each letter of "-xyz") are added to `app`.
+void add_mentioned_options(CLI::App& app, RawSettings& raw, const std::vector<std::string>& args);
 
 /// With raised privileges (running_privileged()), the options that name a
 /// library to load or a root to read (--nvml-lib, --rocm-lib, --sysfs-root,
@@ -62,9 +72,10 @@ using ConfigValues = std::map<std::string, std::pair<std::string, int>>;
 /// `path` and the line.
 std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out);
 
-/// Every option in `app` not given on its command line takes its environment
-/// variable, then its config-file value (`config_path` names the file).
-void fill_from_environment(const CLI::App& app, RawSettings& raw, const EnvLookup& env, const ConfigValues& config = {},
+/// Every option add_table_options added to `raw` and not given on the command
+/// line takes its environment variable, then its config-file value
+/// (`config_path` names the file).
+void fill_from_environment(RawSettings& raw, const EnvLookup& env, const ConfigValues& config = {},
                            const std::string& config_path = "");
 
 }  // namespace greenrun

@@ -18,6 +18,7 @@
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/privilege.h"
 #include "util/units.h"
 #include "util/version.h"
@@ -288,7 +289,7 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   o.json_path = raw.get("json");
   o.summary_file = raw.get("summary-file");
   o.quiet = raw.flag("quiet");
-  o.verbose = raw.flag("verbose");
+  o.log_file = raw.get("log-file");
   o.sysfs_root = raw.get("sysfs-root");
   o.procfs_root = raw.get("procfs-root");
   o.region = raw.get("region");
@@ -334,6 +335,15 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   if (scope == "process") o.scope = Scope::Process;
   else if (scope == "machine") o.scope = Scope::Machine;
   else return raw.where("scope") + ": must be process or machine";
+  if (const std::string tree = raw.get("tree"); tree == "auto") o.tree = TreeMethod::Auto;
+  else if (tree == "cgroup") o.tree = TreeMethod::Cgroup;
+  else if (tree == "proc") o.tree = TreeMethod::Proc;
+  else return raw.where("tree") + ": must be auto, cgroup or proc";
+  // -v, or a --log-file alone, is --log-level debug; a level given explicitly wins.
+  const auto level = log::parse_level(raw.get("log-level"));
+  if (!level) return raw.where("log-level") + ": must be off, debug or trace";
+  const bool implied = raw.flag("verbose") || !o.log_file.empty();
+  o.log_level = raw.origin.count("log-level") || !implied ? *level : log::Level::Debug;
   if (o.emission_factor == "life-cycle" || o.emission_factor == "lifecycle") o.emission_factor = "lifecycle";
   else if (o.emission_factor != "direct") return raw.where("emission-factor") + ": must be lifecycle or direct";
   if (const std::string text = raw.get("intensity"); !text.empty()) {
@@ -375,9 +385,9 @@ std::optional<std::string> expand_output_paths(Options& o, const EnvLookup& env)
 
 // An option given with an empty value on the command line is a mistake
 // (an unset shell variable), never "use the default".
-std::optional<std::string> empty_value(const CLI::App& app, const RawSettings& raw) {
+std::optional<std::string> empty_value(const RawSettings& raw) {
   for (const auto& spec : option_table())
-    if (spec.value && raw.values.count(spec.name) && app.count(std::string("--") + spec.name) > 0 &&
+    if (spec.value && raw.values.count(spec.name) && raw.given(spec.name) &&
         raw.values.at(spec.name).empty())
       return std::string("--") + spec.name + " was given an empty value; give a " + spec.value + " or leave the option out";
   return std::nullopt;
@@ -385,7 +395,11 @@ std::optional<std::string> empty_value(const CLI::App& app, const RawSettings& r
 
 }  // namespace
 
-ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) {
+namespace {
+
+// One parse. With `every_option` false, only the options `args` mention are
+// registered with CLI11 (see parse_cli).
+ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env, bool every_option) {
   CLI::App app{"greenrun [OPTIONS] [--] COMMAND [ARGS...]\n\nMeasure the energy and carbon footprint of a command.", "greenrun"};
   app.footer(
       "greenrun runs COMMAND with its own stdin, stdout and stderr, forwards signals to it, and\n"
@@ -400,7 +414,8 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   bool version = false;
   app.add_flag("-V,--version", version, "Print the version and the energy sources built in");
   RawSettings raw;
-  add_table_options(app, raw);
+  if (every_option) add_table_options(app, raw);
+  else add_mentioned_options(app, raw, args);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -411,7 +426,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
     return usage_error(e.what());
   }
   if (version) return exit_with(0, version_text(), false);
-  if (auto err = empty_value(app, raw)) return usage_error(*err);
+  if (auto err = empty_value(raw)) return usage_error(*err);
 
   // Settings not on the command line come from the environment, then the config file.
   Options o;
@@ -419,7 +434,7 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   o.config_path = config_file_path(env);
   if (!o.config_path.empty())
     if (auto err = read_config(o.config_path, config)) return usage_error(*err);
-  fill_from_environment(app, raw, env, config, o.config_path);
+  fill_from_environment(raw, env, config, o.config_path);
   o.ignored_privileged = drop_privileged_overrides(raw);
   o.github_actions = env("GITHUB_ACTIONS").value_or("") == "true";
 
@@ -433,6 +448,19 @@ ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) 
   if (auto err = expand_output_paths(o, env)) return usage_error(*err);
   ParsedCli r;
   r.options = std::move(o);
+  return r;
+}
+
+}  // namespace
+
+ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) {
+  // CLI11 compares each option it registers with every one registered before:
+  // the whole table costs more than the rest of greenrun's start-up. A run
+  // registers only the options its command line mentions; help, --version
+  // and every error come from a second parse with all of them, so that what
+  // they print is unchanged.
+  ParsedCli r = parse_once(args, env, false);
+  if (r.action == ParsedCli::Action::Exit) r = parse_once(args, env, true);
   return r;
 }
 

@@ -9,9 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "util/log.h"
+
 namespace greenrun {
 
 enum class Scope { Process, Machine };
+/// How the command's process tree is followed (--tree).
+enum class TreeMethod { Auto, Cgroup, Proc };
 
 /// --max-energy, --max-emissions, --max-increase and what to do when one is exceeded.
 struct Budgets {
@@ -35,7 +39,9 @@ struct Options {
   std::string json_path;
   std::string summary_file;
   bool quiet = false;
-  bool verbose = false;
+  TreeMethod tree = TreeMethod::Auto;
+  log::Level log_level = log::Level::Off;  // --log-level; -v: Debug
+  std::string log_file;                     // --log-file; "": stderr
   std::string sysfs_root = "/sys";
   std::string procfs_root = "/proc";
 

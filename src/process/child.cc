@@ -1,10 +1,12 @@
 #include "process/child.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sys/stat.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -22,8 +24,13 @@ namespace greenrun {
 namespace {
 
 constexpr int kFaultSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
-struct sigaction g_fault_previous[sizeof kFaultSignals / sizeof kFaultSignals[0]];
+constexpr size_t kFaults = sizeof kFaultSignals / sizeof kFaultSignals[0];
+struct sigaction g_fault_previous[kFaults];
 volatile sig_atomic_t g_command_pgid = 0;
+// A fault signal sent while the command runs but before spawn_command knows
+// its pid (the parent of a vfork resumes some time after the child's exec):
+// held here, forwarded as soon as the pid is known.
+volatile sig_atomic_t g_held_fault[kFaults];
 
 bool is_fault(int sig) {
   for (int f : kFaultSignals)
@@ -34,12 +41,22 @@ bool is_fault(int sig) {
 // A fault signal sent by kill(2) is forwarded like any other; a real fault
 // goes back to the previous action (the default, or a sanitizer's report).
 void on_fault(int sig, siginfo_t* info, void*) {
-  if (info->si_code <= 0) {  // SI_USER, SI_QUEUE, SI_TKILL: sent, not a fault
-    if (g_command_pgid > 0) ::kill(-g_command_pgid, sig);
-    return;
+  for (size_t i = 0; i < kFaults; ++i) {
+    if (kFaultSignals[i] != sig) continue;
+    if (info->si_code > 0) ::sigaction(sig, &g_fault_previous[i], nullptr);  // a real fault
+    else if (g_command_pgid > 0) ::kill(-g_command_pgid, sig);  // SI_USER, SI_QUEUE, SI_TKILL: sent
+    else g_held_fault[i] = 1;
   }
-  for (size_t i = 0; i < sizeof kFaultSignals / sizeof kFaultSignals[0]; ++i)
-    if (kFaultSignals[i] == sig) ::sigaction(sig, &g_fault_previous[i], nullptr);
+}
+
+// Called once the command's pid is known, on the only thread there is then:
+// a handler cannot run between the test and the clear.
+void forward_held_faults() {
+  for (size_t i = 0; i < kFaults; ++i)
+    if (g_held_fault[i]) {
+      g_held_fault[i] = 0;
+      ::kill(-g_command_pgid, kFaultSignals[i]);
+    }
 }
 
 sigset_t handled_set() {
@@ -83,8 +100,7 @@ SignalBlock::SignalBlock() {
   fault.sa_sigaction = on_fault;
   fault.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&fault.sa_mask);
-  for (size_t i = 0; i < sizeof kFaultSignals / sizeof kFaultSignals[0]; ++i)
-    ::sigaction(kFaultSignals[i], &fault, &g_fault_previous[i]);
+  for (size_t i = 0; i < kFaults; ++i) ::sigaction(kFaultSignals[i], &fault, &g_fault_previous[i]);
 }
 
 SignalBlock::~SignalBlock() {
@@ -93,8 +109,10 @@ SignalBlock::~SignalBlock() {
   timespec zero{0, 0};
   while (sigtimedwait(&set, nullptr, &zero) > 0) {
   }
-  for (size_t i = 0; i < sizeof kFaultSignals / sizeof kFaultSignals[0]; ++i)
+  for (size_t i = 0; i < kFaults; ++i) {
     ::sigaction(kFaultSignals[i], &g_fault_previous[i], nullptr);
+    g_held_fault[i] = 0;
+  }
   g_command_pgid = 0;
   pthread_sigmask(SIG_SETMASK, &original_, nullptr);
 }
@@ -115,6 +133,55 @@ int foreground_terminal() {
   return -1;
 }
 
+namespace {
+
+// The child's side, in a vfork child or a clone3 child: only async-signal-safe
+// calls. It takes its own process group (and the terminal), joins the cgroups
+// it is not already in (`join_errors` receives each errno: memory the vfork
+// parent shares; null where it does not), restores what greenrun changed
+// (SIGPIPE, the mask), execs (execvp's PATH search and /bin/sh fallback), or
+// reports the errno through the close-on-exec pipe.
+[[noreturn]] void become_command(char* const* argv, const SpawnOptions& o, int error_fd, volatile int* join_errors,
+                                 bool born_in_cgroup) {
+  ::setpgid(0, 0);
+  for (size_t i = 0; i < o.cgroup_fds.size(); ++i) {
+    if (born_in_cgroup && i == o.cgroup_dir_join) continue;  // writing it again would wait for a grace period
+    if (::write(o.cgroup_fds[i], "0", 1) != 1 && join_errors) join_errors[i] = errno;
+  }
+  if (o.tty_fd >= 0) {
+    sigset_t ttou;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    ::sigprocmask(SIG_BLOCK, &ttou, nullptr);
+    ::tcsetpgrp(o.tty_fd, ::getpid());
+  }
+  if (o.drop_capabilities) drop_inheritable_capabilities();
+  ::sigaction(SIGPIPE, &o.sigpipe, nullptr);
+  ::sigprocmask(SIG_SETMASK, &o.mask, nullptr);
+  ::execvp(argv[0], argv);
+  int err = errno;
+  ssize_t ignored = ::write(error_fd, &err, sizeof err);
+  (void)ignored;
+  ::_exit(err == ENOENT ? kExitNotFound : kExitCannotExecute);
+}
+
+// clone3 with CLONE_INTO_CGROUP: the child is born in the cgroup at
+// `cgroup_dir_fd`. Joining one by writing cgroup.procs takes the kernel's
+// cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period:
+// 10-15 ms on the bench VM, at every start. Without CLONE_VM (the raw system
+// call cannot give the child a stack of its own), so the page tables are
+// copied as fork does; CLONE_VFORK keeps the parent waiting until the exec.
+// -1 with errno when the kernel cannot (before Linux 5.7: ENOSYS).
+pid_t clone_into_cgroup(int cgroup_dir_fd) {
+  clone_args args{};
+  args.flags = CLONE_VFORK | CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_dir_fd);
+  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+}
+
+}  // namespace
+
 SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptions& o) {
   SpawnResult result;
   std::vector<char*> cargv;
@@ -125,29 +192,17 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptio
     result.exec_errno = errno;
     return result;
   }
-  // vfork: no page tables to copy and no copy-on-write faults, which dominate
-  // start-up on virtual machines; no sampler thread exists yet. The child
-  // takes its own process group (and the terminal), restores what greenrun
-  // changed (SIGPIPE, the mask), execs (execvp's PATH search and /bin/sh
-  // fallback), or reports the errno through the close-on-exec pipe.
-  pid_t pid = ::vfork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    if (o.tty_fd >= 0) {
-      sigset_t ttou;
-      sigemptyset(&ttou);
-      sigaddset(&ttou, SIGTTOU);
-      ::sigprocmask(SIG_BLOCK, &ttou, nullptr);
-      ::tcsetpgrp(o.tty_fd, ::getpid());
-    }
-    if (o.drop_capabilities) drop_inheritable_capabilities();
-    ::sigaction(SIGPIPE, &o.sigpipe, nullptr);
-    ::sigprocmask(SIG_SETMASK, &o.mask, nullptr);
-    ::execvp(cargv[0], cargv.data());
-    int err = errno;
-    ssize_t ignored = ::write(pipefd[1], &err, sizeof err);
-    (void)ignored;
-    ::_exit(err == ENOENT ? kExitNotFound : kExitCannotExecute);
+  result.join_errors.assign(o.cgroup_fds.size(), 0);
+  pid_t pid = o.cgroup_dir_fd >= 0 ? clone_into_cgroup(o.cgroup_dir_fd) : -1;
+  result.cloned_into_cgroup = pid >= 0;
+  if (pid == 0) become_command(cargv.data(), o, pipefd[1], nullptr, true);
+  if (pid < 0) {
+    // vfork: no page tables to copy and no copy-on-write faults, which
+    // dominate start-up on virtual machines; no sampler thread exists yet.
+    // The child reports each cgroup join in memory it shares with greenrun
+    // until exec.
+    pid = ::vfork();
+    if (pid == 0) become_command(cargv.data(), o, pipefd[1], result.join_errors.data(), false);
   }
   ::close(pipefd[1]);
   if (pid < 0) {
@@ -170,6 +225,7 @@ SpawnResult spawn_command(const std::vector<std::string>& argv, const SpawnOptio
     return result;
   }
   g_command_pgid = pid;
+  forward_held_faults();
   result.pid = pid;
   return result;
 }

@@ -57,11 +57,22 @@ struct SpawnOptions {
   struct sigaction sigpipe {};      // its SIGPIPE disposition
   int tty_fd = -1;                  // hand this terminal to the command's process group
   bool drop_capabilities = false;   // clear the inheritable and ambient sets (greenrun runs privileged)
+  /// cgroup.procs files (open for writing) of the groups the command joins before exec.
+  std::vector<int> cgroup_fds;
+  /// A cgroup v2 directory the command is born in (clone3 CLONE_INTO_CGROUP),
+  /// or -1; its cgroup.procs is cgroup_fds[cgroup_dir_join], written only
+  /// where clone3 cannot be used (Linux before 5.7).
+  int cgroup_dir_fd = -1;
+  size_t cgroup_dir_join = 0;
 };
 
 struct SpawnResult {
   pid_t pid = -1;
   int exec_errno = 0;  // non-zero: the command could not be executed
+  /// The errno of each cgroup join, in cgroup_fds order (0: joined).
+  std::vector<int> join_errors;
+  /// The command was born in cgroup_dir_fd's group.
+  bool cloned_into_cgroup = false;
 };
 /// Starts argv[0] with PATH lookup as execvp does, in a process group of its
 /// own. The command inherits stdin, stdout and stderr.

@@ -4,7 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/resource.h>
+
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -33,6 +37,13 @@ bool field(std::string_view f, T& out) {
   return true;
 }
 
+// A signed field; 0 when malformed (rss and num_threads are never negative in practice).
+int64_t signed_field(std::string_view f) {
+  int64_t v = 0;
+  std::from_chars(f.data(), f.data() + f.size(), v);
+  return v;
+}
+
 bool is_pid_name(const char* name) {
   if (!*name) return false;
   for (const char* p = name; *p; ++p)
@@ -58,9 +69,13 @@ std::optional<PidStat> parse_pid_stat(std::string_view text) {
   // cutime/cstime are signed in the kernel's format but never negative in practice.
   if (!field(f[16 - 3], st.cutime) || !field(f[17 - 3], st.cstime)) return std::nullopt;
   if (!field(f[22 - 3], st.starttime)) return std::nullopt;
-  std::string rss(f[24 - 3]);
-  st.rss_pages = std::strtoll(rss.c_str(), nullptr, 10);
+  st.threads = signed_field(f[20 - 3]);
+  st.rss_pages = signed_field(f[24 - 3]);
   return st;
+}
+
+std::optional<uint64_t> parse_schedstat_runtime(std::string_view text) {
+  return parse_u64(text.substr(0, text.find(' ')));
 }
 
 std::optional<CpuTimes> parse_proc_stat_cpu(std::string_view text) {
@@ -128,94 +143,239 @@ bool in_initial_pid_namespace(const std::string& proc_root) {
   return parse_nspid(read_file(proc_root + "/self/status").value_or("")).size() <= 1;
 }
 
+namespace {
+
+// Descriptors kept open for members stop this far below the limit: greenrun
+// still needs some for its reports, /proc/PID/io of reaped children and the
+// sources.
+constexpr rlim_t kSpareFds = 128;
+// Each open /proc file holds a page of kernel memory for its contents. An idle
+// member's schedstat is read every tick: up to 16,384 stay open. Its stat file
+// is read only when it ran: up to 4,096 stay open (80 MiB at most in all);
+// the rest are opened for each read.
+constexpr size_t kMaxOpenSchedstat = 16384;
+constexpr size_t kMaxOpenStat = 4096;
+
+// greenrun's soft limit on descriptors, raised towards the hard limit when the
+// tree needs more. The command was started with the limit greenrun was given
+// and its descendants inherit that one, never this.
+rlim_t fd_limit(size_t wanted) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < wanted && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, std::max<rlim_t>(wanted, lim.rlim_cur * 2));
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return lim.rlim_cur;
+}
+
+// Re-reads an open descriptor from offset 0 into `page` (kept at 4 KiB: no
+// zero-filling per read), or opens `path` for one read into `whole`. nullopt
+// when the file cannot be read (the process is gone).
+std::optional<std::string_view> pread_or_read(int fd, const std::string& path, std::string& page, std::string& whole) {
+  if (fd < 0) {
+    if (read_file(path, whole) != 0) return std::nullopt;
+    return whole;
+  }
+  page.resize(4096);
+  ssize_t n;
+  do {
+    n = ::pread(fd, page.data(), page.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return std::nullopt;
+  return std::string_view(page.data(), static_cast<size_t>(n));
+}
+
+}  // namespace
+
+ProcessTree::Fd& ProcessTree::Fd::operator=(Fd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+ProcessTree::Fd::~Fd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 ProcessTree::ProcessTree(std::string procfs_root, pid_t root_pid)
     : root_(std::move(procfs_root)), root_pid_(root_pid), page_size_(::sysconf(_SC_PAGESIZE)) {}
 
-bool ProcessTree::read_member(pid_t pid, PidStat& st, const PreadFile* open_stat) {
-  int err = open_stat && open_stat->is_open() ? open_stat->read(buf_)
-                                              : read_file(root_ + "/" + std::to_string(pid) + "/stat", buf_);
-  if (err != 0) return false;
-  auto parsed = parse_pid_stat(buf_);
+std::string ProcessTree::path(pid_t pid, const char* file) const {
+  return root_ + "/" + std::to_string(pid) + "/" + file;
+}
+
+bool ProcessTree::read_stat(pid_t pid, int fd, PidStat& st) {
+  auto text = pread_or_read(fd, path(pid, "stat"), page_, buf_);
+  if (!text) return false;
+  auto parsed = parse_pid_stat(*text);
   if (!parsed) return false;
   st = *parsed;
   return true;
 }
 
+bool ProcessTree::fd_available() {
+  const size_t wanted = open_fds_ + 1 + kSpareFds;
+  if (wanted > fd_limit_) fd_limit_ = fd_limit(wanted);
+  return wanted <= fd_limit_;
+}
+
+void ProcessTree::open_files(pid_t pid, Member& m) {
+  if (open_schedstat_ < kMaxOpenSchedstat && fd_available()) {
+    m.schedstat = Fd(::open(path(pid, "schedstat").c_str(), O_RDONLY | O_CLOEXEC));
+    if (m.schedstat.get() < 0 && errno == ENOENT) m.has_schedstat = false;
+    if (m.schedstat.get() >= 0) {
+      ++open_schedstat_;
+      ++open_fds_;
+    }
+  }
+  if (open_stat_ < kMaxOpenStat && fd_available()) {
+    m.stat = Fd(::open(path(pid, "stat").c_str(), O_RDONLY | O_CLOEXEC));
+    if (m.stat.get() >= 0) {
+      ++open_stat_;
+      ++open_fds_;
+    }
+  }
+}
+
+void ProcessTree::close_files(Member& m) {
+  open_schedstat_ -= m.schedstat.get() >= 0;
+  open_stat_ -= m.stat.get() >= 0;
+  open_fds_ -= (m.schedstat.get() >= 0) + (m.stat.get() >= 0);
+  m.schedstat = Fd();
+  m.stat = Fd();
+}
+
+bool ProcessTree::refresh(pid_t pid, Member& m, bool& ran, Snapshot& snap) {
+  uint64_t runtime = 0;
+  const bool single = m.has_schedstat && m.last.threads == 1;
+  bool have_runtime = false;
+  if (single) {
+    ++snap.schedstat_reads;
+    if (auto text = pread_or_read(m.schedstat.get(), path(pid, "schedstat"), page_, buf_))
+      if (auto parsed = parse_schedstat_runtime(*text)) {
+        if (*parsed == m.runtime_ns) return true;  // has not run: what was read stands
+        runtime = *parsed;
+        have_runtime = true;
+      }
+  }
+  // Read after schedstat: if the process runs in between, the next tick sees
+  // its run time moved and reads it again; nothing is missed. A failure here
+  // means the process is gone (a missing schedstat alone means no such file).
+  PidStat st;
+  ++snap.stat_reads;
+  if (!read_stat(pid, m.stat.get(), st) || st.starttime != m.starttime) return false;
+  if (single && !have_runtime) m.has_schedstat = false;
+  m.last = st;
+  m.runtime_ns = have_runtime ? runtime : UINT64_MAX;
+  m.io_stale = true;
+  ran = true;
+  return true;
+}
+
+void ProcessTree::read_io(pid_t pid, Member& m, Snapshot& snap) {
+  ++snap.io_reads;
+  if (read_file(path(pid, "io"), buf_) != 0) return;
+  if (auto io = parse_pid_io(buf_)) {
+    m.io = *io;
+    m.io_stale = m.last.threads != 1 || !m.has_schedstat;
+  }
+}
+
 void ProcessTree::discover() {
   DIR* d = ::opendir(root_.c_str());
   if (!d) return;
+  ++scans_;
   struct Candidate {
-    pid_t pid, ppid;
-    uint64_t starttime;
+    pid_t pid;
+    uint64_t ino;
+    PidStat st;
+    bool member = false;
   };
   std::vector<Candidate> unknown;
-  std::unordered_set<pid_t> present;
   while (dirent* e = ::readdir(d)) {
     if (!is_pid_name(e->d_name)) continue;
-    pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
-    present.insert(pid);
-    if (pid == root_pid_ || members_.count(pid) || foreign_.count(pid)) continue;
+    const pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
+    if (pid == root_pid_ || members_.count(pid)) continue;
+    // procfs gives a /proc/PID entry a fresh inode for each process (1 when it
+    // could not make one): the same inode is the same process, no read needed.
+    if (auto f = foreign_.find(pid); f != foreign_.end() && e->d_ino > 1 && f->second.ino == e->d_ino) {
+      f->second.scan = scans_;
+      continue;
+    }
     PidStat st;
-    if (read_member(pid, st)) unknown.push_back({pid, st.ppid, st.starttime});
+    if (read_stat(pid, -1, st)) unknown.push_back({pid, e->d_ino, st});
   }
   ::closedir(d);
-  // A pid that vanished may come back as a new process: forget it.
-  for (auto it = foreign_.begin(); it != foreign_.end();)
-    it = present.count(*it) ? std::next(it) : foreign_.erase(it);
   // Parents are usually listed before children, but pids wrap: iterate to a fixed point.
   bool changed = true;
   while (changed) {
     changed = false;
     for (auto& c : unknown) {
-      if (c.pid == 0) continue;
-      if (c.ppid == root_pid_ || members_.count(c.ppid)) {
-        Member& m = members_[c.pid];
-        m.starttime = c.starttime;
-        if (open_files_ < kMaxOpen && m.stat.open(root_ + "/" + std::to_string(c.pid) + "/stat") == 0) ++open_files_;
-        ++seen_;
-        c.pid = 0;
-        changed = true;
-      }
+      if (c.member || (c.st.ppid != root_pid_ && !members_.count(c.st.ppid))) continue;
+      Member& m = members_[c.pid];
+      m.starttime = c.st.starttime;
+      m.last = c.st;
+      m.runtime_ns = UINT64_MAX;  // not read yet: the next tick reads it in full
+      open_files(c.pid, m);
+      ++seen_;
+      c.member = true;
+      changed = true;
     }
   }
   for (const auto& c : unknown)
-    if (c.pid != 0) foreign_.insert(c.pid);
+    if (!c.member) foreign_[c.pid] = {c.ino, scans_};
+  // A pid no longer listed may come back as a new process: forget it.
+  for (auto it = foreign_.begin(); it != foreign_.end();) it = it->second.scan == scans_ ? std::next(it) : foreign_.erase(it);
 }
 
-ProcessTree::Snapshot ProcessTree::sample(bool discover_new, bool with_io) {
-  if (discover_new) discover();
+ProcessTree::Snapshot ProcessTree::sample(uint64_t forks, bool with_io, bool may_scan) {
   Snapshot snap;
   for (auto it = members_.begin(); it != members_.end();) {
-    PidStat st;
-    if (!read_member(it->first, st, &it->second.stat) || st.starttime != it->second.starttime) {
-      if (it->second.stat.is_open()) --open_files_;
+    if (!refresh(it->first, it->second, dirty_, snap)) {
+      close_files(it->second);
       it = members_.erase(it);  // exited (its times now belong to its reaper) or pid reused
+      dirty_ = true;             // its children, if any, are greenrun's now
       continue;
     }
-    snap.user_ticks += st.utime + st.cutime;
-    snap.system_ticks += st.stime + st.cstime;
-    if (st.state != 'Z') {
-      if (st.rss_pages > 0) snap.rss_bytes += static_cast<uint64_t>(st.rss_pages) * page_size_;
+    ++it;
+  }
+  const bool forked = forks == 0 || forks != forks_at_scan_;
+  if (forked && (dirty_ || members_.empty()) && may_scan) {
+    discover();
+    snap.scanned = true;
+    dirty_ = false;
+    forks_at_scan_ = forks;
+  } else if (!dirty_) {
+    forks_at_scan_ = forks;  // no member ran since the counter was read: those forks are not ours
+  }
+  for (auto& [pid, m] : members_) {
+    snap.user_ticks += m.last.utime + m.last.cutime;
+    snap.system_ticks += m.last.stime + m.last.cstime;
+    if (m.last.state != 'Z') {
+      if (m.last.rss_pages > 0) snap.rss_bytes += static_cast<uint64_t>(m.last.rss_pages) * page_size_;
       ++snap.processes;
     }
-    if (with_io && read_file(root_ + "/" + std::to_string(it->first) + "/io", buf_) == 0) {
-      if (auto io = parse_pid_io(buf_)) {
-        snap.io.read_bytes += io->read_bytes;
-        snap.io.write_bytes += io->write_bytes;
-      }
-    }
-    ++it;
+    if (with_io && m.io_stale) read_io(pid, m, snap);
+    snap.io.read_bytes += m.io.read_bytes;
+    snap.io.write_bytes += m.io.write_bytes;
   }
   return snap;
 }
 
-void ProcessTree::ignore_existing() {
+void ProcessTree::ignore_existing(uint64_t forks) {
   DIR* d = ::opendir(root_.c_str());
   if (!d) return;
+  ++scans_;
   while (dirent* e = ::readdir(d))
-    if (is_pid_name(e->d_name)) foreign_.insert(static_cast<pid_t>(std::atol(e->d_name)));
+    if (is_pid_name(e->d_name)) foreign_[static_cast<pid_t>(std::atol(e->d_name))] = {e->d_ino, scans_};
   ::closedir(d);
   foreign_.erase(root_pid_);
+  forks_at_scan_ = forks;
+  dirty_ = false;
 }
 
 bool ProcessTree::may_have_descendants() const {

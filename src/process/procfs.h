@@ -9,7 +9,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "util/fs.h"
@@ -24,6 +23,7 @@ struct PidStat {
   uint64_t utime = 0, stime = 0, cutime = 0, cstime = 0;
   uint64_t starttime = 0;
   int64_t rss_pages = 0;
+  int64_t threads = 0;  // num_threads (field 20)
 };
 /// Splits after the last ')' because comm may contain spaces and parentheses.
 std::optional<PidStat> parse_pid_stat(std::string_view text);
@@ -37,6 +37,11 @@ struct CpuTimes {
   uint64_t total() const { return busy() + idle + iowait; }
 };
 std::optional<CpuTimes> parse_proc_stat_cpu(std::string_view text);
+
+/// The first field of /proc/PID/schedstat: the nanoseconds the process's main
+/// thread has run. Cheap to read (three numbers), exact, and it grows whenever
+/// that thread runs at all.
+std::optional<uint64_t> parse_schedstat_runtime(std::string_view text);
 
 /// Storage-level I/O from /proc/PID/io.
 struct IoCounters {
@@ -58,9 +63,17 @@ bool in_initial_pid_namespace(const std::string& proc_root);
 
 /// Follows the descendants of `root_pid` (greenrun itself, a child subreaper)
 /// through a /proc tree. New processes are found by a directory scan; a pid
-/// seen once and found not to descend from the root is not read again, so a
-/// tick costs one read per tree member, plus a getdents of /proc when the
-/// caller asks for discovery (the sampler does only when something forked).
+/// seen once and found not to descend from the root is not read again while
+/// its /proc entry stays the same.
+///
+/// A tick costs one pread per member: a single-threaded member whose own run
+/// time (/proc/PID/schedstat) has not moved since its last full read cannot
+/// have changed its CPU times, its children's (it would have had to wait() for
+/// them), its memory or its I/O, so its stat file is not read again. Members
+/// with several threads are read in full every time (schedstat covers only the
+/// main thread). The scan runs only when the caller saw the machine fork and a
+/// member may have forked (one ran, one vanished, one has threads, or there is
+/// none yet).
 class ProcessTree {
  public:
   ProcessTree(std::string procfs_root, pid_t root_pid);
@@ -74,16 +87,22 @@ class ProcessTree {
     int processes = 0;
     /// Storage I/O of the live members (includes their reaped children).
     IoCounters io;
+    /// Files read this time: stat, schedstat and io files, and whether /proc was scanned.
+    int stat_reads = 0, schedstat_reads = 0, io_reads = 0;
+    bool scanned = false;
   };
 
-  /// Reads every known member; with `discover`, first scans /proc for new ones.
-  /// With `with_io`, also reads /proc/PID/io of each member.
-  Snapshot sample(bool discover, bool with_io);
+  /// Reads every known member, then scans /proc for new ones when
+  /// `may_scan`, the machine's fork counter `forks` moved since the last scan
+  /// (0: unknown) and a member may have forked since. With `with_io`, also
+  /// reads the I/O of the members that ran since theirs was read.
+  Snapshot sample(uint64_t forks, bool with_io, bool may_scan = true);
 
   /// Marks every process that exists now as not ours without reading it;
   /// called before the command starts, when greenrun has no descendants, so
-  /// that the first scan reads only processes started since.
-  void ignore_existing();
+  /// that the first scan reads only processes started since. `forks`: the
+  /// machine's fork counter now.
+  void ignore_existing(uint64_t forks = 0);
 
   /// Whether a scan is needed at all: greenrun has a child (alive or zombie)
   /// or known members remain. A subreaper with no child has no descendants.
@@ -101,24 +120,61 @@ class ProcessTree {
   }
 
  private:
+  /// A descriptor closed on destruction.
+  class Fd {
+   public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    Fd& operator=(Fd&& o) noexcept;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd();
+    int get() const { return fd_; }
+
+   private:
+    int fd_ = -1;
+  };
   struct Member {
     uint64_t starttime = 0;
-    PreadFile stat;  // kept open (up to kMaxOpen members): a tick then costs one pread
+    Fd stat, schedstat;  // kept open while descriptors allow: a tick then costs one pread
+    bool has_schedstat = true;
+    uint64_t runtime_ns = 0;  // schedstat at the last full read
+    PidStat last;             // the last full read
+    IoCounters io;
+    bool io_stale = true;     // ran since its I/O was read
   };
-  static constexpr size_t kMaxOpen = 256;
+  /// A pid that is not ours, with the inode of its /proc entry when it was
+  /// judged: a new process under the same pid gets a new entry.
+  struct Foreign {
+    uint64_t ino = 0;
+    uint64_t scan = 0;  // the last scan that listed it
+  };
 
   void discover();
-  bool read_member(pid_t pid, PidStat& st, const PreadFile* open_stat = nullptr);
+  bool read_stat(pid_t pid, int fd, PidStat& st);
+  /// Reads a member; false when it is gone. Sets `ran` when it may have run since the last read.
+  bool refresh(pid_t pid, Member& m, bool& ran, Snapshot& snap);
+  /// Keeps a member's files open while descriptors allow (see procfs.cc).
+  void open_files(pid_t pid, Member& m);
+  void close_files(Member& m);
+  bool fd_available();
+  void read_io(pid_t pid, Member& m, Snapshot& snap);
+  std::string path(pid_t pid, const char* file) const;
 
   std::string root_;
   pid_t root_pid_;
   long page_size_;
   std::unordered_map<pid_t, Member> members_;
-  size_t open_files_ = 0;
-  std::unordered_set<pid_t> foreign_;
+  size_t open_schedstat_ = 0, open_stat_ = 0, open_fds_ = 0;
+  uint64_t fd_limit_ = 0;  // the soft limit on descriptors as last seen
+  std::unordered_map<pid_t, Foreign> foreign_;
+  uint64_t scans_ = 0;
+  uint64_t forks_at_scan_ = 0;
+  /// A member ran or vanished since the last scan: it may have forked.
+  bool dirty_ = true;
   uint64_t seen_ = 0;
-  std::string buf_;
+  std::string buf_, page_;
 };
-
 
 }  // namespace greenrun

@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include "util/log.h"
+
 namespace greenrun {
 
 namespace {
@@ -28,18 +30,37 @@ std::optional<double> parse_meminfo_used(std::string_view text) {
   return static_cast<double>(*total - *available) * 1024.0;
 }
 
-ProcfsTreeReader::ProcfsTreeReader(const std::string& procfs_root, const std::string& process_root, pid_t self_pid,
-                                   double clk_tck, bool with_meminfo)
-    : tree_(process_root, self_pid), clk_tck_(clk_tck) {
-  proc_stat_.open(procfs_root + "/stat");
+MachineStat::MachineStat(const std::string& procfs_root, double clk_tck, bool with_meminfo) : clk_tck_(clk_tck) {
+  stat_.open(procfs_root + "/stat");
   if (with_meminfo) meminfo_.open(procfs_root + "/meminfo");
 }
 
+uint64_t MachineStat::read(bool slow, TreeSample& out) {
+  uint64_t forks = 0;
+  if (stat_.is_open() && stat_.read(buf_) == 0)
+    if (auto cpu = parse_proc_stat_cpu(buf_)) {
+      out.machine_busy_s = static_cast<double>(cpu->busy()) / clk_tck_;
+      out.machine_total_s = static_cast<double>(cpu->total()) / clk_tck_;
+      forks = cpu->forks;
+    }
+  out.meminfo_valid = false;
+  if (slow && meminfo_.is_open() && meminfo_.read(buf_) == 0)
+    if (auto used = parse_meminfo_used(buf_)) {
+      out.machine_used_bytes = *used;
+      out.meminfo_valid = true;
+    }
+  return forks;
+}
+
+ProcfsTreeReader::ProcfsTreeReader(const std::string& procfs_root, const std::string& process_root, pid_t self_pid,
+                                   double clk_tck, bool with_meminfo)
+    : tree_(process_root, self_pid), machine_(procfs_root, clk_tck, with_meminfo), clk_tck_(clk_tck) {}
+
 void ProcfsTreeReader::prime() {
-  if (proc_stat_.is_open() && proc_stat_.read(buf_) == 0)
-    if (auto cpu = parse_proc_stat_cpu(buf_)) forks_at_scan_ = cpu->forks;
+  TreeSample ignored;
+  const uint64_t forks = machine_.read(false, ignored);
   std::lock_guard<std::mutex> lk(reap_mu_);
-  tree_.ignore_existing();
+  tree_.ignore_existing(forks);
 }
 
 void ProcfsTreeReader::reaped(pid_t pid, const IoCounters& io) {
@@ -48,30 +69,18 @@ void ProcfsTreeReader::reaped(pid_t pid, const IoCounters& io) {
 }
 
 void ProcfsTreeReader::read(bool final, TreeSample& out) {
-  uint64_t forks = 0;
-  if (proc_stat_.is_open() && proc_stat_.read(buf_) == 0) {
-    if (auto cpu = parse_proc_stat_cpu(buf_)) {
-      out.machine_busy_s = static_cast<double>(cpu->busy()) / clk_tck_;
-      out.machine_total_s = static_cast<double>(cpu->total()) / clk_tck_;
-      forks = cpu->forks;
-    }
-  }
   // Disk I/O and machine memory only feed the report and the memory
   // estimate, which change slowly: every 10th read and the last.
   const bool slow_fields = final || reads_ % 10 == 0;
   ++reads_;
+  const uint64_t forks = machine_.read(slow_fields, out);
   ProcessTree::Snapshot snap;
   rusage ru{};
   IoCounters reaped;
   {
     std::lock_guard<std::mutex> lk(reap_mu_);
-    // Scanning /proc costs more than the rest of a tick: skip it when nothing
-    // forked anywhere since the last scan, and at the end when greenrun has
-    // no descendant left at all.
-    bool discover = forks == 0 || forks != forks_at_scan_;
-    if (final && discover) discover = tree_.may_have_descendants();
-    if (discover) forks_at_scan_ = forks;
-    snap = tree_.sample(discover, slow_fields);
+    // At the end, a subreaper with no child and no member left has no descendant to find.
+    snap = tree_.sample(forks, slow_fields, !final || tree_.may_have_descendants());
     ::getrusage(RUSAGE_CHILDREN, &ru);
     reaped = reaped_io_;
   }
@@ -84,15 +93,13 @@ void ProcfsTreeReader::read(bool final, TreeSample& out) {
     out.io.read_bytes = snap.io.read_bytes + reaped.read_bytes;
     out.io.write_bytes = snap.io.write_bytes + reaped.write_bytes;
   }
-  out.meminfo_valid = false;
-  if (meminfo_.is_open() && slow_fields && meminfo_.read(buf_) == 0)
-    if (auto used = parse_meminfo_used(buf_)) {
-      out.machine_used_bytes = *used;
-      out.meminfo_valid = true;
-    }
   out.running = snap.processes;
   out.processes_seen = tree_.processes_seen();
   tree_.member_pids(out.pids);
+  log::trace([&] {
+    return "proc walk: " + std::to_string(snap.schedstat_reads) + " schedstat, " + std::to_string(snap.stat_reads) +
+           " stat, " + std::to_string(snap.io_reads) + " io reads" + (snap.scanned ? ", /proc scanned" : "");
+  });
 }
 
 }  // namespace greenrun

@@ -1,8 +1,9 @@
 #pragma once
 // What the sampler needs to know about the command's process tree and the
 // machine's CPU at each CPU read: cumulative CPU seconds, memory, disk I/O
-// and the members. The /proc walk implements it; tests drive the sampler with
-// a fake one (and a cgroup reader can join later).
+// and the members. Two readers implement it: the command's cgroup
+// (cgroup_tree.h) and the /proc walk (here); tests drive the sampler with a
+// fake one.
 
 #include <sys/types.h>
 
@@ -32,6 +33,16 @@ struct TreeSample {
   std::vector<int> pids;        // live members
 };
 
+/// Which reader follows the command's tree, and why: for the report, the
+/// summary, `greenrun sensors` and the log.
+struct TreeDescription {
+  std::string method;       // "cgroup" or "proc"
+  std::string detail;       // cgroup: the files and groups read
+  std::string reason;       // proc: why not a cgroup
+  std::string memory_note;  // cgroup: why memory comes from /proc instead ("" when it does not)
+  std::vector<std::string> cgroups;  // the groups made for the command
+};
+
 class TreeReader {
  public:
   virtual ~TreeReader() = default;
@@ -39,6 +50,10 @@ class TreeReader {
   virtual void prime() = 0;
   /// The tree and the machine now; `final`: the command has exited.
   virtual void read(bool final, TreeSample& out) = 0;
+
+  /// A source needs the members' pids at every read (a GPU's per-process
+  /// share), not only with the slow fields.
+  virtual void want_pids_every_read() {}
 
   /// Held by whoever reaps children, so that a child's CPU time moves from
   /// /proc into getrusage(RUSAGE_CHILDREN) between two reads, never during one.
@@ -56,8 +71,21 @@ class TreeReader {
   IoCounters reaped_io_;  // guarded by reap_mu_
 };
 
+/// The machine-wide half of a read: /proc/stat every time, /proc/meminfo with the slow fields.
+class MachineStat {
+ public:
+  MachineStat(const std::string& procfs_root, double clk_tck, bool with_meminfo);
+  /// Sets the machine fields of `out`; returns the fork counter (0: unknown).
+  uint64_t read(bool slow, TreeSample& out);
+
+ private:
+  PreadFile stat_, meminfo_;
+  std::string buf_;
+  double clk_tck_;
+};
+
 /// The /proc walk: greenrun's descendants (it is a child subreaper) found by
-/// scanning /proc when something forked, each member's stat file kept open.
+/// scanning /proc when a member may have forked, each member's files kept open.
 class ProcfsTreeReader : public TreeReader {
  public:
   /// `procfs_root`: machine-wide files (stat, meminfo); `process_root`: the
@@ -71,11 +99,9 @@ class ProcfsTreeReader : public TreeReader {
 
  private:
   ProcessTree tree_;
-  PreadFile proc_stat_, meminfo_;
-  std::string buf_;
+  MachineStat machine_;
   double clk_tck_;
   uint64_t reads_ = 0;
-  uint64_t forks_at_scan_ = 0;
 };
 
 /// Machine memory in use from /proc/meminfo (MemTotal - MemAvailable), bytes.

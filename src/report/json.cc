@@ -161,6 +161,14 @@ nlohmann::ordered_json to_json(const RunReport& r) {
   j["write_bytes"] = r.io.write_bytes;
   j["processes"] = std::max<uint64_t>(1, r.processes_seen);
   j["descendants_running_at_exit"] = r.descendants_running;
+  if (!r.tree.method.empty()) {
+    auto text_or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+    j["process_tree"] = {{"method", r.tree.method},
+                         {"detail", r.tree.detail},
+                         {"reason", text_or_null(r.tree.reason)},
+                         {"memory_note", text_or_null(r.tree.memory_note)},
+                         {"cgroups", r.tree.cgroups}};
+  }
   j["scope"] = r.scope == Scope::Process ? "process" : "machine";
   j["energy_j"] = r.components.empty() ? json(nullptr) : json(r.energy_j());
   j["machine_energy_j"] = r.components.empty() ? json(nullptr) : json(r.machine_energy_j());

@@ -113,6 +113,7 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   r.io = m.io;
   r.processes_seen = m.processes_seen;
   r.descendants_running = m.running;
+  if (in.tree) r.tree = *in.tree;
   r.peak_power_w = o.scope == Scope::Process ? m.peak_tree_w : m.peak_machine_w;
   r.sampled_s = m.sampled_s;
   r.samples = m.samples;

@@ -99,6 +99,7 @@ struct RunReport {
   IoCounters io;
   uint64_t processes_seen = 0;
   int descendants_running = 0;
+  TreeDescription tree;  // how the figures above were read
   Scope scope = Scope::Process;
   std::vector<ComponentReport> components;
   double peak_power_w = 0;
@@ -157,6 +158,7 @@ struct ReportInputs {
   const CarbonData* data = nullptr;        // null: emissions not reported
   const CarbonSettings* carbon = nullptr;
   const FootprintSettings* footprint = nullptr;
+  const TreeDescription* tree = nullptr;   // null: not known (tests)
 };
 
 /// This machine's name, and the kernel's id of this boot.

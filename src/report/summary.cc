@@ -191,10 +191,14 @@ std::string format_summary(const RunReport& r) {
   std::string cpu_text = format_seconds(cpu) + " (user " + format_seconds(r.user_s) + ", system " +
                          format_seconds(r.system_s) + ")";
   if (r.duration_s > 0) cpu_text += ", " + significant(cpu / r.duration_s, 2) + " cores on average";
-  line("CPU time", cpu_text + "  [measured: /proc, getrusage]");
+  const bool cgroup = r.tree.method == "cgroup";
+  const bool cgroup_memory = cgroup && r.tree.memory_note.empty();
+  line("CPU time", cpu_text + (cgroup ? "  [measured: cgroup, whole tree]" : "  [measured: /proc, getrusage]"));
   uint64_t procs = std::max<uint64_t>(1, r.processes_seen);
   line("peak memory", format_bytes(static_cast<double>(r.peak_rss_bytes)) + " resident, " + std::to_string(procs) +
-                          (procs == 1 ? " process" : " processes seen") + "  [measured: /proc]");
+                          (procs == 1 ? " process" : " processes seen") +
+                          (cgroup_memory ? "  [measured: cgroup memory.stat]" : "  [measured: /proc]"));
+  if (r.tree.method == "proc" && r.tree.reason != "--tree proc") line("process tree", "/proc walk: " + r.tree.reason);
   line("disk I/O", format_bytes(static_cast<double>(r.io.read_bytes)) + " read, " +
                        format_bytes(static_cast<double>(r.io.write_bytes)) + " written  [measured: /proc]");
   if (r.descendants_running > 0)

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "util/log.h"
+
 namespace greenrun {
 
 namespace {
@@ -40,6 +42,7 @@ Sampler::Sampler(SamplerOptions options, std::vector<std::unique_ptr<EnergySourc
   }
   last_energy_.assign(n, 0.0);
   have_energy_.assign(n, false);
+  pass_pid_needs();
   const double per = std::chrono::duration<double>(opt_.interval).count();
   cpu_every_ = per >= kCpuWindowS ? 1 : static_cast<int>(std::ceil(kCpuWindowS / std::max(per, 1e-3) - 1e-9));
   m_.channels = accounting_.channels();
@@ -66,6 +69,17 @@ bool Sampler::safe_step(bool final) {
                        "); the figures cover the run until then");
     return false;
   }
+}
+
+void Sampler::replace_tree(std::unique_ptr<TreeReader> tree) {
+  std::lock_guard<std::mutex> lk(data_mu_);
+  tree_ = std::move(tree);
+  pass_pid_needs();
+}
+
+void Sampler::pass_pid_needs() {
+  if (std::any_of(sources_.begin(), sources_.end(), [](const auto& s) { return s->uses_tree_pids(); }))
+    tree_->want_pids_every_read();
 }
 
 void Sampler::start() { first_deadline_ = opt_.now() + opt_.interval; }
@@ -165,6 +179,7 @@ void Sampler::read_sources(Interval& iv) {
 
 void Sampler::step(bool final) {
   std::lock_guard<std::mutex> lk(data_mu_);
+  const long long started_ns = log::enabled(log::Level::Trace) ? log::now_ns() : 0;
   const auto now = opt_.now();
   if (!primed_) {
     origin_ = now;
@@ -197,6 +212,10 @@ void Sampler::step(bool final) {
   last_time_ = now;
   primed_ = true;
   ++m_.samples;
+  log::trace([&] {
+    return "tick " + std::to_string(ticks_) + (cpu_tick ? " with CPU times" : "") + (final ? " (final)" : "") + ": " +
+           std::to_string(log::ms_since(started_ns)) + " ms";
+  });
 }
 
 void Sampler::set_counts_node(bool counts) {

@@ -97,6 +97,11 @@ class Sampler {
   /// cheap, for checks on every window.
   double energy_so_far(bool machine) const;
   TreeReader& tree() { return *tree_; }
+  /// Reads the tree with `tree` from now on: the command could not join its
+  /// cgroup. Only before launch(), on the thread that reaps. Both readers saw
+  /// an empty tree at the baseline and read the same machine-wide counters,
+  /// so the next interval is measured as if `tree` had read the baseline.
+  void replace_tree(std::unique_ptr<TreeReader> tree);
 
  private:
   void loop();
@@ -104,6 +109,8 @@ class Sampler {
   /// stops, the measurements so far kept (no exception leaves the thread).
   bool safe_step(bool final);
   void read_tree(bool final);
+  /// Tells the tree reader whether a source needs the members at every read.
+  void pass_pid_needs();
   void read_sources(Interval& iv);
 
   SamplerOptions opt_;

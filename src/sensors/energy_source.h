@@ -118,6 +118,9 @@ class EnergySource {
   virtual void read(const SampleContext& ctx, std::vector<ChannelReading>& out) = 0;
   /// What went wrong during the run (a GPU lost, a driver error), for the report.
   virtual std::vector<std::string> notes() const { return {}; }
+  /// Whether read() looks at SampleContext::tree_pids (then the tree reader
+  /// lists the members at every read, not only with its slow fields).
+  virtual bool uses_tree_pids() const { return false; }
 };
 
 /// Shared by the sources: channels_ plus one parallel vector of per-channel

@@ -82,6 +82,8 @@ class NvmlSource : public ChannelTable<NvmlGpu> {
 
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
   std::vector<std::string> notes() const override;
+  /// A GPU's share is found from the processes running on it.
+  bool uses_tree_pids() const override { return true; }
 
   struct Api;  // the NVML function table
 

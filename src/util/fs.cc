@@ -24,37 +24,46 @@ int read_file(const std::string& path, std::string& out) {
   out.clear();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno;
-  // Regular files: one allocation of the right size and one read. (Growing a
+  // Most files greenrun reads (all of /proc and /sys) fit in one 4 KiB read:
+  // no fstat(2) for them, the first read says. A larger regular file is then
+  // sized once and read into one allocation of the right size. (Growing a
   // string 4 KiB at a time touches twice the memory, and fresh pages are what
   // start-up costs most on virtual machines.)
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 4096) {
-    out.resize(static_cast<size_t>(st.st_size));
-    size_t got = 0;
-    while (got < out.size()) {
-      ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
-    out.resize(got);
+  char buf[4096];
+  ssize_t n;
+  do {
+    n = ::read(fd, buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int err = errno;
+    ::close(fd);
+    return err;
+  }
+  // A short read of a regular, proc or sysfs file is its end: skip the extra
+  // read(2) that would return 0 (it shows in the sampler's cost).
+  if (static_cast<size_t>(n) < sizeof buf) {
+    out.assign(buf, static_cast<size_t>(n));
     ::close(fd);
     return 0;
   }
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+  struct stat st {};
+  const size_t size = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0;
+  out.reserve(std::max(size, 2 * sizeof buf));
+  out.assign(buf, sizeof buf);
+  while (size == 0 || out.size() < size) {
+    if (out.size() == out.capacity()) out.reserve(2 * out.capacity());
+    const size_t got = out.size();
+    out.resize(out.capacity());
+    do {
+      n = ::read(fd, out.data() + got, out.size() - got);
+    } while (n < 0 && errno == EINTR);
+    out.resize(got + static_cast<size_t>(std::max<ssize_t>(n, 0)));
     if (n < 0) {
-      if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
       return err;
     }
     if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    // A short read of a regular, proc or sysfs file is its end: skip the
-    // extra read(2) that would return 0 (it shows in the sampler's cost).
-    if (static_cast<size_t>(n) < sizeof buf) break;
   }
   ::close(fd);
   return 0;
