@@ -223,7 +223,9 @@ TEST_CASE("phases marked from a shell and from Python: named spans whose energie
   }
   CHECK(energy == Approx(j["energy_j"].get<double>()).epsilon(1e-9));
   CHECK(machine == Approx(j["machine_energy_j"].get<double>()).epsilon(1e-9));
-  CHECK(phases[1]["duration_s"].get<double>() == Approx(0.3).margin(0.1));
+  // The sleep, plus the start of `greenrun mark train` (slow under a sanitizer on a loaded machine).
+  CHECK(phases[1]["duration_s"].get<double>() > 0.28);
+  CHECK(phases[1]["duration_s"].get<double>() < 1.0);
   // The busy phase has most of the energy; the sleeping ones little.
   CHECK(phases[2]["energy_j"].get<double>() > 3 * phases[1]["energy_j"].get<double>());
   const std::string fifo = std::string(slurp(ci.dir / "fifo-path"));
