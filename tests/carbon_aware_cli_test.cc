@@ -177,15 +177,17 @@ TEST_CASE("a failing provider: one line, the yearly figure, the command neither 
 TEST_CASE("credentials never reach an output, even from a server that echoes them", "[carbon-aware][cli]") {
   FakeGrid grid;
   Machine m;
-  auto r = m.run({"-v", "--region", "DE", "--intensity-source", "electricitymaps", "--json", m.dir / "r.json", "--csv",
+  auto r = m.run({"--log-level", "trace", "--log-file", m.dir / "g.log", "--region", "DE", "--intensity-source",
+                  "electricitymaps", "--json", m.dir / "r.json", "--csv",
                   m.dir / "r.csv", "--summary-file", m.dir / "summary.txt", "--", "true"},
                  em_env(grid, "echo401"));
   REQUIRE(r.status == 0);
   CHECK_THAT(slurp(m.dir / "summary.txt"), Catch::Contains("Invalid auth-token ***"));
-  auto w = m.run({"--intensity-source", "watttime:CAISO_NORTH", "--json", m.dir / "w.json", "--", "true"},
+  auto w = m.run({"-v", "--intensity-source", "watttime:CAISO_NORTH", "--json", m.dir / "w.json", "--", "true"},
                  {{"GREENRUN_WATTTIME_USERNAME", "grid-user"}, {"GREENRUN_WATTTIME_PASSWORD", "grid-pass-s3cr3t"},
                   {"GREENRUN_WATTTIME_URL", grid.url("ok", "wt")}});
   REQUIRE(w.status == 0);
+  CHECK_THAT(slurp(m.dir / "g.log"), Catch::Contains("debug:"));  // the log was written, and is searched below
   std::string everything = r.out + r.err + w.out + w.err;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(m.dir.path()))
     if (entry.is_regular_file() && entry.path().string().find("/sys/") == std::string::npos)
