@@ -160,3 +160,43 @@ TEST_CASE("below the tick resolution of /proc/stat, the share is by the window's
   a.flush();
   CHECK(a.totals()[0].tree_j == Approx(0.00075));
 }
+
+TEST_CASE("phases: windows split at marks, and a mark that arrives late keeps the windows before it", "[accounting][phases]") {
+  // 1 s windows of 10 J machine energy, the tree using half the machine's CPU:
+  // 5 J a window for the command. The first mark ("load") arrives only after
+  // two windows have closed, at 2.5 s; the second ("train") at 3.25 s.
+  Accounting a({ch("cpu")});
+  double now = 0;
+  auto window = [&] {
+    auto x = iv(1.0, 0.5, 1.0, {10.0});
+    x.end_s = now += 1.0;
+    x.close_window = true;
+    a.add(x);
+  };
+  window();
+  window();
+  CHECK(a.phases().empty());  // no mark, no phases
+  a.mark(2.5, "load");
+  a.mark(3.25, "train");
+  window();  // [2, 3): 0.5 s before load, 0.5 s of load
+  window();  // [3, 4): 0.25 s of load, 0.75 s of train
+  a.flush();
+  const auto& p = a.phases();
+  REQUIRE(p.size() == 3);
+  CHECK(p[0].name == "(before the first mark)");
+  CHECK(p[0].start_s == 0);
+  CHECK(p[0].end_s == Approx(2.5));
+  CHECK(p[0].tree_j == Approx(5 + 5 + 2.5));
+  CHECK(p[0].machine_j == Approx(10 + 10 + 5));
+  CHECK(p[1].name == "load");
+  CHECK(p[1].start_s == Approx(2.5));
+  CHECK(p[1].end_s == Approx(3.25));
+  CHECK(p[1].tree_j == Approx(2.5 + 1.25));
+  CHECK(p[2].name == "train");
+  CHECK(p[2].end_s == Approx(4.0));
+  CHECK(p[2].tree_j == Approx(3.75));
+  double tree = 0, machine = 0;
+  for (const auto& ph : p) tree += ph.tree_j, machine += ph.machine_j;
+  CHECK(tree == Approx(a.totals()[0].tree_j));
+  CHECK(machine == Approx(a.totals()[0].machine_j));
+}

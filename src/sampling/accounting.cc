@@ -72,7 +72,7 @@ void Accounting::add(const Interval& iv) {
 }
 
 void Accounting::mark(double at_s, std::string name) {
-  if (phases_.empty()) phases_.push_back({"(before the first mark)", 0, 0, 0, 0});
+  if (phases_.empty()) phases_.push_back(unmarked_);
   if (phases_.size() + pending_marks_.size() >= kMaxPhases) {
     ++marks_dropped_;
     return;
@@ -83,7 +83,12 @@ void Accounting::mark(double at_s, std::string name) {
 // The window [start_s, end_s) goes to the current phase up to the first mark
 // inside it, then to each marked phase for its share of the window's time.
 void Accounting::split_into_phases(double start_s, double end_s, double tree_j, double machine_j) {
-  if (phases_.empty()) return;
+  if (phases_.empty()) {  // no mark yet
+    unmarked_.tree_j += tree_j;
+    unmarked_.machine_j += machine_j;
+    unmarked_.end_s = end_s;
+    return;
+  }
   const double span = end_s - start_s;
   size_t taken = 0;
   double from = start_s;

@@ -110,6 +110,9 @@ class Accounting {
   double peak_machine_w_ = 0, peak_tree_w_ = 0, duration_s_ = 0;
   void split_into_phases(double start_s, double end_s, double tree_j, double machine_j);
   std::vector<Phase> phases_;
+  // The windows closed before the first mark arrived: the first phase, once
+  // there is one (a mark can arrive windows after the command wrote it).
+  Phase unmarked_{"(before the first mark)", 0, 0, 0, 0};
   std::vector<std::pair<double, std::string>> pending_marks_;  // not yet reached by a closed window
   uint64_t marks_dropped_ = 0;
   bool counts_node_ = true;
