@@ -12,6 +12,7 @@
 
 #include "helpers.h"
 #include "report/compare.h"
+#include "report/report.h"
 #include "util/units.h"
 
 using namespace greenrun::test;
@@ -347,4 +348,19 @@ TEST_CASE("a baseline with an absurd schema_version or exit_code is refused or i
       nlohmann::json::parse(R"({"schema_version": 2.0, "greenrun_version": "0.1", "energy_j": 1, "exit_code": 99999999999})"), "b");
   REQUIRE(ok);
   CHECK_FALSE(ok->exit_code.has_value());
+  // Found by fuzz/report_fuzz: a component's "measured" that is not a boolean
+  // threw out of read_report; detail entries that are not objects out of the renderers.
+  auto odd = nlohmann::json::parse(R"({"schema_version": 2, "greenrun_version": "0.1", "energy_j": 3,
+      "components": [{"name": "cpu", "energy_j": 1, "measured": 0, "method": "m"}, 7, {"name": "gpu0", "energy_j": 2,
+      "measured": false, "method": "tdp", "detail": [1, {"label": 5}, {"label": "A100"}]}]})");
+  auto figures = greenrun::read_report(odd, "b");
+  REQUIRE(figures);
+  CHECK(figures->methods == "tdp");  // "measured": 0 is not a boolean: taken as measured
+  auto run = greenrun::run_report_from_json(odd, "b");
+  REQUIRE(run);
+  REQUIRE(run->components.size() == 2);
+  CHECK(run->components[1].detail.size() == 1);
+  CHECK(run->components[1].detail[0]["label"] == "A100");
+  CHECK_NOTHROW(greenrun::format_summary(*run));
+  CHECK_NOTHROW(greenrun::format_html(*run));
 }

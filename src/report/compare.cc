@@ -27,10 +27,12 @@ void energy_range(const nlohmann::json& j, ReportFigures& f) {
   double low = 0, high = 0;
   std::string methods;
   for (const auto& c : j["components"]) {
+    if (!c.is_object()) continue;
     const double e = number(c, "energy_j").value_or(0);
     low += number(c, "energy_j_low").value_or(e);
     high += number(c, "energy_j_high").value_or(e);
-    if (c.value("measured", true) == false) methods += (methods.empty() ? "" : "; ") + text(c, "method");
+    const bool measured = !c.contains("measured") || !c["measured"].is_boolean() || c["measured"].get<bool>();
+    if (!measured) methods += (methods.empty() ? "" : "; ") + text(c, "method");
   }
   f.energy_low_j = low;
   f.energy_high_j = high;

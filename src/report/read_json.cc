@@ -92,6 +92,7 @@ std::vector<double> numbers(const json& a) {
 
 void read_components(const json& j, RunReport& r) {
   for (const auto& c : array(j, "components")) {
+    if (!c.is_object()) continue;  // not a component
     ComponentReport cr;
     cr.name = str(c, "name");
     cr.energy_j = num(c, "energy_j");
@@ -101,7 +102,10 @@ void read_components(const json& j, RunReport& r) {
     cr.method = str(c, "method");
     cr.energy_j_low = opt_num(c, "energy_j_low");
     cr.energy_j_high = opt_num(c, "energy_j_high");
-    if (field(c, "detail").is_array()) cr.detail = field(c, "detail");
+    // Per-device entries as the renderers read them: objects, with a string label if any.
+    if (field(c, "detail").is_array())
+      for (const auto& d : field(c, "detail"))
+        if (d.is_object() && (!d.contains("label") || d["label"].is_string())) cr.detail.emplace_back(d);
     r.components.push_back(std::move(cr));
   }
 }
