@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,7 +82,10 @@ struct Options {
 
   std::string project = "greenrun";
   std::string experiment_id;
-  std::string config_path;  // the config file read, if any
+  std::string config_path;  // the user's config file read (--config, GREENRUN_CONFIG, ~/.config), if any
+  /// Grid providers' credentials from a config file, by environment variable
+  /// (the environment wins); never printed, written or logged.
+  std::map<std::string, std::string> credentials;
   /// Overrides ignored because greenrun runs with raised privileges ("--nvml-lib", "GREENRUN_SYSFS_ROOT").
   std::vector<std::string> ignored_privileged;
 
@@ -117,7 +121,12 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 /// The process environment.
 std::optional<std::string> real_env(const std::string& name);
 
-ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env = real_env);
+/// The system-wide config file, beneath the user's.
+inline constexpr const char* kSystemConfigPath = "/etc/greenrun/config";
+
+/// `system_config`: the system file (a fixture in tests).
+ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env = real_env,
+                    const std::string& system_config = kSystemConfigPath);
 
 /// "stop" (SIGSTOP), "SIGUSR1", "USR1" or a number: the signal, or nullopt.
 std::optional<int> parse_signal(const std::string& text);
@@ -130,6 +139,9 @@ std::string config_file_path(const EnvLookup& env);
 
 std::string version_text();
 
+/// A credential a provider needs: its environment variable, else a config file's.
+std::string credential(const Options& o, const EnvLookup& env, const char* env_var);
+
 }  // namespace greenrun
 
 namespace CLI {
@@ -137,6 +149,10 @@ class App;
 }
 
 namespace greenrun {
+
+struct RawSettings;
+/// The raw strings, checked and converted into `o`; an error names where the value came from.
+std::optional<std::string> convert_settings(const RawSettings& raw, Options& o);
 
 /// Parses a subcommand's arguments with `app`. Returns the exit status when the
 /// subcommand should stop here (help printed: 0; a usage error printed: 2).
