@@ -54,7 +54,7 @@ _greenrun() {
     return
   fi
   if ((cword == 1)); then
-    COMPREPLY=($(compgen -W "sensors regions report compare mark plan" -- "$cur") $(compgen -c -- "$cur"))
+    COMPREPLY=($(compgen -W "sensors regions report compare mark plan config help" -- "$cur") $(compgen -c -- "$cur"))
   else
     COMPREPLY=($(compgen -c -- "$cur"))
   fi

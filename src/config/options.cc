@@ -69,7 +69,7 @@ std::optional<double> parse_intensity(const std::string& text) {
 }
 
 std::string config_file_path(const EnvLookup& env) {
-  if (auto v = env("GREENRUN_CONFIG"); v && !v->empty()) return *v;
+  if (auto v = env("GREENRUN_CONFIG")) return *v;  // set but empty: no user file
   std::string path;
   if (auto x = env("XDG_CONFIG_HOME"); x && !x->empty()) path = *x + "/greenrun/config";
   else if (auto h = env("HOME"); h && !h->empty()) path = *h + "/.config/greenrun/config";

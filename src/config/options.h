@@ -133,8 +133,9 @@ std::optional<int> parse_signal(const std::string& text);
 /// "300", "300g", "300g/kWh": gCO2e/kWh in 0..2000, or nullopt.
 std::optional<double> parse_intensity(const std::string& text);
 
-/// The config file: $GREENRUN_CONFIG, else $XDG_CONFIG_HOME/greenrun/config,
-/// else ~/.config/greenrun/config. "" when none of them exists.
+/// The user's config file: $GREENRUN_CONFIG (set but empty: none), else
+/// $XDG_CONFIG_HOME/greenrun/config, else ~/.config/greenrun/config. "" when
+/// none of them exists.
 std::string config_file_path(const EnvLookup& env);
 
 std::string version_text();
