@@ -228,3 +228,22 @@ TEST_CASE("greenrun config: every setting, its value and its origin, aligned; th
   while (std::getline(lines, line)) value_columns.insert(line.find_first_not_of(' ', line.find(' ')));
   CHECK(value_columns.size() == 1);
 }
+
+TEST_CASE("the man page lists every config key, and only those", "[config][docs]") {
+  const std::string page = slurp(source_dir() + "/man/greenrun.1");
+  const size_t from = page.find("\nKeys: ");
+  const size_t to = page.find("are not keys.", from);
+  REQUIRE(from != std::string::npos);
+  REQUIRE(to != std::string::npos);
+  const std::string keys = page.substr(from, page.find("The outputs of one run", from) - from);
+  for (const auto& spec : option_table()) {
+    INFO(spec.name);
+    const std::regex listed(std::string("[ \n]") + spec.name + "[,. \n]");
+    CHECK(std::regex_search(keys, listed) == spec.config);
+  }
+  for (const auto& s : secret_table()) {
+    std::string escaped = s.key;
+    for (size_t at = escaped.find('-'); at != std::string::npos; at = escaped.find('-', at + 3)) escaped.replace(at, 1, "\\-");
+    CHECK(page.find(escaped) != std::string::npos);
+  }
+}
