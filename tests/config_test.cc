@@ -147,6 +147,12 @@ TEST_CASE("a bad value from a file names the file, the line and the key, not an 
   write_file(f.user, "");
   write_file(f.system, "checkpoint = often\n");
   CHECK_THAT(f.parse({"--", "true"}).message, Catch::Contains(f.system + " line 1: checkpoint = often is not a duration"));
+  write_file(f.system, "");
+  write_file(f.user, "no-embodied = true\nembodied-kg = 300\n");  // settings that contradict each other: both named
+  CHECK_THAT(f.parse({"--", "true"}).message,
+             Catch::Contains(f.user + " line 1: no-embodied = true contradicts " + f.user + " line 2: embodied-kg = 300"));
+  CHECK_THAT(f.parse({"--no-embodied", "--embodied-kg", "300", "--", "true"}).message,
+             Catch::Contains("--no-embodied contradicts --embodied-kg 300"));
 }
 
 TEST_CASE("an unknown key or a bad value in a config file: 125 before the command starts", "[config][cli]") {

@@ -149,8 +149,10 @@ bool RawSettings::flag(const std::string& name) const {
 
 std::string RawSettings::where(const std::string& name) const {
   auto it = origin.find(name);
-  const std::string value = get(name);
-  if (it == origin.end() || it->second.rfind("--", 0) == 0) return "--" + name + " " + value;
+  const OptionSpec* spec = find_option(name);
+  const bool is_flag = spec && !spec->value;
+  const std::string value = is_flag ? (flag(name) ? "true" : "false") : get(name);
+  if (it == origin.end() || it->second.rfind("--", 0) == 0) return "--" + name + (is_flag ? "" : " " + value);
   if (it->second.rfind("GREENRUN_", 0) == 0) return it->second + "=" + value;
   return it->second + ": " + name + " = " + value;
 }

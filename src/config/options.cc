@@ -208,7 +208,7 @@ std::optional<std::string> convert_footprint(const RawSettings& raw, Options& o)
   if (const auto t = raw.get("lifetime"); !t.empty() && !(o.lifetime_years = parse_years(t)))
     return raw.where("lifetime") + ": must be a number of years from 0.25 to 50, e.g. 4 or 5y";
   if (o.no_embodied && (o.embodied_kg || o.lifetime_years))
-    return std::string("--no-embodied contradicts ") + (o.embodied_kg ? "--embodied-kg" : "--lifetime");
+    return raw.where("no-embodied") + " contradicts " + raw.where(o.embodied_kg ? "embodied-kg" : "lifetime");
   if (const auto t = raw.get("functional-unit"); !t.empty() && !(o.functional_unit = parse_functional_unit(t)))
     return raw.where("functional-unit") + ": must be N or N:NAME with N > 0, e.g. 1000:images";
   if (const auto t = raw.get("wue"); !t.empty()) {
@@ -335,7 +335,7 @@ std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) 
   if (!error.empty()) return error;
   if (auto err = convert_budgets(raw, o)) return err;
   if (auto err = convert_monitoring(raw, o)) return err;
-  if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return std::string("--cpu-idle-w must not exceed --cpu-max-w");
+  if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return raw.where("cpu-idle-w") + " must not exceed " + raw.where("cpu-max-w");
   if (const std::string text = raw.get("pue"); !text.empty()) {
     auto v = parse_double(text);
     if (!v || !std::isfinite(*v) || *v < 1.0 || *v > 3.0) return raw.where("pue") + ": must be a number between 1.0 and 3.0";
