@@ -76,6 +76,18 @@ std::string config_file_path(const EnvLookup& env) {
   return !path.empty() && path_exists(path) ? path : "";
 }
 
+std::string with_origin(const Options& o, std::string message) {
+  for (const auto& [name, from] : o.origins) {
+    const std::string flag = "--" + name;
+    for (size_t at = message.find(flag); at != std::string::npos; at = message.find(flag, at + 1)) {
+      const size_t end = at + flag.size();
+      if (end < message.size() && (std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '-')) continue;
+      return message + " (from " + from + ")";
+    }
+  }
+  return message;
+}
+
 std::string credential(const Options& o, const EnvLookup& env, const char* env_var) {
   if (auto v = env(env_var); v && !v->empty()) return *v;
   auto it = o.credentials.find(env_var);
@@ -414,6 +426,8 @@ ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env,
   if (rest.empty()) return usage_error("no command given: greenrun [OPTIONS] -- COMMAND [ARGS...]");
   o.command = rest;
   if (auto err = convert_settings(raw, o)) return usage_error(*err);
+  for (const auto& [name, from] : raw.origin)
+    if (from.rfind("--", 0) != 0) o.origins[name] = raw.where(name);
   if (auto err = expand_output_paths(o, env)) return usage_error(*err);
   ParsedCli r;
   r.options = std::move(o);

@@ -83,6 +83,9 @@ struct Options {
   std::string project = "greenrun";
   std::string experiment_id;
   std::string config_path;  // the user's config file read (--config, GREENRUN_CONFIG, ~/.config), if any
+  /// Where each setting not given on the command line came from, by option
+  /// name: "GREENRUN_CSV=/x.csv", "/etc/greenrun/config line 3: csv = /x.csv".
+  std::map<std::string, std::string> origins;
   /// Grid providers' credentials from a config file, by environment variable
   /// (the environment wins); never printed, written or logged.
   std::map<std::string, std::string> credentials;
@@ -139,6 +142,10 @@ std::optional<double> parse_intensity(const std::string& text);
 std::string config_file_path(const EnvLookup& env);
 
 std::string version_text();
+
+/// `message` naming an option ("cannot write --csv file ...") with where that
+/// option's value came from appended when it was not the command line.
+std::string with_origin(const Options& o, std::string message);
 
 /// A credential a provider needs: its environment variable, else a config file's.
 std::string credential(const Options& o, const EnvLookup& env, const char* env_var);
