@@ -71,8 +71,11 @@ std::optional<std::string> render(const std::string& page) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], STDOUT_FILENO);
-    const int null = ::open("/dev/null", O_WRONLY);
-    if (null >= 0) ::dup2(null, STDERR_FILENO);
+    const int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      ::dup2(null, STDIN_FILENO);
+      ::dup2(null, STDERR_FILENO);
+    }
     ::setenv("MANWIDTH", "80", 1);
     ::unsetenv("MAN_KEEP_FORMATTING");
     ::execlp("man", "man", "--nh", "--nj", "-l", "-P", "cat", page.c_str(), static_cast<char*>(nullptr));

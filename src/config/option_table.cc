@@ -153,7 +153,7 @@ std::string RawSettings::where(const std::string& name) const {
   const bool is_flag = spec && !spec->value;
   const std::string value = is_flag ? (flag(name) ? "true" : "false") : get(name);
   if (it == origin.end() || it->second.rfind("--", 0) == 0) return "--" + name + (is_flag ? "" : " " + value);
-  if (it->second.rfind("GREENRUN_", 0) == 0) return it->second + "=" + value;
+  if (spec && spec->env && it->second == spec->env) return it->second + "=" + value;
   return it->second + ": " + name + " = " + value;
 }
 
