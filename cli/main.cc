@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "commands/compare_cmd.h"
+#include "commands/config_cmd.h"
+#include "commands/help_cmd.h"
 #include "commands/mark_cmd.h"
 #include "commands/plan_cmd.h"
 #include "commands/regions_cmd.h"
@@ -28,6 +30,7 @@ struct Subcommand {
   const char* name;
   int (*run)(const Args&);
 };
+int help(const Args& args);
 const Subcommand kSubcommands[] = {
     {"sensors", [](const Args& a) { return greenrun::sensors_command(a); }},
     {"regions", [](const Args& a) { return greenrun::regions_command(a); }},
@@ -35,7 +38,18 @@ const Subcommand kSubcommands[] = {
     {"compare", greenrun::compare_command},
     {"mark", [](const Args& a) { return greenrun::mark_command(a); }},
     {"plan", [](const Args& a) { return greenrun::plan_command(a); }},
+    {"config", [](const Args& a) { return greenrun::config_command(a); }},
+    {"help", help},
 };
+
+// `greenrun help report` is `greenrun report --help`.
+int help(const Args& args) {
+  return greenrun::help_command(args, [](const std::string& name) {
+    for (const auto& s : kSubcommands)
+      if (name == s.name) return s.run({"--help"});
+    return 2;
+  });
+}
 
 }  // namespace
 

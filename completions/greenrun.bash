@@ -30,6 +30,10 @@ _greenrun() {
     esac
     break
   done
+  if [[ ${words[1]} == help ]]; then  # a subcommand or a section of the manual
+    ((cword == 2)) && COMPREPLY=($(compgen -W "$(greenrun help topics 2>/dev/null | sed 's/^[a-z ]*://')" -- "$cur"))
+    return
+  fi
   case $prev in
     -r|--region|--compare)
       COMPREPLY=($(compgen -W "$(greenrun regions --ids region 2>/dev/null)" -- "$cur")); return ;;
@@ -54,7 +58,7 @@ _greenrun() {
     return
   fi
   if ((cword == 1)); then
-    COMPREPLY=($(compgen -W "sensors regions report compare mark plan" -- "$cur") $(compgen -c -- "$cur"))
+    COMPREPLY=($(compgen -W "sensors regions report compare mark plan config help" -- "$cur") $(compgen -c -- "$cur"))
   else
     COMPREPLY=($(compgen -c -- "$cur"))
   fi

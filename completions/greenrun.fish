@@ -26,9 +26,11 @@ function __greenrun_no_command
     return 0
 end
 
-complete -c greenrun -n __greenrun_no_command -f -a 'sensors regions report compare mark plan' -d subcommand
+complete -c greenrun -n __greenrun_no_command -f -a 'sensors regions report compare mark plan config help' -d subcommand
 complete -c greenrun -n __greenrun_no_command -a '(__fish_complete_command)'
+complete -c greenrun -n '__fish_seen_subcommand_from help' -f -a '(greenrun help topics 2>/dev/null | string replace -r "^[a-z ]*:" "" | string split " " | string match -v "")' -d topic
 complete -c greenrun -n 'not __greenrun_no_command' -a '(__fish_complete_subcommand --fcs-skip=1)'
+complete -c greenrun -l config -r -F -d 'Settings file instead of ~/.config/greenrun/config'
 complete -c greenrun -s i -l interval -x -d 'Sampling interval (250ms, 2s)'
 complete -c greenrun -l scope -x -a 'process machine' -d 'Process share or whole machine'
 complete -c greenrun -l tree -x -a 'auto cgroup proc' -d 'How the process tree is followed'

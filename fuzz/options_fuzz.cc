@@ -33,6 +33,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto it = env.find(k);
     return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
   };
-  (void)greenrun::parse_cli(args, lookup);
+  (void)greenrun::parse_cli(args, lookup, "");  // no system file: the input alone decides
   return 0;
 }

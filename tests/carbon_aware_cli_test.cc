@@ -188,7 +188,23 @@ TEST_CASE("credentials never reach an output, even from a server that echoes the
                   {"GREENRUN_WATTTIME_URL", grid.url("ok", "wt")}});
   REQUIRE(w.status == 0);
   CHECK_THAT(slurp(m.dir / "g.log"), Catch::Contains("debug:"));  // the log was written, and is searched below
-  std::string everything = r.out + r.err + w.out + w.err;
+  // The same credentials from a 0600 config file (outside the directory searched below).
+  TempDir private_dir;
+  const std::string config = private_dir / "config";
+  write_file(config, std::string("electricitymaps-token = ") + kToken +
+                         "\nwatttime-username = grid-user\nwatttime-password = grid-pass-s3cr3t\n");
+  chmod(config.c_str(), 0600);
+  const size_t asked = grid.requests().size();
+  auto f = m.run({"-v", "--region", "DE", "--intensity-source", "electricitymaps", "--json", m.dir / "f.json", "--",
+                  "true"},
+                 {{"GREENRUN_CONFIG", config}, {"GREENRUN_ELECTRICITYMAPS_URL", grid.url("echo401", "em")}});
+  REQUIRE(f.status == 0);
+  REQUIRE(grid.requests().size() > asked);
+  CHECK(grid.requests().back()["headers"]["auth-token"] == kToken);  // the file's token reached the provider
+  auto listed = m.run({"config"}, {{"GREENRUN_CONFIG", config}});
+  REQUIRE(listed.status == 0);
+  CHECK_THAT(listed.out, Catch::Contains("electricitymaps-token") && Catch::Contains("(set)"));
+  std::string everything = r.out + r.err + w.out + w.err + f.out + f.err + listed.out + listed.err;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(m.dir.path()))
     if (entry.is_regular_file() && entry.path().string().find("/sys/") == std::string::npos)
       everything += slurp(entry.path().string());

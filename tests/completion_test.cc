@@ -56,6 +56,9 @@ TEST_CASE("bash completion: options, subcommands, regions, clouds, files and the
   CHECK(complete({"greenrun", "--scope", ""}) == std::set<std::string>{"process", "machine"});
   CHECK(complete({"greenrun", "--on-budget", "s"}) == std::set<std::string>{"stop"});
   CHECK(complete({"greenrun", "sen"}).count("sensors"));
+  CHECK(complete({"greenrun", "con"}).count("config"));
+  CHECK(complete({"greenrun", "help", "rep"}) == std::set<std::string>{"report"});
+  if (access("/usr/bin/man", X_OK) == 0) CHECK(complete({"greenrun", "help", "exit"}) == std::set<std::string>{"exit-status"});
   CHECK(complete({"greenrun", "--", "greenru"}).count("greenrun"));  // a command after --
   CHECK(complete({"greenrun", "-q", "--json", "r.json", "tru"}).count("true"));  // the command, after an option's value
   TempDir dir;

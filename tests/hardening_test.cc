@@ -269,6 +269,19 @@ TEST_CASE("with file capabilities, user-named libraries and roots are ignored an
   auto caps = slurp(dir / "caps");
   for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapAmb"})
     CHECK_THAT(caps, Catch::Contains(std::string(set) + ":\t0000000000000000"));
+
+  // The same library from the user's config file is ignored too, and help does not start man.
+  write_file(dir / "config", std::string("nvml-lib = ") + FAKE_NVML_LIB + "\n");
+  ::chmod((dir / "config").c_str(), 0644);
+  auto c = run_proc({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin, "-q", "--config",
+                     dir / "config", "--json", dir / "c.json", "--", "true"},
+                    opt);
+  REQUIRE(c.status == 0);
+  CHECK_THAT(c.err, Catch::Contains("raised privileges") && Catch::Contains(dir / "config line 1"));
+  CHECK_FALSE(component(json::parse(slurp(dir / "c.json")), "gpu0"));
+  auto h = run_proc({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin, "help", "signals"}, opt);
+  CHECK(h.status == 2);
+  CHECK_THAT(h.err, Catch::Contains("raised privileges") && Catch::Contains("man greenrun"));
 }
 
 TEST_CASE("processes that lived between two ticks are counted when greenrun reaps them", "[hardening][tree]") {

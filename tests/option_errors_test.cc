@@ -33,6 +33,7 @@ const std::map<std::string, std::string> kAnyValue = {
 
 const std::map<std::string, Bad>& bad_values() {
   static const std::map<std::string, Bad> table = {
+      {"config", {{"--config", "/nonexistent/greenrun.conf"}, "cannot read the config file /nonexistent/greenrun.conf"}},
       {"interval", {{"--interval", "0"}, "must be at least 1ms, e.g. 250ms or 2s"}},
       {"scope", {{"--scope", "cpu"}, "must be process or machine"}},
       {"tree", {{"--tree", "pids"}, "must be auto, cgroup or proc"}},

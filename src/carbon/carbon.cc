@@ -46,7 +46,7 @@ Result<CarbonSettings> resolve_carbon_settings(const Options& o, const CarbonDat
   }
   if (!o.region.empty()) {
     auto loc = resolve_region(data, o.region, s.factor);
-    if (!loc) return R::fail(loc.error());
+    if (!loc) return R::fail("--region " + o.region + ": " + loc.error());
     std::string provider = s.location.cloud_provider, region = s.location.cloud_region;
     s.location = *loc;
     s.location.cloud_provider = provider;

@@ -26,14 +26,6 @@ std::string upper(std::string s) {
   return s;
 }
 
-std::string exe_dir() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "";
-  std::string path(buf, static_cast<size_t>(n));
-  return path.substr(0, path.rfind('/'));
-}
-
 std::vector<std::string> split_bar(std::string_view s) {
   std::vector<std::string> out;
   size_t start = 0;

@@ -225,7 +225,7 @@ class ElectricityMaps : public IntensityProvider {
 
  private:
   R call(const std::string& what, time_point now, FetchMode mode) {
-    if (token_.empty()) return R::fail("electricitymaps: no token in " + std::string(kElectricityMapsTokenEnv));
+    if (token_.empty()) return R::fail("electricitymaps: no token in " + std::string(kElectricityMapsTokenEnv) + " or electricitymaps-token in a config file");
     HttpRequest req;
     req.url = src_.endpoint + "/v3/carbon-intensity/" + what + "?zone=" + percent_encode(src_.location) +
               "&emissionFactorType=" + (src_.factor == Factor::Direct ? "direct" : "lifecycle");
@@ -276,7 +276,8 @@ class WattTime : public IntensityProvider {
     if (auto c = fetcher_.cached(url, now)) return parse_watttime(*c, is_forecast);
     if (mode == FetchMode::CacheOnly) return R::fail("watttime: not cached");
     if (user_.empty() || password_.empty())
-      return R::fail("watttime: no credentials in " + std::string(kWattTimeUserEnv) + " and " + kWattTimePasswordEnv);
+      return R::fail("watttime: no credentials in " + std::string(kWattTimeUserEnv) + " and " + kWattTimePasswordEnv +
+                     " (or watttime-username and watttime-password in a config file)");
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (token_.empty() || now - token_at_ > std::chrono::minutes(25))
         if (auto st = login(now); !st) return R::fail(st.error());
@@ -406,7 +407,7 @@ Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec
     if (src.location.empty())
       return P::fail("--intensity-source electricitymaps: no zone; give one (electricitymaps:DE) or --region");
     if (auto st = endpoint(kElectricityMapsUrlEnv, "https://api.electricitymap.org"); !st) return P::fail(st.error());
-    const std::string token = env(kElectricityMapsTokenEnv).value_or("");
+    const std::string token = credential(o, env, kElectricityMapsTokenEnv);
     Fetcher f(name, std::move(cache), policy, {token});
     return std::unique_ptr<IntensityProvider>(new ElectricityMaps(std::move(src), token, std::move(f)));
   }
@@ -417,7 +418,7 @@ Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec
     src.factor = Factor::Direct;  // MOER: the marginal *operating* emissions rate, at the stack
     if (src.location.empty()) return P::fail("--intensity-source watttime needs a region: watttime:CAISO_NORTH");
     if (auto st = endpoint(kWattTimeUrlEnv, "https://api.watttime.org"); !st) return P::fail(st.error());
-    const std::string user = env(kWattTimeUserEnv).value_or(""), password = env(kWattTimePasswordEnv).value_or("");
+    const std::string user = credential(o, env, kWattTimeUserEnv), password = credential(o, env, kWattTimePasswordEnv);
     Fetcher f(name, std::move(cache), policy, {user, password});
     return std::unique_ptr<IntensityProvider>(new WattTime(std::move(src), user, password, std::move(f)));
   }

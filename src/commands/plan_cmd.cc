@@ -8,6 +8,7 @@
 #include "carbon/carbon_data.h"
 #include "carbon/live.h"
 #include "carbon/plan.h"
+#include "config/config_files.h"
 #include "config/option_table.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
@@ -105,10 +106,11 @@ int plan_command(const std::vector<std::string>& args, const EnvLookup& env) {
   app.add_option("--like", rq.like, "An earlier greenrun JSON report: its energy (and duration)");
   app.add_option("--format", rq.format, "text, json, sbatch, at or cron")->capture_default_str();
   RawSettings raw;
-  add_table_options(app, raw, {"region", "cloud", "intensity-source", "intensity-file", "intensity-timeout",
+  add_table_options(app, raw, {"config", "region", "cloud", "intensity-source", "intensity-file", "intensity-timeout",
                                "intensity-ttl", "emission-factor", "pue"});
   if (auto done = parse_subcommand(app, args, "plan")) return *done;
-  fill_from_environment(raw, env);
+  auto layers = apply_config(raw, env);
+  if (!layers) return fail(layers.error());
   if (rq.format != "text" && rq.format != "json" && rq.format != "sbatch" && rq.format != "at" && rq.format != "cron")
     return fail("--format must be text, json, sbatch, at or cron", kExitUsage);
 
@@ -139,6 +141,7 @@ int plan_command(const std::vector<std::string>& args, const EnvLookup& env) {
   o.intensity_source = raw.get("intensity-source");
   o.emission_factor = raw.get("emission-factor") == "direct" ? "direct" : "lifecycle";
   o.compare = "none";
+  o.credentials = std::move(layers->credentials);
   o.intensity_timeout = parse_duration(raw.get("intensity-timeout")).value_or(std::chrono::seconds(15));
   o.intensity_ttl = parse_duration(raw.get("intensity-ttl")).value_or(std::chrono::minutes(10));
   if (auto pue = parse_double(raw.get("pue")); pue && *pue >= 1 && *pue <= 3) o.pue = *pue;

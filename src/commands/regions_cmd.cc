@@ -7,6 +7,7 @@
 
 #include "carbon/carbon_data.h"
 #include "carbon/region.h"
+#include "config/config_files.h"
 #include "config/option_table.h"
 #include "util/exit_codes.h"
 #include "util/units.h"
@@ -58,9 +59,13 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
   app.add_option("--sort", sort, "intensity (default), name or id")->capture_default_str();
   app.add_flag("--json", json_out, "JSON on stdout");
   RawSettings raw;
-  add_table_options(app, raw, {"emission-factor"});
+  add_table_options(app, raw, {"config", "emission-factor"});
   if (auto done = parse_subcommand(app, args, "regions")) return *done;
-  fill_from_environment(raw, env);
+  auto layers = apply_config(raw, env);
+  if (!layers) {
+    std::fprintf(stderr, "greenrun regions: %s\n", layers.error().c_str());
+    return kExitGreenrunFailed;
+  }
   std::string factor = raw.get("emission-factor");
   if (factor == "life-cycle") factor = "lifecycle";
   if (sort != "intensity" && sort != "name" && sort != "id") {

@@ -483,10 +483,10 @@ int measure(Run& run, Sampler& sampler, StatusDisplay& status, const SignalBlock
 
 int run_command(const Options& o) {
   const struct sigaction sigpipe = ignore_sigpipe();  // from the start: even an error line may meet a closed pipe
-  if (auto st = start_log(o); !st) return say(st.error()), kExitGreenrunFailed;
+  if (auto st = start_log(o); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
   Run run(o);
   if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));
-  if (auto st = check(run); !st) return say(st.error()), kExitGreenrunFailed;
+  if (auto st = check(run); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
   if (run.aware) {
     run.aware->start_watchdog();  // before any thread, and before greenrun is a subreaper
     if (auto stop = run.aware->before_start()) return *stop;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon/carbon_data.h"
+#include "config/config_files.h"
 #include "config/option_table.h"
 #include "process/cgroup_tree.h"
 #include "sensors/source_table.h"
@@ -21,9 +22,13 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   bool json_out = false;
   app.add_flag("--json", json_out, "JSON on stdout");
   RawSettings raw;
-  add_table_options(app, raw, {"sysfs-root", "procfs-root", "nvml-lib", "rocm-lib", "dev-root"});
+  add_table_options(app, raw, {"config", "sysfs-root", "procfs-root", "nvml-lib", "rocm-lib", "dev-root"});
   if (auto done = parse_subcommand(app, args, "sensors")) return *done;
-  fill_from_environment(raw, env);
+  auto layers = apply_config(raw, env);
+  if (!layers) {
+    std::fprintf(stderr, "greenrun sensors: %s\n", layers.error().c_str());
+    return kExitGreenrunFailed;
+  }
   if (auto ignored = drop_privileged_overrides(raw); !ignored.empty())
     std::fprintf(stderr, "greenrun sensors: running with raised privileges: ignored %s and the like\n", ignored[0].c_str());
   Options o;

@@ -8,16 +8,12 @@ namespace greenrun {
 
 const std::vector<OptionSpec>& option_table() {
   static const std::vector<OptionSpec> table = {
-      // Sampling
-      {"interval", "-i,--interval", "DURATION", "GREENRUN_INTERVAL", true, "Sampling",
-       "Sampling interval: 250ms, 2s, 1m (minimum 1ms)", "1s"},
-      {"scope", "--scope", "SCOPE", "GREENRUN_SCOPE", true, "Sampling",
-       "process: the command's share of the machine; machine: all of it", "process"},
-      {"tree", "--tree", "METHOD", "GREENRUN_TREE", true, "Sampling",
-       "How the command's processes are followed: auto (a cgroup where possible, else /proc), cgroup, proc", "auto"},
+      // General
+      {"config", "--config", "FILE", "GREENRUN_CONFIG", false, "General",
+       "Read settings from FILE instead of ~/.config/greenrun/config (see greenrun config)", nullptr},
       // Output
       {"json", "-j,--json", "FILE", nullptr, false, "Output", "Write a JSON report to FILE (checkpointed while running; - for stdout)", nullptr},
-      {"checkpoint", "--checkpoint", "DURATION", nullptr, false, "Output",
+      {"checkpoint", "--checkpoint", "DURATION", nullptr, true, "Output",
        "Rewrite the --json and --html files this often while the command runs (0: never)", "60s"},
       {"summary-file", "--summary-file", "FILE", nullptr, false, "Output", "Write the summary to FILE instead of stderr", nullptr},
       {"quiet", "-q,--quiet", nullptr, nullptr, false, "Output", "No summary", nullptr},
@@ -27,17 +23,24 @@ const std::vector<OptionSpec>& option_table() {
       {"log-file", "--log-file", "FILE", "GREENRUN_LOG_FILE", true, "Output", "Append diagnostics to FILE instead of stderr (--log-level debug unless given)",
        nullptr},
       {"csv", "--csv", "FILE", "GREENRUN_CSV", true, "Output", "Append a row to FILE in CodeCarbon's emissions.csv layout", nullptr},
-      {"step-summary", "--step-summary", "FILE", "GITHUB_STEP_SUMMARY", false, "Output",
+      {"step-summary", "--step-summary", "FILE", "GITHUB_STEP_SUMMARY", true, "Output",
        "Append the report as Markdown to FILE (GitHub Actions' job page by default)", nullptr},
-      {"no-step-summary", "--no-step-summary", nullptr, nullptr, false, "Output", "No Markdown step summary", nullptr},
+      {"no-step-summary", "--no-step-summary", nullptr, nullptr, true, "Output", "No Markdown step summary", nullptr},
       {"html", "--html", "FILE", nullptr, false, "Output",
        "Write the report as one self-contained HTML page with charts to FILE", nullptr},
-      {"live", "--live", nullptr, nullptr, false, "Output",
+      {"live", "--live", nullptr, nullptr, true, "Output",
        "A status line on stderr while the command runs (a terminal only)", nullptr},
       {"progress", "--progress", "DURATION", "GREENRUN_PROGRESS", true, "Output",
        "A plain status line on stderr this often, for logs: 10m", nullptr},
       {"project", "--project", "NAME", "GREENRUN_PROJECT", true, "Output", "project_name in the CSV row", "greenrun"},
       {"experiment-id", "--experiment-id", "ID", nullptr, false, "Output", "experiment_id in the CSV row", nullptr},
+      // Sampling
+      {"interval", "-i,--interval", "DURATION", "GREENRUN_INTERVAL", true, "Sampling",
+       "Sampling interval: 250ms, 2s, 1m (minimum 1ms)", "1s"},
+      {"scope", "--scope", "SCOPE", "GREENRUN_SCOPE", true, "Sampling",
+       "process: the command's share of the machine; machine: all of it", "process"},
+      {"tree", "--tree", "METHOD", "GREENRUN_TREE", true, "Sampling",
+       "How the command's processes are followed: auto (a cgroup where possible, else /proc), cgroup, proc", "auto"},
       // Monitoring
       {"metrics", "--metrics", "FILE", "GREENRUN_METRICS", true, "Monitoring",
        "Write Prometheus metrics to FILE at every checkpoint and at the end", nullptr},
@@ -57,7 +60,7 @@ const std::vector<OptionSpec>& option_table() {
       {"on-budget", "--on-budget", "ACTION", "GREENRUN_ON_BUDGET", true, "CI",
        "warn, fail (exit 100 when the command succeeded) or stop (end the command)", "fail"},
       {"grace", "--grace", "DURATION", nullptr, true, "CI", "With --on-budget stop: SIGTERM, then SIGKILL after this", "10s"},
-      {"baseline", "--baseline", "FILE", "GREENRUN_BASELINE", false, "CI",
+      {"baseline", "--baseline", "FILE", "GREENRUN_BASELINE", true, "CI",
        "A previous greenrun JSON report: show the change against it", nullptr},
       // Grid
       {"region", "-r,--region", "ZONE", "GREENRUN_REGION", true, "Grid",
@@ -77,7 +80,7 @@ const std::vector<OptionSpec>& option_table() {
       // Carbon-aware
       {"intensity-source", "--intensity-source", "NAME[:WHERE]", "GREENRUN_INTENSITY_SOURCE", true, "Carbon-aware",
        "Live grid data: electricitymaps[:ZONE], watttime:REGION, uk[:POSTCODE] or file (--intensity-file)", nullptr},
-      {"require-live-intensity", "--require-live-intensity", nullptr, nullptr, false, "Carbon-aware",
+      {"require-live-intensity", "--require-live-intensity", nullptr, nullptr, true, "Carbon-aware",
        "Fail (125) before the command starts when the provider gives no data", nullptr},
       {"intensity-timeout", "--intensity-timeout", "DURATION", "GREENRUN_INTENSITY_TIMEOUT", true, "Carbon-aware",
        "Longest wait for a provider, retries included", "15s"},
@@ -89,10 +92,10 @@ const std::vector<OptionSpec>& option_table() {
        "Wait for the cleanest start within DURATION (needs --expected-duration)", nullptr},
       {"expected-duration", "--expected-duration", "DURATION", nullptr, false, "Carbon-aware",
        "How long the command is expected to run, for --start-within", nullptr},
-      {"pause-above", "--pause-above", "G_PER_KWH", nullptr, false, "Carbon-aware",
+      {"pause-above", "--pause-above", "G_PER_KWH", nullptr, true, "Carbon-aware",
        "Pause the command while the grid is above this intensity (300, 300g)", nullptr},
-      {"max-delay", "--max-delay", "DURATION", nullptr, false, "Carbon-aware", "Most time spent paused in all", "6h"},
-      {"pause-with", "--pause-with", "stop|SIGNAL", nullptr, false, "Carbon-aware",
+      {"max-delay", "--max-delay", "DURATION", nullptr, true, "Carbon-aware", "Most time spent paused in all", "6h"},
+      {"pause-with", "--pause-with", "stop|SIGNAL", nullptr, true, "Carbon-aware",
        "stop: SIGSTOP the process group; SIGNAL: send it (SIGCONT resumes)", "stop"},
       // Footprint
       {"instance-type", "--instance-type", "TYPE", "GREENRUN_INSTANCE_TYPE", true, "Footprint",
@@ -101,26 +104,27 @@ const std::vector<OptionSpec>& option_table() {
        "Manufacturing emissions of this machine in kgCO2e, instead of the data's", nullptr},
       {"lifetime", "--lifetime", "YEARS", "GREENRUN_LIFETIME", true, "Footprint",
        "Years the hardware's manufacturing emissions are spread over, instead of the data's", nullptr},
-      {"no-embodied", "--no-embodied", nullptr, nullptr, false, "Footprint", "No embodied (manufacturing) emissions", nullptr},
+      {"no-embodied", "--no-embodied", nullptr, nullptr, true, "Footprint", "No embodied (manufacturing) emissions", nullptr},
       {"functional-unit", "--functional-unit", "N[:NAME]", "GREENRUN_FUNCTIONAL_UNIT", true, "Footprint",
        "Show the SCI score per this much work: 1000:images", nullptr},
       {"wue", "--wue", "L_PER_KWH", "GREENRUN_WUE", true, "Footprint",
        "Water usage effectiveness of the facility in L/kWh (the provider's published figure): report water", nullptr},
       // Estimation
-      {"no-estimate", "--no-estimate", nullptr, nullptr, false, "Estimation",
+      {"no-estimate", "--no-estimate", nullptr, nullptr, true, "Estimation",
        "Measured figures only; fail (125) where nothing can be measured", nullptr},
-      {"cpu-tdp", "--cpu-tdp", "WATTS", nullptr, false, "Estimation", "TDP of one CPU package in W, for the estimate", nullptr},
-      {"cpu-model", "--cpu-model", "MODEL", nullptr, false, "Estimation", "CPU model to look up instead of /proc/cpuinfo's", nullptr},
-      {"cpu-idle-w", "--cpu-idle-w", "WATTS", nullptr, false, "Estimation", "Whole-machine CPU power at idle in W, for the estimate", nullptr},
-      {"cpu-max-w", "--cpu-max-w", "WATTS", nullptr, false, "Estimation", "Whole-machine CPU power at full load in W, for the estimate", nullptr},
-      {"ram-w-per-gb", "--ram-w-per-gb", "WATTS", nullptr, false, "Estimation", "Memory power in W per GB in use (default 0.3725)", nullptr},
-      {"gpu-tdp", "--gpu-tdp", "WATTS", nullptr, false, "Estimation", "TDP in W of a GPU whose power cannot be read", nullptr},
+      {"cpu-tdp", "--cpu-tdp", "WATTS", nullptr, true, "Estimation", "TDP of one CPU package in W, for the estimate", nullptr},
+      {"cpu-model", "--cpu-model", "MODEL", nullptr, true, "Estimation", "CPU model to look up instead of /proc/cpuinfo's", nullptr},
+      {"cpu-idle-w", "--cpu-idle-w", "WATTS", nullptr, true, "Estimation", "Whole-machine CPU power at idle in W, for the estimate", nullptr},
+      {"cpu-max-w", "--cpu-max-w", "WATTS", nullptr, true, "Estimation", "Whole-machine CPU power at full load in W, for the estimate", nullptr},
+      {"ram-w-per-gb", "--ram-w-per-gb", "WATTS", nullptr, true, "Estimation", "Memory power in W per GB in use (default 0.3725)", nullptr},
+      {"gpu-tdp", "--gpu-tdp", "WATTS", nullptr, true, "Estimation", "TDP in W of a GPU whose power cannot be read", nullptr},
       // Sources
-      {"nvml-lib", "--nvml-lib", "FILE", "GREENRUN_NVML_LIB", false, "Sources", "NVML library to load instead of libnvidia-ml.so.1", nullptr},
-      {"rocm-lib", "--rocm-lib", "FILE", "GREENRUN_ROCM_LIB", false, "Sources", "ROCm SMI library to load instead of librocm_smi64.so", nullptr},
-      {"dev-root", "--dev-root", "DIR", "GREENRUN_DEV_ROOT", false, "Sources", "Read MSR devices under DIR instead of /dev", "/dev"},
-      {"sysfs-root", "--sysfs-root", "DIR", "GREENRUN_SYSFS_ROOT", false, "Sources", "Read DIR instead of /sys (tests, unusual systems)", "/sys"},
-      {"procfs-root", "--procfs-root", "DIR", "GREENRUN_PROCFS_ROOT", false, "Sources",
+      {"nvml-lib", "--nvml-lib", "FILE", "GREENRUN_NVML_LIB", true, "Sources", "NVML library to load instead of libnvidia-ml.so.1", nullptr},
+      {"rocm-lib", "--rocm-lib", "FILE", "GREENRUN_ROCM_LIB", true, "Sources", "ROCm SMI library to load instead of librocm_smi64.so", nullptr},
+      // Testing
+      {"dev-root", "--dev-root", "DIR", "GREENRUN_DEV_ROOT", false, "Testing", "Read MSR devices under DIR instead of /dev", "/dev"},
+      {"sysfs-root", "--sysfs-root", "DIR", "GREENRUN_SYSFS_ROOT", false, "Testing", "Read DIR instead of /sys (tests, unusual systems)", "/sys"},
+      {"procfs-root", "--procfs-root", "DIR", "GREENRUN_PROCFS_ROOT", false, "Testing",
        "Read machine-wide files from DIR instead of /proc (tests, unusual systems)", "/proc"},
   };
   return table;
@@ -145,9 +149,11 @@ bool RawSettings::flag(const std::string& name) const {
 
 std::string RawSettings::where(const std::string& name) const {
   auto it = origin.find(name);
-  const std::string value = get(name);
-  if (it == origin.end() || it->second.rfind("--", 0) == 0) return "--" + name + " " + value;
-  if (it->second.rfind("GREENRUN_", 0) == 0) return it->second + "=" + value;
+  const OptionSpec* spec = find_option(name);
+  const bool is_flag = spec && !spec->value;
+  const std::string value = is_flag ? (flag(name) ? "true" : "false") : get(name);
+  if (it == origin.end() || it->second.rfind("--", 0) == 0) return "--" + name + (is_flag ? "" : " " + value);
+  if (spec && spec->env && it->second == spec->env) return it->second + "=" + value;
   return it->second + ": " + name + " = " + value;
 }
 
@@ -221,10 +227,45 @@ void add_mentioned_options(CLI::App& app, RawSettings& raw, const std::vector<st
   }
 }
 
-void fill_from_environment(RawSettings& raw, const EnvLookup& env, const ConfigValues& config,
-                           const std::string& config_path) {
+namespace {
+
+// The value of `name` in the strongest file that has it, with its origin.
+const std::pair<std::string, int>* from_files(const std::vector<ConfigFile>& files, const std::string& name,
+                                              std::string& origin) {
+  for (auto f = files.rbegin(); f != files.rend(); ++f)
+    if (auto it = f->values.find(name); it != f->values.end()) {
+      origin = f->path + " line " + std::to_string(it->second.second);
+      return &it->second;
+    }
+  return nullptr;
+}
+
+std::optional<std::string> fill_flag(RawSettings& raw, const OptionSpec& spec, const std::vector<ConfigFile>& files) {
+  if (raw.given(spec.name)) {
+    raw.origin[spec.name] = std::string("--") + spec.name;
+    return std::nullopt;
+  }
+  std::string origin;
+  const auto* v = spec.config ? from_files(files, spec.name, origin) : nullptr;
+  if (!v) return std::nullopt;
+  auto b = parse_bool(v->first);
+  if (!b) return origin + ": " + spec.name + " = " + v->first + ": must be true or false (or yes/no, on/off, 1/0)";
+  raw.flags[spec.name] = *b;
+  raw.origin[spec.name] = origin;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> fill_from_environment(RawSettings& raw, const EnvLookup& env,
+                                                 const std::vector<ConfigFile>& files) {
   for (const auto& spec : option_table()) {
-    if (!spec.value || !raw.values.count(spec.name)) continue;  // a flag, or not an option of this app
+    if (!spec.value) {
+      if (!raw.flags.count(spec.name)) continue;
+      if (auto err = fill_flag(raw, spec, files)) return err;
+      continue;
+    }
+    if (!raw.values.count(spec.name)) continue;  // not an option of this app
     if (raw.given(spec.name)) {
       raw.origin[spec.name] = std::string("--") + spec.name;
       continue;
@@ -235,12 +276,13 @@ void fill_from_environment(RawSettings& raw, const EnvLookup& env, const ConfigV
         raw.origin[spec.name] = spec.env;
         continue;
       }
-    if (spec.config)
-      if (auto it = config.find(spec.name); it != config.end()) {
-        raw.values[spec.name] = it->second.first;
-        raw.origin[spec.name] = config_path + " line " + std::to_string(it->second.second);
-      }
+    std::string origin;
+    if (const auto* v = spec.config ? from_files(files, spec.name, origin) : nullptr) {
+      raw.values[spec.name] = v->first;
+      raw.origin[spec.name] = origin;
+    }
   }
+  return std::nullopt;
 }
 
 }  // namespace greenrun

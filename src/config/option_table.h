@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config_files.h"
 #include "config/options.h"
 
 namespace CLI {
@@ -25,7 +26,7 @@ struct OptionSpec {
   const char* value;    // what it takes, for --help ("ZONE"); nullptr: a flag
   const char* env;      // "GREENRUN_REGION", or nullptr
   bool config;          // settable in the config file, under its name
-  const char* group;    // --help group: Output, Grid, Estimation, Sources, Sampling
+  const char* group;    // --help group, in the order of kHelpGroups
   const char* help;
   const char* fallback; // the default shown in --help, or nullptr
 };
@@ -64,18 +65,11 @@ void add_mentioned_options(CLI::App& app, RawSettings& raw, const std::vector<st
 /// defaults. Returns where each ignored value came from, for one message.
 std::vector<std::string> drop_privileged_overrides(RawSettings& raw);
 
-/// Settings from a config file: key -> (value, line).
-using ConfigValues = std::map<std::string, std::pair<std::string, int>>;
-
-/// Reads `key = value` lines (# or ; comments, [sections] ignored, values
-/// optionally quoted); an unknown key or a malformed line is an error naming
-/// `path` and the line.
-std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out);
-
 /// Every option add_table_options added to `raw` and not given on the command
-/// line takes its environment variable, then its config-file value
-/// (`config_path` names the file).
-void fill_from_environment(RawSettings& raw, const EnvLookup& env, const ConfigValues& config = {},
-                           const std::string& config_path = "");
+/// line takes its environment variable, else its value in the last of `files`
+/// that has it (the user file over the system file); a flag settable in a file
+/// takes a boolean there. Records every origin; an error names file, line, key.
+std::optional<std::string> fill_from_environment(RawSettings& raw, const EnvLookup& env,
+                                                 const std::vector<ConfigFile>& files = {});
 
 }  // namespace greenrun

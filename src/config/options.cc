@@ -14,6 +14,8 @@
 
 #include "carbon/carbon_data.h"
 #include "cluster/slurm.h"
+#include "config/config_files.h"
+#include "config/help.h"
 #include "config/option_table.h"
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
@@ -67,11 +69,29 @@ std::optional<double> parse_intensity(const std::string& text) {
 }
 
 std::string config_file_path(const EnvLookup& env) {
-  if (auto v = env("GREENRUN_CONFIG"); v && !v->empty()) return *v;
+  if (auto v = env("GREENRUN_CONFIG")) return *v;  // set but empty: no user file
   std::string path;
   if (auto x = env("XDG_CONFIG_HOME"); x && !x->empty()) path = *x + "/greenrun/config";
   else if (auto h = env("HOME"); h && !h->empty()) path = *h + "/.config/greenrun/config";
   return !path.empty() && path_exists(path) ? path : "";
+}
+
+std::string with_origin(const Options& o, std::string message) {
+  for (const auto& [name, from] : o.origins) {
+    const std::string flag = "--" + name;
+    for (size_t at = message.find(flag); at != std::string::npos; at = message.find(flag, at + 1)) {
+      const size_t end = at + flag.size();
+      if (end < message.size() && (std::isalnum(static_cast<unsigned char>(message[end])) || message[end] == '-')) continue;
+      return message + " (from " + from + ")";
+    }
+  }
+  return message;
+}
+
+std::string credential(const Options& o, const EnvLookup& env, const char* env_var) {
+  if (auto v = env(env_var); v && !v->empty()) return *v;
+  auto it = o.credentials.find(env_var);
+  return it == o.credentials.end() ? "" : it->second;
 }
 
 std::string version_text() {
@@ -101,40 +121,6 @@ ParsedCli usage_error(const std::string& what) {
 }
 
 }  // namespace
-
-namespace {
-
-std::optional<std::string> read_config(const std::string& path, ConfigValues& out) {
-  if (running_privileged() && !user_may_read(path)) return "cannot read the config file " + path + ": Permission denied";
-  auto text = read_file(path);
-  if (!text) return "cannot read the config file " + path;
-  return parse_config_text(*text, path, out);
-}
-
-}  // namespace
-
-std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out) {
-  int line_no = 0;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string line(trim(text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos)));
-    pos = nl == std::string::npos ? text.size() + 1 : nl + 1;
-    ++line_no;
-    if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[') continue;
-    auto eq = line.find('=');
-    std::string where = path + " line " + std::to_string(line_no);
-    if (eq == std::string::npos) return where + ": expected key = value";
-    std::string key(trim(std::string_view(line).substr(0, eq)));
-    std::string value(trim(std::string_view(line).substr(eq + 1)));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-      value = value.substr(1, value.size() - 2);
-    const OptionSpec* spec = find_option(key);
-    if (!spec || !spec->config) return where + ": unknown setting '" + key + "'";
-    out[key] = {value, line_no};
-  }
-  return std::nullopt;
-}
 
 namespace {
 
@@ -234,7 +220,7 @@ std::optional<std::string> convert_footprint(const RawSettings& raw, Options& o)
   if (const auto t = raw.get("lifetime"); !t.empty() && !(o.lifetime_years = parse_years(t)))
     return raw.where("lifetime") + ": must be a number of years from 0.25 to 50, e.g. 4 or 5y";
   if (o.no_embodied && (o.embodied_kg || o.lifetime_years))
-    return std::string("--no-embodied contradicts ") + (o.embodied_kg ? "--embodied-kg" : "--lifetime");
+    return raw.where("no-embodied") + " contradicts " + raw.where(o.embodied_kg ? "embodied-kg" : "lifetime");
   if (const auto t = raw.get("functional-unit"); !t.empty() && !(o.functional_unit = parse_functional_unit(t)))
     return raw.where("functional-unit") + ": must be N or N:NAME with N > 0, e.g. 1000:images";
   if (const auto t = raw.get("wue"); !t.empty()) {
@@ -284,8 +270,9 @@ std::optional<std::string> convert_carbon_aware(const RawSettings& raw, Options&
   return std::nullopt;
 }
 
-// The raw strings, checked and converted; an error names where the value came from.
-std::optional<std::string> convert(const RawSettings& raw, Options& o) {
+}  // namespace
+
+std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) {
   o.json_path = raw.get("json");
   o.summary_file = raw.get("summary-file");
   o.quiet = raw.flag("quiet");
@@ -360,7 +347,7 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   if (!error.empty()) return error;
   if (auto err = convert_budgets(raw, o)) return err;
   if (auto err = convert_monitoring(raw, o)) return err;
-  if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return std::string("--cpu-idle-w must not exceed --cpu-max-w");
+  if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return raw.where("cpu-idle-w") + " must not exceed " + raw.where("cpu-max-w");
   if (const std::string text = raw.get("pue"); !text.empty()) {
     auto v = parse_double(text);
     if (!v || !std::isfinite(*v) || *v < 1.0 || *v > 3.0) return raw.where("pue") + ": must be a number between 1.0 and 3.0";
@@ -368,6 +355,8 @@ std::optional<std::string> convert(const RawSettings& raw, Options& o) {
   }
   return convert_carbon_aware(raw, o);
 }
+
+namespace {
 
 // %j, %t, %h... in output paths: one file per Slurm rank, per host, per run.
 std::optional<std::string> expand_output_paths(Options& o, const EnvLookup& env) {
@@ -399,20 +388,13 @@ namespace {
 
 // One parse. With `every_option` false, only the options `args` mention are
 // registered with CLI11 (see parse_cli).
-ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env, bool every_option) {
-  CLI::App app{"greenrun [OPTIONS] [--] COMMAND [ARGS...]\n\nMeasure the energy and carbon footprint of a command.", "greenrun"};
-  app.footer(
-      "greenrun runs COMMAND with its own stdin, stdout and stderr, forwards signals to it, and\n"
-      "exits with its status. The report goes to stderr (or --summary-file) and --json.\n"
-      "Also: greenrun sensors (the energy sources here and how to enable them),\n"
-      "      greenrun regions [QUERY] (grids and cloud regions for --region, --cloud, --compare),\n"
-      "      greenrun report FILES... (several JSON reports in one), greenrun compare A.json B.json,\n"
-      "      greenrun mark LABEL (from inside the command: start a phase),\n"
-      "      greenrun plan (the cleanest start for a job of a given length, from a forecast).\n"
-      "See man greenrun for every figure's source.");
+ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env, const std::string& system_config,
+                     bool every_option) {
+  CLI::App app{"", "greenrun"};
+  set_main_help(app);
   app.prefix_command();
   bool version = false;
-  app.add_flag("-V,--version", version, "Print the version and the energy sources built in");
+  app.add_flag("-V,--version", version, "Print the version and the energy sources built in")->group(kHelpGroups[0]);
   RawSettings raw;
   if (every_option) add_table_options(app, raw);
   else add_mentioned_options(app, raw, args);
@@ -428,13 +410,12 @@ ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env,
   if (version) return exit_with(0, version_text(), false);
   if (auto err = empty_value(raw)) return usage_error(*err);
 
-  // Settings not on the command line come from the environment, then the config file.
+  // Settings not on the command line come from the environment, then the config files.
   Options o;
-  ConfigValues config;
-  o.config_path = config_file_path(env);
-  if (!o.config_path.empty())
-    if (auto err = read_config(o.config_path, config)) return usage_error(*err);
-  fill_from_environment(raw, env, config, o.config_path);
+  auto layers = apply_config(raw, env, system_config);
+  if (!layers) return usage_error(layers.error());
+  if (!layers->files.empty()) o.config_path = layers->files.back().path;
+  o.credentials = std::move(layers->credentials);
   o.ignored_privileged = drop_privileged_overrides(raw);
   o.github_actions = env("GITHUB_ACTIONS").value_or("") == "true";
 
@@ -444,7 +425,9 @@ ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env,
     return usage_error("unknown option " + rest.front());
   if (rest.empty()) return usage_error("no command given: greenrun [OPTIONS] -- COMMAND [ARGS...]");
   o.command = rest;
-  if (auto err = convert(raw, o)) return usage_error(*err);
+  if (auto err = convert_settings(raw, o)) return usage_error(*err);
+  for (const auto& [name, from] : raw.origin)
+    if (from.rfind("--", 0) != 0) o.origins[name] = raw.where(name);
   if (auto err = expand_output_paths(o, env)) return usage_error(*err);
   ParsedCli r;
   r.options = std::move(o);
@@ -453,14 +436,14 @@ ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env,
 
 }  // namespace
 
-ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env) {
+ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env, const std::string& system_config) {
   // CLI11 compares each option it registers with every one registered before:
   // the whole table costs more than the rest of greenrun's start-up. A run
   // registers only the options its command line mentions; help, --version
   // and every error come from a second parse with all of them, so that what
   // they print is unchanged.
-  ParsedCli r = parse_once(args, env, false);
-  if (r.action == ParsedCli::Action::Exit) r = parse_once(args, env, true);
+  ParsedCli r = parse_once(args, env, system_config, false);
+  if (r.action == ParsedCli::Action::Exit) r = parse_once(args, env, system_config, true);
   return r;
 }
 

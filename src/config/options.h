@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,7 +82,13 @@ struct Options {
 
   std::string project = "greenrun";
   std::string experiment_id;
-  std::string config_path;  // the config file read, if any
+  std::string config_path;  // the user's config file read (--config, GREENRUN_CONFIG, ~/.config), if any
+  /// Where each setting not given on the command line came from, by option
+  /// name: "GREENRUN_CSV=/x.csv", "/etc/greenrun/config line 3: csv = /x.csv".
+  std::map<std::string, std::string> origins;
+  /// Grid providers' credentials from a config file, by environment variable
+  /// (the environment wins); never printed, written or logged.
+  std::map<std::string, std::string> credentials;
   /// Overrides ignored because greenrun runs with raised privileges ("--nvml-lib", "GREENRUN_SYSFS_ROOT").
   std::vector<std::string> ignored_privileged;
 
@@ -117,18 +124,31 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 /// The process environment.
 std::optional<std::string> real_env(const std::string& name);
 
-ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env = real_env);
+/// The system-wide config file, beneath the user's.
+inline constexpr const char* kSystemConfigPath = "/etc/greenrun/config";
+
+/// `system_config`: the system file (a fixture in tests).
+ParsedCli parse_cli(const std::vector<std::string>& args, const EnvLookup& env = real_env,
+                    const std::string& system_config = kSystemConfigPath);
 
 /// "stop" (SIGSTOP), "SIGUSR1", "USR1" or a number: the signal, or nullopt.
 std::optional<int> parse_signal(const std::string& text);
 /// "300", "300g", "300g/kWh": gCO2e/kWh in 0..2000, or nullopt.
 std::optional<double> parse_intensity(const std::string& text);
 
-/// The config file: $GREENRUN_CONFIG, else $XDG_CONFIG_HOME/greenrun/config,
-/// else ~/.config/greenrun/config. "" when none of them exists.
+/// The user's config file: $GREENRUN_CONFIG (set but empty: none), else
+/// $XDG_CONFIG_HOME/greenrun/config, else ~/.config/greenrun/config. "" when
+/// none of them exists.
 std::string config_file_path(const EnvLookup& env);
 
 std::string version_text();
+
+/// `message` naming an option ("cannot write --csv file ...") with where that
+/// option's value came from appended when it was not the command line.
+std::string with_origin(const Options& o, std::string message);
+
+/// A credential a provider needs: its environment variable, else a config file's.
+std::string credential(const Options& o, const EnvLookup& env, const char* env_var);
 
 }  // namespace greenrun
 
@@ -137,6 +157,10 @@ class App;
 }
 
 namespace greenrun {
+
+struct RawSettings;
+/// The raw strings, checked and converted into `o`; an error names where the value came from.
+std::optional<std::string> convert_settings(const RawSettings& raw, Options& o);
 
 /// Parses a subcommand's arguments with `app`. Returns the exit status when the
 /// subcommand should stop here (help printed: 0; a usage error printed: 2).

@@ -444,4 +444,12 @@ Status locked_append(const std::string& path, std::string_view header, std::stri
   return {};
 }
 
+std::string exe_dir() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  std::string path(buf, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/'));
+}
+
 }  // namespace greenrun

@@ -27,6 +27,8 @@ std::optional<int> whole_in_range(std::optional<double> v, int lo, int hi);
 std::string_view trim(std::string_view s);
 
 bool path_exists(const std::string& path);
+/// The directory of greenrun's own executable; "" when unknown.
+std::string exe_dir();
 bool is_directory(const std::string& path);
 /// Names in a directory (no "." or ".."), sorted; empty when unreadable.
 std::vector<std::string> list_dir(const std::string& path);

@@ -163,7 +163,7 @@ std::string rfc3339(std::chrono::system_clock::time_point t, bool utc) {
   long off = utc ? 0 : tm.tm_gmtoff;
   char sign = off < 0 ? '-' : '+';
   if (off < 0) off = -off;
-  char buf[80];
+  char buf[128];  // room for any date strftime can write and two longs
   std::snprintf(buf, sizeof buf, "%s.%03lld%c%02ld:%02ld", date, static_cast<long long>(ms), sign, off / 3600,
                 (off % 3600) / 60);
   return buf;

@@ -1,0 +1,143 @@
+#include "config/config_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "config/option_table.h"
+#include "util/fs.h"
+#include "util/privilege.h"
+
+namespace greenrun {
+
+const std::vector<SecretSpec>& secret_table() {
+  static const std::vector<SecretSpec> table = {
+      {"electricitymaps-token", "GREENRUN_ELECTRICITYMAPS_TOKEN"},
+      {"watttime-username", "GREENRUN_WATTTIME_USERNAME"},
+      {"watttime-password", "GREENRUN_WATTTIME_PASSWORD"},
+  };
+  return table;
+}
+
+namespace {
+
+const SecretSpec* find_secret(std::string_view key) {
+  for (const auto& s : secret_table())
+    if (key == s.key) return &s;
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<bool> parse_bool(std::string_view text) {
+  for (std::string_view yes : {"true", "yes", "on", "1"})
+    if (text == yes) return true;
+  for (std::string_view no : {"false", "no", "off", "0"})
+    if (text == no) return false;
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out) {
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line(trim(text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos)));
+    pos = nl == std::string::npos ? text.size() + 1 : nl + 1;
+    ++line_no;
+    if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[') continue;
+    auto eq = line.find('=');
+    std::string where = path + " line " + std::to_string(line_no);
+    if (eq == std::string::npos) return where + ": expected key = value";
+    std::string key(trim(std::string_view(line).substr(0, eq)));
+    std::string value(trim(std::string_view(line).substr(eq + 1)));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    const OptionSpec* spec = find_option(key);
+    if ((!spec || !spec->config) && !find_secret(key))
+      return where + ": unknown setting '" + key + "' (greenrun config lists the settings; see man greenrun, CONFIGURATION)";
+    out[key] = {value, line_no};
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// A file holding a credential must be its owner's alone: mode 0600 (no group
+// or other bits), owned by the user (root for the system file).
+std::optional<std::string> check_secret_file(const ConfigFile& file, const struct stat& st, bool system) {
+  const auto secret = std::find_if(file.values.begin(), file.values.end(), [](const auto& kv) { return find_secret(kv.first); });
+  if (secret == file.values.end()) return std::nullopt;
+  const std::string where = file.path + " line " + std::to_string(secret->second.second) + ": " + secret->first;
+  if (st.st_mode & 077)
+    return where + " is a secret, but the file is readable by others; run chmod 600 " + file.path;
+  const uid_t owner = system ? 0 : ::getuid();
+  if (st.st_uid != owner)
+    return where + " is a secret, but the file belongs to uid " + std::to_string(st.st_uid) + ", not " +
+           (system ? std::string("root") : "you") + "; keep secrets in a file of your own (chmod 600)";
+  return std::nullopt;
+}
+
+// One file, read through one descriptor so that the mode checked is the file read.
+Result<ConfigFile> read_config_file(const std::string& path, bool system) {
+  if (!system && running_privileged() && !user_may_read(path))
+    return Result<ConfigFile>::fail("cannot read the config file " + path + ": Permission denied");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) ::close(fd);
+    return Result<ConfigFile>::fail("cannot read the config file " + path + "; give a readable file or leave it out");
+  }
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  ConfigFile file{path, {}};
+  if (auto err = parse_config_text(text, path, file.values)) return Result<ConfigFile>::fail(*err);
+  if (auto err = check_secret_file(file, st, system)) return Result<ConfigFile>::fail(*err);
+  return file;
+}
+
+std::string user_config_path(const RawSettings& raw, const EnvLookup& env) {
+  if (raw.given("config")) return raw.values.at("config");
+  return config_file_path(env);
+}
+
+void take_credentials(ConfigLayers& layers, const EnvLookup& env) {
+  for (const auto& s : secret_table()) {
+    if (auto v = env(s.env); v && !v->empty()) {
+      layers.credential_origin[s.key] = s.env;
+      continue;
+    }
+    for (auto f = layers.files.rbegin(); f != layers.files.rend(); ++f)
+      if (auto it = f->values.find(s.key); it != f->values.end()) {
+        layers.credentials[s.env] = it->second.first;
+        layers.credential_origin[s.key] = f->path + " line " + std::to_string(it->second.second);
+        break;
+      }
+  }
+}
+
+}  // namespace
+
+Result<ConfigLayers> apply_config(RawSettings& raw, const EnvLookup& env, const std::string& system_path) {
+  ConfigLayers layers;
+  if (!system_path.empty() && path_exists(system_path)) {
+    auto file = read_config_file(system_path, true);
+    if (!file) return Result<ConfigLayers>::fail(file.error());
+    layers.files.push_back(std::move(*file));
+  }
+  if (const std::string user = user_config_path(raw, env); !user.empty()) {
+    auto file = read_config_file(user, false);
+    if (!file) return Result<ConfigLayers>::fail(file.error());
+    layers.files.push_back(std::move(*file));
+  }
+  if (auto err = fill_from_environment(raw, env, layers.files)) return Result<ConfigLayers>::fail(*err);
+  take_credentials(layers, env);
+  return layers;
+}
+
+}  // namespace greenrun
