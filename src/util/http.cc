@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "util/dynlib.h"
 #include "util/units.h"
 #include "util/version.h"
 
@@ -13,11 +14,45 @@ namespace greenrun {
 
 namespace {
 
-/// curl_global_init is not thread-safe: once, by whoever asks first (the
-/// main thread resolves the provider before any fetch thread exists).
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+/// libcurl, opened the first time a provider is asked: loading it and the
+/// thirty libraries it needs at every start cost ~500 page faults, for runs
+/// that never touch the network (the header gives the types and constants).
+struct CurlApi {
+  DynLib lib;
+  std::string error;  // empty once loaded
+  CURLcode (*global_init)(long) = nullptr;
+  CURL* (*easy_init)() = nullptr;
+  CURLcode (*easy_setopt)(CURL*, CURLoption, ...) = nullptr;
+  CURLcode (*easy_perform)(CURL*) = nullptr;
+  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...) = nullptr;
+  void (*easy_cleanup)(CURL*) = nullptr;
+  const char* (*easy_strerror)(CURLcode) = nullptr;
+  curl_slist* (*slist_append)(curl_slist*, const char*) = nullptr;
+  void (*slist_free_all)(curl_slist*) = nullptr;
+
+  bool bind_all() {
+    return lib.bind(global_init, {"curl_global_init"}) && lib.bind(easy_init, {"curl_easy_init"}) &&
+           lib.bind(easy_setopt, {"curl_easy_setopt"}) && lib.bind(easy_perform, {"curl_easy_perform"}) &&
+           lib.bind(easy_getinfo, {"curl_easy_getinfo"}) && lib.bind(easy_cleanup, {"curl_easy_cleanup"}) &&
+           lib.bind(easy_strerror, {"curl_easy_strerror"}) && lib.bind(slist_append, {"curl_slist_append"}) &&
+           lib.bind(slist_free_all, {"curl_slist_free_all"});
+  }
+};
+
+/// Loaded once, by whoever asks first (a static's initialisation is
+/// thread-safe; curl_global_init itself is not, so it runs here too).
+const CurlApi& curl_api() {
+  static const CurlApi api = [] {
+    CurlApi a;
+    if (!a.lib.open({"libcurl.so.4", "libcurl-gnutls.so.4"}))
+      a.error = "libcurl is not installed (" + a.lib.error() + "); install libcurl4 to use --intensity-source";
+    else if (!a.bind_all())
+      a.error = "the libcurl at " + a.lib.path() + " lacks a function greenrun needs; install libcurl4 (7.88 or later)";
+    else
+      a.global_init(CURL_GLOBAL_DEFAULT);
+    return a;
+  }();
+  return api;
 }
 
 struct Body {
@@ -43,7 +78,8 @@ std::string host_of(const std::string& url) {
   return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
-std::string transport_error(CURLcode code, const Body& body, const HttpPolicy& policy, const std::string& host) {
+std::string transport_error(const CurlApi& api, CURLcode code, const Body& body, const HttpPolicy& policy,
+                            const std::string& host) {
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return host + ": no complete answer within " + significant(static_cast<double>(policy.total.count()) / 1000.0) +
@@ -63,57 +99,57 @@ std::string transport_error(CURLcode code, const Body& body, const HttpPolicy& p
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CONNECT_ERROR:
-      return host + ": TLS verification failed (" + curl_easy_strerror(code) + ")";
+      return host + ": TLS verification failed (" + api.easy_strerror(code) + ")";
     default:
       break;
   }
-  return host + ": " + curl_easy_strerror(code);
+  return host + ": " + api.easy_strerror(code);
 }
 
 bool retryable(long status) { return status == 429 || status >= 500; }
 
 /// One attempt with what is left of the budget.
-Result<HttpResponse> attempt(const HttpRequest& req, const HttpPolicy& policy, std::chrono::milliseconds left,
-                             long& retry_after_s) {
-  CURL* curl = curl_easy_init();
+Result<HttpResponse> attempt(const CurlApi& api, const HttpRequest& req, const HttpPolicy& policy,
+                             std::chrono::milliseconds left, long& retry_after_s) {
+  CURL* curl = api.easy_init();
   if (!curl) return Result<HttpResponse>::fail("cannot start an HTTP request (libcurl)");
   HttpResponse resp;
   Body body{&resp.body, policy.max_body_bytes};
   curl_slist* headers = nullptr;
-  for (const auto& h : req.headers) headers = curl_slist_append(headers, h.c_str());
+  for (const auto& h : req.headers) headers = api.slist_append(headers, h.c_str());
   const std::string agent = user_agent();
-  curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect must not carry a token elsewhere
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads, and greenrun's own signal handling
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, left.count())));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+  api.easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+  api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect must not carry a token elsewhere
+  api.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  api.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // threads, and greenrun's own signal handling
+  api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, left.count())));
+  api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::max<int64_t>(1, std::min(left, policy.connect).count())));
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, agent.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  api.easy_setopt(curl, CURLOPT_USERAGENT, agent.c_str());
+  api.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+  api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+  api.easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   if (!req.basic_user.empty()) {
-    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(curl, CURLOPT_USERNAME, req.basic_user.c_str());
-    curl_easy_setopt(curl, CURLOPT_PASSWORD, req.basic_password.c_str());
+    api.easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    api.easy_setopt(curl, CURLOPT_USERNAME, req.basic_user.c_str());
+    api.easy_setopt(curl, CURLOPT_PASSWORD, req.basic_password.c_str());
   }
-  const CURLcode code = curl_easy_perform(curl);
-  Result<HttpResponse> out = Result<HttpResponse>::fail(transport_error(code, body, policy, host_of(req.url)));
+  const CURLcode code = api.easy_perform(curl);
+  Result<HttpResponse> out = Result<HttpResponse>::fail(transport_error(api, code, body, policy, host_of(req.url)));
   if (code == CURLE_OK) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
+    api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
     char* type = nullptr;
-    if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type) resp.content_type = type;
+    if (api.easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type) resp.content_type = type;
     curl_off_t after = -1;
-    if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+    if (api.easy_getinfo(curl, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
       retry_after_s = static_cast<long>(after);
     out = std::move(resp);
   }
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
+  api.slist_free_all(headers);
+  api.easy_cleanup(curl);
   return out;
 }
 
@@ -131,13 +167,14 @@ Status check_base_url(const std::string& url) {
 
 Result<HttpResponse> http_get(const HttpRequest& req, const HttpPolicy& policy) {
   using namespace std::chrono;
-  global_init();
+  const CurlApi& api = curl_api();
+  if (!api.error.empty()) return Result<HttpResponse>::fail(api.error);
   const auto deadline = steady_clock::now() + policy.total;
   for (int tries = 0;; ++tries) {
     const auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
     if (left.count() <= 0) return Result<HttpResponse>::fail(host_of(req.url) + ": no answer in time");
     long retry_after_s = 0;
-    auto r = attempt(req, policy, left, retry_after_s);
+    auto r = attempt(api, req, policy, left, retry_after_s);
     if (!r || !retryable(r->status) || tries >= policy.retries) return r;
     const milliseconds wait = retry_after_s > 0 ? milliseconds(std::min<long>(retry_after_s, 5) * 1000)
                                                 : milliseconds(1000 << tries);
