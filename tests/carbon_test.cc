@@ -15,12 +15,6 @@ using namespace greenrun::test;
 
 namespace {
 const CarbonData& data() { return shipped_carbon_data(); }
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& k) -> std::optional<std::string> {
-    auto it = vars.find(k);
-    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
-  };
-}
 CarbonSettings settings(Options o, std::map<std::string, std::string> env = {{"TZ", "UTC"}}) {
   auto s = resolve_carbon_settings(o, data(), env_of(env));
   if (!s) FAIL(s.error());

@@ -17,12 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& k) -> std::optional<std::string> {
-    auto it = vars.find(k);
-    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
-  };
-}
 
 // Starts the cluster in `dir`; stops it (by PID) when done.
 struct Slurm {

@@ -22,13 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& k) -> std::optional<std::string> {
-    auto it = vars.find(k);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 /// A system file and a user file in a temporary directory.
 struct Files {

@@ -22,6 +22,14 @@ extern char** environ;
 
 namespace greenrun::test {
 
+std::function<std::optional<std::string>(const std::string&)> env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
 namespace fs = std::filesystem;
 
 TempDir::TempDir() {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,9 @@ struct CarbonData;
 }
 
 namespace greenrun::test {
+
+/// An environment holding `vars` and nothing else (an EnvLookup).
+std::function<std::optional<std::string>(const std::string&)> env_of(std::map<std::string, std::string> vars);
 
 /// A fresh directory under $TMPDIR, removed at the end unless
 /// GREENRUN_KEEP_TEST_DIRS is set (then its path is printed).

@@ -3,18 +3,13 @@
 #include <map>
 
 #include "config/options.h"
+#include "helpers.h"
 
 using namespace greenrun;
+using namespace greenrun::test;
 using namespace std::chrono_literals;
 
 namespace {
-EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& k) -> std::optional<std::string> {
-    auto it = vars.find(k);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 ParsedCli parse(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
   return parse_cli(args, env_of(std::move(env)));
 }
