@@ -90,6 +90,10 @@ TEST_CASE("every form CLI11 accepts is parsed, with only the options mentioned r
   CHECK(e.options.tree == TreeMethod::Cgroup);
   // An explicit level wins over -v.
   CHECK(parse({"-v", "--log-level", "off", "--", "true"}).options.log_level == log::Level::Off);
+  // A log file alone means debug (a file asked for is never left empty); a level given still wins.
+  CHECK(parse({"--log-file", "g.log", "--", "true"}).options.log_level == log::Level::Debug);
+  CHECK(parse({"--log-file", "g.log", "--log-level", "trace", "--", "true"}).options.log_level == log::Level::Trace);
+  CHECK(parse({"-q", "--", "true"}).options.log_level == log::Level::Off);
   // Help lists every option, and an error names what CLI11 names.
   auto help = parse({"-q", "--help"});
   CHECK(help.exit_code == 0);
