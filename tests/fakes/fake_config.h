@@ -5,6 +5,8 @@
 #define GREENRUN_FAKE_CONFIG_H
 
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,29 @@ static double fake_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Like the real libraries (NVML starts threads in nvmlInit, ROCm SMI in
+ * rsmi_init), the fakes leave threads of their own behind at init: threads
+ * that unblock every signal, so that a process-directed signal (SIGCHLD,
+ * SIGTERM) may be delivered to them rather than to a thread that blocked it.
+ * FAKE_THREADS=0 in the environment turns them off. The libraries are linked
+ * with -z nodelete so that dlclose cannot unmap code these threads run. */
+static void* fake_thread_main(void* unused) {
+  (void)unused;
+  sigset_t none;
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, NULL);
+  for (;;) pause();
+  return NULL;
+}
+static __attribute__((unused)) void fake_start_threads(int n) {
+  const char* off = getenv("FAKE_THREADS");
+  if (off && strcmp(off, "0") == 0) return;
+  for (int i = 0; i < n; ++i) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, fake_thread_main, NULL) == 0) pthread_detach(t);
+  }
 }
 
 /* Direct children of the process that loaded the library (greenrun): the command. */

@@ -40,6 +40,7 @@ static uint64_t power_uw(uint32_t dv) { return zero(dv) ? 0 : (uint64_t)(setting
 int rsmi_init(uint64_t flags) {
   (void)flags;
   started = fake_now();
+  fake_start_threads(1);
   return OK;
 }
 int rsmi_shut_down(void) { return OK; }
