@@ -65,12 +65,15 @@ int main(int argc, char** argv) {
   try {
     for (const auto& s : kSubcommands)
       if (!args.empty() && args[0] == s.name) return s.run(Args(args.begin() + 1, args.end()));
+    // A run holds its signals before anything can start a thread (a config
+    // file's library, the probe's NVML): see SignalBlock.
+    greenrun::SignalBlock signals;
     auto parsed = greenrun::parse_cli(args);
     if (parsed.action == greenrun::ParsedCli::Action::Exit) {
       std::fputs(parsed.message.c_str(), parsed.message_is_error ? stderr : stdout);
       return parsed.exit_code;
     }
-    return greenrun::run_command(parsed.options);
+    return greenrun::run_command(parsed.options, signals);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "greenrun: internal error: %s\n", e.what());
     return greenrun::kExitGreenrunFailed;

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "carbon/plan.h"
+#include "process/child.h"
 #include "util/exit_codes.h"
 #include "util/units.h"
 
@@ -114,14 +115,10 @@ std::optional<int> CarbonAware::plan_and_wait() {
 
 int wait_until(std::chrono::steady_clock::time_point start, std::chrono::system_clock::time_point planned, bool quiet) {
   using namespace std::chrono;
-  sigset_t set, old;
-  sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, sig);
-  pthread_sigmask(SIG_BLOCK, &set, &old);
   const bool tty = !quiet && ::isatty(STDERR_FILENO);
   auto next_line = steady_clock::now();
   int got = 0;
-  for (auto now = steady_clock::now(); now < start && got <= 0; now = steady_clock::now()) {
+  for (auto now = steady_clock::now(); now < start && got == 0; now = steady_clock::now()) {
     const std::string left = format_seconds(std::ceil(duration<double>(start - now).count()));
     if (tty) {
       std::fprintf(stderr, "\rgreenrun: starting in %s, at %s\033[K", left.c_str(), format_rfc3339(planned).c_str());
@@ -129,14 +126,10 @@ int wait_until(std::chrono::steady_clock::time_point start, std::chrono::system_
       say("waiting " + left + " for the cleanest start, at " + format_rfc3339(planned));
       next_line = now + minutes(10);
     }
-    const auto wake = std::min(start, tty ? now + seconds(1) : quiet ? start : next_line);
-    const auto ns = duration_cast<nanoseconds>(wake - now).count();
-    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    got = sigtimedwait(&set, nullptr, &ts);
+    got = wait_for_signal(std::min(start, tty ? now + seconds(1) : quiet ? start : next_line));
   }
   if (tty) std::fputs("\r\033[K", stderr);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  return got > 0 ? got : 0;
+  return got;
 }
 
 void CarbonAware::started(pid_t pgid) {

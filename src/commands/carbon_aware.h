@@ -69,8 +69,9 @@ class CarbonAware {
 };
 
 /// Waits until `start` (steady clock), counting down on a terminal (stderr)
-/// or with a line every 10 minutes otherwise. Returns 0, or the signal
-/// (SIGINT, SIGTERM, SIGHUP, SIGQUIT) that ended the wait.
+/// or with a line every 10 minutes otherwise. Returns 0, or the signal that
+/// ended the wait (any whose default action ends a process: see
+/// wait_for_signal; the run's SignalBlock must be held).
 int wait_until(std::chrono::steady_clock::time_point start, std::chrono::system_clock::time_point planned, bool quiet);
 
 }  // namespace greenrun

@@ -375,6 +375,7 @@ SamplerOptions sampler_options(const Run& run) {
 SpawnOptions spawn_options(const Run& run, const SignalBlock& block, const struct sigaction& sigpipe) {
   SpawnOptions spawn;
   spawn.mask = block.original_mask();
+  spawn.ignored = block.inherited_ignored();
   spawn.sigpipe = sigpipe;
   spawn.tty_fd = foreground_terminal();
   spawn.drop_capabilities = running_privileged();
@@ -400,7 +401,7 @@ void open_live_line(const Options& o, StatusDisplay& status) {
 void note_reaped(Sampler& sampler, pid_t pid) {
   std::string text;
   IoCounters io;
-  if (read_file("/proc/" + std::to_string(pid) + "/io", text) == 0) io = parse_pid_io(text).value_or(IoCounters{});
+  if (read_one_piece("/proc/" + std::to_string(pid) + "/io", text) == 0) io = parse_pid_io(text).value_or(IoCounters{});
   sampler.tree().reaped(pid, io);
 }
 
@@ -415,17 +416,19 @@ CommandExit wait_for(Run& run, Sampler& sampler, Live& live, StatusDisplay& stat
   wait.tty_fd = tty_fd;
   wait.deadline = timers.next();
   wait.on_deadline = [&] { return timers.fire(); };
-  auto take_marks = [&] { marks->drain([&](std::string label) { sampler.mark(steady::now(), std::move(label)); }); };
+  auto take_marks = [&](size_t max_bytes) {
+    marks->drain([&](std::string label) { sampler.mark(steady::now(), std::move(label)); }, max_bytes);
+  };
   if (marks) {
     wait.watch_fd = marks->fd();
-    wait.on_readable = take_marks;
+    wait.on_readable = [&] { take_marks(MarkChannel::kDrainBytes); };
   }
   if (run.aware) wait.after_forward = [&](int sig) { run.aware->forwarded(sig); };
   CommandExit exit =
       wait_for_command(live.child, wait, sampler.tree().reap_mutex(), [&](pid_t pid) { note_reaped(sampler, pid); });
   live.ended = steady::now();
   live.ended_at = std::chrono::system_clock::now();
-  if (marks) take_marks();  // those written just before the command ended
+  if (marks) take_marks(MarkChannel::kBufferBytes);  // those written before the command ended, not a writer it left
   return exit;
 }
 
@@ -481,7 +484,7 @@ int measure(Run& run, Sampler& sampler, StatusDisplay& status, const SignalBlock
 
 }  // namespace
 
-int run_command(const Options& o) {
+int run_command(const Options& o, const SignalBlock& block) {
   const struct sigaction sigpipe = ignore_sigpipe();  // from the start: even an error line may meet a closed pipe
   if (auto st = start_log(o); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
   Run run(o);
@@ -491,7 +494,9 @@ int run_command(const Options& o) {
     run.aware->start_watchdog();  // before any thread, and before greenrun is a subreaper
     if (auto stop = run.aware->before_start()) return *stop;
   }
-  SignalBlock block;
+  // Ctrl-C, a SIGTERM while greenrun got ready: the command is not started.
+  if (const int sig = wait_for_signal(steady::now()); sig != 0)
+    return say(std::string("interrupted by ") + signal_name(sig) + " before the command started"), kExitSignalBase + sig;
   if (!become_subreaper()) log::debug([] { return "cannot become a child subreaper; orphans are not followed"; });
   StatusDisplay status;
   status.kind = energy_kind(run.probe.sources);  // before the sampler takes the sources

@@ -3,9 +3,11 @@
 // start and wait for the command, report. Returns greenrun's exit status.
 
 #include "config/options.h"
+#include "process/child.h"
 
 namespace greenrun {
 
-int run_command(const Options& o);
+/// `block` was taken before the options were parsed (see SignalBlock).
+int run_command(const Options& o, const SignalBlock& block);
 
 }  // namespace greenrun

@@ -23,26 +23,6 @@ double thread_cpu_s() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// cgroup.procs of a large tree runs to tens of kilobytes: read it whole with
-// one descriptor opened for the purpose (sequential reads, no offsets), into
-// a buffer that grows as needed and is kept.
-int read_whole(const std::string& path, std::string& out) {
-  out.clear();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  size_t got = 0;
-  for (;;) {
-    if (out.size() < got + 4096) out.resize(std::max<size_t>(2 * out.size(), 4096));
-    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  out.resize(got);
-  return 0;
-}
-
 // The second field of /proc/PID/statm: resident pages.
 uint64_t statm_resident_pages(std::string_view text) {
   auto sp = text.find(' ');
@@ -104,7 +84,7 @@ bool CgroupTreeReader::members_due(bool final) const {
 void CgroupTreeReader::read_members(bool final, TreeSample& out) {
   const double cpu0 = thread_cpu_s();
   const bool full = members_due(final);
-  if (read_whole(procs_path_, procs_buf_) == 0) parse_cgroup_procs(procs_buf_, pids_);
+  if (read_file(procs_path_, procs_buf_) == 0) parse_cgroup_procs(procs_buf_, pids_);
   {
     std::lock_guard<std::mutex> lk(reap_mu_);
     seen_.insert(pids_.begin(), pids_.end());
@@ -121,12 +101,12 @@ void CgroupTreeReader::read_members(bool final, TreeSample& out) {
   uint64_t pages = 0;
   for (int pid : pids_) {
     const std::string dir = "/proc/" + std::to_string(pid);
-    if (read_file(dir + "/io", buf_) == 0)
+    if (read_one_piece(dir + "/io", buf_) == 0)
       if (auto one = parse_pid_io(buf_)) {
         io.read_bytes += one->read_bytes;
         io.write_bytes += one->write_bytes;
       }
-    if (!memory_.is_open() && read_file(dir + "/statm", buf_) == 0) pages += statm_resident_pages(buf_);
+    if (!memory_.is_open() && read_one_piece(dir + "/statm", buf_) == 0) pages += statm_resident_pages(buf_);
   }
   out.io.read_bytes += io.read_bytes;
   out.io.write_bytes += io.write_bytes;

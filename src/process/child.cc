@@ -67,6 +67,23 @@ sigset_t handled_set() {
   return set;
 }
 
+// A signal taken by the handler: a thread that unblocked it (a vendor
+// library's) ran on_handled, which queued it here for the main thread.
+struct Caught {
+  int32_t signo;
+  int32_t code;
+};
+int g_caught[2] = {-1, -1};  // the handler's pipe: read end, write end
+int g_signal_fd = -1;        // the blocked set's signalfd
+
+void on_handled(int sig, siginfo_t* info, void*) {
+  const int saved = errno;
+  const Caught c{sig, info ? info->si_code : 0};
+  ssize_t ignored = ::write(g_caught[1], &c, sizeof c);  // below PIPE_BUF: whole or not at all
+  (void)ignored;
+  errno = saved;
+}
+
 // Runs `fn` with SIGTTOU blocked: a process outside the terminal's
 // foreground group that sets it would otherwise be stopped.
 template <class Fn>
@@ -96,6 +113,24 @@ std::vector<int> forwarded_signals() {
 SignalBlock::SignalBlock() {
   sigset_t set = handled_set();
   pthread_sigmask(SIG_BLOCK, &set, &original_);
+  sigemptyset(&ignored_);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction old {};
+    if (::sigaction(sig, nullptr, &old) == 0 && !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN)
+      sigaddset(&ignored_, sig);
+  }
+  if (::pipe2(g_caught, O_CLOEXEC | O_NONBLOCK) != 0) g_caught[0] = g_caught[1] = -1;
+  g_signal_fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  struct sigaction handled {};
+  handled.sa_sigaction = on_handled;
+  handled.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigfillset(&handled.sa_mask);
+  // A signal greenrun was given ignored stays ignored: the command inherits
+  // that, and greenrun has nothing to forward. SIGCHLD must be seen (ignored,
+  // the kernel would reap the command before greenrun could).
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sigismember(&set, sig) == 1 && (sig == SIGCHLD || sigismember(&ignored_, sig) != 1))
+      ::sigaction(sig, &handled, nullptr);
   struct sigaction fault {};
   fault.sa_sigaction = on_fault;
   fault.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -105,16 +140,79 @@ SignalBlock::SignalBlock() {
 
 SignalBlock::~SignalBlock() {
   // Drop signals that arrived after the command ended rather than act on them now.
+  int code = 0;
+  while (take_signal(code) > 0) {
+  }
   sigset_t set = handled_set();
-  timespec zero{0, 0};
-  while (sigtimedwait(&set, nullptr, &zero) > 0) {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sigismember(&set, sig) != 1) continue;
+    if (sigismember(&ignored_, sig) == 1) dfl.sa_handler = SIG_IGN;
+    ::sigaction(sig, &dfl, nullptr);
+    dfl.sa_handler = SIG_DFL;
   }
   for (size_t i = 0; i < kFaults; ++i) {
     ::sigaction(kFaultSignals[i], &g_fault_previous[i], nullptr);
     g_held_fault[i] = 0;
   }
   g_command_pgid = 0;
+  for (int& fd : g_caught) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  if (g_signal_fd >= 0) ::close(g_signal_fd);
+  g_signal_fd = -1;
   pthread_sigmask(SIG_SETMASK, &original_, nullptr);
+}
+
+int take_signal(int& code) {
+  Caught c{};
+  if (g_caught[0] >= 0 && ::read(g_caught[0], &c, sizeof c) == static_cast<ssize_t>(sizeof c)) {
+    code = c.code;
+    return c.signo;
+  }
+  signalfd_siginfo info{};
+  if (g_signal_fd >= 0 && ::read(g_signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    code = info.ssi_code;
+    return static_cast<int>(info.ssi_signo);
+  }
+  return 0;
+}
+
+namespace {
+
+timespec timeout_until(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+  return {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+}
+
+// Waits for a signal, `watch` to become readable, or `deadline`. True when
+// `watch` is readable.
+bool wait_event(int watch, std::chrono::steady_clock::time_point deadline) {
+  const bool forever = deadline == std::chrono::steady_clock::time_point::max();
+  const timespec ts = forever ? timespec{} : timeout_until(deadline);
+  pollfd fds[3] = {{g_signal_fd, POLLIN, 0}, {g_caught[0], POLLIN, 0}, {watch, POLLIN, 0}};
+  if (::ppoll(fds, watch >= 0 ? 3 : 2, forever ? nullptr : &ts, nullptr) <= 0) return false;
+  return watch >= 0 && (fds[2].revents & POLLIN);
+}
+
+// What the kernel would do with `sig` by default: end the process, or not
+// (SIGCHLD, SIGWINCH, SIGURG, SIGCONT are ignored by default).
+bool ends_by_default(int sig) { return sig != SIGCHLD && sig != SIGWINCH && sig != SIGURG && sig != SIGCONT; }
+
+}  // namespace
+
+int wait_for_signal(std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    int code = 0;
+    for (int sig; (sig = take_signal(code)) > 0;)
+      if (ends_by_default(sig)) return sig;
+    if (std::chrono::steady_clock::now() >= deadline) return 0;
+    wait_event(-1, deadline);
+  }
 }
 
 struct sigaction ignore_sigpipe() {
@@ -156,6 +254,12 @@ namespace {
     ::tcsetpgrp(o.tty_fd, ::getpid());
   }
   if (o.drop_capabilities) drop_inheritable_capabilities();
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  // exec resets what greenrun catches (SIGCHLD, the faults) to the default:
+  // what greenrun was given ignored is ignored in the command too.
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sigismember(&o.ignored, sig) == 1) ::sigaction(sig, &ignore, nullptr);
   ::sigaction(SIGPIPE, &o.sigpipe, nullptr);
   ::sigprocmask(SIG_SETMASK, &o.mask, nullptr);
   ::execvp(argv[0], argv);
@@ -321,39 +425,21 @@ bool reap(pid_t child, std::mutex& reap_mu, const std::function<void(pid_t)>& be
 
 }  // namespace
 
-namespace {
-
-// Waits for a signal, `watch` to become readable, or `deadline`. Returns the
-// signal (0 for none) and sets `readable`.
-int wait_event(int sfd, int watch, std::chrono::steady_clock::time_point deadline, bool& readable, siginfo_t& si) {
-  readable = false;
-  timespec ts{}, *timeout = nullptr;
-  if (deadline != std::chrono::steady_clock::time_point::max()) {
-    auto left = std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-    ts = {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    timeout = &ts;
-  }
-  pollfd fds[2] = {{sfd, POLLIN, 0}, {watch, POLLIN, 0}};
-  if (::ppoll(fds, watch >= 0 ? 2 : 1, timeout, nullptr) <= 0) return 0;
-  readable = watch >= 0 && (fds[1].revents & POLLIN);
-  if (!(fds[0].revents & POLLIN)) return 0;
-  signalfd_siginfo info{};
-  if (::read(sfd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return 0;
-  si.si_code = info.ssi_code;
-  return static_cast<int>(info.ssi_signo);
-}
-
-}  // namespace
-
 CommandExit wait_for_command(pid_t child, const WaitOptions& w, std::mutex& reap_mu,
                              const std::function<void(pid_t)>& before_reap) {
-  const sigset_t set = handled_set();
-  const int sfd = ::signalfd(-1, &set, SFD_CLOEXEC);
   CommandExit result;
   auto deadline = w.on_deadline ? w.deadline : std::chrono::steady_clock::time_point::max();
   for (;;) {
-    // SIGCHLDs coalesce, so never count on one per child.
+    // Signals first, then the command's exit, the timers, and a bounded
+    // amount of the watched input last: nothing the command writes can delay
+    // a signal or the exit. The command has a process group of its own:
+    // nothing greenrun receives can have reached it already.
+    int code = 0;
+    for (int n = 0, sig; n < 64 && (sig = take_signal(code)) > 0; ++n) {
+      if (sig == SIGCHLD) continue;  // SIGCHLDs coalesce: reap() never counts on one per child
+      ::kill(-child, sig);
+      if (w.after_forward) w.after_forward(sig);
+    }
     if (reap(child, reap_mu, before_reap, result)) break;
     siginfo_t stopped{};
     if (w.tty_fd >= 0 && ::waitid(P_PID, static_cast<id_t>(child), &stopped, WSTOPPED | WNOHANG) == 0 &&
@@ -366,17 +452,8 @@ CommandExit wait_for_command(pid_t child, const WaitOptions& w, std::mutex& reap
       deadline = w.on_deadline();
       continue;
     }
-    bool readable = false;
-    siginfo_t si{};
-    const int sig = wait_event(sfd, w.watch_fd, deadline, readable, si);
-    if (readable) w.on_readable();
-    if (sig <= 0 || sig == SIGCHLD) continue;
-    // The command has a process group of its own: nothing greenrun receives
-    // can have reached it already.
-    ::kill(-child, sig);
-    if (w.after_forward) w.after_forward(sig);
+    if (wait_event(w.watch_fd, deadline) && w.on_readable) w.on_readable();
   }
-  ::close(sfd);
   return result;
 }
 

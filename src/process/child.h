@@ -26,12 +26,21 @@ std::vector<int> forwarded_signals();
 /// summary, a --json stream) and returns the disposition it had, for the command.
 struct sigaction ignore_sigpipe();
 
-/// Blocks SIGCHLD and the forwarded signals in the calling thread (and every
-/// thread started after), so that wait_for_command() receives them with
-/// sigwaitinfo(), and installs handlers for the fault
-/// signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) that forward
-/// one sent with kill(2) and leave a real fault to its previous action.
-/// Everything is restored at the end; the command gets the originals.
+/// greenrun's hold on the signals of a run, taken first thing in main()
+/// (before the options, the config files and the probe: before any library
+/// can start a thread). SIGCHLD and the forwarded signals are blocked in the
+/// calling thread, so every thread started later inherits the block, and
+/// caught by a handler that queues them for the main thread, so that a
+/// thread which unblocks them (NVML's and ROCm SMI's start threads at init)
+/// can neither lose a SIGCHLD nor die of a SIGTERM: nothing depends on what a
+/// library does with its threads' masks. take_signal() and wait_for_command()
+/// receive them from either path (the blocked set's signalfd, the handler's
+/// pipe), so each signal is seen once. A signal greenrun was given ignored
+/// stays ignored (SIGCHLD excepted). Handlers for the fault signals (SIGSEGV,
+/// SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) forward one sent with kill(2) and
+/// leave a real fault to its previous action. One at a time; everything is
+/// restored at the end, and the command gets the originals (original_mask(),
+/// inherited_ignored()).
 class SignalBlock {
  public:
   SignalBlock();
@@ -39,10 +48,22 @@ class SignalBlock {
   SignalBlock(const SignalBlock&) = delete;
   SignalBlock& operator=(const SignalBlock&) = delete;
   const sigset_t& original_mask() const { return original_; }
+  /// The signals greenrun inherited as ignored (SIG_IGN), to be ignored in the command too.
+  const sigset_t& inherited_ignored() const { return ignored_; }
 
  private:
-  sigset_t original_;
+  sigset_t original_, ignored_;
 };
+
+/// Takes one signal that a SignalBlock holds (its number, and si_code in
+/// `code`), or 0 when none is waiting. Never blocks.
+int take_signal(int& code);
+
+/// Before the command starts: takes the signals held, waiting until
+/// `deadline` (now: not at all), and returns the first whose default action
+/// ends a process (SIGINT, SIGTERM, SIGHUP, SIGUSR1, ...), or 0. The others
+/// (SIGCHLD, SIGWINCH, SIGURG) are dropped: there is nobody to pass them to.
+int wait_for_signal(std::chrono::steady_clock::time_point deadline);
 
 /// Makes this process a child subreaper: orphaned descendants re-parent to it.
 bool become_subreaper();
@@ -54,6 +75,7 @@ int foreground_terminal();
 
 struct SpawnOptions {
   sigset_t mask{};                  // the command's signal mask
+  sigset_t ignored{};               // signals the command starts with ignored (those greenrun inherited so)
   struct sigaction sigpipe {};      // its SIGPIPE disposition
   int tty_fd = -1;                  // hand this terminal to the command's process group
   bool drop_capabilities = false;   // clear the inheritable and ambient sets (greenrun runs privileged)

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdio>
+#include <string_view>
 
 #include "util/fs.h"
 
@@ -45,7 +47,7 @@ Result<MarkChannel> MarkChannel::create(const std::string& tmp_dir) {
   }
   c.fd_ = ::open(c.path_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (c.fd_ < 0) return R::fail("cannot open the marks FIFO: " + errno_text(errno));
-  ::fcntl(c.fd_, F_SETPIPE_SZ, 1 << 20);  // bursts of marks; the default 64 KiB is what is left if refused
+  ::fcntl(c.fd_, F_SETPIPE_SZ, static_cast<int>(kBufferBytes));  // bursts of marks; the default 64 KiB is what is left if refused
   return c;
 }
 
@@ -67,21 +69,24 @@ MarkChannel::~MarkChannel() {
   if (!path_.empty()) ::unlink(path_.c_str());
 }
 
-void MarkChannel::drain(const std::function<void(std::string)>& on_mark) {
+void MarkChannel::drain(const std::function<void(std::string)>& on_mark, size_t max_bytes) {
   char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd_, buf, sizeof buf);
+  for (size_t taken = 0; taken < max_bytes;) {
+    ssize_t n = ::read(fd_, buf, std::min(sizeof buf, max_bytes - taken));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
-    partial_.append(buf, static_cast<size_t>(n));
-    size_t start = 0;
-    for (size_t nl = partial_.find('\n'); nl != std::string::npos; nl = partial_.find('\n', start)) {
-      std::string label = clean_label(partial_.substr(start, nl - start));
-      start = nl + 1;
+    taken += static_cast<size_t>(n);
+    std::string_view data(buf, static_cast<size_t>(n));
+    for (size_t nl = data.find('\n'); !data.empty(); nl = data.find('\n')) {
+      std::string_view piece = data.substr(0, nl);
+      // A label keeps its first kMaxMarkLabel bytes; the rest of a longer line is skipped.
+      if (partial_.size() < kMaxMarkLabel) partial_.append(piece.substr(0, kMaxMarkLabel - partial_.size()));
+      if (nl == std::string_view::npos) break;
+      std::string label = clean_label(std::move(partial_));
+      partial_.clear();
       if (!label.empty()) on_mark(std::move(label));
+      data.remove_prefix(nl + 1);
     }
-    partial_.erase(0, start);
-    if (partial_.size() > 4 * kMaxMarkLabel) partial_.clear();  // a line with no end: drop it
   }
 }
 

@@ -14,7 +14,7 @@ namespace greenrun {
 
 /// The environment variable that names the FIFO for the command.
 inline constexpr const char* kMarkVariable = "GREENRUN_MARK";
-/// The longest label kept; longer lines are cut there.
+/// The longest label kept: a longer line keeps its first kMaxMarkLabel bytes.
 inline constexpr size_t kMaxMarkLabel = 200;
 
 class MarkChannel {
@@ -31,8 +31,12 @@ class MarkChannel {
 
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
-  /// Reads what is buffered and calls `on_mark` for each complete line.
-  void drain(const std::function<void(std::string)>& on_mark);
+  /// Reads what is buffered, at most `max_bytes` (a writer that never
+  /// stops cannot keep the caller here), and calls `on_mark` for each
+  /// complete line.
+  void drain(const std::function<void(std::string)>& on_mark, size_t max_bytes = kDrainBytes);
+  /// What one wake-up of the main loop takes; all a FIFO can buffer.
+  static constexpr size_t kDrainBytes = 64 << 10, kBufferBytes = 1 << 20;
 
  private:
   int fd_ = -1;

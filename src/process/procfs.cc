@@ -174,7 +174,7 @@ rlim_t fd_limit(size_t wanted) {
 // when the file cannot be read (the process is gone).
 std::optional<std::string_view> pread_or_read(int fd, const std::string& path, std::string& page, std::string& whole) {
   if (fd < 0) {
-    if (read_file(path, whole) != 0) return std::nullopt;
+    if (read_one_piece(path, whole) != 0) return std::nullopt;
     return whole;
   }
   page.resize(4096);
@@ -278,7 +278,7 @@ bool ProcessTree::refresh(pid_t pid, Member& m, bool& ran, Snapshot& snap) {
 
 void ProcessTree::read_io(pid_t pid, Member& m, Snapshot& snap) {
   ++snap.io_reads;
-  if (read_file(path(pid, "io"), buf_) != 0) return;
+  if (read_one_piece(path(pid, "io"), buf_) != 0) return;
   if (auto io = parse_pid_io(buf_)) {
     m.io = *io;
     m.io_stale = m.last.threads != 1 || !m.has_schedstat;

@@ -15,59 +15,71 @@
 #include <cmath>
 #include <cstring>
 #include <cstdio>
+#include <utility>
 
 namespace greenrun {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-int read_file(const std::string& path, std::string& out) {
+namespace {
+
+int read_errno(int fd) {
+  const int err = errno;
+  ::close(fd);
+  return err;
+}
+
+// Reads `fd` from where it is into `out` (which holds what came before),
+// until a read returns 0, or, with `one_piece`, until one returns less than
+// asked for.
+int read_rest(int fd, std::string& out, bool one_piece) {
+  // A larger regular file is sized once and read into one allocation of the
+  // right size. (Growing a string 4 KiB at a time touches twice the memory,
+  // and fresh pages are what start-up costs most on virtual machines.)
+  struct stat st {};
+  const size_t size = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0;
+  out.reserve(std::max(size + 1, 2 * out.size()));
+  for (;;) {
+    if (out.size() == out.capacity()) out.reserve(2 * out.capacity());
+    const size_t got = out.size(), want = out.capacity() - got;
+    out.resize(out.capacity());
+    ssize_t n;
+    do {
+      n = ::read(fd, out.data() + got, want);
+    } while (n < 0 && errno == EINTR);
+    out.resize(got + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+    if (n < 0) return read_errno(fd);
+    if (n == 0 || (one_piece && static_cast<size_t>(n) < want)) break;
+  }
+  ::close(fd);
+  return 0;
+}
+
+int read_from(const std::string& path, std::string& out, bool one_piece) {
   out.clear();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno;
-  // Most files greenrun reads (all of /proc and /sys) fit in one 4 KiB read:
-  // no fstat(2) for them, the first read says. A larger regular file is then
-  // sized once and read into one allocation of the right size. (Growing a
-  // string 4 KiB at a time touches twice the memory, and fresh pages are what
-  // start-up costs most on virtual machines.)
+  // Most files greenrun reads fit in 4 KiB: the first read goes to the stack,
+  // with no fstat(2) and no allocation beyond what the contents need.
   char buf[4096];
   ssize_t n;
   do {
     n = ::read(fd, buf, sizeof buf);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    int err = errno;
-    ::close(fd);
-    return err;
-  }
-  // A short read of a regular, proc or sysfs file is its end: skip the extra
-  // read(2) that would return 0 (it shows in the sampler's cost).
-  if (static_cast<size_t>(n) < sizeof buf) {
-    out.assign(buf, static_cast<size_t>(n));
+  if (n < 0) return read_errno(fd);
+  out.assign(buf, static_cast<size_t>(n));
+  if (n == 0 || (one_piece && static_cast<size_t>(n) < sizeof buf)) {
     ::close(fd);
     return 0;
   }
-  struct stat st {};
-  const size_t size = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0;
-  out.reserve(std::max(size, 2 * sizeof buf));
-  out.assign(buf, sizeof buf);
-  while (size == 0 || out.size() < size) {
-    if (out.size() == out.capacity()) out.reserve(2 * out.capacity());
-    const size_t got = out.size();
-    out.resize(out.capacity());
-    do {
-      n = ::read(fd, out.data() + got, out.size() - got);
-    } while (n < 0 && errno == EINTR);
-    out.resize(got + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return err;
-    }
-    if (n == 0) break;
-  }
-  ::close(fd);
-  return 0;
+  return read_rest(fd, out, one_piece);
 }
+
+}  // namespace
+
+int read_file(const std::string& path, std::string& out) { return read_from(path, out, false); }
+
+int read_one_piece(const std::string& path, std::string& out) { return read_from(path, out, true); }
 
 std::optional<std::string> read_file(const std::string& path) {
   std::string out;
@@ -76,8 +88,8 @@ std::optional<std::string> read_file(const std::string& path) {
 }
 
 std::optional<std::string> read_line(const std::string& path) {
-  auto text = read_file(path);
-  if (!text) return std::nullopt;
+  std::optional<std::string> text(std::in_place);
+  if (read_one_piece(path, *text) != 0) return std::nullopt;
   auto nl = text->find('\n');
   if (nl != std::string::npos) text->resize(nl);
   return text;

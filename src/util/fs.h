@@ -12,11 +12,22 @@
 
 namespace greenrun {
 
-/// Reads a whole (small) file into `out`. Returns 0 or the errno.
+/// Reads a whole file into `out`, to a read that returns 0: a short read is
+/// not the end of a seq_file of records (/proc/cpuinfo, /proc/PID/mountinfo,
+/// cgroup.procs return only the whole records that fit in a page at each
+/// read). Returns 0 or the errno.
 int read_file(const std::string& path, std::string& out);
 /// Reads a whole file; nullopt when it cannot be read.
 std::optional<std::string> read_file(const std::string& path);
-/// First line of a file without the newline; nullopt when unreadable.
+/// Reads a file that the kernel writes out in one piece at each read: a
+/// sysfs attribute, /proc/stat, /proc/meminfo, /proc/PID/{stat,statm,status,
+/// io,cgroup}, a cgroup's cpu.stat or memory.stat, or a regular file. A read
+/// shorter than asked for is its end, which saves the read(2) that would
+/// return 0 (it shows in the sampler's cost and at start-up). Never for a
+/// seq_file of records: read_file. Returns 0 or the errno.
+int read_one_piece(const std::string& path, std::string& out);
+/// First line of a file read in one piece (read_one_piece), without the
+/// newline; nullopt when unreadable.
 std::optional<std::string> read_line(const std::string& path);
 
 std::optional<uint64_t> parse_u64(std::string_view text);  // leading/trailing spaces allowed
@@ -45,7 +56,8 @@ class PreadFile {
 
   /// Returns 0 or the errno of open(2).
   int open(const std::string& path);
-  /// Re-reads the whole file into `out`. Returns 0 or the errno.
+  /// Re-reads the whole file into `out`, taking a short read as its end: for
+  /// the files read_one_piece() is for. Returns 0 or the errno.
   int read(std::string& out) const;
   bool is_open() const { return fd_ >= 0; }
   const std::string& path() const { return path_; }
