@@ -39,12 +39,12 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// Whether this machine lets greenrun make the command's groups (as in CI: root
-// and a writable cgroup file system). Where not, the real-run tests say so and stop.
-bool cgroups_here() {
+// Why this machine does not let greenrun make the command's groups (CI: root
+// and a writable cgroup file system let it), or nothing: the real-run tests skip with it.
+std::optional<std::string> no_cgroups_here() {
   auto groups = CommandCgroups::create();
-  if (!groups) WARN("no cgroup for the command here (" << groups.error() << "): real-run cgroup tests skipped");
-  return static_cast<bool>(groups);
+  if (groups) return std::nullopt;
+  return "no cgroup for the command here (" + groups.error() + ")";
 }
 
 struct Run {
@@ -142,10 +142,7 @@ TEST_CASE("hierarchies greenrun must not use are refused with the reason", "[cgr
 
 TEST_CASE("the command is born in its cgroup v2 group, with no write to cgroup.procs", "[cgroup]") {
   auto groups = CommandCgroups::create();
-  if (!groups || !groups->birth_group()) {
-    WARN("no cgroup v2 group for the command here: skipped");
-    return;
-  }
+  if (!groups || !groups->birth_group()) SKIP_TEST("no cgroup v2 group for the command here");
   SpawnOptions o;
   pthread_sigmask(SIG_SETMASK, nullptr, &o.mask);
   o.sigpipe.sa_handler = SIG_DFL;
@@ -163,7 +160,7 @@ TEST_CASE("the command is born in its cgroup v2 group, with no write to cgroup.p
 }
 
 TEST_CASE("cgroup CPU time equals the children's getrusage, 500 processes of 5 ms included", "[cgroup][tree]") {
-  if (!cgroups_here()) return;
+  if (auto why = no_cgroups_here()) SKIP_TEST(*why);
   Run run;
   const std::string report = run.dir / "r.json", cpu_file = run.dir / "cpu";
   auto r = run.greenrun({"-q", "--tree", "cgroup", "--interval", "100ms", "--json", report, "--", tree_workload_bin(),
@@ -182,8 +179,8 @@ TEST_CASE("cgroup CPU time equals the children's getrusage, 500 processes of 5 m
   for (const auto& dir : j["process_tree"]["cgroups"]) CHECK_FALSE(exists(dir.get<std::string>()));  // removed
 }
 
-TEST_CASE("a double-forked daemon's CPU is counted; its group goes once it has exited", "[cgroup][tree]") {
-  if (!cgroups_here()) return;
+TEST_CASE("a double-forked daemon's CPU is counted, and its group goes once it has exited", "[cgroup][tree]") {
+  if (auto why = no_cgroups_here()) SKIP_TEST(*why);
   Run run;
   const std::string report = run.dir / "d.json", cpu_file = run.dir / "cpu", pid_file = run.dir / "pid";
   auto r = run.greenrun({"-q", "--tree", "cgroup", "--json", report, "--", tree_workload_bin(), "daemon", "300",
@@ -205,7 +202,7 @@ TEST_CASE("a double-forked daemon's CPU is counted; its group goes once it has e
 }
 
 TEST_CASE("a killed greenrun's group is removed by the next run", "[cgroup][signals]") {
-  if (!cgroups_here()) return;
+  if (auto why = no_cgroups_here()) SKIP_TEST(*why);
   Run run;
   const std::string report = run.dir / "k.json";
   auto bg = start_background({greenrun_bin(), "--tree", "cgroup", "--json", report, "--", "sleep", "0.5"}, run.dir.path(),
@@ -222,17 +219,14 @@ TEST_CASE("a killed greenrun's group is removed by the next run", "[cgroup][sign
 }
 
 TEST_CASE("a read-only cgroup file system: the /proc walk, and why", "[cgroup][tree]") {
-  if (!cgroups_here()) return;
+  if (auto why = no_cgroups_here()) SKIP_TEST(*why);
   Run run;
   const std::string report = run.dir / "ro.json";
   // A private mount namespace where every cgroup mount is read-only.
   const std::string remount =
       "for m in $(awk '$3 ~ /^cgroup/ {print $2}' /proc/self/mounts); do mount -o remount,bind,ro \"$m\" || exit 99; done; ";
   auto probe = run_proc({"unshare", "-m", "sh", "-c", remount + "exit 0"});
-  if (probe.status != 0) {
-    WARN("cannot make a mount namespace here (" << probe.err << "): skipped");
-    return;
-  }
+  if (probe.status != 0) SKIP_TEST("cannot make a mount namespace here (" << probe.err << ")");
   ProcOptions opt;
   opt.env = {{"GREENRUN_SYSFS_ROOT", run.sys}};
   auto r = run_proc({"unshare", "-m", "sh", "-c", remount + "exec \"$0\" --json " + report + " -- " +

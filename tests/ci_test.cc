@@ -249,7 +249,7 @@ TEST_CASE("phases marked from a shell and from Python: named spans whose energie
   }
 }
 
-TEST_CASE("a burst of 10,000 marks loses no phase; 500 phases keep the step summary small", "[ci][phases]") {
+TEST_CASE("a burst of 10,000 marks loses no phase, and 500 phases keep the step summary small", "[ci][phases]") {
   Ci ci;
   auto r = ci.run({"-q", "--json", ci.dir / "b.json", "--step-summary", ci.dir / "b.md", "--", "python3", "-c",
                    "import os\nf = open(os.environ['GREENRUN_MARK'], 'w')\nfor i in range(10000): f.write(f'm{i}\\n')\nf.close()"});

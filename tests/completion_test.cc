@@ -48,7 +48,8 @@ std::set<std::string> help_options(bool with_values) {
 }  // namespace
 
 TEST_CASE("bash completion: options, subcommands, regions, clouds, files and the wrapped command", "[completion]") {
-  if (access("/usr/share/bash-completion/bash_completion", R_OK) != 0) FAIL("install bash-completion (tools/setup does)");
+  if (access("/usr/share/bash-completion/bash_completion", R_OK) != 0) SKIP_UNLESS_CI("bash-completion is not installed");
+  if (!have_command("man")) SKIP_UNLESS_CI("man-db is not installed: greenrun help has no manual topics");
   CHECK(complete({"greenrun", "--reg"}) == std::set<std::string>{"--region"});
   CHECK(complete({"greenrun", "--region", "F"}).count("FR"));
   CHECK(complete({"greenrun", "--region", "US-CAL-C"}).count("US-CAL-CISO"));
@@ -58,7 +59,7 @@ TEST_CASE("bash completion: options, subcommands, regions, clouds, files and the
   CHECK(complete({"greenrun", "sen"}).count("sensors"));
   CHECK(complete({"greenrun", "con"}).count("config"));
   CHECK(complete({"greenrun", "help", "rep"}) == std::set<std::string>{"report"});
-  if (access("/usr/bin/man", X_OK) == 0) CHECK(complete({"greenrun", "help", "exit"}) == std::set<std::string>{"exit-status"});
+  CHECK(complete({"greenrun", "help", "exit"}) == std::set<std::string>{"exit-status"});
   CHECK(complete({"greenrun", "--", "greenru"}).count("greenrun"));  // a command after --
   CHECK(complete({"greenrun", "-q", "--json", "r.json", "tru"}).count("true"));  // the command, after an option's value
   TempDir dir;

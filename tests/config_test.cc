@@ -115,7 +115,7 @@ TEST_CASE("config: --config and GREENRUN_CONFIG replace the user file, over the 
   CHECK_THAT(missing.message, Catch::Contains("cannot read the config file " + f.dir / "missing"));
 }
 
-TEST_CASE("flags as boolean keys: true/false, yes/no, on/off, 1/0; the command line wins with --flag=false", "[config]") {
+TEST_CASE("flags as boolean keys: true/false, yes/no, on/off, 1/0, and the command line wins with --flag=false", "[config]") {
   Files f("no-embodied = yes\n", "no-estimate = 1\nlive = true\n");
   auto p = f.parse({"--", "true"});
   REQUIRE(p.action == ParsedCli::Action::Run);
@@ -216,7 +216,7 @@ TEST_CASE("credentials: only from a file its owner alone reads, the environment 
   }
 }
 
-TEST_CASE("greenrun config: every setting, its value and its origin, aligned; the command line wins", "[config][cli]") {
+TEST_CASE("greenrun config: every setting, its value and its origin, aligned, and the command line wins", "[config][cli]") {
   TempDir dir;
   write_file(dir / "config", "# greenrun\nregion = NO\ninterval = 2s\n");
   auto r = greenrun_with({"config", "--region", "FR"}, {{"GREENRUN_CONFIG", dir / "config"}, {"GREENRUN_PUE", "1.4"}});

@@ -17,7 +17,8 @@ cover a run. The first path element picks a behaviour:
     /truncated/...  a Content-Length longer than the body, then the connection closes
     /html/...       200 with an HTML page
 
-Each request is logged to LOGFILE as one JSON line {"path", "headers"}. The
+Each request is logged on arrival to LOGFILE as one JSON line {"path", "headers", "t"}
+(t: the Unix time it arrived). The
 server stops by itself after 10 minutes.
 """
 
@@ -151,7 +152,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
         with open(self.server.log, "a") as log:
-            log.write(json.dumps({"path": self.path, "headers": headers}) + "\n")
+            log.write(json.dumps({"path": self.path, "headers": headers, "t": time.time()}) + "\n")
         _, mode, provider, rest = (url.path.split("/", 3) + ["", ""])[:4]
         rest = "/" + rest
         try:

@@ -105,10 +105,7 @@ TEST_CASE("parallel appends never tear rows", "[fs]") {
 }
 
 TEST_CASE("links and FIFOs planted by another user are never written through", "[fs][security]") {
-  if (geteuid() != 0) {
-    WARN("skipped: needs root to plant files owned by another user");
-    return;
-  }
+  if (geteuid() != 0) SKIP_TEST("needs root to plant files owned by another user");
   TempDir dir;
   ::chmod(dir.path().c_str(), 01777);  // a shared, sticky directory
   write_file(dir / "secret", "root's\n");
@@ -139,7 +136,7 @@ TEST_CASE("links and FIFOs planted by another user are never written through", "
   }
 }
 
-TEST_CASE("a rewritten report keeps its mode and owner; temporaries are unpredictable", "[fs][security]") {
+TEST_CASE("a rewritten report keeps its mode and owner, and its temporaries are unpredictable", "[fs][security]") {
   TempDir dir;
   auto path = dir / "r.json";
   write_file(path, "old");

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -51,10 +53,7 @@ size_t lines_in(const std::string& path) {
 }  // namespace
 
 TEST_CASE("a report path planted as another user's symlink stops the run before the command", "[hardening][security]") {
-  if (geteuid() != 0) {
-    WARN("skipped: needs root to plant a link owned by another user");
-    return;
-  }
+  if (geteuid() != 0) SKIP_TEST("needs root to plant a link owned by another user");
   Sandbox sb;
   const std::string shared = sb.dir / "shared";
   make_dirs(shared);
@@ -189,17 +188,11 @@ TEST_CASE("a signal sent to greenrun's whole process group reaches the command o
 }
 
 TEST_CASE("a full filesystem stops the run before the command, and a torn CSV row is taken back", "[hardening][fs]") {
-  if (geteuid() != 0) {
-    WARN("skipped: needs root to mount a small tmpfs");
-    return;
-  }
+  if (geteuid() != 0) SKIP_TEST("needs root to mount a small tmpfs");
   Sandbox sb;
   const std::string disk = sb.dir / "disk";
   make_dirs(disk);
-  if (mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=64k") != 0) {
-    WARN("skipped: cannot mount a tmpfs here");
-    return;
-  }
+  if (mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=64k") != 0) SKIP_TEST("cannot mount a tmpfs here: " << strerror(errno));
   struct Unmount {
     std::string path;
     ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
@@ -238,10 +231,8 @@ TEST_CASE("a full filesystem stops the run before the command, and a torn CSV ro
 }
 
 TEST_CASE("with file capabilities, user-named libraries and roots are ignored and the command gets no capability", "[hardening][security]") {
-  if (geteuid() != 0 || access("/usr/sbin/setcap", X_OK) != 0) {
-    WARN("skipped: needs root and setcap (libcap2-bin)");
-    return;
-  }
+  if (geteuid() != 0) SKIP_TEST("needs root to set file capabilities");
+  if (access("/usr/sbin/setcap", X_OK) != 0) SKIP_UNLESS_CI("setcap is not installed (libcap2-bin)");
   TempDir dir;
   // Laid out as an install: a privileged greenrun reads only the data beside it.
   const std::string bin = dir / "bin/greenrun";
@@ -250,10 +241,8 @@ TEST_CASE("with file capabilities, user-named libraries and roots are ignored an
   std::filesystem::copy_file(greenrun_bin(), bin);
   std::filesystem::copy(std::string(SOURCE_DIR) + "/share", dir / "share/greenrun", std::filesystem::copy_options::recursive);
   ::chmod(dir.path().c_str(), 0777);
-  if (run_proc({"/usr/sbin/setcap", "cap_perfmon+ep", bin}).status != 0) {
-    WARN("skipped: this filesystem does not keep file capabilities");
-    return;
-  }
+  if (run_proc({"/usr/sbin/setcap", "cap_perfmon+ep", bin}).status != 0)
+    SKIP_TEST("this filesystem does not keep file capabilities");
   write_file(dir / "nvml.conf", "count=1\ngpu0.power_w=300\n");
   ProcOptions opt;
   opt.env = {{"GREENRUN_CONFIG", ""}, {"TZ", "UTC"}, {"FAKE_NVML_CONFIG", dir / "nvml.conf"},

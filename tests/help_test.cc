@@ -65,6 +65,7 @@ TEST_CASE("greenrun --help: the usage once, the groups in order, each option's m
 }
 
 TEST_CASE("greenrun help: --help, a subcommand's --help, a section of the manual", "[help]") {
+  if (!have_command("man")) SKIP_UNLESS_CI("man-db is not installed: greenrun help has no manual topics");
   CHECK(run_greenrun({"help"}).out == run_greenrun({"--help"}).out);
   for (const std::string sub : {"report", "sensors", "regions", "compare", "plan", "config"}) {
     INFO(sub);
@@ -73,7 +74,6 @@ TEST_CASE("greenrun help: --help, a subcommand's --help, a section of the manual
     CHECK(help.out == run_greenrun({sub, "--help"}).out);
     CHECK_FALSE(help.out.empty());
   }
-  if (run_proc({"sh", "-c", "command -v man"}).status != 0) FAIL("install man-db (tools/setup does)");
   auto signals = run_greenrun({"help", "signals"});
   CHECK(signals.status == 0);
   CHECK_THAT(signals.out, Catch::StartsWith("SIGNALS\n"));
@@ -86,13 +86,13 @@ TEST_CASE("greenrun help: --help, a subcommand's --help, a section of the manual
 }
 
 TEST_CASE("greenrun help with an unknown topic lists the topics and exits 2", "[help]") {
+  if (!have_command("man")) SKIP_UNLESS_CI("man-db is not installed: greenrun help has no manual topics");
   auto r = run_greenrun({"help", "colours"});
   CHECK(r.status == 2);
   CHECK(r.out.empty());
   CHECK_THAT(r.err, Catch::StartsWith("greenrun help: no topic 'colours'"));
   CHECK_THAT(r.err, Catch::Contains("sensors regions report compare mark plan config"));
-  if (run_proc({"sh", "-c", "command -v man"}).status == 0)
-    CHECK_THAT(r.err, Catch::Contains("exit-status") && Catch::Contains("signals") && Catch::Contains("json-report"));
+  CHECK_THAT(r.err, Catch::Contains("exit-status") && Catch::Contains("signals") && Catch::Contains("json-report"));
 }
 
 TEST_CASE("man sections by topic: heading at column 0, hyphens for spaces, a word prefix", "[help]") {

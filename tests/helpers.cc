@@ -30,6 +30,19 @@ std::function<std::optional<std::string>(const std::string&)> env_of(std::map<st
   };
 }
 
+bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) == "true";
+}
+
+bool have_command(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');)
+    if (!dir.empty() && access((dir + "/" + name).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
 namespace fs = std::filesystem;
 
 TempDir::TempDir() {

@@ -85,7 +85,7 @@ TEST_CASE("Intel GPUs: i915 and xe card energy counters, GT-level hwmons left ou
   CHECK_FALSE(component(j, "gpu2"));
 }
 
-TEST_CASE("xe: the card's energy1 where labelled so, else the package's energy2; never both", "[hwmon]") {
+TEST_CASE("xe: the card's energy1 where labelled so, else the package's energy2, never both", "[hwmon]") {
   // Kernel 6.8 on: energy1_input is the card, energy2_input the package, on
   // the parts that have each (xe_hwmon.c): DG2 and PVC the package only,
   // Battlemage both. Arc, Flex and Max GPUs were skipped.

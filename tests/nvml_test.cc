@@ -366,7 +366,7 @@ TEST_CASE("NVML: a process list that fails on its second call is an unknown shar
   CHECK_FALSE(n.read_at(0, {5001}).tree_share);
 }
 
-TEST_CASE("NVML process utilisation: only new, non-zero samples; the last share holds between them", "[nvml][direct]") {
+TEST_CASE("NVML process utilisation: only new, non-zero samples, and the last share holds between them", "[nvml][direct]") {
   // The driver samples more slowly than greenrun reads: between its samples
   // NVML answers NOT_FOUND, which is no reason to fall back to process count.
   DirectNvml n("count=1\ngpu0.energy_mj=1000\ngpu0.pids=5001:60,6001:20\ngpu0.sample_us=1000\n");
@@ -380,7 +380,7 @@ TEST_CASE("NVML process utilisation: only new, non-zero samples; the last share 
   CHECK(n.read_at(0.3, {5001}).tree_share.value_or(-1) == Approx(0.75));
 }
 
-TEST_CASE("NVML: MIG devices in CUDA_VISIBLE_DEVICES make their GPU visible; unresolved ones unknown", "[nvml][direct]") {
+TEST_CASE("NVML: MIG devices in CUDA_VISIBLE_DEVICES make their GPU visible, unresolved ones unknown", "[nvml][direct]") {
   // Both GPUs run the command's process 5001; only the GPU that holds the
   // listed MIG device is the command's. greenrun made "MIG-..." into
   // "GPU-MIG-...", matched nothing and hid both GPUs.

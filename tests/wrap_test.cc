@@ -173,9 +173,18 @@ TEST_CASE("greenrun returns when the command exits and counts what is left runni
 
 TEST_CASE("the final sample is taken as soon as the command exits", "[wrap][timing]") {
   Sandbox sb;
-  auto r = sb.run({"-q", "--interval", "10s", "--", "sleep", "0.2"});
+  // With a 10-minute interval, waiting for the next tick would take 10
+  // minutes: a bound of a twentieth of it holds under any load and still fails.
+  ProcOptions opt;
+  opt.timeout_s = 120;
+  auto r = sb.run({"-q", "--interval", "10m", "--json", sb.dir / "r.json", "--", "sleep", "0.2"}, opt);
+  CHECK_FALSE(r.timed_out);
   CHECK(r.status == 0);
-  CHECK(r.seconds < 1.0);
+  CHECK(r.seconds < 30);
+  auto j = json::parse(slurp(sb.dir / "r.json"));
+  CHECK(j["status"] == "finished");
+  CHECK(j["duration_s"].get<double>() >= 0.2);
+  CHECK(j["duration_s"].get<double>() < 30);
 }
 
 TEST_CASE("the JSON report has the documented fields", "[wrap][json]") {
