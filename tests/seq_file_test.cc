@@ -135,16 +135,14 @@ TEST_CASE("the cgroup v2 mount is found past the first page of a mountinfo read 
 
 TEST_CASE("a real mountinfo longer than a page: the cgroup v2 mount past it is used", "[procfs][seq][cgroup][root]") {
   if (::geteuid() != 0 || !path_exists("/usr/bin/unshare")) {
-    WARN("skipped: needs root and unshare(1) for a private mount namespace");
-    return;
+    SKIP_TEST("needs root and unshare(1) for a private mount namespace");
   }
   // The cgroup2 mount this machine has, from the whole of our own mountinfo.
   std::string v2;
   for (const auto& m : parse_cgroup_mounts(read_file("/proc/self/mountinfo").value_or("")))
     if (m.v2 && !m.read_only && m.root == "/") v2 = m.dir;
   if (v2.empty()) {
-    WARN("skipped: no writable cgroup v2 mount here");
-    return;
+    SKIP_TEST("no writable cgroup v2 mount here");
   }
   TempDir dir;
   const std::string report = dir / "r.json", mounts = dir / "m", sizes = dir / "sizes";
@@ -160,8 +158,7 @@ TEST_CASE("a real mountinfo longer than a page: the cgroup v2 mount past it is u
   make_dirs(dir / "sys");
   auto r = run_proc({"unshare", "-m", "--propagation", "private", "sh", "-c", script}, opt);
   if (r.status != 0 && !std::ifstream(report).good()) {
-    WARN("skipped: a private mount namespace cannot be made here: " << r.err);
-    return;
+    SKIP_TEST("a private mount namespace cannot be made here: " << r.err);
   }
   REQUIRE(r.status == 0);
   INFO("one read of 4096 bytes returned, then cgroup2 lines: " << slurp(sizes));
