@@ -11,6 +11,7 @@ cover a run. The first path element picks a behaviour:
     /ok/...         the documented answers
     /401/...        401 {"error": "Invalid auth-token"}
     /echo401/...    401 whose body repeats the auth-token header (a careless server)
+    /echoauth/...   403 whose body repeats the Authorization header (Basic or Bearer)
     /429/...        429 with Retry-After: 1, always
     /500/...        500 {"error": {"code": "500 Internal Server Error", ...}}
     /slow/...       the answer after 5 s
@@ -165,6 +166,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(401, {"error": "Invalid auth-token"})
         if mode == "echo401":
             return self.send(401, {"error": "Invalid auth-token " + headers.get("auth-token", "")})
+        if mode == "echoauth":
+            said = headers.get("authorization", "")
+            return self.send(403, {"error": "bad credentials: " + said})
         if mode == "429":
             return self.send(429, {"error": "Too many requests"})
         if mode == "500":

@@ -231,7 +231,11 @@ bool pid_alive(pid_t pid) {
   return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
 }
 
-std::string greenrun_bin() { return GREENRUN_BIN; }
+std::string greenrun_bin() {
+  // GREENRUN_TEST_BIN: another build (an earlier commit's, to see a test fail before its fix).
+  const char* other = std::getenv("GREENRUN_TEST_BIN");
+  return other && *other ? other : GREENRUN_BIN;
+}
 std::string toy_train_bin() { return TOY_TRAIN_BIN; }
 std::string tree_workload_bin() { return TREE_WORKLOAD_BIN; }
 std::string source_dir() { return SOURCE_DIR; }

@@ -167,7 +167,10 @@ TEST_CASE("base URLs are https or loopback http, and secrets are redacted", "[li
   CHECK(check_base_url("http://[::1]:1"));
   CHECK_FALSE(check_base_url("http://api.electricitymap.org"));
   CHECK_FALSE(check_base_url("ftp://127.0.0.1"));
-  CHECK(redact("token abc and abc", {"abc", ""}) == "token *** and ***");
+  Redactor redact;
+  redact.add("abcdefgh");
+  redact.add("");
+  CHECK(redact("token abcdefgh and abcdefgh") == "token *** and ***");
   CHECK(user_agent().rfind("greenrun/", 0) == 0);
 }
 

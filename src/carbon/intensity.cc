@@ -4,13 +4,11 @@
 #include <cctype>
 #include <ctime>
 
-#include <sys/stat.h>
-
 #include <nlohmann/json.hpp>
 
 #include "util/csv.h"
 #include "util/fs.h"
-#include "util/privilege.h"
+#include "util/input_file.h"
 #include "util/units.h"
 
 namespace greenrun {
@@ -281,16 +279,9 @@ Result<IntensityProfile> parse_intensity_text(std::string_view text, const std::
 
 Result<IntensityProfile> load_intensity_file(const std::string& path) {
   using R = Result<IntensityProfile>;
-  if (running_privileged() && !user_may_read(path))
-    return R::fail("cannot read --intensity-file " + path + ": Permission denied (as its user)");
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kMaxIntensityFileBytes)
-    return R::fail("--intensity-file " + path + " is " + format_bytes(static_cast<double>(st.st_size)) +
-                   "; greenrun reads up to 16 MiB (a year of 5-minute data is about 4 MiB): keep the span your runs need");
-  std::string text;
-  if (int err = read_file(path, text); err != 0) return R::fail("cannot read --intensity-file " + path + ": " + errno_text(err));
-  if (text.size() > kMaxIntensityFileBytes) return R::fail("--intensity-file " + path + " is over 16 MiB");
-  return parse_intensity_text(text, path);
+  auto text = read_input_file(path, "--intensity-file", kMaxIntensityFileBytes);
+  if (!text) return R::fail(text.error());
+  return parse_intensity_text(*text, path);
 }
 
 }  // namespace greenrun

@@ -103,9 +103,15 @@ void IntensityFeed::settle(std::chrono::steady_clock::time_point deadline) {
   collect();
 }
 
-void IntensityFeed::fetch_history(time_point from, time_point to) {
-  settle(std::chrono::steady_clock::time_point::max());
+void IntensityFeed::fetch_history(time_point from, time_point to, std::chrono::steady_clock::time_point deadline) {
+  settle(deadline);
   if (down_) return;
+  if (pending_.valid()) {  // still busy at the deadline: no more waiting
+    down_ = true;
+    problem_ = provider_->source().provider + ": no answer by the deadline after the command ended (--intensity-timeout)";
+    return;
+  }
+  provider_->set_deadline(deadline);
   take(provider_->history(from, to, FetchMode::Network), FetchMode::Network);
 }
 

@@ -59,8 +59,10 @@ class IntensityFeed {
   bool collect();
   /// Waits for a background fetch until `deadline`, then takes it.
   void settle(std::chrono::steady_clock::time_point deadline);
-  /// History over [from, to] on this thread (after the run).
-  void fetch_history(time_point from, time_point to);
+  /// History over [from, to] on this thread (after the run), ending by
+  /// `deadline` (name resolution included); not asked while a background
+  /// fetch still runs.
+  void fetch_history(time_point from, time_point to, std::chrono::steady_clock::time_point deadline);
 
   const LiveSeries& series() const { return series_; }
   bool covers(time_point t) const { return series_.at(t).has_value(); }

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "config/config_files.h"
 #include "util/fs.h"
 #include "util/units.h"
 
@@ -187,16 +188,15 @@ Result<json> Fetcher::fetch(const HttpRequest& req, time_point now, long* status
   using J = Result<json>;
   auto r = http_get(req, policy_);
   if (status_out) *status_out = r ? r->status : 0;
-  if (!r) return J::fail(who_ + ": " + redact(r.error(), secrets_));
+  if (!r) return J::fail(redactor_(who_ + ": " + r.error()));
   if (r->status < 200 || r->status >= 300) {
-    const std::string said = redact(server_message(r->body), secrets_);
-    return J::fail(who_ + ": " + status_text(r->status) + (said.empty() ? "" : " (" + said + ")"));
+    const std::string said = server_message(r->body);
+    return J::fail(redactor_(who_ + ": " + status_text(r->status) + (said.empty() ? "" : " (" + said + ")")));
   }
   std::string type = r->content_type;
   std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
   if (type.find("json") == std::string::npos)
-    return J::fail(who_ + ": the answer is " + (type.empty() ? "untyped" : redact(type.substr(0, 60), secrets_)) +
-                   ", not JSON");
+    return J::fail(redactor_(who_ + ": the answer is " + (type.empty() ? "untyped" : type.substr(0, 60)) + ", not JSON"));
   json j = json::parse(r->body, nullptr, false);
   if (j.is_discarded()) return J::fail(who_ + ": the answer is not valid JSON (cut short?)");
   if (store) cache_.put(req.url, r->body, now);
@@ -222,6 +222,7 @@ class ElectricityMaps : public IntensityProvider {
   R latest(time_point now, FetchMode mode) override { return call("latest", now, mode); }
   R forecast(time_point now, std::chrono::hours, FetchMode mode) override { return call("forecast", now, mode); }
   R history(time_point, time_point now, FetchMode mode) override { return call("history", now, mode); }
+  void set_deadline(std::chrono::steady_clock::time_point t) override { fetcher_.set_deadline(t); }
 
  private:
   R call(const std::string& what, time_point now, FetchMode mode) {
@@ -232,7 +233,7 @@ class ElectricityMaps : public IntensityProvider {
     req.headers = {"auth-token: " + token_};
     auto j = fetcher_.get(req, mode, now);
     if (!j) return R::fail(j.error());
-    return parse_electricitymaps(*j);
+    return fetcher_.clean(parse_electricitymaps(*j));
   }
 
   LiveSource src_;
@@ -264,6 +265,7 @@ class WattTime : public IntensityProvider {
                             "&signal_type=co2_moer";
     return call(url, false, to, mode);
   }
+  void set_deadline(std::chrono::steady_clock::time_point t) override { fetcher_.set_deadline(t); }
 
  private:
   R forecast_hours(time_point now, long hours, FetchMode mode) {
@@ -273,7 +275,7 @@ class WattTime : public IntensityProvider {
   }
 
   R call(const std::string& url, bool is_forecast, time_point now, FetchMode mode) {
-    if (auto c = fetcher_.cached(url, now)) return parse_watttime(*c, is_forecast);
+    if (auto c = fetcher_.cached(url, now)) return fetcher_.clean(parse_watttime(*c, is_forecast));
     if (mode == FetchMode::CacheOnly) return R::fail("watttime: not cached");
     if (user_.empty() || password_.empty())
       return R::fail("watttime: no credentials in " + std::string(kWattTimeUserEnv) + " and " + kWattTimePasswordEnv +
@@ -286,8 +288,8 @@ class WattTime : public IntensityProvider {
       req.headers = {"Authorization: Bearer " + token_};
       long status = 0;
       auto j = fetcher_.fetch(req, now, &status);
-      if (j) return parse_watttime(*j, is_forecast);
-      if ((status != 401 && status != 403) || attempt == 1) return R::fail(redact(j.error(), {token_}));
+      if (j) return fetcher_.clean(parse_watttime(*j, is_forecast));
+      if ((status != 401 && status != 403) || attempt == 1) return R::fail(j.error());
       token_.clear();  // expired: log in again once
     }
     return R::fail("watttime: unreachable");
@@ -303,6 +305,7 @@ class WattTime : public IntensityProvider {
     if (!j->is_object() || !j->contains("token") || !(*j)["token"].is_string())
       return Status::fail("watttime: the login answer has no token");
     token_ = (*j)["token"].get<std::string>();
+    fetcher_.add_secret(token_);
     token_at_ = now;
     return {};
   }
@@ -335,6 +338,7 @@ class UkCarbonIntensity : public IntensityProvider {
                              utc_text(floor_to(to, std::chrono::minutes(30)) + std::chrono::minutes(30), true);
     return call(national() ? span : "/regional" + span + "/postcode/" + postcode(), to, mode);
   }
+  void set_deadline(std::chrono::steady_clock::time_point t) override { fetcher_.set_deadline(t); }
 
  private:
   bool national() const { return src_.location == "national"; }
@@ -344,7 +348,7 @@ class UkCarbonIntensity : public IntensityProvider {
     req.url = src_.endpoint + path;
     auto j = fetcher_.get(req, mode, now);
     if (!j) return R::fail(j.error());
-    return parse_uk_carbon_intensity(*j);
+    return fetcher_.clean(parse_uk_carbon_intensity(*j));
   }
 
   LiveSource src_;
@@ -375,9 +379,19 @@ class FileProvider : public IntensityProvider {
 
 std::string base_url(const EnvLookup& env, const char* var, const char* fallback) {
   auto v = env(var);
-  std::string url = v && !v->empty() ? *v : fallback;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
+  return v && !v->empty() ? *v : fallback;
+}
+
+/// A token or password short enough to turn up inside ordinary words
+/// ("te***t") is refused: it could not be kept out of messages.
+Status check_length(const std::string& value, const char* env_var) {
+  if (value.empty() || value.size() >= Redactor::kMinSecretLength) return {};
+  std::string key = env_var;
+  for (const auto& s : secret_table())
+    if (key == s.env) key = s.key;
+  return Status::fail(std::string(env_var) + " (or " + key + " in a config file) holds " + std::to_string(value.size()) +
+                      " character" + (value.size() == 1 ? "" : "s") + ": a credential shorter than " +
+                      std::to_string(Redactor::kMinSecretLength) + " cannot be kept out of messages; check the value");
 }
 
 }  // namespace
@@ -397,8 +411,9 @@ Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec
   LiveSource src;
   src.factor = factor;
   auto endpoint = [&](const char* var, const char* fallback) -> Status {
-    src.endpoint = base_url(env, var, fallback);
-    if (auto st = check_base_url(src.endpoint); !st) return Status::fail(std::string(var) + ": " + st.error());
+    auto url = check_base_url(base_url(env, var, fallback));
+    if (!url) return Status::fail(std::string(var) + ": " + url.error());
+    src.endpoint = url->text();  // no user name or password, ever
     return {};
   };
   if (name == "electricitymaps") {
@@ -408,7 +423,10 @@ Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec
       return P::fail("--intensity-source electricitymaps: no zone; give one (electricitymaps:DE) or --region");
     if (auto st = endpoint(kElectricityMapsUrlEnv, "https://api.electricitymap.org"); !st) return P::fail(st.error());
     const std::string token = credential(o, env, kElectricityMapsTokenEnv);
-    Fetcher f(name, std::move(cache), policy, {token});
+    if (auto st = check_length(token, kElectricityMapsTokenEnv); !st) return P::fail(st.error());
+    Redactor redactor;
+    redactor.add(token);
+    Fetcher f(name, std::move(cache), policy, std::move(redactor));
     return std::unique_ptr<IntensityProvider>(new ElectricityMaps(std::move(src), token, std::move(f)));
   }
   if (name == "watttime") {
@@ -419,7 +437,10 @@ Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec
     if (src.location.empty()) return P::fail("--intensity-source watttime needs a region: watttime:CAISO_NORTH");
     if (auto st = endpoint(kWattTimeUrlEnv, "https://api.watttime.org"); !st) return P::fail(st.error());
     const std::string user = credential(o, env, kWattTimeUserEnv), password = credential(o, env, kWattTimePasswordEnv);
-    Fetcher f(name, std::move(cache), policy, {user, password});
+    if (auto st = check_length(password, kWattTimePasswordEnv); !st) return P::fail(st.error());
+    Redactor redactor;  // the user name is no secret: only with the password, in basic auth's base64
+    redactor.add_basic(user, password);
+    Fetcher f(name, std::move(cache), policy, std::move(redactor));
     return std::unique_ptr<IntensityProvider>(new WattTime(std::move(src), user, password, std::move(f)));
   }
   if (name == "uk") {
@@ -430,7 +451,7 @@ Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec
     src.location = pc.empty() || pc == "NATIONAL" ? "national" : pc;
     src.factor = Factor::Direct;  // the API's figures count generation, not the supply chain
     if (auto st = endpoint(kUkUrlEnv, "https://api.carbonintensity.org.uk"); !st) return P::fail(st.error());
-    Fetcher f(name, std::move(cache), policy, {});
+    Fetcher f(name, std::move(cache), policy, Redactor());
     return std::unique_ptr<IntensityProvider>(new UkCarbonIntensity(std::move(src), std::move(f)));
   }
   if (name == "file") {

@@ -17,6 +17,7 @@
 #include "carbon/response_cache.h"
 #include "config/options.h"
 #include "util/http.h"
+#include "util/redact.h"
 
 namespace greenrun {
 
@@ -52,11 +53,12 @@ enum class FetchMode { CacheOnly, Network };
 
 /// GET through the cache: a fresh cached answer, else the network; a 2xx
 /// JSON answer is stored. Errors are one line naming the provider, with the
-/// server's own message (secrets redacted).
+/// server's own message; every message built from an answer goes through
+/// the one Redactor, which knows every form of the provider's credentials.
 class Fetcher {
  public:
-  Fetcher(std::string who, ResponseCache cache, HttpPolicy policy, std::vector<std::string> secrets)
-      : who_(std::move(who)), cache_(std::move(cache)), policy_(policy), secrets_(std::move(secrets)) {}
+  Fetcher(std::string who, ResponseCache cache, HttpPolicy policy, Redactor redactor)
+      : who_(std::move(who)), cache_(std::move(cache)), policy_(policy), redactor_(std::move(redactor)) {}
   std::optional<nlohmann::json> cached(const std::string& url, std::chrono::system_clock::time_point now) const;
   /// `status_out` gets the HTTP status (0 on a transport error). `store`:
   /// false for an answer that is a credential (a login's token).
@@ -64,12 +66,21 @@ class Fetcher {
                                long* status_out = nullptr, bool store = true) const;
   Result<nlohmann::json> get(const HttpRequest& req, FetchMode mode, std::chrono::system_clock::time_point now) const;
   const std::string& who() const { return who_; }
+  /// A token a login answered is a credential too.
+  void add_secret(const std::string& s) { redactor_.add(s); }
+  /// `r` with its error (built from an answer) redacted.
+  template <class T>
+  Result<T> clean(Result<T> r) const {
+    return r ? std::move(r) : Result<T>::fail(redactor_(r.error()));
+  }
+  /// No request runs past `deadline` (after the command exits: one for all).
+  void set_deadline(std::chrono::steady_clock::time_point deadline) { policy_.deadline = deadline; }
 
  private:
   std::string who_;
   ResponseCache cache_;
   HttpPolicy policy_;
-  std::vector<std::string> secrets_;
+  Redactor redactor_;
 };
 
 class IntensityProvider {
@@ -84,13 +95,16 @@ class IntensityProvider {
   virtual Result<IntensitySeries> forecast(time_point now, std::chrono::hours horizon, FetchMode mode) = 0;
   /// What happened over [from, to].
   virtual Result<IntensitySeries> history(time_point from, time_point to, FetchMode mode) = 0;
+  /// No request from now on runs past `deadline` (none while a request runs).
+  virtual void set_deadline(std::chrono::steady_clock::time_point) {}
 };
 
 /// The provider `spec` names (electricitymaps[:ZONE], watttime:REGION,
 /// uk[:POSTCODE], file). `location` supplies Electricity Maps' zone when the
 /// spec has none; `file` serves `file_profile` (--intensity-file). An unknown
-/// name or a missing location is an error; missing credentials are not (the
-/// provider answers with that problem, and the run falls back).
+/// name, a missing location, a base URL that is not https (or loopback http)
+/// and a credential too short to redact are errors; missing credentials are
+/// not (the provider answers with that problem, and the run falls back).
 Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec, const Location& location,
                                                          Factor factor, const IntensityProfile* file_profile,
                                                          const Options& o, const EnvLookup& env);

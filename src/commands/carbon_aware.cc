@@ -163,8 +163,11 @@ void CarbonAware::forwarded(int sig) {
 
 void CarbonAware::finished(wall::time_point origin, wall::time_point ended) {
   if (pauser_) pauser_->resume("the command exited", steady::now(), wall::now());
-  feed_->settle(steady::now() + o_.intensity_timeout);
-  if (network()) feed_->fetch_history(schedule_ ? std::min(origin, schedule_->requested_at) : origin, ended);
+  // One deadline for all the network work after the command: the fetch
+  // still running and the history (each used to have a timeout of its own).
+  const auto deadline = steady::now() + o_.intensity_timeout;
+  feed_->settle(deadline);
+  if (network()) feed_->fetch_history(schedule_ ? std::min(origin, schedule_->requested_at) : origin, ended, deadline);
   reprice();
 }
 

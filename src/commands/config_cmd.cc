@@ -62,7 +62,9 @@ Result<std::string> config_listing(RawSettings& raw, const EnvLookup& env, const
     const bool set = origin != layers->credential_origin.end();
     lines.push_back({s.key, set ? "(set)" : "-", set ? origin->second : "default"});
   }
-  return files_line(*layers) + format(lines);
+  std::string warnings;
+  for (const auto& w : layers->warnings) warnings += "warning: " + w + "\n";
+  return files_line(*layers) + warnings + format(lines);
 }
 
 int config_command(const std::vector<std::string>& args, const EnvLookup& env, const std::string& system_config) {

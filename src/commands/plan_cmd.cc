@@ -12,6 +12,7 @@
 #include "config/option_table.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
+#include "util/input_file.h"
 #include "util/units.h"
 
 namespace greenrun {
@@ -41,8 +42,8 @@ std::optional<double> parse_energy_kwh(const std::string& text) {
 /// Energy (kWh) and duration (s) of an earlier greenrun JSON report.
 Result<std::pair<double, double>> read_like(const std::string& path) {
   using R = Result<std::pair<double, double>>;
-  auto text = read_file(path);
-  if (!text) return R::fail("cannot read --like " + path);
+  auto text = read_input_file(path, "--like", kMaxReportFileBytes);
+  if (!text) return R::fail(text.error());
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (!j.is_object() || !j.contains("energy_j") || !j["energy_j"].is_number() || !j["duration_s"].is_number())
     return R::fail("--like " + path + ": not a greenrun JSON report with energy_j and duration_s");

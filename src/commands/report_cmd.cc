@@ -8,6 +8,7 @@
 #include "report/report.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
+#include "util/input_file.h"
 #include "util/output_target.h"
 
 namespace greenrun {
@@ -17,9 +18,9 @@ namespace {
 // One report: its full page, read back from its JSON; several: the combined figures.
 Result<std::string> html_for(const std::vector<std::string>& files, const MergedReport& m) {
   if (files.size() > 1) return format_merged_html(m);
-  std::string content;
-  if (int err = read_file(files[0], content); err != 0) return Result<std::string>::fail("cannot read " + files[0] + ": " + errno_text(err));
-  auto j = nlohmann::json::parse(content, nullptr, false);
+  auto content = read_input_file(files[0], "", kMaxReportFileBytes);
+  if (!content) return Result<std::string>::fail(content.error());
+  auto j = nlohmann::json::parse(*content, nullptr, false);
   auto r = run_report_from_json(j, files[0]);
   if (!r) return Result<std::string>::fail(r.error());
   return format_html(*r);

@@ -14,6 +14,7 @@
 #include "carbon/footprint.h"
 #include "commands/status_line.h"
 #include "commands/timers.h"
+#include "config/config_files.h"
 #include "outputs/sink.h"
 #include "process/cgroup_tree.h"
 #include "process/child.h"
@@ -489,7 +490,9 @@ int run_command(const Options& o, const SignalBlock& block) {
   if (auto st = start_log(o); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
   Run run(o);
   if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));
+  for (const auto& w : o.config_warnings) say("warning: " + w);
   if (auto st = check(run); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
+  remove_credentials_from_environment();  // read by the providers in check(); never the command's
   if (run.aware) {
     run.aware->start_watchdog();  // before any thread, and before greenrun is a subreaper
     if (auto stop = run.aware->before_start()) return *stop;

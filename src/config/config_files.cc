@@ -1,13 +1,14 @@
 #include "config/config_files.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "config/option_table.h"
 #include "util/fs.h"
+#include "util/input_file.h"
 #include "util/privilege.h"
 
 namespace greenrun {
@@ -31,6 +32,10 @@ const SecretSpec* find_secret(std::string_view key) {
 
 }  // namespace
 
+void remove_credentials_from_environment() {
+  for (const auto& s : secret_table()) ::unsetenv(s.env);
+}
+
 std::optional<bool> parse_bool(std::string_view text) {
   for (std::string_view yes : {"true", "yes", "on", "1"})
     if (text == yes) return true;
@@ -39,7 +44,8 @@ std::optional<bool> parse_bool(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out) {
+std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out,
+                                             std::vector<std::string>* warnings) {
   int line_no = 0;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -58,6 +64,9 @@ std::optional<std::string> parse_config_text(std::string_view text, const std::s
     const OptionSpec* spec = find_option(key);
     if ((!spec || !spec->config) && !find_secret(key))
       return where + ": unknown setting '" + key + "' (greenrun config lists the settings; see man greenrun, CONFIGURATION)";
+    if (auto it = out.find(key); it != out.end() && warnings)
+      warnings->push_back(where + ": " + key + " is also set on line " + std::to_string(it->second.second) + "; line " +
+                          std::to_string(line_no) + " wins (remove one of them)");
     out[key] = {value, line_no};
   }
   return std::nullopt;
@@ -80,24 +89,33 @@ std::optional<std::string> check_secret_file(const ConfigFile& file, const struc
   return std::nullopt;
 }
 
-// One file, read through one descriptor so that the mode checked is the file read.
-Result<ConfigFile> read_config_file(const std::string& path, bool system) {
-  if (!system && running_privileged() && !user_may_read(path))
-    return Result<ConfigFile>::fail("cannot read the config file " + path + ": Permission denied");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) ::close(fd);
-    return Result<ConfigFile>::fail("cannot read the config file " + path + "; give a readable file or leave it out");
+// A key naming something greenrun loads or reads as the machine's own
+// (a library, a root directory) is taken only from a file that nobody but
+// its user and root could have written: as root, a library named in
+// another user's file would run as root.
+std::optional<std::string> check_trusted_keys(const ConfigFile& file, const struct stat& st) {
+  for (const char* key : kTrustedKeys) {
+    auto it = file.values.find(key);
+    if (it == file.values.end()) continue;
+    const std::string why = untrusted_because(st);
+    if (why.empty()) return std::nullopt;
+    return file.path + " line " + std::to_string(it->second.second) + ": " + key +
+           " names what greenrun loads or trusts, but " + why + "; such a key is read only from a file of yours or " +
+           "root's that no one else may write (chown it, chmod go-w " + file.path + "), or give --" + key;
   }
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::close(fd);
+  return std::nullopt;
+}
+
+// One file, read through one descriptor (with the user's own permissions
+// for the user's file) so that the owner and mode checked are the file read.
+Result<ConfigFile> read_config_file(const std::string& path, bool system, std::vector<std::string>& warnings) {
+  struct stat st {};
+  auto text = read_input_file(path, "the config file", kMaxConfigFileBytes, !system, &st);
+  if (!text) return Result<ConfigFile>::fail(text.error());
   ConfigFile file{path, {}};
-  if (auto err = parse_config_text(text, path, file.values)) return Result<ConfigFile>::fail(*err);
+  if (auto err = parse_config_text(*text, path, file.values, &warnings)) return Result<ConfigFile>::fail(*err);
   if (auto err = check_secret_file(file, st, system)) return Result<ConfigFile>::fail(*err);
+  if (auto err = check_trusted_keys(file, st)) return Result<ConfigFile>::fail(*err);
   return file;
 }
 
@@ -126,12 +144,12 @@ void take_credentials(ConfigLayers& layers, const EnvLookup& env) {
 Result<ConfigLayers> apply_config(RawSettings& raw, const EnvLookup& env, const std::string& system_path) {
   ConfigLayers layers;
   if (!system_path.empty() && path_exists(system_path)) {
-    auto file = read_config_file(system_path, true);
+    auto file = read_config_file(system_path, true, layers.warnings);
     if (!file) return Result<ConfigLayers>::fail(file.error());
     layers.files.push_back(std::move(*file));
   }
   if (const std::string user = user_config_path(raw, env); !user.empty()) {
-    auto file = read_config_file(user, false);
+    auto file = read_config_file(user, false, layers.warnings);
     if (!file) return Result<ConfigLayers>::fail(file.error());
     layers.files.push_back(std::move(*file));
   }

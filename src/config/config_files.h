@@ -33,8 +33,15 @@ struct ConfigFile {
 
 /// Reads `key = value` lines (# or ; comments, [sections] ignored, values
 /// optionally quoted); an unknown key or a malformed line is an error naming
-/// `path` and the line.
-std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out);
+/// `path` and the line. A key set twice: the last wins, and `warnings` gets a
+/// line naming both lines.
+std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out,
+                                             std::vector<std::string>* warnings = nullptr);
+
+/// The keys that name something greenrun loads or reads as the machine's own
+/// (a library, a root directory): a file holding one must belong to the user
+/// or root and be writable by no one else (see untrusted_because).
+inline constexpr const char* kTrustedKeys[] = {"nvml-lib", "rocm-lib", "sysfs-root", "procfs-root", "dev-root"};
 
 /// What the files and the environment decided beyond the options.
 struct ConfigLayers {
@@ -43,6 +50,8 @@ struct ConfigLayers {
   std::map<std::string, std::string> credentials;
   /// Where each credential came from, by key ("GREENRUN_WATTTIME_PASSWORD", "FILE line 2").
   std::map<std::string, std::string> credential_origin;
+  /// "FILE line 7: csv is also set on line 3; ...": printed, never fatal.
+  std::vector<std::string> warnings;
 };
 
 /// Reads the system file (`system_path`, when it exists) and the user file
@@ -51,6 +60,11 @@ struct ConfigLayers {
 /// > default. An unreadable file, an unknown key, a bad boolean or a credential
 /// in a file others may read is an error naming the file (and the line).
 Result<ConfigLayers> apply_config(RawSettings& raw, const EnvLookup& env, const std::string& system_path = kSystemConfigPath);
+
+/// Unsets every credential variable of secret_table() (the providers have
+/// read theirs by then): the command, and whatever it runs, never inherits
+/// greenrun's grid credentials. Called before the spawn.
+void remove_credentials_from_environment();
 
 /// "true", "yes", "on", "1" / "false", "no", "off", "0"; nullopt otherwise.
 std::optional<bool> parse_bool(std::string_view text);

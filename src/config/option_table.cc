@@ -165,7 +165,7 @@ bool RawSettings::given(const std::string& name) const {
 std::vector<std::string> drop_privileged_overrides(RawSettings& raw) {
   std::vector<std::string> ignored;
   if (!running_privileged()) return ignored;
-  for (const char* name : {"nvml-lib", "rocm-lib", "sysfs-root", "procfs-root", "dev-root"}) {
+  for (const char* name : kTrustedKeys) {
     auto it = raw.origin.find(name);
     if (it == raw.origin.end()) continue;
     ignored.push_back(it->second);

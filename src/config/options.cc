@@ -18,6 +18,7 @@
 #include "config/help.h"
 #include "config/option_table.h"
 #include "sensors/source_table.h"
+#include "util/dynlib.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -295,6 +296,9 @@ std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) 
   o.nvml_lib = raw.get("nvml-lib");
   o.rocm_lib = raw.get("rocm-lib");
   o.dev_root = raw.get("dev-root");
+  for (const char* lib : {"nvml-lib", "rocm-lib"})
+    if (const std::string path = raw.get(lib); path.find('/') != std::string::npos)
+      if (auto st = check_trusted_file(path, "the library"); !st) return raw.where(lib) + ": " + st.error();
 
   auto iv = parse_duration(raw.get("interval"));
   if (!iv || *iv > std::chrono::minutes(10)) {
@@ -416,6 +420,7 @@ ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env,
   if (!layers) return usage_error(layers.error());
   if (!layers->files.empty()) o.config_path = layers->files.back().path;
   o.credentials = std::move(layers->credentials);
+  o.config_warnings = std::move(layers->warnings);
   o.ignored_privileged = drop_privileged_overrides(raw);
   o.github_actions = env("GITHUB_ACTIONS").value_or("") == "true";
 

@@ -91,6 +91,8 @@ struct Options {
   std::map<std::string, std::string> credentials;
   /// Overrides ignored because greenrun runs with raised privileges ("--nvml-lib", "GREENRUN_SYSFS_ROOT").
   std::vector<std::string> ignored_privileged;
+  /// What the config files say twice ("FILE line 7: csv is also set on line 3; ..."), for warnings.
+  std::vector<std::string> config_warnings;
 
   // Beyond operational emissions: the hardware's manufacturing share, SCI, water.
   std::string instance_type;             // --instance-type m5.xlarge, or "auto" (DMI)

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "util/fs.h"
+#include "util/input_file.h"
 #include "util/units.h"
 
 namespace greenrun {
@@ -94,11 +95,11 @@ Result<ReportFigures> read_report(const nlohmann::json& j, const std::string& na
 
 Result<ReportFigures> load_report(const std::string& path) {
   using R = Result<ReportFigures>;
-  std::string content;
-  if (int err = read_file(path, content); err != 0) return R::fail("cannot read " + path + ": " + errno_text(err));
+  auto content = read_input_file(path, "", kMaxReportFileBytes);
+  if (!content) return R::fail(content.error());
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(content);
+    j = nlohmann::json::parse(*content);
   } catch (const nlohmann::json::exception&) {
     return R::fail(path + " is not a greenrun JSON report (not valid JSON)");
   }

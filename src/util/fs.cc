@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <cstdio>
+#include <deque>
 #include <utility>
 
 namespace greenrun {
@@ -190,18 +192,6 @@ int PreadFile::read(std::string& out) const {
 
 namespace {
 
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 bool write_all(int fd, std::string_view content) {
   const char* p = content.data();
   size_t left = content.size();
@@ -223,6 +213,50 @@ mode_t current_umask() {
   return m;
 }
 
+std::vector<std::string> components(const std::string& path) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos < path.size();) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > pos) out.push_back(path.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  return out;
+}
+
+std::string joined(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+/// An unpredictable name beginning `prefix`, created exclusively in `dir`
+/// (mkostemp, by descriptor). Returns the fd (name in `name`), or -1.
+int create_temporary(int dir, const std::string& prefix, std::string& name) {
+  static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    unsigned char random[6];
+    if (::getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) return -1;
+    name = prefix + ".";
+    for (unsigned char r : random) name += kChars[r % (sizeof kChars - 1)];
+    const int fd = ::openat(dir, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  errno = EEXIST;
+  return -1;
+}
+
+/// The rules for what the walk ended on: another user's FIFO or socket, a block device.
+Status check_special(const OutputPath& p, const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (p.descriptor() || !p.stat(st)) return {};
+  const std::string w(what);
+  if ((S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) && st.st_uid != ::geteuid())
+    return Status::fail(w + " " + path + " is a FIFO or socket owned by another user (uid " + std::to_string(st.st_uid) +
+                        "); greenrun does not write reports into it");
+  if (S_ISBLK(st.st_mode)) return Status::fail(w + " " + path + " is a block device; give a file name");
+  return {};
+}
+
 }  // namespace
 
 bool own_descriptor(const std::string& path) {
@@ -230,50 +264,126 @@ bool own_descriptor(const std::string& path) {
          path.rfind("/proc/self/fd/", 0) == 0;
 }
 
-Result<std::string> output_path(const std::string& path, std::string_view what) {
-  using R = Result<std::string>;
-  if (own_descriptor(path)) return path;  // the kernel follows these to greenrun's own descriptor
-  const std::string w(what);
-  std::string cur = path;
-  for (int depth = 0; depth < 16; ++depth) {
-    struct stat st {};
-    if (::lstat(cur.c_str(), &st) != 0) return cur;  // a new file (or an error check_writable names)
-    if (!S_ISLNK(st.st_mode)) {
-      if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-        if (st.st_uid != ::geteuid())
-          return R::fail(w + " " + path + " is a FIFO or socket owned by another user (uid " +
-                         std::to_string(st.st_uid) + "); greenrun does not write reports into it");
-      } else if (S_ISBLK(st.st_mode)) {
-        return R::fail(w + " " + path + " is a block device; give a file name");
-      }
-      return cur;
-    }
-    // A symlink is followed only when the user running greenrun (or root)
-    // owns it, as the kernel's protected_symlinks does in sticky directories:
-    // a link planted by someone else is how a privileged program is made to
-    // write elsewhere.
-    if (st.st_uid != ::geteuid() && st.st_uid != 0)
-      return R::fail(w + " " + path + " is a symbolic link owned by another user (uid " + std::to_string(st.st_uid) +
-                     "); greenrun does not follow it: give the target's path or remove the link");
-    char buf[PATH_MAX];
-    ssize_t n = ::readlink(cur.c_str(), buf, sizeof buf - 1);
-    if (n < 0) return R::fail("cannot read the link " + cur + ": " + errno_text(errno));
-    std::string target(buf, static_cast<size_t>(n));
-    cur = target.front() == '/' ? target : dir_of(cur) + "/" + target;
-    if (own_descriptor(cur)) return cur;
+OutputPath::OutputPath(OutputPath&& other) noexcept
+    : dir_(other.dir_), name_(std::move(other.name_)), shown_(std::move(other.shown_)) {
+  other.dir_ = -1;
+}
+
+OutputPath& OutputPath::operator=(OutputPath&& other) noexcept {
+  if (this != &other) {
+    if (dir_ >= 0) ::close(dir_);
+    dir_ = other.dir_;
+    name_ = std::move(other.name_);
+    shown_ = std::move(other.shown_);
+    other.dir_ = -1;
   }
-  return R::fail(w + " " + path + ": too many levels of symbolic links");
+  return *this;
+}
+
+OutputPath::~OutputPath() {
+  if (dir_ >= 0) ::close(dir_);
+}
+
+bool OutputPath::stat(struct ::stat& st) const {
+  if (descriptor()) return ::stat(name_.c_str(), &st) == 0;
+  return ::fstatat(dir_, name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int OutputPath::open(int flags, unsigned mode) const {
+  if (descriptor()) return ::open(name_.c_str(), flags, static_cast<mode_t>(mode));
+  return ::openat(dir_, name_.c_str(), flags | O_NOFOLLOW, static_cast<mode_t>(mode));
+}
+
+Result<OutputPath> OutputPath::walk(const std::string& path, std::string_view what) {
+  using R = Result<OutputPath>;
+  const std::string w(what);
+  OutputPath out;
+  out.name_ = out.shown_ = path;
+  if (own_descriptor(path)) return out;  // the kernel follows these to greenrun's own descriptor
+  if (path.empty()) return R::fail(w + " path is empty");
+  const std::vector<std::string> parts = components(path);
+  std::deque<std::string> rest(parts.begin(), parts.end());
+  out.dir_ = ::open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  out.shown_ = path[0] == '/' ? "/" : "";
+  if (out.dir_ < 0) return R::fail("cannot write " + w + " file " + path + ": " + errno_text(errno));
+  for (int links = 0; !rest.empty();) {
+    const std::string name = rest.front();
+    rest.pop_front();
+    struct stat st {};
+    const bool exists = ::fstatat(out.dir_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    const int err = errno;
+    const std::string here = joined(out.shown_, name);
+    if (exists && S_ISLNK(st.st_mode)) {
+      // Followed only when the user running greenrun (or root) owns the
+      // link: one planted by someone else is how a privileged program is
+      // made to write elsewhere.
+      if (st.st_uid != ::geteuid() && st.st_uid != 0)
+        return R::fail(w + " " + path + (here == path ? "" : ": " + here) + " is a symbolic link owned by another user (uid " +
+                       std::to_string(st.st_uid) + "); greenrun does not follow it: give the target's path or remove the link");
+      char buf[PATH_MAX];
+      const ssize_t n = ++links > 40 ? -1 : ::readlinkat(out.dir_, name.c_str(), buf, sizeof buf - 1);
+      if (n <= 0) return R::fail(w + " " + path + ": " + (links > 40 ? "too many levels of symbolic links" : "cannot read the link " + here));
+      const std::string target(buf, static_cast<size_t>(n));
+      if (rest.empty() && own_descriptor(target)) {
+        ::close(out.dir_);
+        out.dir_ = -1;
+        out.name_ = out.shown_ = target;
+        return out;
+      }
+      const std::vector<std::string> more = components(target);
+      rest.insert(rest.begin(), more.begin(), more.end());
+      if (target[0] == '/') {
+        ::close(out.dir_);
+        out.dir_ = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        out.shown_ = "/";
+      }
+      continue;
+    }
+    if (rest.empty()) {
+      out.name_ = name;
+      out.shown_ = here;
+      return out;
+    }
+    std::string dir = here;
+    for (size_t i = 0; i + 1 < rest.size(); ++i) dir += "/" + rest[i];
+    if (!exists && err == ENOENT)
+      return R::fail("cannot write " + w + " file " + path + ": directory " + dir + " does not exist; create it first (mkdir -p " +
+                     dir + ")");
+    if (exists && !S_ISDIR(st.st_mode)) return R::fail("cannot write " + w + " file " + path + ": " + here + " is not a directory");
+    const int next = exists ? ::openat(out.dir_, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (next < 0) return R::fail("cannot write " + w + " file " + path + ": " + errno_text(exists ? errno : err) + " at " + here);
+    ::close(out.dir_);
+    out.dir_ = next;
+    out.shown_ = here;
+  }
+  out.name_ = ".";  // the path names a directory: "/", "dir/"
+  return out;
+}
+
+Result<std::string> output_path(const std::string& path, std::string_view what) {
+  auto p = OutputPath::walk(path, what);
+  if (!p) return Result<std::string>::fail(p.error());
+  if (auto st = check_special(*p, path, what); !st) return Result<std::string>::fail(st.error());
+  return p->shown();
+}
+
+int open_output(const std::string& path, int flags, unsigned mode) {
+  auto p = OutputPath::walk(path, "output");
+  if (!p || !check_special(*p, path, "output")) return -ELOOP;
+  const int fd = p->open(flags, mode);
+  return fd >= 0 ? fd : -errno;
 }
 
 Status atomic_write(const std::string& path, std::string_view content) {
-  auto target = output_path(path, "output");
-  if (!target) return Status::fail(target.error());
+  auto p = OutputPath::walk(path, "output");
+  if (!p) return Status::fail(p.error());
+  if (auto st = check_special(*p, path, "output"); !st) return st;
   // A device or pipe (/dev/null, /dev/stderr, a FIFO) is written in place:
   // renaming a temporary file over it would replace the device with a file.
   struct stat st {};
-  const bool exists = ::stat(target->c_str(), &st) == 0;
-  if (own_descriptor(*target) || (exists && !S_ISREG(st.st_mode))) {
-    int fd = ::open(target->c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  const bool exists = p->stat(st);
+  if (p->descriptor() || (exists && !S_ISREG(st.st_mode))) {
+    int fd = p->open(O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return Status::fail("cannot open " + path + ": " + errno_text(errno));
     bool ok = write_all(fd, content);
     int err = errno;
@@ -281,10 +391,10 @@ Status atomic_write(const std::string& path, std::string_view content) {
     if (!ok) return Status::fail("cannot write " + path + ": " + errno_text(err));
     return {};
   }
-  // An unpredictable name, created exclusively: nothing planted beside the
-  // report can be written through.
-  std::string tmp = dir_of(*target) + "/." + base_of(*target) + ".XXXXXX";
-  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  // An unpredictable name, created exclusively in the walked directory:
+  // nothing planted beside the report can be written through.
+  std::string tmp;
+  int fd = create_temporary(p->dir(), "." + p->name(), tmp);
   if (fd < 0) return Status::fail("cannot create a temporary file beside " + path + ": " + errno_text(errno));
   // The report keeps the mode and owner it had; a new one gets the usual 0666 & ~umask.
   ::fchmod(fd, exists ? (st.st_mode & 07777) : (0666 & ~current_umask()));
@@ -294,14 +404,14 @@ Status atomic_write(const std::string& path, std::string_view content) {
   if (!write_all(fd, content) || ::fsync(fd) != 0) {
     int err = errno;
     ::close(fd);
-    ::unlink(tmp.c_str());
+    ::unlinkat(p->dir(), tmp.c_str(), 0);
     return Status::fail("cannot write " + path + ": " + errno_text(err));
   }
   ::close(fd);
-  if (::rename(tmp.c_str(), target->c_str()) != 0) {
+  if (::renameat(p->dir(), tmp.c_str(), p->dir(), p->name().c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
-    return Status::fail("cannot rename " + tmp + " to " + *target + ": " + errno_text(err));
+    ::unlinkat(p->dir(), tmp.c_str(), 0);
+    return Status::fail("cannot rename " + tmp + " to " + p->shown() + ": " + errno_text(err));
   }
   return {};
 }
@@ -309,37 +419,33 @@ Status atomic_write(const std::string& path, std::string_view content) {
 Status check_writable(const std::string& path, std::string_view what) {
   std::string w(what);
   if (path.empty()) return Status::fail(w + " path is empty");
-  auto target = output_path(path, what);
-  if (!target) return Status::fail(target.error());
+  auto p = OutputPath::walk(path, what);
+  if (!p) return Status::fail(p.error());
+  if (auto st = check_special(*p, path, what); !st) return st;
   struct stat st {};
-  if (own_descriptor(*target)) {
-    if (::access(target->c_str(), W_OK) != 0)
+  if (p->descriptor()) {
+    if (::access(p->name().c_str(), W_OK) != 0)
       return Status::fail("cannot write " + w + " to " + path + ": " + errno_text(errno));
     return {};
   }
-  if (::stat(target->c_str(), &st) == 0) {
+  if (p->stat(st)) {
     if (S_ISDIR(st.st_mode)) return Status::fail(w + " path " + path + " is a directory; give a file name inside it");
-    if (!S_ISREG(st.st_mode)) {  // a device or FIFO: written in place, so it must open for writing
-      if (::access(target->c_str(), W_OK) != 0)
+    if (::faccessat(p->dir(), p->name().c_str(), W_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (!S_ISREG(st.st_mode))  // a device or FIFO: written in place, so it must open for writing
         return Status::fail("cannot write " + w + " to " + path + ": " + errno_text(errno));
-      return {};
-    }
-    if (::access(target->c_str(), W_OK) != 0)
       return Status::fail("cannot write " + w + " file " + path + ": " + errno_text(errno) +
                           "; choose another path or fix its permissions");
+    }
+    if (!S_ISREG(st.st_mode)) return {};
   }
-  std::string dir = dir_of(*target);
-  if (!is_directory(dir))
-    return Status::fail("cannot write " + w + " file " + path + ": directory " + dir +
-                        " does not exist; create it first (mkdir -p " + dir + ")");
   // access(W_OK) is not enough (read-only mounts, ACLs): create and remove a probe file.
-  std::string probe = dir + "/.greenrun-probe.XXXXXX";
-  int fd = ::mkostemp(probe.data(), O_CLOEXEC);
+  std::string probe;
+  int fd = create_temporary(p->dir(), ".greenrun-probe", probe);
   if (fd < 0)
-    return Status::fail("cannot write " + w + " file " + path + ": " + errno_text(errno) + " in " + dir +
-                        "; choose a writable directory");
+    return Status::fail("cannot write " + w + " file " + path + ": " + errno_text(errno) + " in the directory of " +
+                        p->shown() + "; choose a writable directory");
   ::close(fd);
-  ::unlink(probe.c_str());
+  ::unlinkat(p->dir(), probe.c_str(), 0);
   return {};
 }
 
@@ -361,37 +467,37 @@ std::string head_of(int fd) {
   return out;
 }
 
-// "FILE.bak", else "FILE.bak.1", ...: never over an earlier backup.
-Result<std::string> back_up(const std::string& path) {
+// "FILE.bak", else "FILE.bak.1", ...: never over an earlier backup (in the walked directory).
+Result<std::string> back_up(const OutputPath& p) {
   for (int i = 0; i < 1000; ++i) {
-    std::string name = path + ".bak" + (i ? "." + std::to_string(i) : "");
-    if (::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, name.c_str(), RENAME_NOREPLACE) == 0) return name;
-    if (errno != EEXIST) return Result<std::string>::fail("cannot back up " + path + ": " + errno_text(errno));
+    std::string name = p.name() + ".bak" + (i ? "." + std::to_string(i) : "");
+    if (::renameat2(p.dir(), p.name().c_str(), p.dir(), name.c_str(), RENAME_NOREPLACE) == 0)
+      return p.shown() + ".bak" + (i ? "." + std::to_string(i) : "");
+    if (errno != EEXIST) return Result<std::string>::fail("cannot back up " + p.shown() + ": " + errno_text(errno));
   }
-  return Result<std::string>::fail("cannot back up " + path + ": 1000 backups exist already");
+  return Result<std::string>::fail("cannot back up " + p.shown() + ": 1000 backups exist already");
 }
 
-// Opens `path` for appending and locks it, making sure the locked file is
-// still the one at `path` (another run may have backed it up meanwhile).
-int open_locked(const std::string& path, std::string& error) {
+// Opens the walked file for appending and locks it, making sure the locked
+// file is still the one there (another run may have backed it up meanwhile).
+int open_locked(const OutputPath& p, std::string& error) {
   for (int attempt = 0; attempt < 100; ++attempt) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0666);
+    int fd = p.open(O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0666);
     if (fd < 0) {
-      error = "cannot open " + path + ": " + errno_text(errno);
+      error = "cannot open " + p.shown() + ": " + errno_text(errno);
       return -1;
     }
     while (::flock(fd, LOCK_EX) != 0) {
       if (errno != EINTR) {
-        error = "cannot lock " + path + ": " + errno_text(errno);
+        error = "cannot lock " + p.shown() + ": " + errno_text(errno);
         ::close(fd);
         return -1;
       }
     }
     struct stat mine {}, now {};
-    if (::fstat(fd, &mine) == 0 && ::stat(path.c_str(), &now) == 0 && mine.st_ino == now.st_ino &&
-        mine.st_dev == now.st_dev) {
+    if (::fstat(fd, &mine) == 0 && p.stat(now) && mine.st_ino == now.st_ino && mine.st_dev == now.st_dev) {
       if (!S_ISREG(mine.st_mode)) {
-        error = path + " is not a regular file";
+        error = p.shown() + " is not a regular file";
         ::close(fd);
         return -1;
       }
@@ -399,7 +505,7 @@ int open_locked(const std::string& path, std::string& error) {
     }
     ::close(fd);  // replaced while we waited: open the new one
   }
-  error = "cannot lock " + path + ": it keeps being replaced";
+  error = "cannot lock " + p.shown() + ": it keeps being replaced";
   return -1;
 }
 
@@ -407,10 +513,11 @@ int open_locked(const std::string& path, std::string& error) {
 
 Status locked_append(const std::string& path, std::string_view header, std::string_view content,
                      std::string* backed_up) {
-  auto target = output_path(path, "output");
-  if (!target) return Status::fail(target.error());
+  auto p = OutputPath::walk(path, "output");
+  if (!p) return Status::fail(p.error());
+  if (auto st = check_special(*p, path, "output"); !st) return st;
   std::string error;
-  int fd = open_locked(*target, error);
+  int fd = open_locked(*p, error);
   if (fd < 0) return Status::fail(error);
   struct stat st {};
   ::fstat(fd, &st);
@@ -421,13 +528,13 @@ Status locked_append(const std::string& path, std::string_view header, std::stri
     if (state == CsvHeader::Different) {
       // CodeCarbon's way with an older layout: keep the file under a new name
       // and start afresh. The lock on the old file is held until the new one exists.
-      auto name = back_up(*target);
+      auto name = back_up(*p);
       if (!name) {
         ::close(fd);
         return Status::fail(name.error());
       }
       if (backed_up) *backed_up = *name;
-      int fresh = open_locked(*target, error);
+      int fresh = open_locked(*p, error);
       ::close(fd);
       if (fresh < 0) return Status::fail(error);
       fd = fresh;

@@ -2,6 +2,8 @@
 // Small file helpers. Hot-path readers keep their descriptor open and pread
 // from offset 0, which makes sysfs and procfs regenerate the contents.
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -67,13 +69,50 @@ class PreadFile {
   std::string path_;
 };
 
-/// Where greenrun may write for `path`: the path itself, or the target of a
-/// symbolic link owned by the user running greenrun or by root. A link owned
-/// by anyone else, a FIFO or socket owned by anyone else (except greenrun's
-/// own descriptors, /dev/stdout and the like) and a block device are refused:
+/// An output path reached one component at a time: each directory opened
+/// with openat(O_PATH | O_DIRECTORY | O_NOFOLLOW) from the one before, a
+/// symbolic link (in a directory component or the last one) followed only
+/// when the user running greenrun or root owns it, as the kernel's
+/// protected_symlinks does in sticky directories. What is then written is
+/// written through the directory descriptor (openat, renameat): a link
+/// planted or swapped in afterwards is never followed. A link of another
+/// user's, a FIFO or socket of another user's (except greenrun's own
+/// descriptors, /dev/stdout and the like) and a block device are refused:
 /// planted in a shared directory, they make a privileged greenrun write where
-/// it should not. `what` names the option in errors.
+/// it should not. Errors name `what` (the option), the problem and the fix.
+class OutputPath {
+ public:
+  static Result<OutputPath> walk(const std::string& path, std::string_view what);
+  OutputPath() = default;
+  OutputPath(const OutputPath&) = delete;
+  OutputPath& operator=(const OutputPath&) = delete;
+  OutputPath(OutputPath&& other) noexcept;
+  OutputPath& operator=(OutputPath&& other) noexcept;
+  ~OutputPath();
+
+  /// /dev/stdout, /dev/fd/N and the like: greenrun's own descriptor, opened by its path.
+  bool descriptor() const { return dir_ < 0; }
+  int dir() const { return dir_; }
+  /// The last component within dir() (never a link), or the descriptor's path.
+  const std::string& name() const { return name_; }
+  /// The path as walked, links resolved: for messages.
+  const std::string& shown() const { return shown_; }
+  /// fstatat of name() without following; false when it does not exist.
+  bool stat(struct ::stat& st) const;
+  /// openat(dir(), name(), flags | O_NOFOLLOW), or open() of a descriptor's path; -1 with errno.
+  int open(int flags, unsigned mode = 0) const;
+
+ private:
+  int dir_ = -1;
+  std::string name_, shown_;
+};
+
+/// The walked path of `path` (OutputPath::walk, then the FIFO, socket and
+/// block-device rules) as text, for what must open it by name.
 Result<std::string> output_path(const std::string& path, std::string_view what);
+/// Opens `path` for writing as OutputPath does (`flags` gain O_NOFOLLOW for
+/// the last component). Returns the fd, or -errno (-ELOOP for a refused link).
+int open_output(const std::string& path, int flags, unsigned mode = 0);
 /// /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: a descriptor greenrun
 /// holds. Always written in place, whatever it refers to.
 bool own_descriptor(const std::string& path);

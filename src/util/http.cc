@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "util/dynlib.h"
+#include "util/resolve.h"
 #include "util/units.h"
 #include "util/version.h"
 
@@ -71,19 +72,51 @@ size_t on_data(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-std::string host_of(const std::string& url) {
+/// "https://host:port" of a request's URL.
+std::string origin_of(const std::string& url) {
   size_t start = url.find("://");
   start = start == std::string::npos ? 0 : start + 3;
-  size_t end = url.find_first_of("/?#", start);
-  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  return url.substr(0, url.find_first_of("/?#", start));
+}
+
+std::string host_of(const std::string& url) {
+  auto u = parse_url(origin_of(url));
+  return u ? u->host : "the provider";
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) { return significant(static_cast<double>(ms.count()) / 1000.0) + " s"; }
+
+/// Where libcurl may connect for `url`: greenrun resolves the name itself
+/// within the budget (libcurl's resolver is not bounded by its timeouts) and
+/// pins the addresses ("host:port:addr,..." for CURLOPT_RESOLVE; "" for an
+/// address). Plain http goes only to loopback addresses, whatever a name
+/// such as "localhost" resolves to.
+Result<std::string> pinned_addresses(const std::string& url, std::chrono::steady_clock::time_point deadline,
+                                     std::chrono::milliseconds budget) {
+  using R = Result<std::string>;
+  auto u = parse_url(origin_of(url));
+  if (!u) return R::fail(u.error());
+  auto found = resolve(u->host, u->port, deadline);
+  if (!found) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return R::fail(u->host + ": no answer from the name server within " + seconds_text(budget) + " (--intensity-timeout)");
+    return R::fail(found.error() + " (offline?)");
+  }
+  std::string list;
+  for (const auto& a : *found) {
+    if (u->scheme == "http" && !is_loopback_address(a.text))
+      return R::fail(u->host + " is " + a.text + ", not a loopback address: plain http only to this machine, else https");
+    list += (list.empty() ? "" : ",") + (a.family == AF_INET6 ? "[" + a.text + "]" : a.text);
+  }
+  if (u->ipv6 || (found->size() == 1 && found->front().text == u->host)) return std::string();  // an address already
+  return u->host + ":" + std::to_string(u->port) + ":" + list;
 }
 
 std::string transport_error(const CurlApi& api, CURLcode code, const Body& body, const HttpPolicy& policy,
                             const std::string& host) {
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-      return host + ": no complete answer within " + significant(static_cast<double>(policy.total.count()) / 1000.0) +
-             " s (--intensity-timeout)";
+      return host + ": no complete answer within " + seconds_text(policy.total) + " (--intensity-timeout)";
     case CURLE_COULDNT_CONNECT:
       return host + ": cannot connect";
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -108,17 +141,25 @@ std::string transport_error(const CurlApi& api, CURLcode code, const Body& body,
 
 bool retryable(long status) { return status == 429 || status >= 500; }
 
-/// One attempt with what is left of the budget.
+/// One attempt with what is left of the budget (until `deadline`).
 Result<HttpResponse> attempt(const CurlApi& api, const HttpRequest& req, const HttpPolicy& policy,
-                             std::chrono::milliseconds left, long& retry_after_s) {
+                             std::chrono::steady_clock::time_point deadline, long& retry_after_s) {
+  auto pinned = pinned_addresses(req.url, deadline, policy.total);
+  if (!pinned) return Result<HttpResponse>::fail(pinned.error());
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   CURL* curl = api.easy_init();
   if (!curl) return Result<HttpResponse>::fail("cannot start an HTTP request (libcurl)");
   HttpResponse resp;
   Body body{&resp.body, policy.max_body_bytes};
   curl_slist* headers = nullptr;
   for (const auto& h : req.headers) headers = api.slist_append(headers, h.c_str());
+  curl_slist* resolved = pinned->empty() ? nullptr : api.slist_append(nullptr, pinned->c_str());
   const std::string agent = user_agent();
   api.easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+  if (resolved) api.easy_setopt(curl, CURLOPT_RESOLVE, resolved);
+  // Plain http (loopback only) never goes through a proxy: the token would
+  // cross the network in clear text to reach it.
+  if (req.url.rfind("http://", 0) == 0) api.easy_setopt(curl, CURLOPT_NOPROXY, "*");
   api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect must not carry a token elsewhere
   api.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -149,6 +190,7 @@ Result<HttpResponse> attempt(const CurlApi& api, const HttpRequest& req, const H
     out = std::move(resp);
   }
   api.slist_free_all(headers);
+  api.slist_free_all(resolved);
   api.easy_cleanup(curl);
   return out;
 }
@@ -157,38 +199,30 @@ Result<HttpResponse> attempt(const CurlApi& api, const HttpRequest& req, const H
 
 std::string user_agent() { return std::string("greenrun/") + kVersion; }
 
-Status check_base_url(const std::string& url) {
-  if (url.rfind("https://", 0) == 0) return {};
-  const std::string host = url.rfind("http://", 0) == 0 ? host_of(url) : "";
-  const std::string name = host.substr(0, host[0] == '[' ? host.find(']') + 1 : host.find(':'));
-  if (name == "localhost" || name == "[::1]" || name.rfind("127.", 0) == 0) return {};
-  return Status::fail(url + " is not an https:// URL (plain http only to the loopback address)");
+Result<Url> check_base_url(const std::string& url) {
+  auto u = parse_url(url);
+  if (!u) return u;
+  if (u->scheme == "http" && !is_loopback_host(*u))
+    return Result<Url>::fail(u->text() + " is not an https:// URL (plain http only to a loopback address: 127.0.0.1, [::1], localhost)");
+  return u;
 }
 
 Result<HttpResponse> http_get(const HttpRequest& req, const HttpPolicy& policy) {
   using namespace std::chrono;
   const CurlApi& api = curl_api();
   if (!api.error.empty()) return Result<HttpResponse>::fail(api.error);
-  const auto deadline = steady_clock::now() + policy.total;
+  const auto deadline = std::min(policy.deadline, steady_clock::now() + policy.total);
   for (int tries = 0;; ++tries) {
     const auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
     if (left.count() <= 0) return Result<HttpResponse>::fail(host_of(req.url) + ": no answer in time");
     long retry_after_s = 0;
-    auto r = attempt(api, req, policy, left, retry_after_s);
+    auto r = attempt(api, req, policy, deadline, retry_after_s);
     if (!r || !retryable(r->status) || tries >= policy.retries) return r;
     const milliseconds wait = retry_after_s > 0 ? milliseconds(std::min<long>(retry_after_s, 5) * 1000)
                                                 : milliseconds(1000 << tries);
     if (steady_clock::now() + wait >= deadline) return r;
     std::this_thread::sleep_for(wait);
   }
-}
-
-std::string redact(std::string text, const std::vector<std::string>& secrets) {
-  for (const auto& s : secrets) {
-    if (s.empty()) continue;
-    for (size_t pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3)) text.replace(pos, s.size(), "***");
-  }
-  return text;
 }
 
 }  // namespace greenrun

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "util/fs.h"
+
 namespace greenrun::log {
 
 namespace {
@@ -77,8 +79,8 @@ Status start(Level level, const std::string& file) {
     std::shared_ptr<spdlog::sinks::sink> sink;
     if (file.empty()) sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     else {
-      const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
-      if (fd < 0) return Status::fail("--log-file " + file + ": cannot open it: " + std::strerror(errno));
+      const int fd = open_output(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+      if (fd < 0) return Status::fail("--log-file " + file + ": cannot open it: " + std::strerror(-fd));
       sink = std::make_shared<FdSink>(fd);
     }
     auto l = std::make_shared<spdlog::logger>("greenrun", std::move(sink));

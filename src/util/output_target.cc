@@ -28,10 +28,10 @@ void pause_ms(long ms) {
 int open_stream(const std::string& path, double wait_s) {
   const double deadline = now_s() + wait_s;
   for (;;) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd = open_output(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);  // walked: see OutputPath
     if (fd >= 0) return fd;
-    if (errno == EINTR) continue;
-    if (errno != ENXIO || now_s() >= deadline) return -errno;
+    if (fd == -EINTR) continue;
+    if (fd != -ENXIO || now_s() >= deadline) return fd;
     pause_ms(50);  // a FIFO without a reader yet
   }
 }

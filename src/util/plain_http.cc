@@ -1,7 +1,6 @@
 #include "util/plain_http.h"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +10,8 @@
 #include <cstring>
 
 #include "util/fs.h"
+#include "util/resolve.h"
+#include "util/url.h"
 #include "util/version.h"
 
 namespace greenrun {
@@ -33,24 +34,20 @@ bool wait_for(int fd, short events, clock::time_point deadline) {
   }
 }
 
-// A non-blocking connection to the first address that answers in time.
+// A non-blocking connection to the first address that answers in time
+// (the name resolved within the same deadline).
 Result<int> connect_to(const HttpUrl& url, clock::time_point deadline) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(url.host.c_str(), std::to_string(url.port).c_str(), &hints, &found); rc != 0)
-    return Result<int>::fail("cannot resolve " + url.host + ": " + ::gai_strerror(rc));
+  auto found = resolve(url.host, url.port, deadline);
+  if (!found) return Result<int>::fail("cannot resolve " + found.error());
   std::string error = "no address for " + url.host;
-  for (addrinfo* a = found; a; a = a->ai_next) {
-    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+  for (const Address& a : *found) {
+    int fd = ::socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0 || (errno == EINPROGRESS && wait_for(fd, POLLOUT, deadline))) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) == 0 ||
+        (errno == EINPROGRESS && wait_for(fd, POLLOUT, deadline))) {
       int err = 0;
       socklen_t len = sizeof err;
-      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
-        ::freeaddrinfo(found);
-        return fd;
-      }
+      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) return fd;
       error = "cannot connect to " + url.host + ":" + std::to_string(url.port) + ": " + errno_text(err);
     } else {
       error = errno == EINPROGRESS ? "no answer from " + url.host + " in time"
@@ -58,7 +55,6 @@ Result<int> connect_to(const HttpUrl& url, clock::time_point deadline) {
     }
     ::close(fd);
   }
-  ::freeaddrinfo(found);
   return Result<int>::fail(error);
 }
 
@@ -77,24 +73,12 @@ bool send_all(int fd, std::string_view data, clock::time_point deadline) {
 
 Result<HttpUrl> parse_http_url(const std::string& url) {
   using R = Result<HttpUrl>;
-  const std::string prefix = "http://";
-  if (url.rfind(prefix, 0) != 0) return R::fail(url + ": expected an http:// URL (http://host:9091)");
-  std::string rest = url.substr(prefix.size());
-  HttpUrl u;
-  const size_t slash = rest.find('/');
-  u.path = slash == std::string::npos ? "" : rest.substr(slash);
-  while (!u.path.empty() && u.path.back() == '/') u.path.pop_back();
-  std::string hostport = rest.substr(0, slash);
-  const size_t colon = hostport.rfind(':');
-  if (colon != std::string::npos && hostport.find(']') == std::string::npos) {
-    auto port = whole_in_range(parse_double(hostport.substr(colon + 1)), 1, 65535);
-    if (!port) return R::fail(url + ": the port is not a number from 1 to 65535");
-    u.port = static_cast<uint16_t>(*port);
-    hostport.resize(colon);
-  }
-  if (hostport.empty()) return R::fail(url + ": no host");
-  u.host = hostport;
-  return u;
+  auto u = parse_url(url);
+  if (u && u->scheme != "http") u = Result<Url>::fail(u->text() + ": expected an http:// URL (http://host:9091)");
+  if (!u && url.find("://") != std::string::npos && url.substr(0, url.find("://")) != "http")
+    return R::fail(url.substr(0, url.find("://")) + ":// " + "is not http: expected an http:// URL (http://host:9091)");
+  if (!u) return R::fail(u.error());
+  return HttpUrl{u->host, u->port, u->path, u->authority()};
 }
 
 Result<int> http_request(const HttpUrl& url, const std::string& method, const std::string& path, std::string_view body,
@@ -102,7 +86,7 @@ Result<int> http_request(const HttpUrl& url, const std::string& method, const st
   const auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(timeout_s));
   auto fd = connect_to(url, deadline);
   if (!fd) return Result<int>::fail(fd.error());
-  std::string request = method + " " + url.path + path + " HTTP/1.1\r\nHost: " + url.host + ":" + std::to_string(url.port) +
+  std::string request = method + " " + url.path + path + " HTTP/1.1\r\nHost: " + url.authority +
                         "\r\nUser-Agent: greenrun/" + kVersion + "\r\nContent-Type: " + content_type +
                         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   request.append(body);

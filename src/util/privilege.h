@@ -4,6 +4,9 @@
 // everything the user names is a way to act with that privilege: a library
 // to load, a root directory to read, a file to read. See man greenrun, SECURITY.
 
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <string>
 
 namespace greenrun {
@@ -11,9 +14,30 @@ namespace greenrun {
 /// The kernel's AT_SECURE: greenrun was started with raised privileges.
 bool running_privileged();
 
-/// Whether the real user (not greenrun's capabilities) may read `path`:
-/// access(2) checks with the real uid and without effective capabilities.
-bool user_may_read(const std::string& path);
+/// While an AsUser lives, the calling thread opens files with the real
+/// user's permissions only: its effective capabilities are cleared and its
+/// filesystem uid and gid are the real ones (a setuid greenrun); both are
+/// restored when it ends. Per thread (raw capset, setfsuid): the sampler
+/// keeps its capabilities. Does nothing without raised privileges.
+class AsUser {
+ public:
+  AsUser();
+  ~AsUser();
+  AsUser(const AsUser&) = delete;
+  AsUser& operator=(const AsUser&) = delete;
+
+ private:
+  bool active_ = false;
+  unsigned effective_[2] = {0, 0};
+  uid_t fsuid_ = 0;
+  gid_t fsgid_ = 0;
+};
+
+/// Why a file greenrun would load or trust (a library, a config file naming
+/// one) cannot be trusted: it must belong to the user running greenrun or to
+/// root and be writable by no one else. "" when it can be trusted. `st` is
+/// the open file's fstat.
+std::string untrusted_because(const struct stat& st);
 
 /// Clears the inheritable and ambient capability sets of the calling
 /// process (the command's, between fork and exec): nothing greenrun was
