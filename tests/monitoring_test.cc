@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -41,10 +42,11 @@ struct Daemon {
     argv.push_back("--web.listen-address=127.0.0.1:0");
     bg = start_background(argv, dir);
     const std::regex listening("msg=\"Listening on\" address=127\\.0\\.0\\.1:([0-9]+)");
-    std::smatch m;
     const bool up = eventually([&] {
       const std::string log = bg.err();
-      return std::regex_search(log, m, listening) && (port = std::stoi(m[1])) > 0;
+      std::smatch m;
+      if (std::regex_search(log, m, listening)) port = std::stoi(m[1]);
+      return port > 0;
     }, 30);
     if (!up) FAIL(argv[0] << " did not start listening: " << bg.err());
     if (http_get("/metrics").find(' ') == std::string::npos) FAIL(argv[0] << " does not answer on port " << port);
@@ -78,11 +80,14 @@ double value_of(const std::string& exposition, const std::string& metric, const 
   std::istringstream in(exposition);
   for (std::string line; std::getline(in, line);) {
     if (line.rfind(metric + "{", 0) != 0) continue;
-    const std::string set = line.substr(0, line.find('}') + 1);
-    bool all = true;
-    for (const auto& l : labels) all = all && (set.find("{" + l + ",") != std::string::npos || set.find("," + l + ",") != std::string::npos ||
-                                               set.find("{" + l + "}") != std::string::npos || set.find("," + l + "}") != std::string::npos);
-    if (all) return std::stod(line.substr(line.rfind(' ') + 1));
+    const std::string set = line.substr(metric.size(), line.find('}') + 1 - metric.size());  // {a="1",b="2"}
+    auto has = [&](const std::string& label) {
+      for (const char* before : {"{", ","})
+        for (const char* after : {",", "}"})
+          if (set.find(before + label + after) != std::string::npos) return true;
+      return false;
+    };
+    if (std::all_of(labels.begin(), labels.end(), has)) return std::stod(line.substr(line.rfind(' ') + 1));
   }
   return -1;
 }
