@@ -168,6 +168,20 @@ TEST_CASE("a base URL that would send the token elsewhere stops the run before t
     CHECK(r.err.find("pa55word") == std::string::npos);
     CHECK(r.err.find("someone") == std::string::npos);
   }
+  // The Pushgateway's URL: refused, and never repeated where the value's origin is named.
+  const std::map<std::string, std::string> push = {{"GREENRUN_PUSHGATEWAY", "http://someone:pa55word-s3cr3t@127.0.0.1:9"}};
+  std::filesystem::remove(b.dir / "ran");
+  auto p = b.run(std::vector<std::string>{"--"} + b.touch(), push);
+  INFO(p.err);
+  CHECK(p.status == 125);
+  CHECK_FALSE(b.ran());
+  CHECK_THAT(p.err, Catch::Contains("user name or password") && Catch::Contains("GREENRUN_PUSHGATEWAY"));
+  auto listed = b.run({"config"}, push);
+  CHECK_THAT(listed.out, Catch::Contains("http://***@127.0.0.1:9"));
+  for (const std::string& text : {p.out + p.err, listed.out + listed.err}) {
+    CHECK(text.find("pa55word") == std::string::npos);
+    CHECK(text.find("someone") == std::string::npos);
+  }
 }
 
 // ---------------------------------------------------------------- item 2, 21

@@ -7,6 +7,7 @@
 #include "config/config_files.h"
 #include "config/option_table.h"
 #include "util/exit_codes.h"
+#include "util/url.h"
 
 namespace greenrun {
 
@@ -18,7 +19,7 @@ struct Line {
 
 std::string shown_value(const RawSettings& raw, const OptionSpec& spec) {
   if (!spec.value) return raw.flag(spec.name) ? "true" : "false";
-  const std::string v = raw.get(spec.name);
+  const std::string v = without_userinfo(raw.get(spec.name));
   return v.empty() ? "-" : v;
 }
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "util/privilege.h"
+#include "util/url.h"
 
 namespace greenrun {
 
@@ -151,7 +152,8 @@ std::string RawSettings::where(const std::string& name) const {
   auto it = origin.find(name);
   const OptionSpec* spec = find_option(name);
   const bool is_flag = spec && !spec->value;
-  const std::string value = is_flag ? (flag(name) ? "true" : "false") : get(name);
+  // A URL's user name or password (refused anyway) is never repeated in a message.
+  const std::string value = is_flag ? (flag(name) ? "true" : "false") : without_userinfo(get(name));
   if (it == origin.end() || it->second.rfind("--", 0) == 0) return "--" + name + (is_flag ? "" : " " + value);
   if (spec && spec->env && it->second == spec->env) return it->second + "=" + value;
   return it->second + ": " + name + " = " + value;

@@ -21,7 +21,7 @@ namespace {
 /// unloaded, -z nodelete) must not be taken for the one now behind N.
 std::string fd_name(int fd) {
   static std::atomic<int> loads{0};
-  return "/proc/self/fd" + std::string(static_cast<size_t>(loads.fetch_add(1) % 64) + 1, '/') + std::to_string(fd);
+  return "/proc/self/fd" + std::string(static_cast<size_t>(loads.fetch_add(1) % 2000) + 1, '/') + std::to_string(fd);
 }
 
 }  // namespace

@@ -245,6 +245,21 @@ int create_temporary(int dir, const std::string& prefix, std::string& name) {
   return -1;
 }
 
+/// The target of the link `name` in `dir`, or why it is not followed: only
+/// a link of the user running greenrun (or root's) is; one planted by
+/// someone else is how a privileged program is made to write elsewhere.
+std::optional<std::string> trusted_link(int dir, const std::string& name, const struct stat& st, int links, std::string& target) {
+  if (st.st_uid != ::geteuid() && st.st_uid != 0)
+    return "is a symbolic link owned by another user (uid " + std::to_string(st.st_uid) +
+           "); greenrun does not follow it: give the target's path or remove the link";
+  if (links > 40) return std::string("has too many levels of symbolic links");
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlinkat(dir, name.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return "is a link that cannot be read: " + errno_text(errno);
+  target.assign(buf, static_cast<size_t>(n));
+  return std::nullopt;
+}
+
 /// The rules for what the walk ended on: another user's FIFO or socket, a block device.
 Status check_special(const OutputPath& p, const std::string& path, std::string_view what) {
   struct stat st {};
@@ -314,16 +329,9 @@ Result<OutputPath> OutputPath::walk(const std::string& path, std::string_view wh
     const int err = errno;
     const std::string here = joined(out.shown_, name);
     if (exists && S_ISLNK(st.st_mode)) {
-      // Followed only when the user running greenrun (or root) owns the
-      // link: one planted by someone else is how a privileged program is
-      // made to write elsewhere.
-      if (st.st_uid != ::geteuid() && st.st_uid != 0)
-        return R::fail(w + " " + path + (here == path ? "" : ": " + here) + " is a symbolic link owned by another user (uid " +
-                       std::to_string(st.st_uid) + "); greenrun does not follow it: give the target's path or remove the link");
-      char buf[PATH_MAX];
-      const ssize_t n = ++links > 40 ? -1 : ::readlinkat(out.dir_, name.c_str(), buf, sizeof buf - 1);
-      if (n <= 0) return R::fail(w + " " + path + ": " + (links > 40 ? "too many levels of symbolic links" : "cannot read the link " + here));
-      const std::string target(buf, static_cast<size_t>(n));
+      std::string target;
+      if (auto refused = trusted_link(out.dir_, name, st, ++links, target))
+        return R::fail(w + " " + path + (here == path ? "" : ": " + here) + " " + *refused);
       if (rest.empty() && own_descriptor(target)) {
         ::close(out.dir_);
         out.dir_ = -1;

@@ -66,7 +66,8 @@ Result<std::string> read_input_file(const std::string& path, std::string_view wh
     ::close(fd);
     return R::fail(named(what, path) + " is " + file_kind(mode) + ", not a regular file; give a file");
   }
-  const std::string cap = format_bytes(static_cast<double>(max_bytes));
+  const std::string cap = max_bytes % (1u << 20) == 0 ? std::to_string(max_bytes >> 20) + " MiB"
+                                                      : format_bytes(static_cast<double>(max_bytes));
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
     return R::fail(named(what, path) + " is " + format_bytes(static_cast<double>(st.st_size)) + "; greenrun reads up to " + cap);

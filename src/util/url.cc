@@ -17,16 +17,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-/// `text` as an error may show it: whatever stands before an '@' in the
-/// authority (a user name, a password) becomes "***".
-std::string shown(const std::string& text) {
-  const size_t start = text.find("://");
-  if (start == std::string::npos) return text.substr(0, 200);
-  const size_t end = text.find_first_of("/?#", start + 3);
-  const size_t at = text.substr(0, end).rfind('@');
-  if (at == std::string::npos || at < start + 3) return text.substr(0, 200);
-  return text.substr(0, start + 3) + "***" + text.substr(at, 200);
-}
+std::string shown(const std::string& text) { return without_userinfo(text).substr(0, 200); }
 
 /// Four decimal numbers 0-255 without leading zeros (inet_aton's "127.1",
 /// octal and hex forms are refused: two parsers must not disagree).
@@ -94,6 +85,15 @@ Status parse_host(const std::string& hostport, const std::string& what, Url& u) 
 }
 
 }  // namespace
+
+std::string without_userinfo(const std::string& text) {
+  const size_t start = text.find("://");
+  if (start == std::string::npos) return text;
+  const size_t end = text.find_first_of("/?#", start + 3);
+  const size_t at = text.substr(0, end).rfind('@');
+  if (at == std::string::npos || at < start + 3) return text;
+  return text.substr(0, start + 3) + "***" + text.substr(at);
+}
 
 std::string Url::authority() const {
   return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);

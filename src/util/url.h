@@ -34,6 +34,10 @@ Result<Url> parse_url(const std::string& text);
 /// (whose addresses greenrun checks again when it resolves them).
 bool is_loopback_host(const Url& u);
 
+/// `text` as a message may show it: whatever stands before an '@' in a URL's
+/// authority (a user name, a password) becomes "***". Other text is unchanged.
+std::string without_userinfo(const std::string& text);
+
 /// Whether a resolved address (as inet_ntop writes it) is a loopback address.
 bool is_loopback_address(const std::string& address);
 
