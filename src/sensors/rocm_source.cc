@@ -204,6 +204,7 @@ void RocmSource::count_energy(size_t i, uint64_t count, bool have_power, double 
   }
   g.counter = false;
   channels_[i].source = "ROCm SMI power (integrated)";
+  channels_[i].counter = false;
   char r[32];
   std::snprintf(r, sizeof r, "%.3g", ratio);
   notes_.push_back(channels_[i].component.name() + ": the ROCm SMI energy counter disagreed with power x time (" + r +
