@@ -150,10 +150,9 @@ TEST_CASE("a psys counter that never moves under a busy command is frozen: CPU a
   CHECK((*cpu)["source"] == "estimate");
   // Estimated over the whole run, not from the moment the freeze was seen.
   CHECK((*cpu)["machine_energy_j"].get<double>() > 0);
-  double estimated_s = 0;
-  for (const auto& rec : j["timeline"]["records"])
-    if (rec["machine_energy_j"][0].get<double>() > 0) estimated_s += rec["end_s"].get<double>() - rec["start_s"].get<double>();
-  CHECK(estimated_s == Approx(j["sampled_s"].get<double>()).margin(0.3));
+  const json& records = j["timeline"]["records"];
+  REQUIRE(records.size() >= 2);
+  for (const auto& rec : records) CHECK(rec["machine_energy_j"][0].get<double>() > 0);  // the first record too
   const json* psys = unused_source(j, "psys");
   REQUIRE(psys);
   CHECK((*psys)["disposition"] == "frozen");

@@ -401,18 +401,19 @@ void NvmlSource::degrade(size_t i, int rc, const char* what, const SampleContext
 bool NvmlSource::note_tree(const std::vector<int>& pids) {
   std::vector<int> now = pids;
   std::sort(now.begin(), now.end());
-  const bool exited = !std::includes(now.begin(), now.end(), tree_now_.begin(), tree_now_.end());
+  const bool changed = now != tree_now_;
   tree_before_ = std::move(tree_now_);
   tree_now_ = std::move(now);
-  return exited;
+  return changed;
 }
 
 // The list is read again at most once a second (it costs milliseconds on
-// real drivers), and at once when a member of the tree exited: a process
-// that exits keeps the window it ran in, through the list read before.
-bool NvmlSource::refresh_pids(NvmlGpu& g, const SampleContext& ctx, bool tree_exit) {
+// real drivers), and at once when the tree changed: a process that exits
+// keeps the window it ran in, through the list read before, and a new one
+// is looked for at once.
+bool NvmlSource::refresh_pids(NvmlGpu& g, const SampleContext& ctx, bool tree_changed) {
   g.pids_before = g.pids;
-  if (g.listed && !tree_exit && std::chrono::duration<double>(ctx.now - g.listed_at).count() < kListEveryS) return true;
+  if (g.listed && !tree_changed && std::chrono::duration<double>(ctx.now - g.listed_at).count() < kListEveryS) return true;
   auto pids = running_pids(g);
   if (!pids) {
     g.listed = false;  // not "nothing runs": NVML could not say
@@ -425,11 +426,11 @@ bool NvmlSource::refresh_pids(NvmlGpu& g, const SampleContext& ctx, bool tree_ex
   return true;
 }
 
-std::optional<double> NvmlSource::share_of(NvmlGpu& g, const SampleContext& ctx, bool tree_exit) {
+std::optional<double> NvmlSource::share_of(NvmlGpu& g, const SampleContext& ctx, bool tree_changed) {
   if (g.visibility == Visibility::Hidden) return 0.0;
   if (g.visibility == Visibility::Unknown) return std::nullopt;
   if (!g.allocated.empty()) return 1.0;  // the process list is not even needed
-  if (!refresh_pids(g, ctx, tree_exit)) return std::nullopt;  // no process list: share by CPU time
+  if (!refresh_pids(g, ctx, tree_changed)) return std::nullopt;  // no process list: share by CPU time
   // What ran during the window: the processes at its start and at its end.
   std::vector<unsigned int> seen = g.pids_before;
   seen.insert(seen.end(), g.pids.begin(), g.pids.end());
@@ -498,7 +499,7 @@ std::optional<double> NvmlSource::utilisation_share(NvmlGpu& g, const std::vecto
 
 void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
   out.assign(state_.size(), {});
-  const bool tree_exit = note_tree(ctx.tree_pids);
+  const bool tree_changed = note_tree(ctx.tree_pids);
   for (size_t i = 0; i < state_.size(); ++i) {
     NvmlGpu& g = state_[i];
     if (g.lost) {
@@ -539,7 +540,7 @@ void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
       g.power.add(ctx.now, w);
       g.energy_j = g.base_j + g.power.energy_j();
     }
-    g.share = share_of(g, ctx, tree_exit);
+    g.share = share_of(g, ctx, tree_changed);
     out[i] = {g.energy_j, true, g.share};
   }
 }

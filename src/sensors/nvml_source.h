@@ -103,7 +103,7 @@ class NvmlSource : public ChannelTable<NvmlGpu> {
   /// A frozen energy counter: power integrated instead, where NVML reads it.
   std::string replace_frozen(size_t i) override;
 
-  /// The process list is read at most this often, and whenever a member of the command's tree exited.
+  /// The process list is read at most this often, and whenever the command's tree changed.
   static constexpr double kListEveryS = 1.0;
 
   struct Api;  // the NVML function table
@@ -112,10 +112,10 @@ class NvmlSource : public ChannelTable<NvmlGpu> {
   NvmlSource();
   void apply_visibility(const CudaVisibility& v);
   void apply_allocation(const NvmlOptions& o, const CudaVisibility& v);
-  /// Whether a member of the command's tree at the previous read is gone.
+  /// Whether the command's tree differs from the previous read's (a member exited or started).
   bool note_tree(const std::vector<int>& pids);
-  std::optional<double> share_of(NvmlGpu& g, const SampleContext& ctx, bool tree_exit);
-  bool refresh_pids(NvmlGpu& g, const SampleContext& ctx, bool tree_exit);
+  std::optional<double> share_of(NvmlGpu& g, const SampleContext& ctx, bool tree_changed);
+  bool refresh_pids(NvmlGpu& g, const SampleContext& ctx, bool tree_changed);
   std::optional<std::vector<unsigned int>> running_pids(NvmlGpu& g);
   std::optional<double> utilisation_share(NvmlGpu& g, const std::vector<unsigned int>& mine);
   void degrade(size_t i, int rc, const char* what, const SampleContext& ctx);
