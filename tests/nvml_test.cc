@@ -13,6 +13,7 @@
 
 #include "helpers.h"
 #include "process/procfs.h"
+#include "report/report.h"
 #include "sensors/nvml_source.h"
 
 using namespace greenrun;
@@ -519,6 +520,14 @@ TEST_CASE("NVML's counter moves in 100 ms steps: no timeline record finer than i
       CHECK(span >= 0.1 - 1e-9);
       CHECK(rec["machine_energy_j"][gpu].get<double>() / span == Approx(300).epsilon(0.15));
     }
+    // Read back (greenrun report) and shown on the page.
+    auto back = run_report_from_json(j, "g.json");
+    REQUIRE(back);
+    const json again = to_json(*back);
+    CHECK(again["timeline"]["components"] == t["components"]);
+    REQUIRE(run_proc({greenrun_bin(), "report", b.dir / "g.json", "--html", b.dir / "g.html"}).status == 0);
+    CHECK_THAT(slurp(b.dir / "g.html"), Catch::Contains("Resolution per component: gpu0 1.0") &&
+                                            Catch::Contains(" s (its counter moves every 0."));
   }
 }
 
@@ -585,4 +594,25 @@ TEST_CASE("NVML: a process query that costs 2 ms keeps the sampler under 0.5 ms 
   // /proc and its cgroup, which a loaded machine (or a sanitizer) slows.
   CHECK(burning - free < 0.5e-3);
   if (!sanitized() && burning >= 0.5e-3) WARN("the whole sampler over 0.5 ms per tick here: " << burning * 1e3 << " ms");
+}
+
+TEST_CASE("NVML: an energy counter that stops moving gives way to the power reading", "[nvml][frozen]") {
+  GpuBox b;
+  b.configure("count=1\ngpu0.power_w=300\ngpu0.procs=children\ngpu0.frozen_after=1\n");
+  auto r = b.run({"--", "sleep", "3.5"});
+  REQUIRE(r.status == 0);
+  auto j = b.report();
+  const json* g0 = component(j, "gpu0");
+  REQUIRE(g0);
+  const double t = j["duration_s"];
+  // The counter's first second, then power from the moment the freeze was
+  // seen (a second later): all but about a second of the run.
+  CHECK((*g0)["machine_energy_j"].get<double>() > 300 * (t - 1.5));
+  CHECK((*g0)["machine_energy_j"].get<double>() < 300 * t * 1.05);
+  CHECK((*g0)["measured"] == true);
+  bool noted = false;
+  for (const auto& n : j["notes"])
+    noted = noted || (n.get<std::string>().find("stopped advancing") != std::string::npos &&
+                      n.get<std::string>().find("power reading") != std::string::npos);
+  CHECK(noted);
 }
