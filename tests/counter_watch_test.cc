@@ -27,10 +27,10 @@ struct FrozenBox {
   std::string sys = dir / "sys";
   FrozenBox() { make_dirs(sys); }
   ProcResult run(std::vector<std::string> args) const {
-    std::vector<std::string> argv = {greenrun_bin(), "--interval", "250ms", "--json", dir / "r.json"};
+    std::vector<std::string> argv = {greenrun_bin(), "--sysfs-root", sys, "--interval", "250ms", "--json", dir / "r.json"};
     argv.insert(argv.end(), args.begin(), args.end());
     ProcOptions opt;
-    opt.env = {{"GREENRUN_SYSFS_ROOT", sys}, {"GREENRUN_CONFIG", ""}, {"TZ", "UTC"}};
+    opt.env = {{"GREENRUN_CONFIG", ""}, {"TZ", "UTC"}};
     return run_proc(argv, opt);
   }
   json report() const { return json::parse(slurp(dir / "r.json")); }

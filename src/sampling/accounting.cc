@@ -63,6 +63,7 @@ Accounting::Accounting(std::vector<Channel> channels, size_t timeline_capacity, 
   fraction_.assign(channels_.size(), 1.0);
   std::fill(fraction_.begin() + static_cast<std::ptrdiff_t>(active_), fraction_.end(), 0.0);
   frozen_.assign(channels_.size(), false);
+  stands_for_.assign(channels_.size(), kNone);
   shadow_ = Timeline(timeline_components(standby, &shadow_of_), timeline_.capacity());
   window_.machine_j.assign(timeline_.components().size(), 0.0);
   window_.tree_j.assign(timeline_.components().size(), 0.0);
@@ -230,6 +231,7 @@ std::vector<size_t> Accounting::freeze(size_t c, double since_s, bool ever_moved
     const double before = fraction_[s];
     fraction_[s] = std::min(1.0, before + 1.0 / static_cast<double>(std::max<std::ptrdiff_t>(1, peers)));
     published_[s] = true;
+    if (stands_for_[s] == kNone) stands_for_[s] = c;
     added.emplace_back(s, fraction_[s] - before);
   }
   relayout();
@@ -241,14 +243,20 @@ std::vector<size_t> Accounting::freeze(size_t c, double since_s, bool ever_moved
   return out;
 }
 
+std::vector<size_t> Accounting::published_order() const {
+  std::vector<size_t> out;
+  for (size_t c = 0; c < active_; ++c) {
+    if (published_[c]) out.push_back(c);
+    for (size_t s = active_; s < channels_.size(); ++s)
+      if (published_[s] && stands_for_[s] == c) out.push_back(s);
+  }
+  return out;
+}
+
 void Accounting::relayout() {
+  const std::vector<size_t> which = published_order();
   std::vector<Channel> shown;
-  std::vector<size_t> which;
-  for (size_t c = 0; c < channels_.size(); ++c)
-    if (published_[c]) {
-      shown.push_back(channels_[c]);
-      which.push_back(c);
-    }
+  for (size_t c : which) shown.push_back(channels_[c]);
   std::vector<size_t> comp_of;
   std::vector<TimelineComponent> comps = timeline_components(shown, &comp_of);
   const auto& old = timeline_.components();
@@ -316,11 +324,10 @@ void Accounting::credit_phases(double start_s, double end_s, double tree_j, doub
 void Accounting::published(std::vector<Channel>& channels, std::vector<ChannelTotals>& totals) const {
   channels.clear();
   totals.clear();
-  for (size_t c = 0; c < channels_.size(); ++c)
-    if (published_[c]) {
-      channels.push_back(channels_[c]);
-      totals.push_back(totals_[c]);
-    }
+  for (size_t c : published_order()) {
+    channels.push_back(channels_[c]);
+    totals.push_back(totals_[c]);
+  }
 }
 
 }  // namespace greenrun

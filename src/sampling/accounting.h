@@ -123,6 +123,9 @@ class Accounting {
   void backfill(size_t c, double fraction, double since_s);
   void credit_phases(double start_s, double end_s, double tree_j, double machine_j);
   bool standby(size_t c) const { return c >= active_; }
+  /// The published channels in report order: a standby channel where the
+  /// first counter it stands in for is.
+  std::vector<size_t> published_order() const;
 
   std::vector<Channel> channels_;
   size_t active_ = 0;                 // channels before the standby ones
@@ -130,6 +133,7 @@ class Accounting {
   std::vector<bool> published_;       // in the report and the timeline
   std::vector<double> fraction_;      // the part of a standby channel's energy that counts
   std::vector<bool> frozen_;
+  std::vector<size_t> stands_for_;  // per standby channel, the first frozen channel it stands in for
   // The standby channels' windows in full, laid out as the timeline (same
   // capacity, same appends, so record i of one is record i of the other).
   Timeline shadow_;
