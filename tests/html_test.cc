@@ -208,6 +208,7 @@ TEST_CASE("greenrun report FILE --html renders the same page as --html, from the
     CHECK(again[key] == j[key]);
   CHECK(again["timeline"]["records"] == j["timeline"]["records"]);
   CHECK(again["timeline"]["resolution_s"] == j["timeline"]["resolution_s"]);
+  CHECK(again["timeline"]["components"] == j["timeline"]["components"]);
 
   auto rep = run_proc({greenrun_bin(), "report", dir / "r.json", "--html", dir / "again.html"}, opt);
   REQUIRE(rep.status == 0);

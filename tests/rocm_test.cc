@@ -180,3 +180,16 @@ TEST_CASE("ROCm SMI read(): before ROCm 6.0, average power through rsmi_dev_powe
   CHECK(r.at(0) == 0);
   CHECK(r.at(2) == Approx(200));
 }
+
+TEST_CASE("ROCm SMI: an energy counter that freezes mid-run gives way to power, its frozen span included", "[rocm][frozen]") {
+  // It agreed with power x time for its first second, then stopped.
+  Box b;
+  REQUIRE(b.run("count=1\ngpu0.power_w=400\ngpu0.frozen_after=1.2\n", {}, "3").status == 0);
+  auto j = b.report();
+  const json* g0 = component(j, "gpu0");
+  REQUIRE(g0);
+  CHECK((*g0)["energy_j"].get<double>() == Approx(400 * j["duration_s"].get<double>()).epsilon(0.15));
+  bool noted = false;
+  for (const auto& n : j["notes"]) noted = noted || n.get<std::string>().find("stopped advancing") != std::string::npos;
+  CHECK(noted);
+}

@@ -41,7 +41,7 @@ TEST_CASE("greenrun sensors on this machine: nothing readable is claimed readabl
 
 TEST_CASE("greenrun sensors lists fake GPUs and the source of each figure", "[sensors][nvml]") {
   TempDir dir;
-  add_powercap_zone(dir / "sys", "intel-rapl:0", "package-0", 1);
+  FakeRapl rapl(dir / "sys", 20);  // a live counter: a constant one would be reported frozen
   write_file(dir / "nvml.conf", "count=2\ngpu0.name=NVIDIA H100 80GB HBM3\ngpu1.name=Tesla V100-SXM2-16GB\ngpu1.energy=0\n");
   ProcOptions opt;
   opt.env = {{"FAKE_NVML_CONFIG", dir / "nvml.conf"}};

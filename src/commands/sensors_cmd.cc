@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -10,11 +12,97 @@
 #include "config/config_files.h"
 #include "config/option_table.h"
 #include "process/cgroup_tree.h"
+#include "process/tree_reader.h"
+#include "sampling/accounting.h"
+#include "sampling/counter_watch.h"
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/units.h"
 
 namespace greenrun {
+
+namespace {
+
+struct Watched {
+  EnergySource* source;
+  size_t channel;
+  CounterWatch watch;
+};
+
+void spin_until(std::chrono::steady_clock::time_point t) {
+  volatile unsigned long spin = 0;
+  while (std::chrono::steady_clock::now() < t) spin = spin + 1;
+}
+
+// A hypervisor may expose a counter it never updates. Each counter is read
+// for a little over a second while this thread keeps a CPU busy: a live
+// counter moves in that time whatever the load, and the busy CPU rules out
+// "it measured nothing because nothing ran".
+std::vector<Watched> watch_counters(const Probe& p, const std::string& procfs_root) {
+  std::vector<Watched> all;
+  for (const auto& s : p.sources)
+    for (size_t i = 0; i < s->channels().size(); ++i)
+      if (s->channels()[i].counter) all.push_back({s.get(), i, CounterWatch(s->channels()[i].update_s)});
+  if (all.empty()) return all;
+  MachineStat machine(procfs_root, static_cast<double>(::sysconf(_SC_CLK_TCK)), false);
+  TreeSample cpu;
+  machine.read(false, cpu);
+  double busy = cpu.machine_busy_s;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<ChannelReading> out;
+  for (int tick = 0;; ++tick) {
+    const auto now = std::chrono::steady_clock::now();
+    const double t = std::chrono::duration<double>(now - start).count();
+    machine.read(false, cpu);
+    const double used = std::max(0.0, cpu.machine_busy_s - busy);
+    busy = cpu.machine_busy_s;
+    SampleContext ctx;
+    ctx.now = now;
+    for (const auto& s : p.sources) {
+      s->read(ctx, out);
+      for (auto& w : all)
+        if (w.source == s.get() && w.channel < out.size() && out[w.channel].ok)
+          w.watch.observe(t, out[w.channel].energy_j, used);
+    }
+    if (t > 1.1 * CounterWatch::kFrozenAfterS) break;
+    spin_until(start + std::chrono::milliseconds(100 * (tick + 1)));
+  }
+  return all;
+}
+
+/// The findings of frozen counters say so; returns the frozen channels.
+std::vector<const Channel*> mark_frozen_findings(const std::vector<Watched>& watched, std::vector<Finding>& findings) {
+  std::vector<const Channel*> frozen;
+  for (const auto& w : watched) {
+    if (!w.watch.frozen()) continue;
+    const Channel& ch = w.source->channels()[w.channel];
+    frozen.push_back(&ch);
+    for (auto& f : findings)
+      if (f.used() && f.source == ch.source && f.what == ch.label) {
+        f.disposition = Disposition::Frozen;
+        f.reason = "did not advance in " + format_seconds(w.watch.unmoved_s()) + " of watching while the machine used " +
+                   significant(w.watch.busy_since_move_s(), 2) +
+                   " CPU-seconds: frozen (a hypervisor may expose a counter it never updates); a run estimates what it "
+                   "covers instead";
+      }
+  }
+  return frozen;
+}
+
+/// The channels a run would report: the frozen ones left out, the estimates standing in for them added.
+std::vector<const Channel*> reported(const Probe& p, const std::vector<const Channel*>& frozen) {
+  std::vector<const Channel*> out;
+  for (const auto& s : p.sources) {
+    for (const auto& c : s->channels())
+      if (std::find(frozen.begin(), frozen.end(), &c) == frozen.end()) out.push_back(&c);
+    for (const auto& c : s->standby())
+      if (std::any_of(frozen.begin(), frozen.end(), [&](const Channel* f) { return stands_in(c.component.kind, f->component.kind); }))
+        out.push_back(&c);
+  }
+  return out;
+}
+
+}  // namespace
 
 int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) {
   CLI::App app{"greenrun sensors: the energy sources on this machine, what they cover and how to enable them",
@@ -42,6 +130,9 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
     std::fprintf(stderr, "greenrun sensors: %s\n", probe.error().c_str());
     return kExitGreenrunFailed;
   }
+  const auto frozen = mark_frozen_findings(watch_counters(*probe, o.procfs_root.empty() ? "/proc" : o.procfs_root),
+                                          probe->findings);
+  const auto shown = reported(*probe, frozen);
   const Hardware& hw = probe->hardware;
   std::string cpu = hw.cpu.model.empty() ? (hw.cpu.arm_part.empty() ? "unknown CPU" : "ARM CPU part " + hw.cpu.arm_part)
                                          : hw.cpu.model;
@@ -72,10 +163,9 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
       known.push_back({{"name", e.name}, {"probed", e.probed}, {"measures", e.measures}});
     j["known_sources"] = std::move(known);
     auto used = nlohmann::ordered_json::array();
-    for (const auto& s : probe->sources)
-      for (const auto& c : s->channels())
-        used.push_back({{"component", c.component.name()}, {"label", c.label}, {"source", c.source}, {"measured", c.measured},
-                        {"method", c.method}, {"origin", c.origin}});
+    for (const Channel* c : shown)
+      used.push_back({{"component", c->component.name()}, {"label", c->label}, {"source", c->source}, {"measured", c->measured},
+                      {"method", c->method}, {"origin", c->origin}});
     j["used"] = std::move(used);
     auto text_or_null = [](const std::string& t) { return t.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t); };
     j["process_tree"] = {{"method", tree.method},
@@ -105,10 +195,9 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   else
     std::printf("\nprocess tree: the /proc walk (%s)\n", tree.reason.c_str());
   std::printf("\ngreenrun would report:\n");
-  for (const auto& s : probe->sources)
-    for (const auto& c : s->channels())
-      std::printf("  %-9s %-9s %s%s\n", c.component.name().c_str(), c.measured ? "measured" : "estimated",
-                  c.measured ? (c.source + ": " + c.label).c_str() : c.method.c_str(), "");
+  for (const Channel* c : shown)
+    std::printf("  %-9s %-9s %s%s\n", c->component.name().c_str(), c->measured ? "measured" : "estimated",
+                c->measured ? (c->source + ": " + c->label).c_str() : c->method.c_str(), "");
   return 0;
 }
 

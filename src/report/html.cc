@@ -216,6 +216,18 @@ std::string legend(const std::vector<Series>& series, const std::optional<Series
   return out + "</ul>";
 }
 
+// What each component can resolve: a counter that moves in steps is exact
+// only over ten of them, so the records are never finer than that.
+std::string resolution_note(const Timeline& t) {
+  std::string out;
+  for (const auto& c : t.components()) {
+    if (c.resolution_s <= 0) continue;
+    out += (out.empty() ? "" : ", ") + c.component.name() + " " + format_seconds(c.resolution_s * t.windows_per_record());
+    if (c.update_s > 0) out += " (its counter moves every " + format_seconds(c.update_s) + ")";
+  }
+  return out.empty() ? "" : " Resolution per component: " + out + ".";
+}
+
 void power_chart(const RunReport& r, std::ostringstream& out) {
   const Timeline& t = r.timeline;
   out << "<section id=\"power\"><h2>Power over time</h2>";
@@ -262,7 +274,8 @@ void power_chart(const RunReport& r, std::ostringstream& out) {
   out << svg_time_chart(c) << legend(c.left, c.right, !c.bands.empty());
   out << "<p class=\"note\">" << (machine ? "The whole machine's" : "The command's share of the") << " power, "
       << t.size() << " records of " << esc(format_seconds(r.window_s * t.windows_per_record()))
-      << " each (the timeline keeps at most " << t.capacity() << ": a longer run merges neighbouring records). "
+      << " each (the timeline keeps at most " << t.capacity() << ": a longer run merges neighbouring records)."
+      << esc(resolution_note(t)) << " "
       << "Each record is drawn at its average power" << (r.any_estimated() ? "; dashed areas are estimates." : ".")
       << (r.phases.size() > c.bands.size() ? " The " + std::to_string(kMaxPhases) + " largest phases are shaded." : "")
       << "</p></section>\n";

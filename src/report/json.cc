@@ -70,7 +70,13 @@ nlohmann::ordered_json timeline_json(const RunReport& r) {
   using json = nlohmann::ordered_json;
   const Timeline& t = r.timeline;
   json comps = json::array();
-  for (const auto& c : t.components()) comps.push_back({{"name", c.component.name()}, {"measured", c.measured}});
+  // Each component's own resolution (ten steps of a counter that moves in
+  // steps, else the sampling window), beside the records' resolution_s below.
+  for (const auto& c : t.components())
+    comps.push_back({{"name", c.component.name()},
+                     {"measured", c.measured},
+                     {"resolution_s", c.resolution_s > 0 ? json(c.resolution_s * t.windows_per_record()) : json(nullptr)},
+                     {"update_period_s", c.update_s > 0 ? json(c.update_s) : json(nullptr)}});
   json records = json::array();
   const bool machine = r.scope == Scope::Machine;
   for (size_t i = 0; i < t.size(); ++i) {

@@ -118,13 +118,15 @@ Basis basis_named(const std::string& name) {
 
 // The records' emissions come back with the carbon report (RecordCarbon).
 Timeline read_timeline(const json& t, std::vector<RecordCarbon>& carbon) {
+  const auto per = static_cast<uint32_t>(std::clamp(num(t, "windows_per_record", 1), 1.0, 4e9));
   std::vector<TimelineComponent> comps;
-  for (const auto& c : array(t, "components")) comps.push_back({component_named(str(c, "name")), flag(c, "measured", true)});
+  for (const auto& c : array(t, "components"))
+    comps.push_back({component_named(str(c, "name")), flag(c, "measured", true),
+                     std::clamp(num(c, "resolution_s"), 0.0, 1e9) / per, std::clamp(num(c, "update_period_s"), 0.0, 1e9)});
   const json& records = array(t, "records");
   const auto saved = static_cast<size_t>(std::clamp(num(t, "capacity"), 0.0, double{1 << 20}));
   const size_t capacity = std::max(records.size(), saved);
   Timeline tl(comps, capacity);
-  const auto per = static_cast<uint32_t>(std::clamp(num(t, "windows_per_record", 1), 1.0, 4e9));
   for (const auto& rec : records) {
     Timeline::Record r{num(rec, "start_s"), num(rec, "end_s"), static_cast<uint32_t>(count(rec, "windows")),
                        num(rec, "cpu_s"), count(rec, "rss_bytes"), 0};
@@ -227,7 +229,7 @@ WaterReport read_water(const json& w) {
 
 Disposition disposition_named(const std::string& name) {
   for (Disposition d : {Disposition::Used, Disposition::Covered, Disposition::Unreadable, Disposition::Absent,
-                        Disposition::Unsupported})
+                        Disposition::Unsupported, Disposition::Frozen})
     if (name == disposition_name(d)) return d;
   return Disposition::Absent;
 }

@@ -89,6 +89,22 @@ std::vector<ComponentReport> components_from(const Measurements& m, Scope scope)
   return out;
 }
 
+void mark_frozen(std::vector<Finding>& findings, const std::vector<FrozenCounter>& frozen) {
+  for (const auto& f : frozen) {
+    auto it = std::find_if(findings.begin(), findings.end(),
+                           [&](const Finding& x) { return x.used() && x.source == f.source && x.what == f.label; });
+    if (it == findings.end())  // a source that renamed its channel since the probe
+      it = std::find_if(findings.begin(), findings.end(), [&](const Finding& x) { return x.used() && x.what == f.label; });
+    if (it == findings.end()) {
+      findings.push_back({f.source, f.label, "", Disposition::Frozen, f.reason, ""});
+      continue;
+    }
+    it->disposition = Disposition::Frozen;
+    it->reason = f.reason;
+    it->quiet = !f.from_start;  // the run's notes say it already
+  }
+}
+
 std::string host_name() {
   char buf[256] = {};
   return ::gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : "";
@@ -127,7 +143,9 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   if (in.footprint) r.instance_type = in.footprint->instance;
   r.interval_s = std::chrono::duration<double>(o.interval).count();
   r.window_s = r.interval_s >= kCpuWindowS ? r.interval_s : std::ceil(kCpuWindowS / r.interval_s - 1e-9) * r.interval_s;
+  r.window_s = std::max(r.window_s, m.window_s);  // counters that move in steps hold windows open
   if (in.findings) r.findings = *in.findings;
+  mark_frozen(r.findings, m.frozen);
   r.notes = m.notes;
   r.timeline = m.timeline;
   r.timeline_origin = m.origin;

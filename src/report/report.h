@@ -177,6 +177,9 @@ void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& s
 /// (after add_emissions: SCI needs the emissions).
 void add_footprint(RunReport& r, const FootprintSettings& settings);
 
+/// The probe's findings for counters found frozen during the run become `frozen`, with why.
+void mark_frozen(std::vector<Finding>& findings, const std::vector<FrozenCounter>& frozen);
+
 /// Groups channels into report components (psys -> platform, packages -> cpu, ...).
 std::vector<ComponentReport> components_from(const Measurements& m, Scope scope);
 

@@ -20,10 +20,13 @@ struct Interval {
   double machine_busy_s = 0;  // CPU seconds of the whole machine in the interval
   double machine_capacity_s = 0;  // CPU seconds it had (busy + idle); 0 when unknown
   uint64_t tree_rss_bytes = 0;  // the tree's resident memory at the end
-  std::vector<std::optional<double>> energy_j;  // machine energy per channel; nullopt: no reading
+  /// Per channel (the standby channels after the others): machine energy;
+  /// nullopt: no reading.
+  std::vector<std::optional<double>> energy_j;
   std::vector<std::optional<double>> share;     // a source's own share for the tree, per channel
   /// The sampler read CPU times at the end of this interval: the window of
-  /// intervals since the previous such read is attributed now.
+  /// intervals since the previous such read is attributed now (once it is
+  /// as long as Accounting::set_min_window_s asks).
   bool close_window = true;
 };
 
@@ -44,6 +47,10 @@ struct ChannelTotals {
 /// that used CPU when the machine counter did not move had the machine to itself.
 double cpu_share(double tree_cpu_s, double machine_busy_s, double machine_capacity_s = 0, double resolution_s = 0);
 
+/// Whether a standby channel of kind `standby` (the estimate's CPU or memory)
+/// stands in for a frozen counter of kind `frozen` (psys: for both).
+bool stands_in(ComponentKind standby, ComponentKind frozen);
+
 /// The report's components in order of first appearance, and each channel's component.
 std::vector<TimelineComponent> timeline_components(const std::vector<Channel>& channels,
                                                    std::vector<size_t>* channel_component = nullptr);
@@ -62,11 +69,28 @@ class Accounting {
   /// 100 ms apart, because /proc's 10 ms tick granularity would make shares
   /// over shorter spans jump between 0 and 1. `timeline_capacity` 0: the default.
   /// `cpu_resolution_s`: one clock tick per CPU (see cpu_share).
-  explicit Accounting(std::vector<Channel> channels, size_t timeline_capacity = 0, double cpu_resolution_s = 0);
+  /// `standby`: channels counted only from the moment a counter they stand
+  /// in for freezes (see freeze()); their intervals come after the others'.
+  explicit Accounting(std::vector<Channel> channels, size_t timeline_capacity = 0, double cpu_resolution_s = 0,
+                      std::vector<Channel> standby = {});
 
   void add(const Interval& iv);
-  /// Attributes a window still open (call once, at the end).
+  /// Attributes a window still open (call once, at the end). One shorter
+  /// than the minimum window joins the last record.
   void flush();
+  /// Windows close only once they are this long (counters that move in
+  /// steps: see CounterWatch::min_record_s); 0: at every close_window.
+  void set_min_window_s(double s) { min_window_s_ = s; }
+  double min_window_s() const { return min_window_s_; }
+  /// Channel `c`'s counter stopped moving at offset `since_s` (it never
+  /// moved at all if `ever_moved` is false: then it leaves the report). From
+  /// then on the standby channels that stand in for it count, for its share
+  /// of its kind (one of two packages: half the CPU estimate), the records
+  /// since `since_s` included. Returns those standby channels.
+  std::vector<size_t> freeze(size_t c, double since_s, bool ever_moved);
+  /// The channels the report shows and their totals: a counter that never
+  /// moved and standby channels never called upon are left out.
+  void published(std::vector<Channel>& channels, std::vector<ChannelTotals>& totals) const;
   /// A mark at `at_s` (an offset, non-decreasing) starts phase `name`. A
   /// window a mark falls in is split between the phases by time.
   void mark(double at_s, std::string name);
@@ -83,6 +107,7 @@ class Accounting {
   static constexpr size_t kMaxPhases = 100000;
   uint64_t marks_dropped() const { return marks_dropped_; }
 
+  /// Every channel, the standby ones last.
   const std::vector<Channel>& channels() const { return channels_; }
   const std::vector<ChannelTotals>& totals() const { return totals_; }
   const Timeline& timeline() const { return timeline_; }
@@ -91,10 +116,30 @@ class Accounting {
   double duration_s() const { return duration_s_; }
 
  private:
-  void close_window();
+  void close_window(bool join_last);
+  /// The timeline's components from the published channels (kept energy, new ones at 0 J).
+  void relayout();
+  /// Adds `fraction` of standby channel `c`'s energy in the records since `since_s`.
+  void backfill(size_t c, double fraction, double since_s);
+  void credit_phases(double start_s, double end_s, double tree_j, double machine_j);
+  bool standby(size_t c) const { return c >= active_; }
+  /// The published channels in report order: a standby channel where the
+  /// first counter it stands in for is.
+  std::vector<size_t> published_order() const;
 
   std::vector<Channel> channels_;
-  std::vector<size_t> component_of_;  // per channel, its timeline component
+  size_t active_ = 0;                 // channels before the standby ones
+  std::vector<size_t> component_of_;  // per channel, its timeline component (npos: not published)
+  std::vector<bool> published_;       // in the report and the timeline
+  std::vector<double> fraction_;      // the part of a standby channel's energy that counts
+  std::vector<bool> frozen_;
+  std::vector<size_t> stands_for_;  // per standby channel, the first frozen channel it stands in for
+  // The standby channels' windows in full, laid out as the timeline (same
+  // capacity, same appends, so record i of one is record i of the other).
+  Timeline shadow_;
+  Window shadow_window_;
+  std::vector<size_t> shadow_of_;  // per standby channel, its shadow component
+  double min_window_s_ = 0;
   std::vector<ChannelTotals> totals_;
   Timeline timeline_;
   // The open window.

@@ -7,15 +7,23 @@
 #include <cmath>
 
 #include "util/log.h"
+#include "util/units.h"
 
 namespace greenrun {
 
 namespace {
 
-std::vector<Channel> all_channels(const std::vector<std::unique_ptr<EnergySource>>& sources) {
+std::vector<Channel> all_channels(const std::vector<std::unique_ptr<EnergySource>>& sources, bool standby) {
   std::vector<Channel> out;
   for (const auto& s : sources)
-    for (const auto& c : s->channels()) out.push_back(c);
+    for (const auto& c : standby ? s->standby() : s->channels()) out.push_back(c);
+  return out;
+}
+
+std::string kind_words(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
   return out;
 }
 
@@ -34,18 +42,29 @@ Sampler::Sampler(SamplerOptions options, std::vector<std::unique_ptr<EnergySourc
     : opt_(std::move(options)),
       sources_(std::move(sources)),
       tree_(std::move(tree)),
-      accounting_(all_channels(sources_), opt_.timeline_capacity, opt_.cpu_resolution_s) {
-  size_t n = 0;
-  for (const auto& s : sources_) {
-    first_channel_.push_back(n);
-    n += s->channels().size();
+      accounting_(all_channels(sources_, false), opt_.timeline_capacity, opt_.cpu_resolution_s,
+                  all_channels(sources_, true)) {
+  size_t active = 0, standby = 0;
+  for (const auto& s : sources_) active += s->channels().size();
+  slot_.resize(sources_.size());
+  size_t next = 0;
+  for (size_t s = 0; s < sources_.size(); ++s) {
+    for (size_t i = 0; i < sources_[s]->channels().size(); ++i) slot_[s].push_back(next++);
+    for (size_t i = 0; i < sources_[s]->standby().size(); ++i) slot_[s].push_back(active + standby++);
   }
+  const size_t n = active + standby;
   last_energy_.assign(n, 0.0);
   have_energy_.assign(n, false);
+  frozen_.assign(n, false);
+  watch_.resize(n);
+  for (size_t c = 0; c < active; ++c)
+    if (accounting_.channels()[c].counter) watch_[c].emplace(accounting_.channels()[c].update_s);
   pass_pid_needs();
   const double per = std::chrono::duration<double>(opt_.interval).count();
   cpu_every_ = per >= kCpuWindowS ? 1 : static_cast<int>(std::ceil(kCpuWindowS / std::max(per, 1e-3) - 1e-9));
-  m_.channels = accounting_.channels();
+  window_s_ = per * cpu_every_;
+  accounting_.set_min_window_s(counters_min_window_s());
+  accounting_.published(m_.channels, m_.totals);
 }
 
 Sampler::~Sampler() {
@@ -163,17 +182,69 @@ void Sampler::read_sources(Interval& iv) {
   iv.share.assign(last_energy_.size(), std::nullopt);
   for (size_t s = 0; s < sources_.size(); ++s) {
     sources_[s]->read(ctx_, readings_);
-    for (size_t i = 0; i < readings_.size() && i < sources_[s]->channels().size(); ++i) {
-      const size_t c = first_channel_[s] + i;
+    for (size_t i = 0; i < readings_.size() && i < slot_[s].size(); ++i) {
+      const size_t c = slot_[s][i];
       const auto& r = readings_[i];
       if (!r.ok) continue;
       if (have_energy_[c]) {
-        iv.energy_j[c] = std::max(0.0, r.energy_j - last_energy_[c]);
+        // A frozen counter counts nothing more, even if it moves again: what
+        // it moved by then belongs to the span the estimate covered.
+        iv.energy_j[c] = frozen_[c] ? 0.0 : std::max(0.0, r.energy_j - last_energy_[c]);
         iv.share[c] = r.tree_share;
       }
       last_energy_[c] = r.energy_j;
       have_energy_[c] = true;
+      // A source may stop reading a channel as a counter (a GPU lost: its energy until then is kept).
+      if (watch_[c] && i < sources_[s]->channels().size() && !sources_[s]->channels()[i].counter) watch_[c].reset();
+      if (watch_[c] && watch_[c]->observe(iv.end_s, r.energy_j, ctx_.machine_busy_s)) counter_frozen(s, i, c, iv.end_s);
     }
+  }
+  accounting_.set_min_window_s(counters_min_window_s());
+}
+
+double Sampler::counters_min_window_s() const {
+  double want = 0;
+  for (const auto& w : watch_)
+    if (w && !w->frozen()) want = std::max(want, w->min_record_s());
+  return want > window_s_ + 1e-9 ? want : 0.0;
+}
+
+void Sampler::counter_frozen(size_t s, size_t i, size_t c, double now_s) {
+  const CounterWatch w = *watch_[c];
+  const Channel& ch = accounting_.channels()[c];
+  FrozenCounter f{ch.source, ch.label, ch.component, w.last_move_s(), now_s, !w.ever_moved(), ""};
+  const std::string what = ch.component.name() + " (" + ch.source + " " + ch.label + ")";
+  const std::string seen = "while the machine used " + significant(w.busy_since_move_s(), 2) + " CPU-seconds";
+  f.reason = f.from_start ? "did not advance in " + format_seconds(w.unmoved_s()) + " " + seen +
+                                ": frozen (a hypervisor may expose a counter it never updates)"
+                          : "stopped advancing after " + format_seconds(w.last_move_s()) + " (still at " +
+                                format_seconds(now_s) + " " + seen + "): frozen";
+  std::string instead = sources_[s]->replace_frozen(i);
+  if (!instead.empty()) {
+    watch_[c].reset();
+    f.reason += "; " + instead + " from then on";
+  } else {
+    frozen_[c] = true;
+    std::vector<std::string> names;
+    for (size_t k : accounting_.freeze(c, w.last_move_s(), w.ever_moved()))
+      names.push_back(accounting_.channels()[k].component.kind == ComponentKind::Ram ? "memory" : "CPU");
+    f.reason += names.empty() ? "; nothing else measures it, so it is left out (no estimate stands in for it)"
+                              : "; " + kind_words(names) + " estimated instead" +
+                                    (f.from_start ? ", from the start" : " for the rest of the run");
+  }
+  m_.frozen.push_back(f);
+  if (!f.from_start) m_.notes.push_back(what + " " + f.reason);
+}
+
+void Sampler::set_resolutions(Timeline& t) const {
+  for (size_t k = 0; k < t.components().size(); ++k) {
+    double resolution = window_s_, update = 0;
+    for (size_t c = 0; c < watch_.size(); ++c)
+      if (watch_[c] && !watch_[c]->frozen() && accounting_.channels()[c].component == t.components()[k].component) {
+        update = std::max(update, watch_[c]->update_s());
+        resolution = std::max(resolution, watch_[c]->min_record_s());
+      }
+    t.set_component_resolution(k, resolution, update);
   }
 }
 
@@ -238,8 +309,10 @@ double Sampler::energy_so_far(bool machine) const {
 Measurements Sampler::measurements() const {
   std::lock_guard<std::mutex> lk(data_mu_);
   Measurements m = m_;
-  m.totals = accounting_.totals();
+  accounting_.published(m.channels, m.totals);
   m.timeline = accounting_.timeline();
+  set_resolutions(m.timeline);
+  m.window_s = std::max(window_s_, accounting_.min_window_s());
   m.peak_machine_w = accounting_.peak_machine_w();
   m.peak_tree_w = accounting_.peak_tree_w();
   m.sampled_s = accounting_.duration_s();

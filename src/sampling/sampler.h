@@ -16,6 +16,7 @@
 
 #include "process/tree_reader.h"
 #include "sampling/accounting.h"
+#include "sampling/counter_watch.h"
 #include "sensors/energy_source.h"
 
 namespace greenrun {
@@ -28,6 +29,16 @@ struct SamplerOptions {
   size_t timeline_capacity = 0;  // 0: Timeline's default
   /// The resolution of the machine's CPU times: one clock tick per CPU.
   double cpu_resolution_s = 0;
+};
+
+/// A counter found frozen during the run, for the report's findings and notes.
+struct FrozenCounter {
+  std::string source, label;  // the channel's, as in the probe's finding
+  Component component;
+  double since_s = 0;         // when it last moved (its first read if it never did)
+  double detected_s = 0;
+  bool from_start = false;    // it never moved
+  std::string reason;         // what happened and what measures it instead
 };
 
 /// A consistent copy of what has been measured so far.
@@ -59,6 +70,10 @@ struct Measurements {
   std::vector<std::string> notes;
   std::vector<Phase> phases;
   double node_counted_s = 0;  // seconds during which this run counted the node's machine-level energy
+  std::vector<FrozenCounter> frozen;
+  /// The shortest window: the sampling window, or longer where a counter
+  /// moves in steps (ten of them); 0 when not known.
+  double window_s = 0;
 };
 
 /// The shortest span over which CPU times are compared (see Accounting).
@@ -112,10 +127,19 @@ class Sampler {
   /// Tells the tree reader whether a source needs the members at every read.
   void pass_pid_needs();
   void read_sources(Interval& iv);
+  /// Channel `i` of source `s` (accounting channel `c`) did not move while the machine worked.
+  void counter_frozen(size_t s, size_t i, size_t c, double now_s);
+  /// The longest window the counters' steps ask for (0: none beyond the sampling window).
+  double counters_min_window_s() const;
+  void set_resolutions(Timeline& t) const;
 
   SamplerOptions opt_;
   std::vector<std::unique_ptr<EnergySource>> sources_;
-  std::vector<size_t> first_channel_;  // index of each source's first channel
+  /// Per source, the accounting channel of each of its channels, then of its standby channels.
+  std::vector<std::vector<size_t>> slot_;
+  std::vector<std::optional<CounterWatch>> watch_;  // per accounting channel, for counters
+  std::vector<bool> frozen_;
+  double window_s_ = 0;  // the sampling window: the interval, or the ticks between CPU reads
   std::unique_ptr<TreeReader> tree_;
   int cpu_every_;
 

@@ -37,6 +37,56 @@ void Timeline::append(const Window& w) {
   }
 }
 
+void Timeline::extend_last(const Window& w) {
+  if (records_.empty()) {
+    append(w);
+    return;
+  }
+  ++windows_;
+  Record& r = records_.back();
+  const size_t at = (records_.size() - 1) * n_ * 2;
+  r.end_s = w.end_s;
+  ++r.windows;
+  r.tree_cpu_s += w.tree_cpu_s;
+  r.rss_bytes = std::max(r.rss_bytes, w.rss_bytes);
+  r.missing |= w.missing;
+  for (size_t c = 0; c < n_; ++c) {
+    energy_[at + c * 2] += c < w.machine_j.size() ? w.machine_j[c] : 0.0;
+    energy_[at + c * 2 + 1] += c < w.tree_j.size() ? w.tree_j[c] : 0.0;
+  }
+}
+
+void Timeline::remap(std::vector<TimelineComponent> components, const std::vector<int>& from) {
+  const size_t n = components.size();
+  std::vector<double> energy(records_.size() * n * 2, 0.0);
+  for (size_t i = 0; i < records_.size(); ++i) {
+    uint64_t missing = 0;
+    for (size_t c = 0; c < n; ++c) {
+      const int old = c < from.size() ? from[c] : -1;
+      if (old < 0 || static_cast<size_t>(old) >= n_) continue;
+      energy[(i * n + c) * 2] = energy_[(i * n_ + static_cast<size_t>(old)) * 2];
+      energy[(i * n + c) * 2 + 1] = energy_[(i * n_ + static_cast<size_t>(old)) * 2 + 1];
+      if ((records_[i].missing >> (old % 64)) & 1) missing |= uint64_t{1} << (c % 64);
+    }
+    records_[i].missing = missing;
+  }
+  components_ = std::move(components);
+  n_ = n;
+  energy_ = std::move(energy);
+}
+
+void Timeline::add_energy(size_t record, size_t component, double machine_j, double tree_j) {
+  if (record >= records_.size() || component >= n_) return;
+  energy_[(record * n_ + component) * 2] += machine_j;
+  energy_[(record * n_ + component) * 2 + 1] += tree_j;
+}
+
+void Timeline::set_component_resolution(size_t component, double resolution_s, double update_s) {
+  if (component >= n_) return;
+  components_[component].resolution_s = resolution_s;
+  components_[component].update_s = update_s;
+}
+
 void Timeline::merge_pairs() {
   size_t out = 0;
   for (size_t i = 0; i < records_.size(); i += 2, ++out) {

@@ -15,6 +15,11 @@ namespace greenrun {
 struct TimelineComponent {
   Component component;
   bool measured = true;  // measured by a counter or power reading; else estimated
+  /// The shortest record this component's energy supports (ten of a stepping
+  /// counter's updates, else the sampling window), per window; 0: not known.
+  double resolution_s = 0;
+  /// How often its counter moves, where learned or known (0: at every read, or no counter).
+  double update_s = 0;
 };
 
 /// One closed window, as the accounting hands it over.
@@ -36,6 +41,17 @@ class Timeline {
   explicit Timeline(std::vector<TimelineComponent> components = {}, size_t capacity = 0);
 
   void append(const Window& w);
+  /// Adds `w` to the last record instead of starting one (a window too short
+  /// to stand alone: the last of a run whose counters move in steps).
+  void extend_last(const Window& w);
+  /// The components become `components`; `from[i]` is the index component i
+  /// had (its energy is kept), or -1 for a new one (0 J in every record).
+  /// Components not named in `from` are dropped with their energy.
+  void remap(std::vector<TimelineComponent> components, const std::vector<int>& from);
+  /// Adds energy to a record already appended (a counter found frozen: the
+  /// estimate covers the records since it last moved).
+  void add_energy(size_t record, size_t component, double machine_j, double tree_j);
+  void set_component_resolution(size_t component, double resolution_s, double update_s);
 
   /// A record: the sum of `windows` consecutive windows.
   struct Record {

@@ -13,6 +13,11 @@ std::string Component::name() const {
   return "unknown";
 }
 
+const std::vector<Channel>& EnergySource::standby() const {
+  static const std::vector<Channel> none;
+  return none;
+}
+
 const char* disposition_name(Disposition d) {
   switch (d) {
     case Disposition::Used: return "used";
@@ -20,6 +25,7 @@ const char* disposition_name(Disposition d) {
     case Disposition::Unreadable: return "unreadable";
     case Disposition::Absent: return "absent";
     case Disposition::Unsupported: return "unsupported";
+    case Disposition::Frozen: return "frozen";
   }
   return "unknown";
 }

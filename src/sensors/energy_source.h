@@ -25,6 +25,10 @@ struct Component {
   bool operator<(const Component& o) const { return kind != o.kind ? kind < o.kind : index < o.index; }
 };
 
+/// RAPL's energy counters move about every millisecond (AMD documents 1 ms;
+/// Intel's update at about the same rate): far finer than any sampling window.
+inline constexpr double kRaplUpdateS = 0.001;
+
 /// One physical quantity a source reports, e.g. package-0 of RAPL or GPU 1.
 struct Channel {
   Component component;
@@ -54,6 +58,14 @@ struct Channel {
   /// machine energy is this run's to report even when another rank of a
   /// Slurm step counts the node's machine-level counters.
   bool bound = false;
+
+  /// A cumulative counter read as it is (RAPL, an hwmon energy file, NVML's or
+  /// ROCm's energy counter), not power integrated nor an estimate: the sampler
+  /// watches whether it moves and learns how often (sampling/counter_watch.h).
+  bool counter = false;
+  /// How often such a counter is known to move, where that is known
+  /// beforehand (RAPL about every millisecond, NVML about every 100 ms); 0: unknown.
+  double update_s = 0;
 };
 
 /// What the sampler knows about the interval that ends at this read.
@@ -89,6 +101,7 @@ enum class Disposition {
   Unreadable,   // present, but this user or this library cannot read it (the fix says how)
   Absent,       // not on this machine (no driver, no counter, no library)
   Unsupported,  // present, but greenrun does not know what it measures
+  Frozen,       // a counter that did not advance while the machine worked (a hypervisor's): not counted
 };
 
 /// Something the probe found, usable or not: feeds `greenrun sensors` and the
@@ -103,7 +116,7 @@ struct Finding {
   bool quiet = false;     // normal absence (no NVIDIA driver on a machine without NVIDIA GPUs): not in the summary
   bool used() const { return disposition == Disposition::Used; }
 };
-const char* disposition_name(Disposition d);  // used, covered, unreadable, absent, unsupported
+const char* disposition_name(Disposition d);  // used, covered, unreadable, absent, unsupported, frozen
 
 class EnergySource {
  public:
@@ -121,6 +134,13 @@ class EnergySource {
   /// Whether read() looks at SampleContext::tree_pids (then the tree reader
   /// lists the members at every read, not only with its slow fields).
   virtual bool uses_tree_pids() const { return false; }
+  /// Channels read all along but counted only from the moment a counter they
+  /// stand in for freezes (the estimate's CPU and memory where RAPL measures
+  /// them). read() fills their readings after those of channels().
+  virtual const std::vector<Channel>& standby() const;
+  /// Channel `i`'s counter stopped moving: the source may measure it another
+  /// way from now on (NVML's and ROCm SMI's power). Returns how, or "" when it cannot.
+  virtual std::string replace_frozen(size_t /*i*/) { return ""; }
 };
 
 /// Shared by the sources: channels_ plus one parallel vector of per-channel

@@ -161,58 +161,69 @@ double cpu_power_w(const CpuPowerModel& m, double load) {
   return m.idle_w + (m.max_w - m.idle_w) * std::clamp(load, 0.0, 1.0);
 }
 
-EstimateSource::EstimateSource(CpuPowerModel cpu_model, bool cpu, std::optional<double> ram_w_per_gb, int logical_cpus,
+EstimateSource::EstimateSource(CpuPowerModel cpu_model, bool cpu, bool ram, double ram_w_per_gb, int logical_cpus,
                                std::optional<RamCurveModel> ram_curve)
     : model_(std::move(cpu_model)), ram_w_per_gb_(ram_w_per_gb), ram_curve_(std::move(ram_curve)),
       logical_(std::max(1, logical_cpus)) {
-  if (cpu) {
-    Channel c;
-    c.component.kind = ComponentKind::Cpu;
-    c.label = "CPU";
-    c.source = "estimate";
-    c.origin = "/proc/stat load";
-    c.measured = false;
-    c.method = model_.method;
-    c.note = model_.method;
-    c.low_factor = model_.low_factor;
-    c.high_factor = model_.high_factor;
-    add(std::move(c), EstimatedChannel{});
-  }
-  if (ram_w_per_gb_) {
-    Channel c;
-    c.component.kind = ComponentKind::Ram;
-    c.label = "memory";
-    c.source = "estimate";
-    c.origin = "/proc/meminfo, /proc/PID/stat";
-    c.measured = false;
-    c.method = ram_curve_ ? ram_curve_->method
-                          : "memory model: " + significant(*ram_w_per_gb_, 4) + " W per GB in use (" +
-                                (*ram_w_per_gb_ == kRamWPerGb ? std::string("Green Algorithms") : std::string("given")) +
-                                "), the command's share by its resident memory";
-    c.note = c.method;
-    c.low_factor = 0.5;
-    c.high_factor = 1.5;
-    add(std::move(c), EstimatedChannel{true, 0, std::nullopt});
-  }
+  (cpu ? channels_ : standby_).push_back(cpu_channel());
+  (cpu ? state_ : standby_state_).push_back(EstimatedChannel{});
+  (ram ? channels_ : standby_).push_back(ram_channel());
+  (ram ? state_ : standby_state_).push_back(EstimatedChannel{true, 0, std::nullopt});
 }
 
-void EstimateSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
-  out.assign(state_.size(), {});
-  for (size_t i = 0; i < state_.size(); ++i) {
-    EstimatedChannel& e = state_[i];
-    if (ctx.cpu_valid && ctx.cpu_dt_s > 0) {
-      const double capacity = ctx.machine_capacity_s > 0 ? ctx.machine_capacity_s : ctx.cpu_dt_s * logical_;
-      const double load = std::max(ctx.machine_busy_s, ctx.tree_cpu_s) / capacity;
-      if (!e.ram) {
-        e.energy_j += cpu_power_w(model_, load) * ctx.cpu_dt_s;
-      } else {
-        const double used = std::max(ctx.machine_used_bytes, ctx.tree_rss_bytes);
-        e.energy_j += (ram_curve_ ? ram_curve_->curve.at(load) : used / 1e9 * *ram_w_per_gb_) * ctx.cpu_dt_s;
-        e.share = used > 0 ? std::min(1.0, ctx.tree_rss_bytes / used) : 0.0;
-      }
-    }
-    out[i] = {e.energy_j, true, e.share};
+Channel EstimateSource::cpu_channel() const {
+  Channel c;
+  c.component.kind = ComponentKind::Cpu;
+  c.label = "CPU";
+  c.source = "estimate";
+  c.origin = "/proc/stat load";
+  c.measured = false;
+  c.method = model_.method;
+  c.note = model_.method;
+  c.low_factor = model_.low_factor;
+  c.high_factor = model_.high_factor;
+  return c;
+}
+
+Channel EstimateSource::ram_channel() const {
+  Channel c;
+  c.component.kind = ComponentKind::Ram;
+  c.label = "memory";
+  c.source = "estimate";
+  c.origin = "/proc/meminfo, /proc/PID/stat";
+  c.measured = false;
+  c.method = ram_curve_ ? ram_curve_->method
+                        : "memory model: " + significant(ram_w_per_gb_, 4) + " W per GB in use (" +
+                              (ram_w_per_gb_ == kRamWPerGb ? std::string("Green Algorithms") : std::string("given")) +
+                              "), the command's share by its resident memory";
+  c.note = c.method;
+  c.low_factor = 0.5;
+  c.high_factor = 1.5;
+  return c;
+}
+
+void EstimateSource::update(EstimatedChannel& e, const SampleContext& ctx) const {
+  if (!ctx.cpu_valid || ctx.cpu_dt_s <= 0) return;
+  const double capacity = ctx.machine_capacity_s > 0 ? ctx.machine_capacity_s : ctx.cpu_dt_s * logical_;
+  const double load = std::max(ctx.machine_busy_s, ctx.tree_cpu_s) / capacity;
+  if (!e.ram) {
+    e.energy_j += cpu_power_w(model_, load) * ctx.cpu_dt_s;
+    return;
   }
+  const double used = std::max(ctx.machine_used_bytes, ctx.tree_rss_bytes);
+  e.energy_j += (ram_curve_ ? ram_curve_->curve.at(load) : used / 1e9 * ram_w_per_gb_) * ctx.cpu_dt_s;
+  e.share = used > 0 ? std::min(1.0, ctx.tree_rss_bytes / used) : 0.0;
+}
+
+// The standby channels are computed all along, so that the records before a
+// counter was found frozen can be estimated too.
+void EstimateSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
+  out.clear();
+  for (auto* states : {&state_, &standby_state_})
+    for (EstimatedChannel& e : *states) {
+      update(e, ctx);
+      out.push_back({e.energy_j, true, e.share});
+    }
 }
 
 }  // namespace greenrun

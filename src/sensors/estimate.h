@@ -77,18 +77,26 @@ struct EstimatedChannel {
 class EstimateSource : public ChannelTable<EstimatedChannel> {
  public:
   /// `cpu` / `ram`: which components to estimate (those no measured source
-  /// covers); memory by the GB in use (`ram_w_per_gb`) or, for a known cloud
-  /// instance, by its curve.
-  EstimateSource(CpuPowerModel cpu_model, bool cpu, std::optional<double> ram_w_per_gb, int logical_cpus,
+  /// covers); the others become standby channels, counted only from the
+  /// moment a counter that measures them is found frozen. Memory by the GB in
+  /// use (`ram_w_per_gb`) or, for a known cloud instance, by its curve.
+  EstimateSource(CpuPowerModel cpu_model, bool cpu, bool ram, double ram_w_per_gb, int logical_cpus,
                  std::optional<RamCurveModel> ram_curve = std::nullopt);
 
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
+  const std::vector<Channel>& standby() const override { return standby_; }
 
  private:
+  Channel cpu_channel() const;
+  Channel ram_channel() const;
+  void update(EstimatedChannel& e, const SampleContext& ctx) const;
+
   CpuPowerModel model_;
-  std::optional<double> ram_w_per_gb_;
+  double ram_w_per_gb_;
   std::optional<RamCurveModel> ram_curve_;
   int logical_;
+  std::vector<Channel> standby_;
+  std::vector<EstimatedChannel> standby_state_;
 };
 
 }  // namespace greenrun

@@ -119,6 +119,7 @@ Channel hwmon_channel(const HwmonSensor& s) {
   ch.origin = s.path;
   const bool energy = s.kind == HwmonSensor::Kind::Energy;
   ch.source = "hwmon " + s.driver + (energy ? " energy counter" : " power (integrated)");
+  ch.counter = energy;
   if (s.role == "gpu") {
     ch.component.kind = ComponentKind::Gpu;
     ch.vendor = s.driver == "amdgpu" ? "amd" : "intel";

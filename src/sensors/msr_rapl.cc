@@ -128,6 +128,8 @@ std::unique_ptr<MsrRaplSource> MsrRaplSource::open(const std::string& dev_root, 
       ch.component.kind = d.kind;
       ch.label = std::string(d.name) + " " + std::to_string(pkg);
       ch.source = kSource;
+      ch.counter = true;
+      ch.update_s = kRaplUpdateS;
       char addr[16];
       std::snprintf(addr, sizeof addr, "0x%X", d.address);
       ch.origin = path + " @ " + addr;

@@ -41,8 +41,23 @@ struct Utilization {  // nvmlUtilization_t
   unsigned int gpu, memory;
 };
 
-bool contains(const std::vector<int>& pids, unsigned int pid) {
-  return std::find(pids.begin(), pids.end(), static_cast<int>(pid)) != pids.end();
+bool contains(const std::vector<int>& sorted_pids, unsigned int pid) {
+  return std::binary_search(sorted_pids.begin(), sorted_pids.end(), static_cast<int>(pid));
+}
+
+constexpr int kExclusiveProcess = 3;  // NVML_COMPUTEMODE_EXCLUSIVE_PROCESS
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string item(trim(rest.substr(0, comma)));
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  return out;
 }
 
 }  // namespace
@@ -63,6 +78,7 @@ struct NvmlSource::Api {
   nvmlReturn_t (*by_uuid)(const char*, nvmlDevice_t*) = nullptr;
   nvmlReturn_t (*mig_parent)(nvmlDevice_t, nvmlDevice_t*) = nullptr;
   nvmlReturn_t (*utilization)(nvmlDevice_t, Utilization*) = nullptr;
+  nvmlReturn_t (*compute_mode)(nvmlDevice_t, int*) = nullptr;
   const char* (*error)(nvmlReturn_t) = nullptr;
 
   std::string why(nvmlReturn_t rc) const {
@@ -184,6 +200,7 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
   l.bind(a.by_uuid, {"nvmlDeviceGetHandleByUUID"});
   l.bind(a.mig_parent, {"nvmlDeviceGetDeviceHandleFromMigDeviceHandle"});
   l.bind(a.utilization, {"nvmlDeviceGetUtilizationRates"});
+  l.bind(a.compute_mode, {"nvmlDeviceGetComputeMode"});
   l.bind(a.error, {"nvmlErrorString"});
   if (!core) {
     findings.push_back({kSource, "NVIDIA GPUs", l.path(), Disposition::Unsupported, "the NVML library lacks nvmlInit_v2 or device calls", ""});
@@ -222,6 +239,8 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
     handles[i] = g.handle;
     unsigned int cur = 0, pending = 0;
     g.mig = a.mig_mode && a.mig_mode(g.handle, &cur, &pending) == kSuccess && cur == 1;
+    int compute = 0;
+    g.exclusive = a.compute_mode && a.compute_mode(g.handle, &compute) == kSuccess && compute == kExclusiveProcess;
     unsigned long long mj = 0;
     unsigned int mw = 0;
     const GpuTdp* row = nullptr;
@@ -274,6 +293,8 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
       ch.high_factor = 1.2;
     } else {
       ch.source = g.mode == NvmlGpu::Mode::Counter ? "NVML energy counter" : "NVML power (integrated)";
+      ch.counter = g.mode == NvmlGpu::Mode::Counter;
+      ch.update_s = ch.counter ? 0.1 : 0;  // about every 100 ms (Yang et al., arXiv 2312.02741; seen on an H200)
     }
     src->add(std::move(ch), std::move(g));
   }
@@ -285,7 +306,9 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
     auto it = std::find(handles.begin(), handles.end(), parent);
     return it == handles.end() ? std::nullopt : std::optional<int>(static_cast<int>(it - handles.begin()));
   };
-  src->apply_visibility(cuda_visibility(o.cuda_visible_devices, uuids, mig_parent));
+  const CudaVisibility visibility = cuda_visibility(o.cuda_visible_devices, uuids, mig_parent);
+  src->apply_visibility(visibility);
+  src->apply_allocation(o, visibility);
   src->host_pids_ = in_initial_pid_namespace(o.proc_root);
   if (!src->host_pids_)
     src->notes_.push_back(
@@ -308,10 +331,55 @@ void NvmlSource::apply_visibility(const CudaVisibility& v) {
                      " could not be resolved to a GPU: the GPUs it may name are shared by CPU time");
 }
 
+// Under Slurm the GPUs of the step are its own: nobody else can use them.
+// Only where CUDA_VISIBLE_DEVICES is what Slurm set: the same list, or as many
+// GPUs as NVML sees (device cgroups renumber them from 0).
+void NvmlSource::apply_allocation(const NvmlOptions& o, const CudaVisibility& v) {
+  if (!o.slurm_gpus || o.slurm_gpus->empty()) return;
+  const auto allocated = split_list(*o.slurm_gpus);
+  const auto visible = split_list(o.cuda_visible_devices.value_or(""));
+  const bool same = allocated == visible || (allocated.size() == visible.size() && allocated.size() == v.gpus.size());
+  const std::string said = o.slurm_gpus_variable + "=" + *o.slurm_gpus + ", CUDA_VISIBLE_DEVICES=" +
+                           o.cuda_visible_devices.value_or("(unset)");
+  if (!same || !v.unresolved.empty()) {
+    notes_.push_back("GPUs allocated by Slurm (" + said + ") do not match what the command may use: "
+                     "each GPU's share comes from the processes running on it");
+    return;
+  }
+  for (size_t k = 0; k < state_.size(); ++k) {
+    if (state_[k].visibility != Visibility::Visible) continue;
+    state_[k].allocated = "allocated to this Slurm job step (" + said + ")";
+    channels_[k].bound = true;
+    channels_[k].note += "; allocated to the Slurm step: all its energy is the command's";
+  }
+}
+
 std::vector<std::string> NvmlSource::notes() const {
   auto out = notes_;
-  for (size_t i = 0; i < state_.size(); ++i) note_gaps(state_[i].power, channels_[i].component.name(), out);
+  for (size_t i = 0; i < state_.size(); ++i) {
+    const NvmlGpu& g = state_[i];
+    const std::string name = channels_[i].component.name() + " (" + g.name + ")";
+    if (!g.allocated.empty())
+      out.push_back(name + " is " + g.allocated + ": nobody else can use it, so its whole energy during the run is "
+                    "the command's, idle included");
+    else if (g.exclusive && g.visibility == Visibility::Visible)
+      out.push_back(name + " is in exclusive-process compute mode: one process at a time can use it, so its whole "
+                    "energy is the command's, idle included, except while another process holds it");
+    note_gaps(g.power, channels_[i].component.name(), out);
+  }
   return out;
+}
+
+std::string NvmlSource::replace_frozen(size_t i) {
+  NvmlGpu& g = state_.at(i);
+  unsigned int mw = 0;
+  if (g.mode != NvmlGpu::Mode::Counter || !api_->power || api_->power(g.handle, &mw) != kSuccess) return "";
+  g.mode = NvmlGpu::Mode::Power;
+  g.base_j = g.energy_j;
+  g.power.restart();
+  channels_[i].source = "NVML power (integrated)";
+  channels_[i].counter = false;
+  return "NVML's power reading integrated instead (the span since the counter last moved is not measured)";
 }
 
 void NvmlSource::degrade(size_t i, int rc, const char* what, const SampleContext& ctx) {
@@ -320,6 +388,7 @@ void NvmlSource::degrade(size_t i, int rc, const char* what, const SampleContext
   double at = std::chrono::duration<double>(ctx.now - opened_).count();
   if (rc == kGpuIsLost || rc == 16 /* RESET_REQUIRED */) {
     g.lost = true;
+    channels_[i].counter = false;  // it reads its last energy from now on: not a frozen counter
     notes_.push_back(name + " (" + g.name + ") was lost after " + format_seconds(at) + " (" +
                      api_->why(rc) + "); its energy until then is kept, nothing after");
   } else if (!g.error_noted) {
@@ -329,57 +398,100 @@ void NvmlSource::degrade(size_t i, int rc, const char* what, const SampleContext
   }
 }
 
-std::optional<double> NvmlSource::share_of(NvmlGpu& g, const SampleContext& ctx) {
+bool NvmlSource::note_tree(const std::vector<int>& pids) {
+  std::vector<int> now = pids;
+  std::sort(now.begin(), now.end());
+  const bool changed = now != tree_now_;
+  tree_before_ = std::move(tree_now_);
+  tree_now_ = std::move(now);
+  return changed;
+}
+
+// The list is read again at most once a second (it costs milliseconds on
+// real drivers), and at once when the tree changed: a process that exits
+// keeps the window it ran in, through the list read before, and a new one
+// is looked for at once.
+bool NvmlSource::refresh_pids(NvmlGpu& g, const SampleContext& ctx, bool tree_changed) {
+  g.pids_before = g.pids;
+  if (g.listed && !tree_changed && std::chrono::duration<double>(ctx.now - g.listed_at).count() < kListEveryS) return true;
+  auto pids = running_pids(g);
+  if (!pids) {
+    g.listed = false;  // not "nothing runs": NVML could not say
+    return false;
+  }
+  g.pids = std::move(*pids);
+  if (!g.listed) g.pids_before = g.pids;
+  g.listed = true;
+  g.listed_at = ctx.now;
+  return true;
+}
+
+std::optional<double> NvmlSource::share_of(NvmlGpu& g, const SampleContext& ctx, bool tree_changed) {
   if (g.visibility == Visibility::Hidden) return 0.0;
   if (g.visibility == Visibility::Unknown) return std::nullopt;
-  auto pids = running_pids(g);
-  if (!pids) return std::nullopt;        // no process list: share by CPU time
-  if (pids->empty()) return 0.0;         // nothing runs on it: its idle power is not the command's
-  if (!host_pids_) return std::nullopt;  // NVML's pids are the host's, the tree's are not
-  const size_t mine = static_cast<size_t>(
-      std::count_if(pids->begin(), pids->end(), [&](unsigned int pid) { return contains(ctx.tree_pids, pid); }));
-  if (mine == 0) return 0.0;
-  if (mine == pids->size()) return 1.0;  // exclusive use
+  if (!g.allocated.empty()) return 1.0;  // the process list is not even needed
+  if (!refresh_pids(g, ctx, tree_changed)) return std::nullopt;  // no process list: share by CPU time
+  // What ran during the window: the processes at its start and at its end.
+  std::vector<unsigned int> seen = g.pids_before;
+  seen.insert(seen.end(), g.pids.begin(), g.pids.end());
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  if (seen.empty()) return g.exclusive ? 1.0 : 0.0;  // nothing runs on it: its idle power is not the command's
+  if (!host_pids_) return std::nullopt;                // NVML's pids are the host's, the tree's are not
+  std::vector<unsigned int> mine;
+  for (unsigned int pid : seen)
+    if (contains(tree_before_, pid) || contains(tree_now_, pid)) mine.push_back(pid);
+  if (mine.empty()) return 0.0;
+  if (mine.size() == seen.size()) return 1.0;  // exclusive use
   // Shared: by SM utilisation (not available on MIG), else by process count.
-  if (auto share = utilisation_share(g, ctx.tree_pids)) return share;
-  return static_cast<double>(mine) / static_cast<double>(pids->size());
+  if (auto share = utilisation_share(g, mine)) return share;
+  return static_cast<double>(mine.size()) / static_cast<double>(seen.size());
 }
 
-std::optional<std::vector<unsigned int>> NvmlSource::running_pids(const NvmlGpu& g) {
+// One call with room for what ran last time and a few more; a second only
+// when more processes run than that.
+std::optional<std::vector<unsigned int>> NvmlSource::running_pids(NvmlGpu& g) {
   if (!api_->processes) return std::nullopt;
-  unsigned int n = 0;
-  int rc = api_->processes(g.handle, &n, nullptr);
-  if (rc == kSuccess) return std::vector<unsigned int>{};
-  if (rc != kInsufficientSize) return std::nullopt;
-  n += 8;  // room for processes started since
-  // Room for the larger entries whatever the library: a wrong stride misreads pids, never the heap.
-  std::vector<unsigned char> buf(size_t{n} * kProcessInfo535Bytes);
-  rc = api_->processes(g.handle, &n, buf.data());
-  if (rc != kSuccess) return std::nullopt;  // not "nothing runs": NVML could not say
-  const size_t stride = api_->process_stride;
-  std::vector<unsigned int> pids(std::min<size_t>(n, buf.size() / stride));
-  for (size_t i = 0; i < pids.size(); ++i) std::memcpy(&pids[i], buf.data() + i * stride, sizeof pids[i]);
-  return pids;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    unsigned int n = g.list_room;
+    // Room for the larger entries whatever the library: a wrong stride misreads pids, never the heap.
+    g.list_buffer.resize(size_t{n} * kProcessInfo535Bytes);
+    const int rc = api_->processes(g.handle, &n, g.list_buffer.data());
+    if (rc == kInsufficientSize) {
+      g.list_room = std::max(g.list_room, n) + 8;  // room for processes started since
+      continue;
+    }
+    if (rc != kSuccess) return std::nullopt;
+    const size_t stride = api_->process_stride;
+    std::vector<unsigned int> pids(std::min<size_t>(n, g.list_buffer.size() / stride));
+    for (size_t i = 0; i < pids.size(); ++i) std::memcpy(&pids[i], g.list_buffer.data() + i * stride, sizeof pids[i]);
+    return pids;
+  }
+  return std::nullopt;
 }
 
-std::optional<double> NvmlSource::utilisation_share(NvmlGpu& g, const std::vector<int>& tree_pids) {
+std::optional<double> NvmlSource::utilisation_share(NvmlGpu& g, const std::vector<unsigned int>& mine) {
   if (g.mig || !api_->process_util) return std::nullopt;
   // NVML returns one sample per process with non-zero utilisation, only
   // samples newer than util_ts, and NOT_FOUND when there is none: the driver
   // samples more slowly than greenrun may read, so the last share holds until
   // new samples come.
+  std::vector<ProcessUtilization> samples;
   unsigned int count = 0;
-  int rc = api_->process_util(g.handle, nullptr, &count, g.util_ts);
-  if (rc != kInsufficientSize && !(rc == kSuccess && count > 0)) return g.util_share;
-  std::vector<ProcessUtilization> samples(count + 8);
-  count = static_cast<unsigned int>(samples.size());
-  if (api_->process_util(g.handle, samples.data(), &count, g.util_ts) != kSuccess) return g.util_share;
+  int rc = kInsufficientSize;
+  for (int attempt = 0; attempt < 2 && rc == kInsufficientSize; ++attempt) {
+    samples.resize(g.util_room);
+    count = g.util_room;
+    rc = api_->process_util(g.handle, samples.data(), &count, g.util_ts);
+    if (rc == kInsufficientSize) g.util_room = std::max(g.util_room, count) + 8;
+  }
+  if (rc != kSuccess) return g.util_share;
   double all = 0, own = 0;
   for (const auto& s : std::span(samples).first(std::min<size_t>(count, samples.size()))) {
     g.util_ts = std::max(g.util_ts, s.timeStamp);
     if (s.smUtil > 100) continue;  // NVML reports garbage above 100 on some drivers
     all += s.smUtil;
-    if (contains(tree_pids, s.pid)) own += s.smUtil;
+    if (std::find(mine.begin(), mine.end(), s.pid) != mine.end()) own += s.smUtil;
   }
   if (all > 0) g.util_share = own / all;
   return g.util_share;
@@ -387,6 +499,7 @@ std::optional<double> NvmlSource::utilisation_share(NvmlGpu& g, const std::vecto
 
 void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out) {
   out.assign(state_.size(), {});
+  const bool tree_changed = note_tree(ctx.tree_pids);
   for (size_t i = 0; i < state_.size(); ++i) {
     NvmlGpu& g = state_[i];
     if (g.lost) {
@@ -425,9 +538,9 @@ void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
         continue;
       }
       g.power.add(ctx.now, w);
-      g.energy_j = g.power.energy_j();
+      g.energy_j = g.base_j + g.power.energy_j();
     }
-    g.share = share_of(g, ctx);
+    g.share = share_of(g, ctx, tree_changed);
     out[i] = {g.energy_j, true, g.share};
   }
 }

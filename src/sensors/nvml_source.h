@@ -22,6 +22,10 @@ class HardwareData;
 struct NvmlOptions {
   std::string lib;  // --nvml-lib / GREENRUN_NVML_LIB; "" = libnvidia-ml.so.1, libnvidia-ml.so
   std::optional<std::string> cuda_visible_devices;
+  /// Under Slurm (SLURM_JOB_ID set): the GPUs allocated to the step
+  /// (SLURM_STEP_GPUS, else SLURM_JOB_GPUS) and which variable said so.
+  std::optional<std::string> slurm_gpus;
+  std::string slurm_gpus_variable;
   std::optional<double> gpu_tdp_w;         // --gpu-tdp, for a GPU that reports no power
   const HardwareData* hardware = nullptr;  // GPU TDP table
   bool quiet_if_missing = true;            // no NVIDIA device on the PCI bus: a missing library is no news
@@ -72,7 +76,19 @@ struct NvmlGpu {
   PowerIntegrator power;
   unsigned long long util_ts = 0;        // the newest utilisation sample seen
   std::optional<double> util_share;      // the command's part of the SM utilisation in the last samples
+  unsigned int util_room = 16;           // samples the last utilisation call had room for
   std::optional<double> share;
+  /// Why all its energy is the command's whatever runs on it (allocated to
+  /// the Slurm step); "" when not.
+  std::string allocated;
+  bool exclusive = false;  // exclusive-process compute mode: one process at a time
+  /// The compute processes at the last read of the list and at the one
+  /// before: a window's share is taken from both, its start and its end.
+  std::vector<unsigned int> pids, pids_before;
+  bool listed = false;
+  std::chrono::steady_clock::time_point listed_at{};
+  unsigned int list_room = 16;  // entries the buffer has room for
+  std::vector<unsigned char> list_buffer;
 };
 
 class NvmlSource : public ChannelTable<NvmlGpu> {
@@ -84,15 +100,24 @@ class NvmlSource : public ChannelTable<NvmlGpu> {
   std::vector<std::string> notes() const override;
   /// A GPU's share is found from the processes running on it.
   bool uses_tree_pids() const override { return true; }
+  /// A frozen energy counter: power integrated instead, where NVML reads it.
+  std::string replace_frozen(size_t i) override;
+
+  /// The process list is read at most this often, and whenever the command's tree changed.
+  static constexpr double kListEveryS = 1.0;
 
   struct Api;  // the NVML function table
 
  private:
   NvmlSource();
   void apply_visibility(const CudaVisibility& v);
-  std::optional<double> share_of(NvmlGpu& g, const SampleContext& ctx);
-  std::optional<std::vector<unsigned int>> running_pids(const NvmlGpu& g);
-  std::optional<double> utilisation_share(NvmlGpu& g, const std::vector<int>& tree_pids);
+  void apply_allocation(const NvmlOptions& o, const CudaVisibility& v);
+  /// Whether the command's tree differs from the previous read's (a member exited or started).
+  bool note_tree(const std::vector<int>& pids);
+  std::optional<double> share_of(NvmlGpu& g, const SampleContext& ctx, bool tree_changed);
+  bool refresh_pids(NvmlGpu& g, const SampleContext& ctx, bool tree_changed);
+  std::optional<std::vector<unsigned int>> running_pids(NvmlGpu& g);
+  std::optional<double> utilisation_share(NvmlGpu& g, const std::vector<unsigned int>& mine);
   void degrade(size_t i, int rc, const char* what, const SampleContext& ctx);
 
   DynLib lib_;
@@ -101,6 +126,8 @@ class NvmlSource : public ChannelTable<NvmlGpu> {
   std::chrono::steady_clock::time_point opened_;
   /// NVML's pids are the host's: they are the tree's only in the initial PID namespace.
   bool host_pids_ = true;
+  /// The command's tree (sorted) at the previous read and at this one.
+  std::vector<int> tree_before_, tree_now_;
 };
 
 }  // namespace greenrun

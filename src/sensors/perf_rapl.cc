@@ -130,6 +130,8 @@ std::unique_ptr<PerfRaplSource> PerfRaplSource::open(const std::string& sysfs_ro
       ch.source = kSource;
       ch.origin = path + ", CPU " + std::to_string(cpus[i]);
       ch.note = e.note;
+      ch.counter = true;
+      ch.update_s = kRaplUpdateS;
       PerfCounter c;
       c.ops = ops;
       c.fd = fd;

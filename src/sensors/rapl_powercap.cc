@@ -124,6 +124,8 @@ std::unique_ptr<RaplPowercapSource> RaplPowercapSource::open(const std::string& 
       ch.label = z.name;
       ch.source = kSource;
       ch.origin = z.dir;
+      ch.counter = true;
+      ch.update_s = kRaplUpdateS;
       ch.note = z.domain == "dram" ? "memory (DRAM), counted beside package"
                 : z.domain == "psys" ? "whole platform (psys)"
                                      : "CPU package";

@@ -119,6 +119,7 @@ std::unique_ptr<RocmSource> RocmSource::open(const RocmOptions& o, std::vector<F
     ch.note = f.reason;
     ch.label = "AMD GPU " + std::to_string(i);
     ch.source = g.counter ? "ROCm SMI energy counter" : "ROCm SMI power (integrated)";
+    ch.counter = g.counter;
     ch.origin = l.path() + ", device " + std::to_string(i);
     src->add(std::move(ch), std::move(g));
   }
@@ -158,9 +159,20 @@ void RocmSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
   }
 }
 
+std::string RocmSource::replace_frozen(size_t i) {
+  RocmGpu& g = state_.at(i);
+  if (!g.counter || g.power.energy_j() <= 0) return "";
+  g.counter = false;
+  g.energy_j += g.power.energy_j() - g.power_at_move_j;
+  channels_[i].source = "ROCm SMI power (integrated)";
+  channels_[i].counter = false;
+  return "its power, read all along, integrated instead from the counter's last move";
+}
+
 void RocmSource::count_energy(size_t i, uint64_t count, bool have_power, double power_j, double dt,
                               const SampleContext& ctx) {
   RocmGpu& g = state_[i];
+  if (!g.primed || count != g.last_count) g.power_at_move_j = g.power.energy_j();
   if (!g.primed) g.last_count = count;
   if (count < g.last_count) {
     // A driver reload or GPU reset restarts the counter: what it counted in
@@ -192,6 +204,7 @@ void RocmSource::count_energy(size_t i, uint64_t count, bool have_power, double 
   }
   g.counter = false;
   channels_[i].source = "ROCm SMI power (integrated)";
+  channels_[i].counter = false;
   char r[32];
   std::snprintf(r, sizeof r, "%.3g", ratio);
   notes_.push_back(channels_[i].component.name() + ": the ROCm SMI energy counter disagreed with power x time (" + r +

@@ -30,6 +30,7 @@ struct RocmGpu {
   bool checked = false;  // counter sanity-checked against power x time
   double check_s = 0;
   double base_j = 0;  // energy before the counter took over
+  double power_at_move_j = 0;  // the integrated power when the counter last moved
   std::chrono::steady_clock::time_point first_t{}, power_t{};
 };
 
@@ -39,6 +40,9 @@ class RocmSource : public ChannelTable<RocmGpu> {
   ~RocmSource() override;
   void read(const SampleContext& ctx, std::vector<ChannelReading>& out) override;
   std::vector<std::string> notes() const override;
+  /// A frozen energy counter: the power it has integrated all along takes
+  /// over from the counter's last move.
+  std::string replace_frozen(size_t i) override;
 
   struct Api;
 

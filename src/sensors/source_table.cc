@@ -55,6 +55,13 @@ std::unique_ptr<EnergySource> open_nvml(ProbeContext& c) {
   NvmlOptions nv;
   nv.lib = c.options.nvml_lib;
   nv.cuda_visible_devices = c.env("CUDA_VISIBLE_DEVICES");
+  if (auto job = c.env("SLURM_JOB_ID"); job && !job->empty())
+    for (const char* var : {"SLURM_STEP_GPUS", "SLURM_JOB_GPUS"})
+      if (auto gpus = c.env(var); gpus && !gpus->empty()) {
+        nv.slurm_gpus = gpus;
+        nv.slurm_gpus_variable = var;
+        break;
+      }
   nv.gpu_tdp_w = c.options.gpu_tdp_w;
   nv.hardware = &c.hardware_data;
   nv.allow_estimate = !c.options.no_estimate;
@@ -80,14 +87,14 @@ std::unique_ptr<EnergySource> open_hwmon(ProbeContext& c) {
   return HwmonSource::open(c.options.sysfs_root, c.max_gap_s, c.findings);
 }
 
+// Opened whatever is measured: what a measured counter covers is estimated
+// on standby, counted if that counter turns out to be frozen.
 std::unique_ptr<EnergySource> open_estimate(ProbeContext& c) {
-  if (c.cpu_measured && c.ram_measured) return nullptr;
   const Options& o = c.options;
   EstimateOverrides eo{o.cpu_tdp_w, o.cpu_model, o.cpu_idle_w, o.cpu_max_w, o.ram_w_per_gb, c.instance};
   auto model = cpu_power_model(c.hardware, c.hardware_data, eo);
-  std::optional<double> ram;
-  if (!c.ram_measured) ram = o.ram_w_per_gb.value_or(kRamWPerGb);
-  return std::make_unique<EstimateSource>(model, !c.cpu_measured, ram, c.hardware.cpu.logical, ram_curve_model(eo));
+  return std::make_unique<EstimateSource>(model, !c.cpu_measured, !c.ram_measured, o.ram_w_per_gb.value_or(kRamWPerGb),
+                                          c.hardware.cpu.logical, ram_curve_model(eo));
 }
 
 // Where neither powercap nor perf shows any RAPL domain (a VM, a container, a

@@ -4,7 +4,11 @@
  *   gpuN.name, gpuN.uuid, gpuN.mig_uuid (a MIG device on it, found by
  *   nvmlDeviceGetHandleByUUID), gpuN.mig, gpuN.power_w, gpuN.energy (0: no
  *   energy counter), gpuN.energy_mj (a fixed counter value instead of power x
- *   time), gpuN.power (0: no power reading), gpuN.util, gpuN.lost_after (s);
+ *   time), gpuN.step_s (the counter moves in steps this long, 0.1 s by
+ *   default as on an H100 or H200; 0: smoothly), gpuN.frozen_after (s: the
+ *   counter stops there, as a hypervisor's may), gpuN.power (0: no power
+ *   reading), gpuN.util, gpuN.lost_after (s), gpuN.compute_mode (0 default,
+ *   2 prohibited, 3 exclusive-process);
  *   processes: gpuN.procs (children, children+other, other, none),
  *   gpuN.others (how many other processes, default 1), gpuN.pids (more
  *   processes as pid:smUtil,pid:smUtil,...), gpuN.sm_children (split among
@@ -16,6 +20,9 @@
  * The real library's process-utilisation call returns one sample per process
  * with non-zero utilisation, only samples newer than the timestamp given, and
  * NOT_FOUND when there is none; this one does the same.
+ *
+ * Every call is counted: FAKE_NVML_CALLS names a file that receives the
+ * counts ("function count" lines) at nvmlShutdown and at exit.
  *
  * Built three times (tests/fakes/CMakeLists.txt), each exporting what one
  * driver branch exports (see nvitop PR #89 and #94):
@@ -61,6 +68,7 @@ typedef struct {
 #define MAX_PROCS 64
 #define MIG_HANDLES 1000 /* MIG device handles are 1000 + GPU handle */
 static double started;
+#define COUNT() fake_count(__func__)
 
 static int index_of(nvmlDevice_t d) { return (int)(long)d - 1; }
 static double setting(nvmlDevice_t d, const char* what, double fallback) {
@@ -79,12 +87,19 @@ static int lost(nvmlDevice_t d) {
 }
 
 int nvmlInit_v2(void) {
+  COUNT();
   started = fake_now();
   fake_start_threads(2);
   return (int)fake_num(ENV, "init", 0);
 }
-int nvmlShutdown(void) { return 0; }
+int nvmlShutdown(void) {
+  COUNT();
+  fake_write_counts("FAKE_NVML_CALLS");
+  return 0;
+}
+static __attribute__((destructor)) void write_counts_at_exit(void) { fake_write_counts("FAKE_NVML_CALLS"); }
 const char* nvmlErrorString(int rc) {
+  COUNT();
   switch (rc) {
     case 3: return "Not Supported";
     case 6: return "Not Found";
@@ -95,10 +110,12 @@ const char* nvmlErrorString(int rc) {
   }
 }
 int nvmlDeviceGetCount_v2(unsigned int* n) {
+  COUNT();
   *n = (unsigned int)fake_num(ENV, "count", 0);
   return 0;
 }
 int nvmlDeviceGetHandleByIndex_v2(unsigned int i, nvmlDevice_t* d) {
+  COUNT();
   *d = (nvmlDevice_t)(long)(i + 1);
   return 0;
 }
@@ -106,12 +123,14 @@ static void uuid_of(int gpu, char* out, size_t size) {
   if (!text_setting(gpu, "uuid", out, size)) snprintf(out, size, "GPU-fake-%d", gpu);
 }
 int nvmlDeviceGetName(nvmlDevice_t d, char* buf, unsigned int size) {
+  COUNT();
   char v[96] = "NVIDIA Fake GPU";
   text_setting(index_of(d), "name", v, sizeof v);
   snprintf(buf, size, "%s", v);
   return 0;
 }
 int nvmlDeviceGetUUID(nvmlDevice_t d, char* buf, unsigned int size) {
+  COUNT();
   char v[96];
   uuid_of(index_of(d), v, sizeof v);
   snprintf(buf, size, "%s", v);
@@ -119,6 +138,7 @@ int nvmlDeviceGetUUID(nvmlDevice_t d, char* buf, unsigned int size) {
 }
 /* A GPU's UUID gives its handle, a MIG device's UUID (MIG-<uuid>) a MIG device handle. */
 int nvmlDeviceGetHandleByUUID(const char* uuid, nvmlDevice_t* d) {
+  COUNT();
   int n = (int)fake_num(ENV, "count", 0);
   for (int i = 0; i < n; ++i) {
     char v[96];
@@ -135,11 +155,13 @@ int nvmlDeviceGetHandleByUUID(const char* uuid, nvmlDevice_t* d) {
   return 6; /* NOT_FOUND */
 }
 int nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t mig, nvmlDevice_t* d) {
+  COUNT();
   if ((long)mig <= MIG_HANDLES) return 2; /* INVALID_ARGUMENT: not a MIG device handle */
   *d = (nvmlDevice_t)((long)mig - MIG_HANDLES);
   return 0;
 }
 int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long* mj) {
+  COUNT();
   if (lost(d)) return 15;
   if (!setting(d, "energy", 1)) return 3;
   double fixed = setting(d, "energy_mj", -1);
@@ -147,23 +169,36 @@ int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long* mj) 
     *mj = (unsigned long long)fixed;
     return 0;
   }
-  /* Counts since "driver load": an offset, then power x time since init. */
-  *mj = 987654321ULL + (unsigned long long)(setting(d, "power_w", 100) * (fake_now() - started) * 1000.0);
+  /* Counts since "driver load": an offset, then power x time since init, in
+   * steps of gpuN.step_s, up to gpuN.frozen_after. */
+  double since = fake_stepped_since(started, setting(d, "step_s", 0.1));
+  double frozen = setting(d, "frozen_after", -1);
+  if (frozen >= 0 && since > frozen) since = frozen;
+  *mj = 987654321ULL + (unsigned long long)(setting(d, "power_w", 100) * since * 1000.0);
   return 0;
 }
 int nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int* mw) {
+  COUNT();
   if (lost(d)) return 15;
   if (!setting(d, "power", 1)) return 3;
   *mw = (unsigned int)(setting(d, "power_w", 100) * 1000.0);
   return 0;
 }
 int nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t* u) {
+  COUNT();
   if (lost(d)) return 15;
   u->gpu = (unsigned int)setting(d, "util", 0);
   u->memory = 0;
   return 0;
 }
+int nvmlDeviceGetComputeMode(nvmlDevice_t d, int* mode) {
+  COUNT();
+  if (lost(d)) return 15;
+  *mode = (int)setting(d, "compute_mode", 0);
+  return 0;
+}
 int nvmlDeviceGetMigMode(nvmlDevice_t d, unsigned int* current, unsigned int* pending) {
+  COUNT();
   *current = *pending = (unsigned int)setting(d, "mig", 0);
   return 0;
 }
@@ -198,6 +233,7 @@ static int fake_procs(nvmlDevice_t d, fake_proc* out) {
  * to the stride. */
 static int list_processes(nvmlDevice_t d, unsigned int* count, void* infos, size_t stride) {
   if (lost(d)) return 15;
+  fake_burn_ms(setting(d, "procs_burn_ms", 0));
   fake_proc p[MAX_PROCS];
   int n = fake_procs(d, p);
   if (!infos || *count < (unsigned int)n) {
@@ -215,21 +251,26 @@ static int list_processes(nvmlDevice_t d, unsigned int* count, void* infos, size
 }
 
 int nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t d, unsigned int* count, nvmlProcessInfo_v1_t* infos) {
+  COUNT();
   return list_processes(d, count, infos, sizeof(nvmlProcessInfo_v1_t));
 }
 int nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t d, unsigned int* count, nvmlProcessInfo_v2_t* infos) {
+  COUNT();
   return list_processes(d, count, infos, sizeof(nvmlProcessInfo_v2_t));
 }
 #if defined(FAKE_NVML_535_43)
 int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int* count, nvmlProcessInfo_535_t* infos) {
+  COUNT();
   return list_processes(d, count, infos, sizeof(nvmlProcessInfo_535_t));
 }
 #elif !defined(FAKE_NVML_R470)
 int nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned int* count, nvmlProcessInfo_v2_t* infos) {
+  COUNT();
   return list_processes(d, count, infos, sizeof(nvmlProcessInfo_v2_t));
 }
 /* Exported as a current library exports it; greenrun only asks whether it exists. */
 int nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t d, void* plist) {
+  COUNT();
   (void)d;
   (void)plist;
   return 3;
@@ -238,6 +279,7 @@ int nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t d, void* plist) {
 #if !defined(FAKE_NVML_R470)
 /* Exported from 535.43.02 on; greenrun only asks whether it exists. */
 int nvmlDeviceGetConfComputeMemSizeInfo(nvmlDevice_t d, void* info) {
+  COUNT();
   (void)d;
   (void)info;
   return 3;
@@ -256,6 +298,7 @@ static unsigned long long sample_us(nvmlDevice_t d) {
 
 int nvmlDeviceGetProcessUtilization(nvmlDevice_t d, nvmlProcessUtilizationSample_t* s, unsigned int* count,
                                     unsigned long long since) {
+  COUNT();
   if (lost(d)) return 15;
   if (setting(d, "mig", 0)) return 3; /* not supported on MIG */
   fake_proc p[MAX_PROCS];

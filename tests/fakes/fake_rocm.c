@@ -4,7 +4,9 @@
  *   default 15.3), gpuN.energy_scale (a counter that runs that many times too
  *   fast), gpuN.count (a fixed counter value: a stalled counter, as in
  *   rocm_smi_lib #180), gpuN.reset_after (s: the counter restarts from 0, as
- *   after a driver reload or GPU reset);
+ *   after a driver reload or GPU reset), gpuN.step_s (the counter moves in
+ *   steps this long, 0.1 s by default; 0: smoothly), gpuN.frozen_after (s:
+ *   the counter stops there while power goes on);
  *   power: gpuN.current (1: current socket power, as MI300 parts have),
  *   gpuN.average (0: no average power, as on MI300: "newer ASICs will support
  *   current power only"), gpuN.power (0: neither);
@@ -59,7 +61,9 @@ int rsmi_dev_energy_count_get(uint32_t dv, uint64_t* count, float* resolution, u
     *count = (uint64_t)fixed;
     return OK;
   }
-  double since = fake_now() - started, reset = setting(dv, "reset_after", -1);
+  double since = fake_stepped_since(started, setting(dv, "step_s", 0.1)), reset = setting(dv, "reset_after", -1);
+  double frozen = setting(dv, "frozen_after", -1);
+  if (frozen >= 0 && since > frozen) since = frozen;
   if (reset >= 0 && since >= reset) {
     *count = (uint64_t)(setting(dv, "power_w", 100) * (since - reset) * 1e6 / res);
     return OK;
