@@ -16,6 +16,8 @@
 #include <cstring>
 #include <cstdio>
 
+#include "util/leftovers.h"
+
 namespace greenrun {
 
 std::string errno_text(int err) { return std::strerror(err); }
@@ -190,6 +192,9 @@ std::string base_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+/// ".NAME.greenrun-": atomic_write's temporaries for NAME, and nothing else.
+std::string temporary_prefix(const std::string& base) { return "." + base + ".greenrun-"; }
+
 bool write_all(int fd, std::string_view content) {
   const char* p = content.data();
   size_t left = content.size();
@@ -270,10 +275,12 @@ Status atomic_write(const std::string& path, std::string_view content) {
     return {};
   }
   // An unpredictable name, created exclusively: nothing planted beside the
-  // report can be written through.
-  std::string tmp = dir_of(*target) + "/." + base_of(*target) + ".XXXXXX";
+  // report can be written through. Locked while greenrun lives: a run killed
+  // here leaves a temporary that a later run knows for a leftover.
+  std::string tmp = dir_of(*target) + "/" + temporary_prefix(base_of(*target)) + "XXXXXX";
   int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return Status::fail("cannot create a temporary file beside " + path + ": " + errno_text(errno));
+  hold_while_alive(fd);
   // The report keeps the mode and owner it had; a new one gets the usual 0666 & ~umask.
   ::fchmod(fd, exists ? (st.st_mode & 07777) : (0666 & ~current_umask()));
   if (exists && ::geteuid() == 0 && ::fchown(fd, st.st_uid, st.st_gid) != 0) {
@@ -292,6 +299,13 @@ Status atomic_write(const std::string& path, std::string_view content) {
     return Status::fail("cannot rename " + tmp + " to " + *target + ": " + errno_text(err));
   }
   return {};
+}
+
+void remove_leftover_temporaries(const std::string& path) {
+  if (path.empty() || path == "-" || own_descriptor(path)) return;
+  auto target = output_path(path, "output");
+  if (!target) return;
+  remove_leftovers(dir_of(*target), temporary_prefix(base_of(*target)), S_IFREG);
 }
 
 Status check_writable(const std::string& path, std::string_view what) {
