@@ -74,15 +74,15 @@ TEST_CASE("process count: forks from the tree join it, threads and strangers do 
     proc_event ack{};
     ack.what = proc_event::PROC_EVENT_NONE;
     ack.event_data.ack.err = EPERM;
-    CHECK(feed_proc_events(event_message(ack, 7, 1), c, 7, &acked) == EPERM);
+    CHECK(feed_proc_events(event_message(ack, 591, 8), c, 7, &acked) == EPERM);  // the kernel's sequence, token + 1
     CHECK(acked);
     bool other = false;
-    CHECK(feed_proc_events(event_message(ack, 8, 1), c, 7, &other) == 0);  // another listener's
+    CHECK(feed_proc_events(event_message(ack, 592, 9), c, 7, &other) == 0);  // another listener's
     CHECK_FALSE(other);
   }
   SECTION("a truncated datagram is read up to where it breaks") {
     const std::string two = fork_event(103, 105, 105) + fork_event(103, 106, 106);
-    feed_proc_events(two.substr(0, two.size() - 5), c, 0, nullptr);
+    feed_proc_events(two.substr(0, two.size() - 5), c, kNoToken, nullptr);
     CHECK(c.started() == 4);
   }
 }
@@ -91,7 +91,7 @@ TEST_CASE("a shell that runs 200 short children: 201 processes as root (the kern
   TempDir dir;
   make_dirs(dir / "sys");
   ::chmod(dir.path().c_str(), 0777);
-  const std::vector<std::string> cmd = {"-q", "--json", dir / "p.json", "--summary-file", dir / "s.txt", "--", "sh", "-c",
+  const std::vector<std::string> cmd = {"--json", dir / "p.json", "--summary-file", dir / "s.txt", "--", "sh", "-c",
                                         "i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done"};
   ProcOptions opt;
   opt.env = {{"GREENRUN_SYSFS_ROOT", dir / "sys"}, {"GREENRUN_CONFIG", ""}, {"TZ", "UTC"}};

@@ -5,7 +5,6 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,7 +28,7 @@ void ProcessCount::exit(pid_t pid, pid_t tgid) {
   if (pid == tgid) members_.erase(tgid);
 }
 
-int feed_proc_events(std::string_view datagram, ProcessCount& count, uint32_t ack_seq, bool* acked) {
+int feed_proc_events(std::string_view datagram, ProcessCount& count, uint32_t ack_token, bool* acked) {
   int err = 0;
   const char* p = datagram.data();
   size_t left = datagram.size();
@@ -48,7 +47,7 @@ int feed_proc_events(std::string_view datagram, ProcessCount& count, uint32_t ac
           count.fork(ev.event_data.fork.parent_tgid, ev.event_data.fork.child_pid, ev.event_data.fork.child_tgid);
         else if (ev.what == proc_event::PROC_EVENT_EXIT)
           count.exit(ev.event_data.exit.process_pid, ev.event_data.exit.process_tgid);
-        else if (ev.what == proc_event::PROC_EVENT_NONE && m.seq == ack_seq && m.ack == 1) {
+        else if (ev.what == proc_event::PROC_EVENT_NONE && m.ack == ack_token + 1) {
           err = static_cast<int>(ev.event_data.ack.err);
           if (acked) *acked = true;
         }
@@ -86,31 +85,19 @@ std::string namespace_problem() {
   return "";
 }
 
-// Since Linux 6.6 a listener can ask for fork and exit events alone.
-bool takes_event_filter() {
-  utsname u{};
-  int major = 0, minor = 0;
-  return ::uname(&u) == 0 && std::sscanf(u.release, "%d.%d", &major, &minor) == 2 && (major > 6 || (major == 6 && minor >= 6));
-}
-
-int send_listen(int fd, uint32_t seq) {
-  struct {
-    uint32_t op;
-    uint32_t events;
-  } input{PROC_CN_MCAST_LISTEN, static_cast<uint32_t>(proc_event::PROC_EVENT_FORK) |
-                                    static_cast<uint32_t>(proc_event::PROC_EVENT_EXIT)};
-  const size_t len = takes_event_filter() ? sizeof input : sizeof input.op;
-  alignas(nlmsghdr) char buf[NLMSG_SPACE(sizeof(cn_msg) + sizeof input)] = {};
+// The request carries `token` in its ack field: the kernel's answer, sent to
+// every listener, carries token + 1 (and a sequence number of its own).
+int send_listen(int fd, uint32_t token) {
+  const uint32_t op = PROC_CN_MCAST_LISTEN;
+  alignas(nlmsghdr) char buf[NLMSG_SPACE(sizeof(cn_msg) + sizeof op)] = {};
   auto* h = reinterpret_cast<nlmsghdr*>(buf);
-  h->nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(sizeof(cn_msg) + len));
+  h->nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(sizeof(cn_msg) + sizeof op));
   h->nlmsg_type = NLMSG_DONE;
-  h->nlmsg_pid = 0;
   auto* m = reinterpret_cast<cn_msg*>(NLMSG_DATA(h));
   m->id = {CN_IDX_PROC, CN_VAL_PROC};
-  m->seq = seq;
-  m->ack = 0;
-  m->len = static_cast<uint16_t>(len);
-  std::memcpy(m->data, &input, len);
+  m->ack = token;
+  m->len = sizeof op;
+  std::memcpy(m->data, &op, sizeof op);
   return ::send(fd, buf, h->nlmsg_len, 0) < 0 ? errno : 0;
 }
 
@@ -132,8 +119,8 @@ Result<std::unique_ptr<ForkEvents>> ForkEvents::open() {
   addr.nl_groups = CN_IDX_PROC;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     return R::fail("cannot join the proc connector: " + errno_text(errno));
-  const uint32_t seq = static_cast<uint32_t>(::getpid());
-  if (int err = send_listen(fd, seq)) return R::fail("cannot listen to the proc connector: " + errno_text(err));
+  const uint32_t token = static_cast<uint32_t>(::getpid());
+  if (int err = send_listen(fd, token)) return R::fail("cannot listen to the proc connector: " + errno_text(err));
   // The kernel answers within the send; the poll only guards against a silent one.
   bool acked = false;
   char buf[8192];
@@ -142,7 +129,7 @@ Result<std::unique_ptr<ForkEvents>> ForkEvents::open() {
     if (::poll(&p, 1, 100) <= 0) break;
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n <= 0) continue;
-    if (int err = feed_proc_events(std::string_view(buf, static_cast<size_t>(n)), events->count_, seq, &acked))
+    if (int err = feed_proc_events(std::string_view(buf, static_cast<size_t>(n)), events->count_, token, &acked))
       return R::fail("the proc connector refused: " + errno_text(err));
   }
   if (!acked) return R::fail("the proc connector did not answer");
@@ -161,7 +148,7 @@ void ForkEvents::drain() {
       continue;
     }
     if (n <= 0) return;
-    feed_proc_events(std::string_view(buf, static_cast<size_t>(n)), count_, 0, nullptr);
+    feed_proc_events(std::string_view(buf, static_cast<size_t>(n)), count_, kNoToken, nullptr);
   }
 }
 

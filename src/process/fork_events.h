@@ -39,9 +39,13 @@ class ProcessCount {
 };
 
 /// Feeds the proc connector's events in one netlink datagram to `count`.
-/// Returns the error of an acknowledgement with sequence number `ack_seq` in
-/// it (0: none, or a success), so that the listener's start can be checked.
-int feed_proc_events(std::string_view datagram, ProcessCount& count, uint32_t ack_seq, bool* acked);
+/// Returns the error of the kernel's answer to a request that carried
+/// `ack_token` (the answer carries ack_token + 1) if the datagram holds it
+/// (0: none, or a success; `acked` says which), so that the listener's start
+/// can be checked.
+int feed_proc_events(std::string_view datagram, ProcessCount& count, uint32_t ack_token, bool* acked);
+/// A token no request carries.
+inline constexpr uint32_t kNoToken = 0xfffffffe;
 
 /// The proc connector's socket, listening.
 class ForkEvents {
