@@ -114,7 +114,7 @@ TEST_CASE("Ctrl-Z and fg keep working under a job-control shell", "[terminal]") 
   t.wait_exit();
 }
 
-TEST_CASE("--live on a terminal stopped with Ctrl-S: greenrun drops frames, signals still reach the command", "[terminal][live]") {
+TEST_CASE("live status on a terminal stopped with Ctrl-S: greenrun drops frames, signals still reach the command", "[terminal][live]") {
   TempDir dir;
   make_dirs(dir / "sys");
   const winsize size{24, 80, 0, 0};
