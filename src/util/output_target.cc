@@ -34,11 +34,6 @@ double stall_left_s = OutputTarget::kStallS;
 
 }  // namespace
 
-void OutputTarget::reset_waits() {
-  open_wait_left_s = kOpenWaitS;
-  stall_left_s = kStallS;
-}
-
 int open_stream(const std::string& path, double wait_s) {
   const double deadline = now_s() + wait_s;
   for (;;) {

@@ -30,9 +30,6 @@ class OutputTarget {
 
   static constexpr double kOpenWaitS = 5;
   static constexpr double kStallS = 10;
-  /// The waits left to the process's streams (tests start a fresh process,
-  /// or call this to begin again).
-  static void reset_waits();
 
  private:
   std::string path_;
