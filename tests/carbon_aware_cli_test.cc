@@ -374,6 +374,26 @@ TEST_CASE("pause-above pauses the command while the grid is dirty: its timestamp
   CHECK_THAT(r.err, Catch::Contains("paused        1 time, "));
 }
 
+TEST_CASE("pause-above acts on a provider's first answer when it arrives, not at the next poll", "[carbon-aware][cli]") {
+  FakeGrid grid;
+  Machine m;  // a fresh cache: nothing is known before the command starts
+  // The forecast for this hour is 300 g/kWh, above 250: the command is paused
+  // as soon as the answer is in, though the next poll is 15 minutes away.
+  auto r = m.run({"--region", "DE", "--intensity-source", "electricitymaps", "--pause-above", "250", "--max-delay", "1s",
+                  "--json", m.dir / "p.json", "--", "sleep", "2"},
+                 em_env(grid, "ok"));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  auto j = json::parse(slurp(m.dir / "p.json"));
+  REQUIRE(j["pause"]["spans"].size() == 1);
+  const auto& span = j["pause"]["spans"][0];
+  CHECK(span["intensity_g_per_kwh"].get<double>() == 300);
+  CHECK(span["resumed_because"] == "the delay budget (--max-delay) was spent");
+  // From the command's start: the answer's round trip on loopback, not the 15 min --intensity-poll.
+  CHECK(span["start_s"].get<double>() < 1.5);
+  CHECK(span["duration_s"].get<double>() == Approx(1).margin(0.3));
+}
+
 namespace {
 
 /// The state letter of a process (T: stopped), from /proc/PID/stat.

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -108,4 +109,86 @@ TEST_CASE("Slurm: one meter per node, and the ranks add up to the node's energy 
   REQUIRE(job["nodes"].size() == 1);
   CHECK(job["nodes"][0]["reports"] == 4);
   CHECK_THAT(merged.out, Catch::Contains("machines: "));
+}
+
+namespace {
+
+/// Every option that names a file greenrun writes, with an extension for it.
+const std::vector<std::pair<std::string, std::string>> kOutputOptions = {
+    {"--json", "json"},         {"--csv", "csv"},   {"--html", "html"},        {"--metrics", "prom"},
+    {"--summary-file", "txt"}, {"--step-summary", "md"}, {"--log-file", "log"}};
+
+std::string host_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+}  // namespace
+
+TEST_CASE("every output option takes the placeholders", "[slurm][outputs]") {
+  for (const auto& [option, ext] : kOutputOptions) {
+    DYNAMIC_SECTION(option) {
+      TempDir dir;
+      make_dirs(dir / "sys");
+      auto r = run_proc({greenrun_bin(), option, dir / ("p-%h-%p." + ext), "--", "true"},
+                        ProcOptions{"", {{"GREENRUN_SYSFS_ROOT", dir / "sys"}, {"GREENRUN_CONFIG", ""}}, 30});
+      INFO(r.err);
+      REQUIRE(r.status == 0);
+      std::vector<std::string> made;
+      for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+        if (e.path().filename() != "sys") made.push_back(e.path().filename());
+      REQUIRE(made.size() == 1);
+      CHECK_THAT(made[0], Catch::StartsWith("p-" + host_name() + "-") && Catch::EndsWith("." + ext));
+      CHECK(made[0].find('%') == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("an expanded value with '/', '..' or a control character is refused for every output option", "[slurm][outputs][security]") {
+  const std::vector<std::string> hostile = {"../../escaped", "a/b", "..", "77\nx", "77\x1b[2J"};
+  for (const auto& [option, ext] : kOutputOptions)
+    for (const auto& job : hostile) {
+      DYNAMIC_SECTION(option << " with SLURM_JOB_ID " << job.size() << " bytes") {
+        TempDir dir;
+        make_dirs(dir / "sys");
+        make_dirs(dir / "a/b/out");
+        auto r = run_proc({greenrun_bin(), option, dir / ("a/b/out/%j." + ext), "--", "touch", dir / "ran"},
+                          ProcOptions{"",
+                                      {{"GREENRUN_SYSFS_ROOT", dir / "sys"}, {"GREENRUN_CONFIG", ""},
+                                       {"SLURM_JOB_ID", job}, {"SLURM_PROCID", "0"}},
+                                      30});
+        INFO(r.err);
+        CHECK(r.status == 125);
+        CHECK_FALSE(std::filesystem::exists(dir / "ran"));
+        CHECK_THAT(r.err, Catch::StartsWith("greenrun: " + option + " ") &&
+                              Catch::Contains("SLURM_JOB_ID") && Catch::Contains("cannot be part of a file name"));
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // the value's newline is shown escaped
+        CHECK(r.err.find('\x1b') == std::string::npos);
+        for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path()))
+          CHECK((e.is_directory() || e.path().parent_path() == dir / "sys"));  // no file written anywhere
+      }
+    }
+  SECTION("the host name too (%h), in a UTS namespace of its own") {
+    if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) != 0) {
+      WARN("skipped: needs root and unshare to set a hostile host name");
+      return;
+    }
+    TempDir dir;
+    make_dirs(dir / "sys");
+    // hostname(1) refuses such a name; the kernel takes it (sethostname(2)).
+    auto r = run_proc({"/usr/bin/unshare", "--uts", "python3", "-c",
+                       "import os, socket, sys; socket.sethostname('..evil'); os.execv(sys.argv[1], sys.argv[1:])", greenrun_bin(),
+                       "--json", dir / "r-%h.json", "--", "touch", dir / "ran"},
+                      ProcOptions{"", {{"GREENRUN_SYSFS_ROOT", dir / "sys"}, {"GREENRUN_CONFIG", ""}}, 30});
+    INFO(r.err);
+    CHECK(r.status == 125);
+    CHECK_THAT(r.err, Catch::Contains("the host name '..evil'"));
+    CHECK_FALSE(std::filesystem::exists(dir / "ran"));
+  }
+  SECTION("outside a file name the job id is fine: the node lock is not made with it") {
+    auto bad = NodeElection::open(slurm_step(env_of({{"SLURM_JOB_ID", "../../x"}, {"SLURM_PROCID", "0"}})));
+    CHECK(bad.leading());
+    CHECK_THAT(bad.problem(), Catch::Contains("no node lock"));
+  }
 }

@@ -118,3 +118,74 @@ TEST_CASE("every option's bad value: 125 before the command, one line naming the
   for (const auto& [name, bad] : bad_values()) CHECK(seen.count(name) == 1);
   for (const auto& [name, why] : kAnyValue) CHECK(seen.count(name) == 1);
 }
+
+namespace {
+
+/// The run's options a subcommand takes, read from its --help ("--pue RATIO";
+/// a subcommand's own flag of the same name, sensors' --json, takes no value).
+std::vector<std::string> table_options_of(const std::string& sub) {
+  auto help = run_proc({greenrun_bin(), sub, "--help"});
+  std::vector<std::string> out;
+  for (const auto& spec : option_table())
+    if (spec.value && help.out.find(std::string("--") + spec.name + " " + spec.value) != std::string::npos)
+      out.push_back(spec.name);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("subcommands refuse every bad value of the run's options they take, as a run does (125)", "[options][errors]") {
+  TempDir dir;
+  write_file(dir / "f.csv", "timestamp,g_per_kwh,forecast\n2030-01-01T00:00:00Z,100,true\n2030-01-01T01:00:00Z,200,true\n");
+  // What each subcommand needs besides the option under test (none of them uses it).
+  const std::map<std::string, std::vector<std::string>> base = {
+      {"plan", {"--duration", "1h", "--intensity-file", dir / "f.csv"}}, {"regions", {}}, {"sensors", {}}, {"config", {}}};
+  for (const auto& [sub, needs] : base) {
+    const auto options = table_options_of(sub);
+    CHECK_FALSE(options.empty());
+    for (const auto& name : options) {
+      if (kAnyValue.count(name)) continue;
+      auto it = bad_values().find(name);
+      INFO("--" << name << " has no bad-value case here: add one (or to kAnyValue, with the reason)");
+      REQUIRE(it != bad_values().end());
+      std::vector<std::string> argv{greenrun_bin(), sub};
+      const auto& bad = it->second.args;
+      // Where the case gives an option the base gives too, the case's value replaces it.
+      for (size_t i = 0; i < needs.size(); i += 2)
+        if (std::find(bad.begin(), bad.end(), needs[i]) == bad.end()) argv.insert(argv.end(), {needs[i], needs[i + 1]});
+      argv.insert(argv.end(), bad.begin(), bad.end());
+      // config lists settings; it converts them as a run does but resolves
+      // nothing (no region looked up, no file opened): only the values a
+      // run's parsing refuses are its to refuse.
+      if (sub == "config") {
+        std::vector<std::string> run_args(bad.begin(), bad.end());
+        run_args.insert(run_args.end(), {"--", "true"});
+        if (parse_cli(run_args, env_of({})).action != ParsedCli::Action::Exit) continue;
+      }
+      ProcOptions o;
+      o.env = {{"GREENRUN_CONFIG", ""}, {"TZ", "UTC"}};
+      auto r = run_proc(argv, o);
+      INFO("greenrun " << sub << " --" << name << ": " << r.err);
+      CHECK(r.status == 125);
+      CHECK_THAT(r.err, Catch::Contains(it->second.expect));
+    }
+  }
+  SECTION("the issue's case, and an empty value") {
+    ProcOptions o;
+    o.env = {{"GREENRUN_CONFIG", ""}};
+    auto r = run_proc({greenrun_bin(), "plan", "--duration", "1h", "--intensity-file", dir / "f.csv", "--pue", "9",
+                       "--emission-factor", "bogus"},
+                      o);
+    CHECK(r.status == 125);
+    CHECK_THAT(r.err, Catch::Contains("--emission-factor bogus: must be lifecycle or direct"));
+    auto pue = run_proc({greenrun_bin(), "plan", "--duration", "1h", "--intensity-file", dir / "f.csv", "--pue", "9"}, o);
+    CHECK(pue.status == 125);
+    CHECK_THAT(pue.err, Catch::Contains("--pue 9: must be a number between 1.0 and 3.0"));
+    auto e = run_proc({greenrun_bin(), "regions", "--emission-factor", ""}, o);
+    CHECK(e.status == 125);
+    CHECK_THAT(e.err, Catch::Contains("--emission-factor was given an empty value"));
+    auto env = run_proc({greenrun_bin(), "regions", "FR"}, ProcOptions{"", {{"GREENRUN_CONFIG", ""}, {"GREENRUN_EMISSION_FACTOR", "bogus"}}, 30});
+    CHECK(env.status == 125);
+    CHECK_THAT(env.err, Catch::Contains("GREENRUN_EMISSION_FACTOR=bogus: must be lifecycle or direct"));
+  }
+}

@@ -110,6 +110,25 @@ TEST_CASE("a FIFO with no reader never blocks the start, and the report is aband
   }
 }
 
+TEST_CASE("FIFOs without a reader, one for each stream output, wait one bound together, not one each", "[outputs]") {
+  Sandbox sb;
+  const std::vector<std::string> outputs = {"--json", "--csv", "--html", "--metrics", "--summary-file", "--step-summary"};
+  std::vector<std::string> args = {"--region", "FR"};
+  for (const auto& o : outputs) {
+    const std::string fifo = sb.dir / (o.substr(2) + ".fifo");
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    args.insert(args.end(), {o, fifo});
+  }
+  args.insert(args.end(), {"--", "true"});
+  auto r = sb.run(args, 60);
+  INFO(r.err);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.status == 0);
+  for (const auto& o : outputs) CHECK_THAT(r.err, Catch::Contains(o.substr(2) + ".fifo for " + o));
+  // One wait of kOpenWaitS (5 s) for all six, not 5 s after each (30 s).
+  CHECK(r.seconds < 5 + 3);
+}
+
 TEST_CASE("csv to a pipe is never read from: the header and the row are written", "[outputs][csv]") {
   Sandbox sb;
   auto r = sb.run({"-q", "--region", "FR", "--csv", "/dev/stdout", "--", "true"}, 30);

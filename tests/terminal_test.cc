@@ -18,8 +18,9 @@ struct Pty {
   pid_t pid = -1;
   std::string seen;
 
-  explicit Pty(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
-    pid = forkpty(&master, nullptr, nullptr, nullptr);
+  explicit Pty(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+               const winsize* size = nullptr) {
+    pid = forkpty(&master, nullptr, nullptr, const_cast<winsize*>(size));
     if (pid == 0) {
       reset_signals();
       for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
@@ -108,4 +109,28 @@ TEST_CASE("Ctrl-Z and fg keep working under a job-control shell", "[terminal]") 
   CHECK(t.wait_for("rc=0", 10, mark));
   t.send("exit\n");
   t.wait_exit();
+}
+
+TEST_CASE("live status on a terminal stopped with Ctrl-S: greenrun drops frames, signals still reach the command", "[terminal][live]") {
+  TempDir dir;
+  make_dirs(dir / "sys");
+  const winsize size{24, 80, 0, 0};
+  Pty t({greenrun_bin(), "--live", "--", "sh", "-c",
+         // Nothing of the command's own goes to the stopped terminal (the shell's
+         // "Terminated" for its sleep would block the shell there, not greenrun).
+         "exec 2>/dev/null; trap 'echo term > \"$0\"; exit 3' TERM; echo ready; while :; do sleep 0.05; done", dir / "got"},
+        {{"GREENRUN_SYSFS_ROOT", dir / "sys"}, {"GREENRUN_CONFIG", ""}, {"TERM", "xterm"}, {"TZ", "UTC"}}, &size);
+  REQUIRE(t.wait_for("ready"));
+  REQUIRE(t.wait_for("greenrun  ", 10));  // the status line is up
+  t.send("\x13");                        // Ctrl-S: the terminal takes no more output (IXON)
+  // Several frames fall due while the terminal is stopped; a blocking write
+  // would hold greenrun's main thread in the first of them.
+  timespec frames{3, 0};
+  nanosleep(&frames, nullptr);
+  REQUIRE(kill(t.pid, SIGTERM) == 0);
+  INFO("terminal: " << t.seen);
+  CHECK(eventually([&] { return slurp(dir / "got") == "term\n"; }, 5));  // forwarded with the terminal still stopped
+  t.send("\x11");  // Ctrl-Q: the summary can be written now
+  CHECK(t.wait_exit() == 3);
+  CHECK(t.wait_for("\x1b[r", 2));  // the scroll region given back
 }

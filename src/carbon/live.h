@@ -57,6 +57,8 @@ class IntensityFeed {
   void fetch_async(Want want, time_point now);
   /// Takes a finished background fetch (never waits). True when data arrived.
   bool collect();
+  /// Whether a background fetch is under way (not yet collected).
+  bool fetching() const { return pending_.valid(); }
   /// Waits for a background fetch until `deadline`, then takes it.
   void settle(std::chrono::steady_clock::time_point deadline);
   /// History over [from, to] on this thread (after the run), ending by

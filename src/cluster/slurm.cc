@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 #include "util/fs.h"
 
@@ -48,8 +50,34 @@ std::optional<SlurmStep> slurm_step(const EnvLookup& env) {
   return s;
 }
 
+bool safe_in_file_name(std::string_view value) {
+  if (value.find('/') != std::string_view::npos || value.find("..") != std::string_view::npos) return false;
+  return std::none_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+namespace {
+
+/// A value for a message: control characters and bytes outside ASCII as \xNN.
+std::string shown(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f) {
+      out += c;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> expand_placeholders(const std::string& path, const std::optional<SlurmStep>& step,
                                         const std::string& host, pid_t pid) {
+  using R = Result<std::string>;
   auto num = [](int v) { return v >= 0 ? std::to_string(v) : std::string(); };
   std::string out;
   for (size_t i = 0; i < path.size(); ++i) {
@@ -57,20 +85,25 @@ Result<std::string> expand_placeholders(const std::string& path, const std::opti
       out += path[i];
       continue;
     }
-    if (i + 1 == path.size()) return Result<std::string>::fail(path + ": a % at the end; write %% for a percent sign");
+    if (i + 1 == path.size()) return R::fail(path + ": a % at the end; write %% for a percent sign");
     const char c = path[++i];
+    std::string value, from;
     switch (c) {
-      case '%': out += '%'; break;
-      case 'j': out += step ? step->job_id : ""; break;
-      case 's': out += step ? step->step_id : ""; break;
-      case 't': out += step ? num(step->task) : ""; break;
-      case 'n': out += step ? num(step->node) : ""; break;
-      case 'h': out += host; break;
-      case 'p': out += std::to_string(pid); break;
+      case '%': value = "%"; break;
+      case 'j': value = step ? step->job_id : "", from = "SLURM_JOB_ID"; break;
+      case 's': value = step ? step->step_id : "", from = "SLURM_STEP_ID"; break;
+      case 't': value = step ? num(step->task) : ""; break;
+      case 'n': value = step ? num(step->node) : ""; break;
+      case 'h': value = host, from = "the host name"; break;
+      case 'p': value = std::to_string(pid); break;
       default:
-        return Result<std::string>::fail(path + ": unknown placeholder %" + std::string(1, c) +
-                                         " (use %j job, %s step, %t task, %n node, %h host, %p pid, %% a percent sign)");
+        return R::fail(path + ": unknown placeholder %" + std::string(1, c) +
+                       " (use %j job, %s step, %t task, %n node, %h host, %p pid, %% a percent sign)");
     }
+    if (c != '%' && !safe_in_file_name(value))
+      return R::fail(path + ": %" + std::string(1, c) + " would be " + from + " '" + shown(value) +
+                     "', which holds '/', '..' or a control character; it cannot be part of a file name");
+    out += value;
   }
   return out;
 }
@@ -78,6 +111,11 @@ Result<std::string> expand_placeholders(const std::string& path, const std::opti
 NodeElection NodeElection::open(const std::optional<SlurmStep>& step, const std::string& shm_dir) {
   NodeElection e;
   if (!step) {
+    e.always_ = e.leading_ = true;
+    return e;
+  }
+  if (!safe_in_file_name(step->job_id) || !safe_in_file_name(step->step_id)) {
+    e.problem_ = "the job or step id holds '/', '..' or a control character: no node lock";
     e.always_ = e.leading_ = true;
     return e;
   }

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "config/options.h"
 #include "util/result.h"
@@ -29,9 +30,15 @@ struct SlurmStep {
 /// The step, when SLURM_JOB_ID and SLURM_PROCID are set.
 std::optional<SlurmStep> slurm_step(const EnvLookup& env);
 
+/// Whether a value from outside (a job id, a host name) may become part of a
+/// file name: no '/', no "..", no control character (bytes below 0x20, 0x7f).
+bool safe_in_file_name(std::string_view value);
+
 /// An output path with its placeholders expanded: %j job id, %s step, %t task
 /// rank, %n node id, %h host, %p greenrun's pid, %% a percent sign. Outside
-/// Slurm %j, %s, %t and %n are empty. Any other %x is an error.
+/// Slurm %j, %s, %t and %n are empty. Any other %x is an error, and so is a
+/// value that is not safe_in_file_name (SLURM_JOB_ID=../../x would leave the
+/// directory the path names): refused, never altered into another name.
 Result<std::string> expand_placeholders(const std::string& path, const std::optional<SlurmStep>& step,
                                         const std::string& host, pid_t pid);
 

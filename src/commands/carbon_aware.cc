@@ -22,6 +22,9 @@ CarbonAware::steady::time_point steady_at(CarbonAware::wall::time_point t) {
   return now + std::chrono::duration_cast<CarbonAware::steady::duration>(t - now_wall);
 }
 
+/// How often a fetch under way is looked at for its answer.
+constexpr std::chrono::milliseconds kAnswerWatch{100};
+
 /// Signals whose default action is to ignore them carry no request to stop.
 bool benign(int sig) { return sig == SIGWINCH || sig == SIGURG; }
 
@@ -139,8 +142,9 @@ void CarbonAware::started(pid_t pgid) {
 }
 
 CarbonAware::steady::time_point CarbonAware::first_poll() const {
-  // A pause may be due at once; otherwise the data fetched at the start lasts a poll.
-  return pauser_ ? steady::now() : steady::now() + o_.intensity_poll;
+  // A pause may be due at once, and a fetch started with the command is
+  // taken as it answers; otherwise the data read at the start lasts a poll.
+  return pauser_ || feed_->fetching() ? steady::now() : steady::now() + o_.intensity_poll;
 }
 
 CarbonAware::steady::time_point CarbonAware::poll() {
@@ -149,6 +153,9 @@ CarbonAware::steady::time_point CarbonAware::poll() {
   if (feed_->collect()) reprice();
   if (network() && !feed_->covers(at)) feed_->fetch_async(want(), at);
   auto next = now + o_.intensity_poll;
+  // An answer is acted on when it arrives, not a poll later: a run that
+  // starts on a dirty grid with a cold cache pauses at the first answer.
+  if (feed_->fetching()) next = std::min(next, now + kAnswerWatch);
   if (!pauser_ || !pausing_) return next;
   next = std::min(next, pauser_->check(feed_->series().at(at), now, at));
   if (auto change = feed_->series().next_change(at)) next = std::min(next, steady_at(*change));

@@ -51,8 +51,7 @@ Result<std::string> config_listing(RawSettings& raw, const EnvLookup& env, const
   auto layers = apply_config(raw, env, system_config);
   if (!layers) return Result<std::string>::fail(layers.error());
   drop_privileged_overrides(raw);
-  Options checked;
-  if (auto err = convert_settings(raw, checked)) return Result<std::string>::fail(*err);
+  if (auto checked = subcommand_options(raw, env); !checked) return Result<std::string>::fail(checked.error());
   std::vector<Line> lines = {{"SETTING", "VALUE", "FROM"}};
   for (const auto& spec : option_table()) {
     auto origin = raw.origin.find(spec.name);

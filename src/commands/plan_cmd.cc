@@ -135,17 +135,11 @@ int plan_command(const std::vector<std::string>& args, const EnvLookup& env) {
   if (duration.count() <= 0) return fail("--duration is needed (or --like with a duration)", kExitUsage);
   if (!within) return fail("--within " + rq.within + " is not a duration", kExitUsage);
 
-  Options o;
-  o.region = raw.get("region");
-  o.cloud = raw.get("cloud");
-  o.intensity_file = raw.get("intensity-file");
-  o.intensity_source = raw.get("intensity-source");
-  o.emission_factor = raw.get("emission-factor") == "direct" ? "direct" : "lifecycle";
+  auto checked = subcommand_options(raw, env);  // as a run checks them: --pue 9 is refused here too
+  if (!checked) return fail(checked.error());
+  Options o = std::move(*checked);
   o.compare = "none";
   o.credentials = std::move(layers->credentials);
-  o.intensity_timeout = parse_duration(raw.get("intensity-timeout")).value_or(std::chrono::seconds(15));
-  o.intensity_ttl = parse_duration(raw.get("intensity-ttl")).value_or(std::chrono::minutes(10));
-  if (auto pue = parse_double(raw.get("pue")); pue && *pue >= 1 && *pue <= 3) o.pue = *pue;
   const std::string spec = !o.intensity_source.empty() ? o.intensity_source : o.intensity_file.empty() ? "" : "file";
   if (spec.empty()) return fail("a plan needs a forecast: --intensity-source NAME or --intensity-file FILE", kExitUsage);
 

@@ -66,14 +66,14 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
     std::fprintf(stderr, "greenrun regions: %s\n", layers.error().c_str());
     return kExitGreenrunFailed;
   }
-  std::string factor = raw.get("emission-factor");
-  if (factor == "life-cycle") factor = "lifecycle";
+  auto checked = subcommand_options(raw, env);  // as a run checks them
+  if (!checked) {
+    std::fprintf(stderr, "greenrun regions: %s\n", checked.error().c_str());
+    return kExitGreenrunFailed;
+  }
+  const std::string factor = checked->emission_factor;
   if (sort != "intensity" && sort != "name" && sort != "id") {
     std::fprintf(stderr, "greenrun regions: --sort must be intensity, name or id\n");
-    return kExitUsage;
-  }
-  if (factor != "lifecycle" && factor != "direct") {
-    std::fprintf(stderr, "greenrun regions: --emission-factor must be lifecycle or direct\n");
     return kExitUsage;
   }
   auto data = load_carbon_data(find_data_dir(env));

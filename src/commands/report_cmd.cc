@@ -49,6 +49,13 @@ int report_command(const std::vector<std::string>& args) {
                  "Also write an HTML page to FILE: one report's full page with its charts, or several reports combined")
       ->type_name("FILE");
   if (auto done = parse_subcommand(app, args, "report")) return *done;
+  for (auto [option, path] : {std::pair{"--json", &json_path}, std::pair{"--html", &html_path}})
+    if (auto expanded = expand_output_path(*path, real_env)) {
+      *path = *expanded;
+    } else {
+      std::fprintf(stderr, "greenrun report: %s %s\n", option, expanded.error().c_str());
+      return kExitGreenrunFailed;
+    }
   std::vector<ReportFigures> runs;
   for (const auto& f : files) {
     auto r = load_report(f);

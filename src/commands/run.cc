@@ -18,6 +18,7 @@
 #include "outputs/sink.h"
 #include "process/cgroup_tree.h"
 #include "process/child.h"
+#include "process/fork_events.h"
 #include "process/marks.h"
 #include "process/tree_reader.h"
 #include "report/budget.h"
@@ -120,9 +121,13 @@ std::string privileged_note(const std::vector<std::string>& ignored) {
          " (a library to load or a directory to read is not taken from the user then)";
 }
 
-std::optional<MarkChannel> open_marks() {
+std::string marks_dir() {
   const std::string tmp = running_privileged() ? "/tmp" : real_env("TMPDIR").value_or("/tmp");
-  auto c = MarkChannel::create(tmp.empty() ? "/tmp" : tmp);
+  return tmp.empty() ? "/tmp" : tmp;
+}
+
+std::optional<MarkChannel> open_marks() {
+  auto c = MarkChannel::create(marks_dir());
   if (!c) {
     say("warning: " + c.error() + "; greenrun mark will do nothing in this run");
     ::unsetenv(kMarkVariable);
@@ -130,6 +135,27 @@ std::optional<MarkChannel> open_marks() {
   }
   ::setenv(kMarkVariable, c->path().c_str(), 1);  // the command inherits it; a nested greenrun sets its own
   return std::move(*c);
+}
+
+// The kernel's fork events, listened to before the spawn so that the
+// command's first children are seen; where they are not offered, the
+// processes seen at samples are counted (and the report says so).
+std::unique_ptr<ForkEvents> open_fork_events(const Run& run) {
+  if (run.sinks.empty()) return nullptr;  // -q alone: no report to count them in
+  auto events = ForkEvents::open();
+  if (!events) {
+    log::debug([&] { return "processes counted at samples only: " + events.error(); });
+    return nullptr;
+  }
+  return std::move(*events);
+}
+
+// What killed runs left (util/leftovers.h): marks FIFOs, and temporaries
+// beside this run's outputs. While the command starts, never before.
+void remove_leftovers(const Options& o) {
+  MarkChannel::remove_leftovers(marks_dir());
+  for (const std::string* path : {&o.json_path, &o.html_path, &o.summary_file, &o.step_summary, &o.metrics_path})
+    remove_leftover_temporaries(*path);
 }
 
 // Step 1: everything that can fail for a user-visible reason, before the
@@ -463,6 +489,7 @@ int measure(Run& run, Sampler& sampler, StatusDisplay& status, const SignalBlock
   live.started_at = std::chrono::system_clock::now();
   live.started = steady::now();
   std::optional<MarkChannel> marks = open_marks();  // phases, through a FIFO named in the command's environment
+  std::unique_ptr<ForkEvents> forks = open_fork_events(run);
   const SpawnOptions spawn = spawn_options(run, block, sigpipe);
   open_live_line(run.options, status);
   SpawnResult spawned = spawn_command(run.options.command, spawn);
@@ -471,7 +498,12 @@ int measure(Run& run, Sampler& sampler, StatusDisplay& status, const SignalBlock
     return spawn_failed(run, sampler, spawned, live.started_at);
   }
   live.child = spawned.pid;
+  if (forks) {
+    forks->watch(spawned.pid);
+    sampler.count_processes(std::move(forks));
+  }
   settle_tree(run, sampler, spawned);
+  remove_leftovers(run.options);
   if (run.aware) run.aware->started(spawned.pid);
   resolve_late(run, status);
   sampler.start();

@@ -119,12 +119,12 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   }
   if (auto ignored = drop_privileged_overrides(raw); !ignored.empty())
     std::fprintf(stderr, "greenrun sensors: running with raised privileges: ignored %s and the like\n", ignored[0].c_str());
-  Options o;
-  o.sysfs_root = raw.get("sysfs-root");
-  o.procfs_root = raw.get("procfs-root");
-  o.nvml_lib = raw.get("nvml-lib");
-  o.rocm_lib = raw.get("rocm-lib");
-  o.dev_root = raw.get("dev-root");
+  auto checked = subcommand_options(raw, env);  // as a run checks them
+  if (!checked) {
+    std::fprintf(stderr, "greenrun sensors: %s\n", checked.error().c_str());
+    return kExitGreenrunFailed;
+  }
+  const Options& o = *checked;
   auto probe = probe_sources(o, find_data_dir(env), env);
   if (!probe) {
     std::fprintf(stderr, "greenrun sensors: %s\n", probe.error().c_str());

@@ -1,9 +1,13 @@
 #include "commands/status_line.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include "util/units.h"
 
@@ -27,6 +31,21 @@ std::string fit(const std::string& text, int width) {
     out += text[i];
     if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++used;
     while (i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xC0) == 0x80) out += text[++i];
+  }
+  return out;
+}
+
+/// The terminal on `fd` opened again, as a new open file description, with
+/// O_NONBLOCK: setting the flag on `fd` itself would set it for the command,
+/// which shares it. -1 when it cannot be, or is not the same terminal.
+int reopen_nonblocking(int fd) {
+  struct stat want {}, got {};
+  if (::fstat(fd, &want) != 0 || !S_ISCHR(want.st_mode)) return -1;
+  const int out = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (out < 0) return -1;
+  if (::fstat(out, &got) != 0 || !S_ISCHR(got.st_mode) || got.st_rdev != want.st_rdev) {
+    ::close(out);
+    return -1;
   }
   return out;
 }
@@ -56,6 +75,9 @@ std::string LiveLine::unusable(int fd, const EnvLookup& env) {
   if (term.empty() || term == "dumb") return "the terminal cannot move the cursor (TERM=" + term + ")";
   int rows = 0, cols = 0;
   if (!window_size(fd, rows, cols) || rows < 3 || cols < 20) return "the terminal is too small";
+  const int out = reopen_nonblocking(fd);
+  if (out < 0) return "the terminal cannot be opened again for writes that never block";
+  ::close(out);
   return "";
 }
 
@@ -63,20 +85,27 @@ LiveLine::LiveLine(int fd, const EnvLookup& env) : fd_(fd) {
   // https://no-color.org: present and not empty.
   color_ = env("NO_COLOR").value_or("").empty();
   if (!window_size(fd_, rows_, cols_)) return;
+  out_ = reopen_nonblocking(fd_);
+  if (out_ < 0) return;
   open_ = true;
   // Make sure the last row is free: at the bottom, a new line scrolls the
   // screen by one; the cursor goes back up to where the output continues.
-  write_all("\n\x1b[A");
+  send("\n\x1b[A");
   reserve_last_row();
 }
 
 void LiveLine::reserve_last_row() {
   // Setting the scroll region homes the cursor: save and restore it around.
-  write_all("\x1b" "7\x1b[1;" + std::to_string(rows_ - 1) + "r\x1b" "8");
+  send("\x1b" "7\x1b[1;" + std::to_string(rows_ - 1) + "r\x1b" "8");
 }
 
 void LiveLine::draw(const std::string& text) {
   if (!open_) return;
+  if (!flush()) return;
+  if (!pending_.empty()) {  // the terminal took nothing since the last frame: skip this one
+    ++dropped_;
+    return;
+  }
   int rows = rows_, cols = cols_;
   if (window_size(fd_, rows, cols) && (rows != rows_ || cols != cols_)) {
     if (rows < 3) return;
@@ -86,24 +115,47 @@ void LiveLine::draw(const std::string& text) {
   }
   const std::string body = fit("greenrun  " + text, cols_ - 1);
   const std::string styled = color_ ? "\x1b[7m" + body + "\x1b[0m" : body;
-  write_all("\x1b" "7\x1b[" + std::to_string(rows_) + ";1H\x1b[2K" + styled + "\x1b" "8");
+  send("\x1b" "7\x1b[" + std::to_string(rows_) + ";1H\x1b[2K" + styled + "\x1b" "8");
 }
 
 void LiveLine::close() {
-  if (!open_) return;
+  if (open_) give_back_row();
   open_ = false;
-  write_all("\x1b" "7\x1b[" + std::to_string(rows_) + ";1H\x1b[2K\x1b[r\x1b" "8");
+  if (out_ >= 0) ::close(out_);
+  out_ = -1;
 }
 
-void LiveLine::write_all(const std::string& s) {
-  // One write: a terminal takes it whole, never interleaved with the command's.
-  size_t done = 0;
-  while (done < s.size()) {
-    const ssize_t n = ::write(fd_, s.data() + done, s.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
+void LiveLine::give_back_row() {
+  pending_ += "\x1b" "7\x1b[" + std::to_string(rows_) + ";1H\x1b[2K\x1b[r\x1b" "8";
+  // The row must be given back, but not at any price: a terminal stopped for
+  // good gets a bounded wait, then keeps its scroll region.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kCloseWaitMs);
+  while (flush() && !pending_.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{out_, POLLOUT, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
   }
+}
+
+bool LiveLine::send(const std::string& s) {
+  pending_ += s;
+  return flush();
+}
+
+bool LiveLine::flush() {
+  while (!pending_.empty()) {
+    const ssize_t n = ::write(out_, pending_.data(), pending_.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;  // later: never wait here
+    if (n <= 0) {  // the terminal is gone (EIO after a hang-up): no more frames
+      pending_.clear();
+      open_ = false;
+      return false;
+    }
+    pending_.erase(0, static_cast<size_t>(n));
+  }
+  return true;
 }
 
 }  // namespace greenrun

@@ -4,6 +4,7 @@
 // logs. Both are drawn on greenrun's main thread from figures the sampler
 // keeps cheaply (Sampler::energy_so_far); nothing here runs on the sampler.
 
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
@@ -43,10 +44,18 @@ class PowerMeter {
 /// so the command's output scrolls above it and is never overwritten; the line
 /// is redrawn there in place (cursor saved and restored around each redraw)
 /// and the row given back, cleared, before the summary.
+///
+/// It never blocks greenrun's main thread (which forwards signals): it writes
+/// through a descriptor of its own for the terminal, opened O_NONBLOCK (the
+/// command's standard error keeps its flags). A terminal that takes nothing
+/// (stopped with Ctrl-S, a reader that stopped reading) costs frames: what a
+/// frame could not write is finished before the next one is drawn, and the
+/// frames in between are dropped.
 class LiveLine {
  public:
   /// Why --live cannot work on `fd` here, or "" when it can: not a terminal,
-  /// TERM unset or dumb, a terminal too small.
+  /// TERM unset or dumb, a terminal too small, one that cannot be opened again
+  /// without blocking.
   static std::string unusable(int fd, const EnvLookup& env);
   /// Takes the last row of the terminal on `fd` (check unusable() first).
   LiveLine(int fd, const EnvLookup& env);
@@ -55,17 +64,29 @@ class LiveLine {
   LiveLine& operator=(const LiveLine&) = delete;
 
   void draw(const std::string& text);
-  /// Clears the line and restores the whole screen as the scroll region. Idempotent.
+  /// Clears the line and restores the whole screen as the scroll region,
+  /// waiting at most kCloseWaitMs for a terminal that takes nothing. Idempotent.
   void close();
+  /// Frames dropped because the terminal took nothing.
+  uint64_t dropped() const { return dropped_; }
+
+  static constexpr int kCloseWaitMs = 1000;
 
  private:
   void reserve_last_row();
-  void write_all(const std::string& s);
+  void give_back_row();
+  /// Queues `s` and writes what the terminal takes now; false when the
+  /// terminal is gone (the line is closed then).
+  bool send(const std::string& s);
+  bool flush();
 
-  int fd_;
+  int fd_;        // the terminal as the command shares it: window size only
+  int out_ = -1;  // the same terminal, opened non-blocking for greenrun alone
   bool color_;
   bool open_ = false;
   int rows_ = 0, cols_ = 0;
+  std::string pending_;  // a frame's bytes the terminal has not taken yet
+  uint64_t dropped_ = 0;
 };
 
 }  // namespace greenrun

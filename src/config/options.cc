@@ -364,13 +364,13 @@ namespace {
 
 // %j, %t, %h... in output paths: one file per Slurm rank, per host, per run.
 std::optional<std::string> expand_output_paths(Options& o, const EnvLookup& env) {
-  const auto step = slurm_step(env);
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  for (std::string* path : {&o.json_path, &o.csv_path, &o.summary_file, &o.step_summary, &o.metrics_path}) {
-    if (path->find('%') == std::string::npos) continue;
-    auto expanded = expand_placeholders(*path, step, host, ::getpid());
-    if (!expanded) return expanded.error();
+  const std::pair<const char*, std::string*> paths[] = {
+      {"json", &o.json_path},       {"csv", &o.csv_path},        {"summary-file", &o.summary_file},
+      {"step-summary", &o.step_summary}, {"metrics", &o.metrics_path}, {"html", &o.html_path},
+      {"log-file", &o.log_file}};
+  for (const auto& [name, path] : paths) {
+    auto expanded = expand_output_path(*path, env);
+    if (!expanded) return "--" + std::string(name) + " " + expanded.error();
     *path = *expanded;
   }
   return std::nullopt;
@@ -387,6 +387,22 @@ std::optional<std::string> empty_value(const RawSettings& raw) {
 }
 
 }  // namespace
+
+Result<std::string> expand_output_path(const std::string& path, const EnvLookup& env) {
+  if (path.find('%') == std::string::npos) return path;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return expand_placeholders(path, slurm_step(env), host, ::getpid());
+}
+
+Result<Options> subcommand_options(const RawSettings& raw, const EnvLookup& env) {
+  using R = Result<Options>;
+  Options o;
+  if (auto err = empty_value(raw)) return R::fail(*err);
+  if (auto err = convert_settings(raw, o)) return R::fail(*err);
+  if (auto err = expand_output_paths(o, env)) return R::fail(*err);
+  return o;
+}
 
 namespace {
 

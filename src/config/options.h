@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "util/log.h"
+#include "util/result.h"
 
 namespace greenrun {
 
@@ -163,6 +164,17 @@ namespace greenrun {
 struct RawSettings;
 /// The raw strings, checked and converted into `o`; an error names where the value came from.
 std::optional<std::string> convert_settings(const RawSettings& raw, Options& o);
+
+/// An output path with its placeholders (%j, %h, ...: expand_placeholders)
+/// expanded from `env` and this machine; every option that names a file
+/// greenrun writes takes them.
+Result<std::string> expand_output_path(const std::string& path, const EnvLookup& env);
+
+/// A subcommand's options from the table (those `raw` holds, filled from its
+/// command line, the environment and the config files), checked and
+/// converted by the run's own code: an empty value, a bad value or a bad
+/// placeholder is refused with the run's message (exit 125).
+Result<Options> subcommand_options(const RawSettings& raw, const EnvLookup& env);
 
 /// Parses a subcommand's arguments with `app`. Returns the exit status when the
 /// subcommand should stop here (help printed: 0; a usage error printed: 2).

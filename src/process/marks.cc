@@ -11,14 +11,24 @@
 #include <string_view>
 
 #include "util/fs.h"
+#include "util/leftovers.h"
+#include "util/log.h"
 
 namespace greenrun {
 
 namespace {
 
+/// `s` cut to `most` bytes without splitting a UTF-8 character.
+void cut_utf8(std::string& s, size_t most) {
+  if (s.size() <= most) return;
+  size_t cut = most;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+}
+
 std::string clean_label(std::string s) {
+  cut_utf8(s, kMaxMarkLabel);
   while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
-  if (s.size() > kMaxMarkLabel) s.resize(kMaxMarkLabel);
   return s;
 }
 
@@ -34,8 +44,8 @@ Result<MarkChannel> MarkChannel::create(const std::string& tmp_dir) {
     unsigned char bytes[8];
     if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes))
       return R::fail("cannot name the marks FIFO: " + errno_text(errno));
-    char name[32];
-    std::snprintf(name, sizeof name, "greenrun-mark-%02x%02x%02x%02x%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2],
+    char name[48];
+    std::snprintf(name, sizeof name, "%s%02x%02x%02x%02x%02x%02x%02x%02x", kFifoPrefix, bytes[0], bytes[1], bytes[2],
                   bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]);
     c.path_ = tmp_dir + "/" + name;
     if (::mkfifo(c.path_.c_str(), 0600) == 0) break;
@@ -47,8 +57,14 @@ Result<MarkChannel> MarkChannel::create(const std::string& tmp_dir) {
   }
   c.fd_ = ::open(c.path_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (c.fd_ < 0) return R::fail("cannot open the marks FIFO: " + errno_text(errno));
+  hold_while_alive(c.fd_);
   ::fcntl(c.fd_, F_SETPIPE_SZ, static_cast<int>(kBufferBytes));  // bursts of marks; the default 64 KiB is what is left if refused
   return c;
+}
+
+void MarkChannel::remove_leftovers(const std::string& tmp_dir) {
+  for (const auto& name : greenrun::remove_leftovers(tmp_dir, kFifoPrefix, S_IFIFO))
+    log::debug([&] { return "leftover marks FIFO " + tmp_dir + "/" + name + " removed"; });
 }
 
 MarkChannel& MarkChannel::operator=(MarkChannel&& o) noexcept {
@@ -56,7 +72,7 @@ MarkChannel& MarkChannel::operator=(MarkChannel&& o) noexcept {
     this->~MarkChannel();
     fd_ = o.fd_;
     path_ = std::move(o.path_);
-    partial_ = std::move(o.partial_);
+    lines_ = std::move(o.lines_);
     o.fd_ = -1;
     o.path_.clear();
   }
@@ -76,17 +92,23 @@ void MarkChannel::drain(const std::function<void(std::string)>& on_mark, size_t 
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
     taken += static_cast<size_t>(n);
-    std::string_view data(buf, static_cast<size_t>(n));
-    for (size_t nl = data.find('\n'); !data.empty(); nl = data.find('\n')) {
-      std::string_view piece = data.substr(0, nl);
-      // A label keeps its first kMaxMarkLabel bytes; the rest of a longer line is skipped.
-      if (partial_.size() < kMaxMarkLabel) partial_.append(piece.substr(0, kMaxMarkLabel - partial_.size()));
-      if (nl == std::string_view::npos) break;
-      std::string label = clean_label(std::move(partial_));
-      partial_.clear();
-      if (!label.empty()) on_mark(std::move(label));
-      data.remove_prefix(nl + 1);
-    }
+    lines_.feed(std::string_view(buf, static_cast<size_t>(n)), on_mark);
+  }
+}
+
+void MarkLines::feed(std::string_view bytes, const std::function<void(std::string)>& on_mark) {
+  while (!bytes.empty()) {
+    const size_t nl = bytes.find('\n');
+    const std::string_view piece = bytes.substr(0, nl);
+    // One byte past the label tells clean_label where a character was cut.
+    if (!cut_) line_.append(piece.substr(0, kMaxMarkLabel + 1 - line_.size()));
+    cut_ = line_.size() > kMaxMarkLabel;
+    if (nl == std::string_view::npos) return;
+    std::string label = clean_label(std::move(line_));
+    line_.clear();
+    cut_ = false;
+    if (!label.empty()) on_mark(std::move(label));
+    bytes.remove_prefix(nl + 1);
   }
 }
 

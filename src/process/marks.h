@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "util/result.h"
 
@@ -14,13 +15,29 @@ namespace greenrun {
 
 /// The environment variable that names the FIFO for the command.
 inline constexpr const char* kMarkVariable = "GREENRUN_MARK";
-/// The longest label kept: a longer line keeps its first kMaxMarkLabel bytes.
+/// The longest label kept, in bytes: a longer line keeps its first 200 (cut
+/// back to a whole UTF-8 character), the rest of it up to its newline is skipped.
 inline constexpr size_t kMaxMarkLabel = 200;
+
+/// The marks protocol's lines: bytes in, in any pieces, labels out. Holds at
+/// most kMaxMarkLabel bytes of a line, whatever its length.
+class MarkLines {
+ public:
+  void feed(std::string_view bytes, const std::function<void(std::string)>& on_mark);
+
+ private:
+  std::string line_;
+  bool cut_ = false;  // the line is longer than the label: skipping to its newline
+};
 
 class MarkChannel {
  public:
-  /// A new FIFO (mode 0600, an unpredictable name) in `tmp_dir`.
+  /// A new FIFO (mode 0600, an unpredictable name: kFifoPrefix and 16 hex
+  /// digits) in `tmp_dir`, locked while this greenrun lives (util/leftovers.h).
   static Result<MarkChannel> create(const std::string& tmp_dir);
+  /// Removes from `tmp_dir` the FIFOs that killed greenruns of this user left.
+  static void remove_leftovers(const std::string& tmp_dir);
+  static constexpr const char* kFifoPrefix = "greenrun-marks-";
   MarkChannel() = default;
   MarkChannel(MarkChannel&& o) noexcept { *this = std::move(o); }
   MarkChannel& operator=(MarkChannel&& o) noexcept;
@@ -40,7 +57,8 @@ class MarkChannel {
 
  private:
   int fd_ = -1;
-  std::string path_, partial_;
+  std::string path_;
+  MarkLines lines_;
 };
 
 /// What `greenrun mark LABEL` does: writes the line to the FIFO that

@@ -166,6 +166,8 @@ nlohmann::ordered_json to_json(const RunReport& r) {
   j["read_bytes"] = r.io.read_bytes;
   j["write_bytes"] = r.io.write_bytes;
   j["processes"] = std::max<uint64_t>(1, r.processes_seen);
+  // Every start, from the kernel; else the processes seen at samples (a lower bound).
+  j["processes_counted_by"] = r.processes_exact ? "proc connector" : "samples";
   j["descendants_running_at_exit"] = r.descendants_running;
   if (!r.tree.method.empty()) {
     auto text_or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };

@@ -8,6 +8,7 @@
 
 #include "carbon/intensity.h"
 #include "report/report.h"
+#include "sampling/accounting.h"
 
 namespace greenrun {
 
@@ -124,7 +125,8 @@ Timeline read_timeline(const json& t, std::vector<RecordCarbon>& carbon) {
     comps.push_back({component_named(str(c, "name")), flag(c, "measured", true),
                      std::clamp(num(c, "resolution_s"), 0.0, 1e9) / per, std::clamp(num(c, "update_period_s"), 0.0, 1e9)});
   const json& records = array(t, "records");
-  const auto saved = static_cast<size_t>(std::clamp(num(t, "capacity"), 0.0, double{1 << 20}));
+  const double most = static_cast<double>(Timeline::capacity_for(comps.size()));
+  const auto saved = static_cast<size_t>(std::clamp(num(t, "capacity"), 0.0, most));
   const size_t capacity = std::max(records.size(), saved);
   Timeline tl(comps, capacity);
   for (const auto& rec : records) {
@@ -253,10 +255,31 @@ void read_rest(const json& j, RunReport& r) {
   r.sampler_cpu_s = num(field(j, "overhead"), "sampler_cpu_s");
 }
 
+// What a run can hold: a report beyond it did not come from greenrun, and
+// its records times components would make a page of gigabytes.
+Status check_bounds(const json& j, const std::string& name) {
+  const json& t = field(j, "timeline");
+  const size_t comps = array(t, "components").size();
+  auto beyond = [&](size_t n, const std::string& what, size_t most, const std::string& with = "") {
+    return Status::fail(name + ": " + std::to_string(n) + " " + what + ", more than the " + std::to_string(most) +
+                        " a greenrun run holds" + with + ": not a report greenrun wrote");
+  };
+  if (array(j, "components").size() > Timeline::kMaxComponents)
+    return beyond(array(j, "components").size(), "components", Timeline::kMaxComponents);
+  if (comps > Timeline::kMaxComponents) return beyond(comps, "timeline components", Timeline::kMaxComponents);
+  if (array(t, "records").size() > Timeline::capacity_for(comps))
+    return beyond(array(t, "records").size(), "timeline records", Timeline::capacity_for(comps),
+                  " with " + std::to_string(comps) + " components");
+  if (array(j, "phases").size() > Accounting::kMaxPhases + 1)
+    return beyond(array(j, "phases").size(), "phases", Accounting::kMaxPhases + 1);
+  return {};
+}
+
 }  // namespace
 
 Result<RunReport> run_report_from_json(const nlohmann::json& j, const std::string& name) {
   if (auto checked = read_report(j, name); !checked) return Result<RunReport>::fail(checked.error());
+  if (auto bounded = check_bounds(j, name); !bounded) return Result<RunReport>::fail(bounded.error());
   RunReport r;
   r.command = strings(j, "command");
   r.status = str(j, "status");
@@ -275,6 +298,7 @@ Result<RunReport> run_report_from_json(const nlohmann::json& j, const std::strin
   r.io.read_bytes = count(j, "read_bytes");
   r.io.write_bytes = count(j, "write_bytes");
   r.processes_seen = count(j, "processes");
+  r.processes_exact = str(j, "processes_counted_by") == "proc connector";
   r.descendants_running = static_cast<int>(std::clamp(num(j, "descendants_running_at_exit"), 0.0, 1e9));
   r.scope = str(j, "scope") == "machine" ? Scope::Machine : Scope::Process;
   read_components(j, r);

@@ -128,6 +128,7 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   r.peak_rss_bytes = m.peak_rss_bytes;
   r.io = m.io;
   r.processes_seen = m.processes_seen;
+  r.processes_exact = m.processes_exact;
   r.descendants_running = m.running;
   if (in.tree) r.tree = *in.tree;
   r.peak_power_w = o.scope == Scope::Process ? m.peak_tree_w : m.peak_machine_w;

@@ -98,6 +98,7 @@ struct RunReport {
   uint64_t peak_rss_bytes = 0;
   IoCounters io;
   uint64_t processes_seen = 0;
+  bool processes_exact = false;  // every process started in the tree (proc connector), else those seen at samples
   int descendants_running = 0;
   TreeDescription tree;  // how the figures above were read
   Scope scope = Scope::Process;

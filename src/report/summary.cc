@@ -195,8 +195,9 @@ std::string format_summary(const RunReport& r) {
   const bool cgroup_memory = cgroup && r.tree.memory_note.empty();
   line("CPU time", cpu_text + (cgroup ? "  [measured: cgroup, whole tree]" : "  [measured: /proc, getrusage]"));
   uint64_t procs = std::max<uint64_t>(1, r.processes_seen);
-  line("peak memory", format_bytes(static_cast<double>(r.peak_rss_bytes)) + " resident, " + std::to_string(procs) +
-                          (procs == 1 ? " process" : " processes seen") +
+  const std::string counted = (r.processes_exact ? "" : "at least ") + std::to_string(procs) +
+                              (procs == 1 ? " process" : " processes");
+  line("peak memory", format_bytes(static_cast<double>(r.peak_rss_bytes)) + " resident, " + counted +
                           (cgroup_memory ? "  [measured: cgroup memory.stat]" : "  [measured: /proc]"));
   if (r.tree.method == "proc" && r.tree.reason != "--tree proc") line("process tree", "/proc walk: " + r.tree.reason);
   line("disk I/O", format_bytes(static_cast<double>(r.io.read_bytes)) + " read, " +

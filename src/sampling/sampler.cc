@@ -168,6 +168,11 @@ void Sampler::read_tree(bool final) {
     m_.io.write_bytes = std::max(m_.io.write_bytes, t.io.write_bytes);
   }
   m_.processes_seen = t.processes_seen;
+  if (forks_) {
+    forks_->drain();
+    m_.processes_seen = std::max<uint64_t>(t.processes_seen, forks_->started());
+    m_.processes_exact = forks_->complete();
+  }
   m_.running = t.running;
   m_.machine_busy_s += ctx_.machine_busy_s;
   m_.machine_capacity_s += ctx_.machine_capacity_s;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "process/fork_events.h"
 #include "process/tree_reader.h"
 #include "sampling/accounting.h"
 #include "sampling/counter_watch.h"
@@ -56,6 +57,9 @@ struct Measurements {
   uint64_t peak_rss_bytes = 0;
   IoCounters io;
   uint64_t processes_seen = 0;
+  /// processes_seen counts every process started in the tree (the kernel's
+  /// fork events), not only those seen at samples.
+  bool processes_exact = false;
   /// Running (non-zombie) descendants at the last CPU read; after the final
   /// sample, those still running when the command exited.
   int running = 0;
@@ -117,6 +121,9 @@ class Sampler {
   /// an empty tree at the baseline and read the same machine-wide counters,
   /// so the next interval is measured as if `tree` had read the baseline.
   void replace_tree(std::unique_ptr<TreeReader> tree);
+  /// Counts the tree's processes from the kernel's fork events (watching the
+  /// command already), drained at every CPU read. Only before launch().
+  void count_processes(std::unique_ptr<ForkEvents> events) { forks_ = std::move(events); }
 
  private:
   void loop();
@@ -141,6 +148,7 @@ class Sampler {
   std::vector<bool> frozen_;
   double window_s_ = 0;  // the sampling window: the interval, or the ticks between CPU reads
   std::unique_ptr<TreeReader> tree_;
+  std::unique_ptr<ForkEvents> forks_;
   int cpu_every_;
 
   mutable std::mutex data_mu_;  // held by step() and measurements()

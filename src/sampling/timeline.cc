@@ -4,11 +4,14 @@
 
 namespace greenrun {
 
+size_t Timeline::capacity_for(size_t components) {
+  const size_t per_record = sizeof(Record) + components * 2 * sizeof(double);
+  return std::max<size_t>(std::min(kMaxRecords, (kBudgetBytes - 4096) / per_record), 2);
+}
+
 Timeline::Timeline(std::vector<TimelineComponent> components, size_t capacity)
     : components_(std::move(components)), n_(components_.size()) {
-  const size_t per_record = sizeof(Record) + n_ * 2 * sizeof(double);
-  capacity_ = capacity > 0 ? capacity : std::min(kMaxRecords, (kBudgetBytes - 4096) / per_record);
-  capacity_ = std::max<size_t>(capacity_, 2);
+  capacity_ = std::max<size_t>(capacity > 0 ? capacity : capacity_for(n_), 2);
 }
 
 void Timeline::append(const Window& w) {

@@ -37,6 +37,10 @@ class Timeline {
   /// At most 4,096 records, fewer with many components: the records stay under 1 MiB.
   static constexpr size_t kMaxRecords = 4096;
   static constexpr size_t kBudgetBytes = 1 << 20;
+  /// At most 64 components: a record's `missing` holds a bit for each.
+  static constexpr size_t kMaxComponents = 64;
+  /// The records a timeline of `components` components holds by default.
+  static size_t capacity_for(size_t components);
   /// `capacity` 0: the default above.
   explicit Timeline(std::vector<TimelineComponent> components = {}, size_t capacity = 0);
 

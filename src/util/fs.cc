@@ -19,6 +19,8 @@
 #include <deque>
 #include <utility>
 
+#include "util/leftovers.h"
+
 namespace greenrun {
 
 std::string errno_text(int err) { return std::strerror(err); }
@@ -192,6 +194,21 @@ int PreadFile::read(std::string& out) const {
 
 namespace {
 
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string base_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+/// ".NAME.greenrun-": atomic_write's temporaries for NAME, and nothing else.
+std::string temporary_prefix(const std::string& base) { return "." + base + ".greenrun-"; }
+
 bool write_all(int fd, std::string_view content) {
   const char* p = content.data();
   size_t left = content.size();
@@ -229,14 +246,14 @@ std::string joined(const std::string& dir, const std::string& name) {
   return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
-/// An unpredictable name beginning `prefix`, created exclusively in `dir`
+/// An unpredictable name: `prefix` and six random characters, created exclusively in `dir`
 /// (mkostemp, by descriptor). Returns the fd (name in `name`), or -1.
 int create_temporary(int dir, const std::string& prefix, std::string& name) {
   static const char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   for (int attempt = 0; attempt < 100; ++attempt) {
     unsigned char random[6];
     if (::getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) return -1;
-    name = prefix + ".";
+    name = prefix;
     for (unsigned char r : random) name += kChars[r % (sizeof kChars - 1)];
     const int fd = ::openat(dir, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0 || errno != EEXIST) return fd;
@@ -400,10 +417,13 @@ Status atomic_write(const std::string& path, std::string_view content) {
     return {};
   }
   // An unpredictable name, created exclusively in the walked directory:
-  // nothing planted beside the report can be written through.
+  // nothing planted beside the report can be written through. Locked while
+  // greenrun lives: a run killed here leaves a temporary that a later run
+  // knows for a leftover.
   std::string tmp;
-  int fd = create_temporary(p->dir(), "." + p->name(), tmp);
+  int fd = create_temporary(p->dir(), temporary_prefix(p->name()), tmp);
   if (fd < 0) return Status::fail("cannot create a temporary file beside " + path + ": " + errno_text(errno));
+  hold_while_alive(fd);
   // The report keeps the mode and owner it had; a new one gets the usual 0666 & ~umask.
   ::fchmod(fd, exists ? (st.st_mode & 07777) : (0666 & ~current_umask()));
   if (exists && ::geteuid() == 0 && ::fchown(fd, st.st_uid, st.st_gid) != 0) {
@@ -422,6 +442,13 @@ Status atomic_write(const std::string& path, std::string_view content) {
     return Status::fail("cannot rename " + tmp + " to " + p->shown() + ": " + errno_text(err));
   }
   return {};
+}
+
+void remove_leftover_temporaries(const std::string& path) {
+  if (path.empty() || path == "-" || own_descriptor(path)) return;
+  auto target = output_path(path, "output");
+  if (!target) return;
+  remove_leftovers(dir_of(*target), temporary_prefix(base_of(*target)), S_IFREG);
 }
 
 Status check_writable(const std::string& path, std::string_view what) {
@@ -448,7 +475,7 @@ Status check_writable(const std::string& path, std::string_view what) {
   }
   // access(W_OK) is not enough (read-only mounts, ACLs): create and remove a probe file.
   std::string probe;
-  int fd = create_temporary(p->dir(), ".greenrun-probe", probe);
+  int fd = create_temporary(p->dir(), ".greenrun-probe.", probe);
   if (fd < 0)
     return Status::fail("cannot write " + w + " file " + path + ": " + errno_text(errno) + " in the directory of " +
                         p->shown() + "; choose a writable directory");

@@ -123,6 +123,10 @@ bool own_descriptor(const std::string& path);
 /// keeps its mode and owner; a new one gets 0666 & ~umask.
 Status atomic_write(const std::string& path, std::string_view content);
 
+/// Removes the temporaries atomic_write left beside `path` in runs that were
+/// killed (util/leftovers.h: the user's own, no longer locked by a live greenrun).
+void remove_leftover_temporaries(const std::string& path);
+
 /// Checks that `path` can be written later: output_path allows it, its
 /// directory exists and accepts a new file, and `path` itself is not a
 /// directory or a read-only file. The error names the problem and the fix.

@@ -7,7 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <chrono>
 
 #include "util/fs.h"
@@ -22,6 +24,13 @@ void pause_ms(long ms) {
   timespec ts{0, ms * 1'000'000};
   ::nanosleep(&ts, nullptr);
 }
+
+// What the streams may still wait, all of them together (outputs are written
+// from greenrun's main thread only). A stream that finds its budget spent
+// still gets a try that cannot wait.
+constexpr double kLastTryS = 0.05;
+double open_wait_left_s = OutputTarget::kOpenWaitS;
+double stall_left_s = OutputTarget::kStallS;
 
 }  // namespace
 
@@ -80,13 +89,22 @@ Result<OutputTarget> OutputTarget::check(const std::string& path, std::string_vi
 Status OutputTarget::write(std::string_view content) const {
   if (!stream_) return atomic_write(path_, content);
   const std::string name = stdout_ ? "standard output" : path_;
-  int fd = stdout_ ? STDOUT_FILENO : open_stream(path_, kOpenWaitS);
+  const double opened_at = now_s();
+  int fd = stdout_ ? STDOUT_FILENO : open_stream(path_, std::max(open_wait_left_s, 0.0));
+  open_wait_left_s -= now_s() - opened_at;
   if (fd < 0)
     return Status::fail("cannot open " + name + " for " + what_ + ": " + errno_text(-fd) +
-                        (-fd == ENXIO ? " (no reader on the FIFO)" : ""));
-  int err = write_stream(fd, content, kStallS);
+                        (-fd == ENXIO ? " (no reader on the FIFO; greenrun waits " + std::to_string(static_cast<int>(kOpenWaitS)) +
+                                            " s for the readers of all its FIFOs together)"
+                                      : ""));
+  const double stall_s = std::max(stall_left_s, kLastTryS);
+  const double written_at = now_s();
+  int err = write_stream(fd, content, stall_s);
   if (!stdout_) ::close(fd);
-  if (err == ETIMEDOUT) return Status::fail(what_ + " to " + name + " abandoned: the reader took nothing for 10 s");
+  if (err == ETIMEDOUT) stall_left_s -= now_s() - written_at;
+  if (err == ETIMEDOUT)
+    return Status::fail(what_ + " to " + name + " abandoned: the reader took nothing for " +
+                        std::to_string(static_cast<int>(std::ceil(stall_s))) + " s");
   if (err != 0) return Status::fail("cannot write " + what_ + " to " + name + ": " + errno_text(err));
   return {};
 }

@@ -22,8 +22,10 @@ class OutputTarget {
   const std::string& path() const { return path_; }
 
   /// The whole document: a regular file is replaced atomically; a stream gets
-  /// it once, opened non-blocking (a FIFO's reader is waited for up to
-  /// kOpenWaitS) and written with at most kStallS without progress.
+  /// it once, opened non-blocking and written without blocking. The waits are
+  /// shared by every stream of the process: FIFOs without a reader wait
+  /// kOpenWaitS for their readers together, not each in turn, and readers
+  /// that take nothing stall greenrun kStallS together.
   Status write(std::string_view content) const;
 
   static constexpr double kOpenWaitS = 5;
