@@ -93,8 +93,8 @@ TEST_CASE("UK Carbon Intensity: national actual and forecast, regional object an
 
 TEST_CASE("live series: live beats forecast, gaps and edges take the yearly figure", "[live]") {
   LiveSeries s;
-  IntensitySeries forecast{{{at(0), 300, Basis::Forecast}, {at(3600), 200, Basis::Forecast}}, hours(1)};
-  IntensitySeries live{{{at(0), 250, Basis::Live}}, hours(1)};
+  IntensitySeries forecast{{{at(0), 300, Basis::Forecast}, {at(3600), 200, Basis::Forecast}}, hours(1), {}};
+  IntensitySeries live{{{at(0), 250, Basis::Live}}, hours(1), {}};
   s.merge(live);
   s.merge(forecast);  // later, but a forecast never replaces what happened
   CHECK(*s.at(at(10)) == 250);
@@ -112,7 +112,7 @@ TEST_CASE("live series: live beats forecast, gaps and edges take the yearly figu
   CHECK(c[static_cast<size_t>(Basis::Forecast)] == Approx(3600));
   // A gap between answers is yearly too.
   LiveSeries gap;
-  gap.merge(IntensitySeries{{{at(0), 100, Basis::Live}, {at(7200), 100, Basis::Live}}, hours(1)});
+  gap.merge(IntensitySeries{{{at(0), 100, Basis::Live}, {at(7200), 100, Basis::Live}}, hours(1), {}});
   CHECK(gap.profile(400).average(at(0), at(10800)) == Approx(200));
 }
 
@@ -128,7 +128,7 @@ TEST_CASE("timeline records carry the basis that priced them", "[live]") {
   w.end_s = 7200;
   t.append(w);
   LiveSeries s;
-  s.merge(IntensitySeries{{{at(0), 250, Basis::Live}}, hours(1)});
+  s.merge(IntensitySeries{{{at(0), 250, Basis::Live}}, hours(1), {}});
   auto records = record_emissions(t, at(0), s.profile(400), 1.0, false);
   REQUIRE(records.size() == 2);
   CHECK(records[0].basis == Basis::Live);

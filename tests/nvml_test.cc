@@ -11,6 +11,7 @@
 #include "helpers.h"
 #include "process/procfs.h"
 #include "sensors/nvml_source.h"
+#include "util/csv.h"
 
 using namespace greenrun;
 using namespace greenrun::test;
@@ -433,4 +434,17 @@ TEST_CASE("NVML in a container: host PIDs cannot be matched, so shared by CPU ti
     CHECK(n.read_at(0, {40007}).tree_share.value_or(-1) == 1);
     CHECK(n.src->notes().empty());
   }
+}
+
+TEST_CASE("the CSV's gpu_utilization_percent is the mean utilisation NVML read", "[nvml][csv]") {
+  GpuBox b;
+  b.configure("count=1\ngpu0.name=Tesla T4\ngpu0.energy=0\ngpu0.power=0\ngpu0.util=40\ngpu0.procs=children\n");
+  // FAKE_THREADS=0: this checks the column, not the signal race the fake's threads
+  // provoke (issue 21.1, handled with the signal mask).
+  REQUIRE(b.run({"-q", "--csv", b.dir / "e.csv", "--", "sleep", "1"}, {{"FAKE_THREADS", "0"}}).status == 0);
+  auto t = parse_csv(slurp(b.dir / "e.csv"), "e.csv");
+  REQUIRE(t);
+  REQUIRE(t->rows.size() == 1);
+  CHECK(std::stod(t->rows[0][static_cast<size_t>(t->column("gpu_utilization_percent"))]) == Approx(40));
+  CHECK(t->rows[0][static_cast<size_t>(t->column("gpu_count"))] == "1");
 }

@@ -13,13 +13,14 @@
 #include "util/exit_codes.h"
 #include "util/fs.h"
 #include "util/units.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
 namespace {
 
 int fail(const std::string& what, int code = kExitGreenrunFailed) {
-  std::fprintf(stderr, "greenrun plan: %s\n", what.c_str());
+  std::fprintf(stderr, "greenrun plan: %s\n", terminal_text(what).c_str());
   return code;
 }
 

@@ -22,6 +22,7 @@ struct Interval {
   uint64_t tree_rss_bytes = 0;  // the tree's resident memory at the end
   std::vector<std::optional<double>> energy_j;  // machine energy per channel; nullopt: no reading
   std::vector<std::optional<double>> share;     // a source's own share for the tree, per channel
+  std::vector<std::optional<double>> utilisation_percent;  // what the source read, per channel (GPUs)
   /// The sampler read CPU times at the end of this interval: the window of
   /// intervals since the previous such read is attributed now.
   bool close_window = true;
@@ -32,6 +33,8 @@ struct ChannelTotals {
   double tree_j = 0;
   uint64_t intervals = 0;  // intervals with a reading
   uint64_t missing = 0;    // intervals without one
+  /// Utilisation the source read (0..100), times the seconds it covers.
+  double utilisation_pct_s = 0, utilisation_s = 0;
 };
 
 /// The command's share of the machine's CPU time, clamped to [0, 1].

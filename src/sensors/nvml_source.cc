@@ -389,6 +389,7 @@ void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
   out.assign(state_.size(), {});
   for (size_t i = 0; i < state_.size(); ++i) {
     NvmlGpu& g = state_[i];
+    g.util_now.reset();
     if (g.lost) {
       out[i] = {g.energy_j, true, g.share};
       continue;
@@ -418,10 +419,12 @@ void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
         Utilization u{};
         rc = api_->utilization(g.handle, &u);
         w = g.tdp_w * std::min(100u, u.gpu) / 100.0;
+        g.util_now = std::min(100u, u.gpu);  // read only here: CodeCarbon's gpu_utilization_percent
       }
       if (rc != kSuccess) {
         degrade(i, rc, g.mode == NvmlGpu::Mode::Power ? "the power reading" : "the utilisation reading", ctx);
         g.power.restart();
+        g.util_now.reset();
         continue;
       }
       g.power.add(ctx.now, w);

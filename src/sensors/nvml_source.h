@@ -72,6 +72,7 @@ struct NvmlGpu {
   PowerIntegrator power;
   unsigned long long util_ts = 0;        // the newest utilisation sample seen
   std::optional<double> util_share;      // the command's part of the SM utilisation in the last samples
+  std::optional<double> util_now;        // the device's utilisation at this read (TDP x utilisation only)
   std::optional<double> share;
 };
 
@@ -84,6 +85,9 @@ class NvmlSource : public ChannelTable<NvmlGpu> {
   std::vector<std::string> notes() const override;
   /// A GPU's share is found from the processes running on it.
   bool uses_tree_pids() const override { return true; }
+  std::optional<double> utilisation_percent(size_t i) const override {
+    return i < state_.size() ? state_[i].util_now : std::nullopt;
+  }
 
   struct Api;  // the NVML function table
 

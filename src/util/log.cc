@@ -16,6 +16,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "util/escape.h"
+
 namespace greenrun::log {
 
 namespace {
@@ -59,7 +61,7 @@ class FdSink final : public spdlog::sinks::base_sink<std::mutex> {
 namespace detail {
 
 void write(Level level, const std::string& message) {
-  if (auto& l = logger()) l->log(level == Level::Trace ? spdlog::level::trace : spdlog::level::debug, message);
+  if (auto& l = logger()) l->log(level == Level::Trace ? spdlog::level::trace : spdlog::level::debug, terminal_text(message));
 }
 
 }  // namespace detail
