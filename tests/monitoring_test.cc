@@ -89,7 +89,9 @@ TEST_CASE("the metrics file passes promtool, and OpenMetrics ends with # EOF", "
   CHECK(value_of(m, "greenrun_energy_joules_total", "component=\"cpu\"") ==
         Approx(greenrun::test::component(j, "cpu")->at("energy_j").get<double>()));
   CHECK_THAT(m, Catch::Contains("team=\"ml\"") && Catch::Contains("run=\"a \\\"quoted\\\" value\""));
-  CHECK_THAT(m, Catch::Contains("greenrun_emissions_grams_total ") && Catch::Contains("greenrun_running 0"));
+  // Every series carries the run's identity (here --label run=...).
+  CHECK_THAT(m, Catch::Contains("greenrun_emissions_grams_total{run=\"a \\\"quoted\\\" value\",team=\"ml\"} ") &&
+                    Catch::Contains("greenrun_running{run=\"a \\\"quoted\\\" value\",team=\"ml\"} 0"));
   CHECK(m.find(greenrun_bin()) == std::string::npos);  // no argv in labels: the command's name only
 
   auto om = b.run({"-q", "--metrics", b.dir / "m.om", "--metrics-format", "openmetrics", "--", "true"});
@@ -123,7 +125,11 @@ TEST_CASE("node_exporter's textfile collector serves the metrics greenrun writes
 TEST_CASE("a Pushgateway receives the pushes; a dead or silent one holds nothing up", "[monitoring]") {
   Box b;
   const int port = free_port();
-  Daemon gateway({"prometheus-pushgateway", "--web.listen-address=127.0.0.1:" + std::to_string(port)}, b.dir.path(), port);
+  // Debian's default persists to /var/lib/prometheus/pushgateway.data, shared by every
+  // gateway on the machine: a private file, so no earlier run's groups come back.
+  Daemon gateway({"prometheus-pushgateway", "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                  "--persistence.file=" + b.dir / "pushgateway.data"},
+                 b.dir.path(), port);
   auto r = b.run({"-q", "--json", b.dir / "r.json", "--checkpoint", "1s", "--pushgateway",
                   "http://127.0.0.1:" + std::to_string(port), "--label", "team=ml", "--", "sleep", "1.5"});
   REQUIRE(r.status == 0);
@@ -210,7 +216,11 @@ TEST_CASE("a --label whose name is greenrun's or Prometheus's own is refused bef
 TEST_CASE("two concurrent pushes from one host keep their own groups on the Pushgateway", "[monitoring]") {
   Box b;
   const int port = free_port();
-  Daemon gateway({"prometheus-pushgateway", "--web.listen-address=127.0.0.1:" + std::to_string(port)}, b.dir.path(), port);
+  // Debian's default persists to /var/lib/prometheus/pushgateway.data, shared by every
+  // gateway on the machine: a private file, so no earlier run's groups come back.
+  Daemon gateway({"prometheus-pushgateway", "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                  "--persistence.file=" + b.dir / "pushgateway.data"},
+                 b.dir.path(), port);
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   std::vector<Background> runs;
   for (const auto* run : {"a", "b"})
