@@ -506,6 +506,18 @@ TEST_CASE("greenrun plan from a file and an earlier report: sbatch, cron and the
                         std::to_string(tm.tm_mon + 1) + " *\n");
 }
 
+TEST_CASE("a provider's Content-Type never reaches the terminal as a control sequence", "[carbon-aware][cli][hardening]") {
+  FakeGrid grid;
+  Machine m;
+  auto r = m.run({"--region", "DE", "--intensity-source", "electricitymaps", "--json", m.dir / "r.json", "--", "true"},
+                 em_env(grid, "esctype"));
+  REQUIRE(r.status == 0);
+  INFO(r.err);
+  CHECK_THAT(r.err, Catch::Contains("not JSON"));
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find('\x07') == std::string::npos);
+}
+
 TEST_CASE("what a provider says of its figures: estimated hours, another zone or factor, warnings, a stale forecast",
           "[carbon-aware][cli]") {
   FakeGrid grid;

@@ -22,6 +22,7 @@ cover a run. The first path element picks a behaviour:
     /slow/...       the answer after 5 s
     /truncated/...  a Content-Length longer than the body, then the connection closes
     /html/...       200 with an HTML page
+    /esctype/...    200 whose Content-Type holds a terminal control sequence
 
 Each request is logged to LOGFILE as one JSON line {"path", "headers"}. The
 server stops by itself after 10 minutes.
@@ -178,6 +179,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(500, {"error": {"code": "500 Internal Server Error", "message": "try later"}})
         if mode == "html":
             return self.send(200, b"<html><body>Service page</body></html>", "text/html")
+        if mode == "esctype":
+            return self.send(200, b"{}", "text/\x1b]0;owned\x07\x1b[2Jplain")
         if mode == "slow":
             time.sleep(5)
         handler = {"em": electricitymaps, "wt": watttime, "uk": uk}.get(provider)
