@@ -18,6 +18,7 @@
 #include "commands/run.h"
 #include "commands/sensors_cmd.h"
 #include "config/options.h"
+#include "util/escape.h"
 #include "util/exit_codes.h"
 
 namespace {
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
     }
     return greenrun::run_command(parsed.options, signals);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "greenrun: internal error: %s\n", e.what());
+    std::fprintf(stderr, "greenrun: internal error: %s\n", greenrun::terminal_text(e.what()).c_str());
     return greenrun::kExitGreenrunFailed;
   }
 }

@@ -532,3 +532,67 @@ TEST_CASE("greenrun plan from a file and an earlier report: sbatch, cron and the
   CHECK(cron.out == "30 " + std::to_string(tm.tm_hour) + " " + std::to_string(tm.tm_mday) + " " +
                         std::to_string(tm.tm_mon + 1) + " *\n");
 }
+
+TEST_CASE("a provider's Content-Type never reaches the terminal as a control sequence", "[carbon-aware][cli][hardening]") {
+  FakeGrid grid;
+  Machine m;
+  auto r = m.run({"--region", "DE", "--intensity-source", "electricitymaps", "--json", m.dir / "r.json", "--", "true"},
+                 em_env(grid, "esctype"));
+  REQUIRE(r.status == 0);
+  INFO(r.err);
+  CHECK_THAT(r.err, Catch::Contains("not JSON"));
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find('\x07') == std::string::npos);
+}
+
+TEST_CASE("what a provider says of its figures: estimated hours, another zone or factor, warnings, a stale forecast",
+          "[carbon-aware][cli]") {
+  FakeGrid grid;
+  Machine m;
+  auto em = [&](const std::string& mode, const std::string& file) {
+    auto r = m.run({"--scope", "machine", "--interval", "100ms", "--region", "DE", "--intensity-source", "electricitymaps",
+                    "--json", m.dir / file, "--", "sleep", "0.3"},
+                   em_env(grid, mode));
+    REQUIRE(r.status == 0);
+    return std::make_pair(r, json::parse(slurp(m.dir / file)));
+  };
+  SECTION("hours Electricity Maps estimated are priced as estimated, not live, and the method is named") {
+    auto [r, j] = em("estimated", "e.json");
+    INFO(r.err);
+    for (const auto& rec : j["timeline"]["records"]) CHECK(rec["intensity_basis"] == "estimated");
+    CHECK(j["intensity_basis_s"]["live"].get<double>() == 0);
+    CHECK(j["intensity_basis_s"]["estimated"].get<double>() > 0);
+    CHECK_THAT(j["intensity_source"]["notes"].dump(), Catch::Contains("estimated") && Catch::Contains("TIME_SLICER_AVERAGE"));
+    CHECK_THAT(r.err, Catch::Contains("estimated 100%") && Catch::Contains("TIME_SLICER_AVERAGE"));
+    CHECK(j["intensity_g_per_kwh"].get<double>() == 250);  // still the provider's figure
+  }
+  SECTION("measured hours stay live") {
+    auto [r, j] = em("ok", "ok.json");
+    for (const auto& rec : j["timeline"]["records"]) CHECK(rec["intensity_basis"] == "live");
+  }
+  SECTION("an answer for another zone or another emission factor is refused") {
+    for (const std::string mode : {"otherzone", "direct"}) {
+      auto [r, j] = em(mode, mode + ".json");
+      INFO(mode << ": " << r.err);
+      CHECK(j["intensity_source"]["answered"] == false);
+      const std::string problem = j["intensity_source"]["problem"].is_string() ? j["intensity_source"]["problem"].get<std::string>() : "";
+      CHECK_THAT(problem, mode == "otherzone" ? Catch::Contains("FR") && Catch::Contains("DE")
+                                              : Catch::Contains("direct") && Catch::Contains("lifecycle"));
+      for (const auto& rec : j["timeline"]["records"]) CHECK(rec["intensity_basis"] == "yearly");
+    }
+  }
+  SECTION("WattTime's warnings are noted, and a forecast older than its horizon is flagged") {
+    for (const std::string mode : {"warn", "stale"}) {
+      auto r = m.run({"--intensity-source", "watttime:CAISO_NORTH", "--json", m.dir / (mode + ".json"), "--", "true"},
+                     {{"GREENRUN_WATTTIME_USERNAME", "grid-user"}, {"GREENRUN_WATTTIME_PASSWORD", "grid-pass-s3cr3t"},
+                      {"GREENRUN_WATTTIME_URL", grid.url(mode, "wt")}});
+      REQUIRE(r.status == 0);
+      INFO(mode << ": " << r.err);
+      auto j = json::parse(slurp(m.dir / (mode + ".json")));
+      const std::string notes = j["intensity_source"]["notes"].dump();
+      CHECK_THAT(notes, mode == "warn" ? Catch::Contains("MODEL_UPDATE") && Catch::Contains("A new model version")
+                                       : Catch::Contains("generated") && Catch::Contains("older than its"));
+      CHECK_THAT(r.err, Catch::Contains(mode == "warn" ? "A new model version" : "older than its"));
+    }
+  }
+}

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <cmath>
@@ -63,7 +64,7 @@ TEST_CASE("the step summary is appended by each run and renders as tables with t
   REQUIRE(second.status == 4);
   const std::string md = slurp(summary);
   CHECK(md.rfind("## An earlier step\n\n", 0) == 0);  // appended, never truncated
-  CHECK(count(md, "### greenrun: ") == 2);
+  CHECK(count(md, "### greenrun\n") == 2);
   const std::string html = render(summary);
   CHECK(count(html, "<table>") == 4);  // per run: components, and the same run elsewhere
   CHECK(count(html, "<details>") == 2);
@@ -87,9 +88,9 @@ TEST_CASE("the step summary is appended by each run and renders as tables with t
 
   SECTION("--no-step-summary turns it off; --step-summary writes anywhere") {
     ci.run({"-q", "--no-step-summary", "--", "true"}, env);
-    CHECK(count(slurp(summary), "### greenrun: ") == 2);
+    CHECK(count(slurp(summary), "### greenrun\n") == 2);
     ci.run({"-q", "--step-summary", ci.dir / "gitlab.md", "--", "true"});
-    CHECK(count(slurp(ci.dir / "gitlab.md"), "### greenrun: `true`") == 1);
+    CHECK(count(slurp(ci.dir / "gitlab.md"), "### greenrun\n\n```sh\ntrue\n```\n") == 1);
   }
 }
 
@@ -110,7 +111,8 @@ TEST_CASE("annotation text is escaped as GitHub's runner decodes it", "[ci]") {
   Ci ci;
   auto r = ci.run({"-q", "--", "sh", "-c", "true", "100%\nnew,line:x"}, {{"GITHUB_ACTIONS", "true"}});
   REQUIRE(r.status == 0);
-  CHECK_THAT(r.err, Catch::Contains("100%25%0Anew,line:x"));  // the message: %, CR and LF escaped
+  // The command line is one line ($'...' for the newline); the message: % escaped.
+  CHECK_THAT(r.err, Catch::Contains("$'100%25\\nnew,line:x'"));
   CHECK(count(r.err, "\n") == 1);  // one line, whatever the command line holds
 }
 
@@ -363,4 +365,130 @@ TEST_CASE("a baseline with an absurd schema_version or exit_code is refused or i
   CHECK(run->components[1].detail[0]["label"] == "A100");
   CHECK_NOTHROW(greenrun::format_summary(*run));
   CHECK_NOTHROW(greenrun::format_html(*run));
+}
+
+namespace {
+
+// What a browser shows of an HTML fragment's text (the entities cmark-gfm writes decoded).
+std::string html_text(std::string s) {
+  s = std::regex_replace(s, std::regex("<[^>]*>"), "");
+  const std::pair<const char*, const char*> entities[] = {{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}};
+  for (const auto& [from, to] : entities)
+    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + 1)) s.replace(p, std::string(from).size(), to);
+  return s;
+}
+
+// The lines of `text` GitHub's runner would take as workflow commands: "::"
+// after leading whitespace (ActionCommand.TryParseV2 trims it), or "##[" anywhere (the older form).
+std::vector<std::string> workflow_command_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const size_t start = line.find_first_not_of(" \t\r\f\v");
+    if ((start != std::string::npos && line.compare(start, 2, "::") == 0) || line.find("##[") != std::string::npos)
+      out.push_back(line);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("under GitHub Actions no outside text begins a line greenrun prints", "[ci][hardening]") {
+  Ci ci;
+  auto env = std::map<std::string, std::string>{{"GITHUB_ACTIONS", "true"}, {"GITHUB_STEP_SUMMARY", ci.dir / "s.md"}};
+  const std::string evil = "x\n::error title=pwned::y\n::add-mask::abc\r\n  ##[warning]old form\n\x1b[31mred";
+  // The command line, a phase label, and an output file's name.
+  const std::string marks = "printf '%s\\n' '::warning title=p::phase' '  ::error::indented' 'a ##[error]b' > \"$GREENRUN_MARK\"; sleep 0.3";
+  auto r = ci.run({"--interval", "100ms", "--json", ci.dir / "r.json", "--", "sh", "-c", marks, evil}, env);
+  REQUIRE(r.status == 0);
+  INFO(r.err);
+  const auto commands = workflow_command_lines(r.err);
+  REQUIRE(commands.size() == 1);  // greenrun's own notice, escaped
+  CHECK_THAT(commands[0], Catch::StartsWith("::notice title=greenrun::sh -c "));
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find('\r') == std::string::npos);
+  // The summary still says what ran.
+  CHECK_THAT(r.err, Catch::Contains("pwned") && Catch::Contains("add-mask"));
+}
+
+TEST_CASE("the step summary shows the command as typed, and outside text never becomes Markdown", "[ci][markdown][hardening]") {
+  Ci ci;
+  const std::string script = "echo a > /dev/null && true \"x<y\" | cat *.md `b` \\| [x](y) <b>bold</b> &amp; $HOME";
+  const std::string phases =
+      "printf '%s\\n' '# heading' '![i](http://example.invalid/i.png)' '<img src=x>' 'a|b' '**strong**' "
+      "'[link](http://example.invalid)' > \"$GREENRUN_MARK\"; sleep 0.2";
+  // The script is sh's $0: shown, never run.
+  auto r = ci.run({"-q", "--interval", "100ms", "--json", ci.dir / "r.json", "--step-summary", ci.dir / "s.md", "--", "sh",
+                   "-c", phases, script});
+  REQUIRE(r.status == 0);
+  // As a shell user types it: single quotes, a quote inside as '\''.
+  auto quoted = [](const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  const std::string typed = "sh -c " + quoted(phases) + " " + quoted(script);
+  const std::string html = render(ci.dir / "s.md");
+  INFO(slurp(ci.dir / "s.md") << "\n----\n" << html);
+  // The command reads exactly as typed on the page.
+  std::smatch block;
+  REQUIRE(std::regex_search(html, block, std::regex("<pre[^>]*><code[^>]*>([\\s\\S]*?)</code></pre>")));
+  CHECK(html_text(block[1]) == typed + "\n");
+  // Phase labels are text in their table cells: no heading, image, link, emphasis or HTML.
+  for (const auto* tag : {"<h1", "<img", "<a ", "<strong>strong", "<em>"}) CHECK(html.find(tag) == std::string::npos);
+  // Each a cell of its own: a | did not split one.
+  for (const auto* cell : {"<td># heading</td>", "<td>![i](http://example.invalid/i.png)</td>", "<td>&lt;img src=x&gt;</td>",
+                           "<td>a|b</td>", "<td>**strong**</td>", "<td>[link](http://example.invalid)</td>"})
+    CHECK_THAT(html, Catch::Contains(cell));
+
+  SECTION("greenrun report --markdown follows the same rules") {
+    auto md = run_proc({greenrun_bin(), "report", "--markdown", ci.dir / "r.json", ci.dir / "r.json"});
+    REQUIRE(md.status == 0);
+    write_file(ci.dir / "report.md", md.out);
+    const std::string page = render(ci.dir / "report.md");
+    INFO(md.out);
+    for (const auto* tag : {"<h1", "<img", "<a ", "<strong>strong", "<em>"}) CHECK(page.find(tag) == std::string::npos);
+    CHECK_THAT(page, Catch::Contains("<td><code>"));
+    CHECK_THAT(html_text(page), Catch::Contains(typed));  // in its table cell, as typed
+  }
+}
+
+TEST_CASE("the step summary stays under GitHub's 1 MiB whatever the command line", "[ci][markdown][hardening]") {
+  Ci ci;
+  std::vector<std::string> args = {"-q", "--step-summary", ci.dir / "s.md", "--", "sh", "-c", "true"};
+  for (int i = 0; i < 12; ++i) {
+    std::string arg;
+    arg.assign(100 * 1000, static_cast<char>('a' + i));
+    args.push_back(arg);
+  }
+  auto r = ci.run(args);
+  REQUIRE(r.status == 0);
+  const std::string md = slurp(ci.dir / "s.md");
+  CHECK(md.size() < 64 * 1024);
+  CHECK(md.size() < 1048576);  // the runner's AttachmentSizeLimit
+  CHECK_THAT(render(ci.dir / "s.md"), Catch::Contains("aaaa") && Catch::Contains("the JSON report"));
+}
+
+TEST_CASE("report and compare print no control sequence from a report to the terminal", "[ci][hardening]") {
+  Ci ci;
+  const std::string esc = "\x1b]0;title\x07\x1b[2J\x1b[31m";
+  auto r = ci.run({"-q", "--json", ci.dir / "r.json", "--", "sh", "-c",
+                   "printf '%s\\n' \"$0phase\" > \"$GREENRUN_MARK\"; sleep 0.2", esc});
+  REQUIRE(r.status == 0);
+  for (const auto& argv : std::vector<std::vector<std::string>>{{"report", ci.dir / "r.json"},
+                                                               {"report", "--markdown", ci.dir / "r.json"},
+                                                               {"compare", ci.dir / "r.json", ci.dir / "r.json"},
+                                                               {"compare", "--markdown", ci.dir / "r.json", ci.dir / "r.json"}}) {
+    std::vector<std::string> full = {greenrun_bin()};
+    full.insert(full.end(), argv.begin(), argv.end());
+    auto out = run_proc(full);
+    INFO(argv[0] << " " << argv[1] << ": " << out.out << out.err);
+    CHECK(out.status == 0);
+    const std::string all = out.out + out.err;
+    CHECK(std::none_of(all.begin(), all.end(), [](char c) { return (static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f; }));
+  }
+  auto summary = ci.run({"--", "sh", "-c", "printf '%s\\n' \"$0phase\" > \"$GREENRUN_MARK\"; sleep 0.2", esc});
+  INFO(summary.err);
+  CHECK(summary.err.find('\x1b') == std::string::npos);
+  CHECK(summary.err.find('\x07') == std::string::npos);
 }

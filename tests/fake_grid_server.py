@@ -8,7 +8,13 @@ answers in each provider's documented format (Electricity Maps v3, WattTime
 v3, the UK Carbon Intensity API), with times around now so that the answers
 cover a run. The first path element picks a behaviour:
 
-    /ok/...         the documented answers
+    /ok/...         the documented answers (Electricity Maps: the latest hour
+                    estimated, as its documented example; history measured)
+    /estimated/...  Electricity Maps: every hour estimated (isEstimated, estimationMethod)
+    /otherzone/...  Electricity Maps: the answer is for zone FR, whatever was asked
+    /direct/...     Electricity Maps: emissionFactorType direct, whatever was asked
+    /warn/...       WattTime: meta.warnings holds a warning
+    /stale/...      WattTime: a forecast generated two days ago
     /401/...        401 {"error": "Invalid auth-token"}
     /echo401/...    401 whose body repeats the auth-token header (a careless server)
     /echoauth/...   403 whose body repeats the Authorization header (Basic or Bearer)
@@ -17,6 +23,7 @@ cover a run. The first path element picks a behaviour:
     /slow/...       the answer after 5 s
     /truncated/...  a Content-Length longer than the body, then the connection closes
     /html/...       200 with an HTML page
+    /esctype/...    200 whose Content-Type holds a terminal control sequence
 
 Each request is logged on arrival to LOGFILE as one JSON line {"path", "headers", "t"}
 (t: the Unix time it arrived). The
@@ -59,20 +66,20 @@ def parse_uk(text):
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%MZ").replace(tzinfo=dt.timezone.utc).timestamp()
 
 
-def electricitymaps(path, query, headers):
+def electricitymaps(path, query, headers, mode):
     if headers.get("auth-token") != TOKEN:
         return 401, {"error": "Invalid auth-token"}
-    zone = query.get("zone", ["DE"])[0]
+    zone = "FR" if mode == "otherzone" else query.get("zone", ["DE"])[0]
     hour = int(time.time()) // 3600 * 3600
-    factor = query.get("emissionFactorType", ["lifecycle"])[0]
-    def entry(t, value):
+    factor = "direct" if mode == "direct" else query.get("emissionFactorType", ["lifecycle"])[0]
+    def entry(t, value, estimated=True):
         return {"zone": zone, "carbonIntensity": value, "datetime": em_time(t), "updatedAt": em_time(time.time()),
-                "createdAt": em_time(t - 86400), "emissionFactorType": factor, "isEstimated": True,
-                "estimationMethod": "TIME_SLICER_AVERAGE"}
+                "createdAt": em_time(t - 86400), "emissionFactorType": factor, "isEstimated": estimated,
+                "estimationMethod": "TIME_SLICER_AVERAGE" if estimated else None}
     if path.endswith("/latest"):
         return 200, entry(hour, EM_LATEST)
     if path.endswith("/history"):
-        history = [entry(hour - h * 3600, EM_NOW if h < 2 else EM_OLD) for h in range(23, -1, -1)]
+        history = [entry(hour - h * 3600, EM_NOW if h < 2 else EM_OLD, mode == "estimated") for h in range(23, -1, -1)]
         history[0]["carbonIntensity"] = None  # documented: a missing hour is null
         return 200, {"zone": zone, "history": history}
     if path.endswith("/forecast"):
@@ -82,7 +89,7 @@ def electricitymaps(path, query, headers):
     return 404, {"error": "no such endpoint"}
 
 
-def watttime(path, query, headers):
+def watttime(path, query, headers, mode):
     if path == "/login":
         expected = "Basic " + base64.b64encode(f"{WT_USER}:{WT_PASSWORD}".encode()).decode()
         if headers.get("authorization") != expected:
@@ -92,11 +99,13 @@ def watttime(path, query, headers):
         return 401, {"error": "Invalid token"}
     meta = {"data_point_period_seconds": 300, "region": query.get("region", [""])[0], "signal_type": "co2_moer",
             "model": {"date": "2023-03-01"}, "units": "lbs_co2_per_mwh", "warnings": []}
+    if mode == "warn":
+        meta["warnings"] = [{"type": "MODEL_UPDATE", "message": "A new model version is in use for this region"}]
     now5 = int(time.time()) // 300 * 300
     if path == "/v3/forecast":
         hours = int(query.get("horizon_hours", ["24"])[0])
         data = [{"point_time": utc(now5 + i * 300).isoformat(), "value": WT_FORECAST_LBS} for i in range(hours * 12)]
-        meta["generated_at"] = utc(now5).isoformat()
+        meta["generated_at"] = utc(now5 - (2 * 86400 if mode == "stale" else 0)).isoformat()
         return 200, {"data": data, "meta": meta}
     if path == "/v3/historical":
         start = dt.datetime.fromisoformat(query["start"][0].replace("Z", "+00:00")).timestamp()
@@ -106,7 +115,7 @@ def watttime(path, query, headers):
     return 404, {"error": "no such endpoint"}
 
 
-def uk(path, query, headers):
+def uk(path, query, headers, mode):
     parts = [p for p in path.split("/") if p]
     regional = parts[0] == "regional"
     if regional:
@@ -175,10 +184,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(500, {"error": {"code": "500 Internal Server Error", "message": "try later"}})
         if mode == "html":
             return self.send(200, b"<html><body>Service page</body></html>", "text/html")
+        if mode == "esctype":
+            return self.send(200, b"{}", "text/\x1b]0;owned\x07\x1b[2Jplain")
         if mode == "slow":
             time.sleep(5)
         handler = {"em": electricitymaps, "wt": watttime, "uk": uk}.get(provider)
-        status, body = handler(rest, query, headers) if handler else (404, {"error": "unknown provider"})
+        status, body = handler(rest, query, headers, mode) if handler else (404, {"error": "unknown provider"})
         if mode == "truncated":
             data = json.dumps(body).encode()
             self.send(status, data[: len(data) // 2], length=len(data))

@@ -244,12 +244,16 @@ TEST_CASE("a run reports embodied, SCI and water in the summary, the JSON and th
   CHECK_THAT(r.err, Catch::Contains("  embodied  ") && Catch::Contains("not in the emissions above") &&
                         Catch::Contains("  SCI  ") && Catch::Contains("per functional unit = (E x I + M) / R") && Catch::Contains(") / 1000 images") &&
                         Catch::Contains("  water  "));
-  // The CSV's water columns, as CodeCarbon names them.
+  // The CSV's water columns, as CodeCarbon names and computes them: WUE x the
+  // energy at the meter (x PUE), where the JSON's is on-site water (IT energy x WUE).
   auto table = parse_csv(slurp(dir / "e.csv"), "e.csv");
   REQUIRE(table);
   REQUIRE(table->rows.size() == 1);
   CHECK(std::stod(table->rows[0][table->column("wue")]) == 0.18);
-  CHECK(std::stod(table->rows[0][table->column("water_consumed")]) == Approx(w["liters"].get<double>()).epsilon(1e-9));
+  CHECK(std::stod(table->rows[0][table->column("water_consumed")]) ==
+        Approx(0.18 * std::stod(table->rows[0][table->column("energy_consumed")])).epsilon(1e-9));
+  CHECK(std::stod(table->rows[0][table->column("water_consumed")]) ==
+        Approx(w["liters"].get<double>() * std::stod(table->rows[0][table->column("pue")])).epsilon(1e-6));
 
   // Without --wue the water is unknown: empty CSV cells, never a guessed 0.
   auto plain = run_proc({greenrun_bin(), "-q", "--json", dir / "p.json", "--csv", dir / "p.csv", "--region", "FR", "--",

@@ -33,7 +33,9 @@ TEST_CASE("Electricity Maps: latest, history with a null hour, forecast", "[live
   REQUIRE(latest->steps.size() == 1);
   CHECK(latest->steps[0].from == *parse_timestamp("2024-11-28T15:00:00Z"));
   CHECK(latest->steps[0].g_per_kwh == 214);
-  CHECK(latest->steps[0].basis == Basis::Live);
+  CHECK(latest->steps[0].basis == Basis::Estimated);  // isEstimated: never called live
+  REQUIRE(latest->notes.size() == 1);
+  CHECK_THAT(latest->notes[0], Catch::Contains("estimated the hour") && Catch::Contains("TIME_SLICER_AVERAGE"));
   CHECK(latest->period == hours(1));
   auto history = parse_electricitymaps(json::parse(R"({"zone":"DE","history":[
       {"zone":"DE","carbonIntensity":null,"datetime":"2024-03-05T19:00:00.000Z"},
@@ -41,7 +43,10 @@ TEST_CASE("Electricity Maps: latest, history with a null hour, forecast", "[live
       {"zone":"DE","carbonIntensity":689,"datetime":"2024-03-06T19:00:00.000Z","isEstimated":true}]})"));
   REQUIRE(history);
   REQUIRE(history->steps.size() == 2);  // the null hour is skipped, not read as 0
+  CHECK(history->steps[0].basis == Basis::Live);
   CHECK(history->steps[1].g_per_kwh == 689);
+  CHECK(history->steps[1].basis == Basis::Estimated);
+  CHECK_THAT(history->notes.at(0), Catch::Contains("estimated 1 of 2 hours"));
   auto forecast = parse_electricitymaps(json::parse(R"({"zone":"CH","forecast":[
       {"carbonIntensity":90,"datetime":"2023-11-01T07:00:00.000Z"},{"carbonIntensity":107,"datetime":"2023-11-01T08:00:00.000Z"}],
       "updatedAt":"2023-11-01T06:50:23.662Z"})"));
@@ -66,6 +71,45 @@ TEST_CASE("WattTime: lbs/MWh to g/kWh, marginal, units checked", "[live]") {
   auto wrong = parse_watttime(json::parse(R"({"data":[],"meta":{"units":"kg_co2_per_mwh"}})"), false);
   REQUIRE_FALSE(wrong);
   CHECK_THAT(wrong.error(), Catch::Contains("expected lbs_co2_per_mwh"));
+}
+
+TEST_CASE("Electricity Maps: the answer's zone and emission factor must be what was asked", "[live]") {
+  const json latest = json::parse(
+      R"({"zone":"BE","carbonIntensity":214,"datetime":"2024-11-28T15:00:00.000Z","emissionFactorType":"lifecycle",
+          "isEstimated":false,"estimationMethod":null})");
+  const ElectricityMapsQuery be{"BE", Factor::Lifecycle}, de{"DE", Factor::Lifecycle}, direct{"be", Factor::Direct};
+  auto ok = parse_electricitymaps(latest, &be);
+  REQUIRE(ok);
+  CHECK(ok->steps[0].basis == Basis::Live);
+  CHECK(ok->notes.empty());
+  auto zone = parse_electricitymaps(latest, &de);
+  REQUIRE_FALSE(zone);
+  CHECK_THAT(zone.error(), Catch::Contains("zone BE, not DE"));
+  auto factor = parse_electricitymaps(latest, &direct);
+  REQUIRE_FALSE(factor);
+  CHECK_THAT(factor.error(), Catch::Contains("emissionFactorType is lifecycle, not direct"));
+  // A history whose entries name another zone than the answer's top level.
+  auto mixed = parse_electricitymaps(json::parse(R"({"zone":"DE","history":[
+      {"zone":"FR","carbonIntensity":50,"datetime":"2024-03-05T20:00:00.000Z"}]})"), &de);
+  CHECK_FALSE(mixed);
+}
+
+TEST_CASE("WattTime: meta.warnings are noted, a forecast older than its horizon flagged", "[live]") {
+  const std::string data = R"("data":[{"point_time":"2022-07-15T00:00:00+00:00","value":1000},
+      {"point_time":"2022-07-15T00:05:00+00:00","value":1000}])";
+  auto warned = parse_watttime(json::parse("{" + data + R"(,"meta":{"data_point_period_seconds":300,"units":"lbs_co2_per_mwh",
+      "generated_at":"2022-07-15T00:00:00+00:00","warnings":[{"type":"EXPIRED_DATA","message":"stale model"}]}})"),
+                               true, *parse_timestamp("2022-07-15T00:02:00Z"));
+  REQUIRE(warned);
+  REQUIRE(warned->notes.size() == 1);  // fresh: only the warning
+  CHECK(warned->notes[0] == "watttime warns (EXPIRED_DATA): stale model");
+  // Ten minutes of forecast, made an hour before now.
+  auto stale = parse_watttime(json::parse("{" + data + R"(,"meta":{"data_point_period_seconds":300,"units":"lbs_co2_per_mwh",
+      "generated_at":"2022-07-14T23:00:00+00:00"}})"),
+                              true, *parse_timestamp("2022-07-15T00:00:00Z"));
+  REQUIRE(stale);
+  REQUIRE(stale->notes.size() == 1);
+  CHECK_THAT(stale->notes[0], Catch::Contains("1.00 h ago, older than its 0.167 h horizon"));
 }
 
 TEST_CASE("UK Carbon Intensity: national actual and forecast, regional object and array", "[live]") {
@@ -93,8 +137,8 @@ TEST_CASE("UK Carbon Intensity: national actual and forecast, regional object an
 
 TEST_CASE("live series: live beats forecast, gaps and edges take the yearly figure", "[live]") {
   LiveSeries s;
-  IntensitySeries forecast{{{at(0), 300, Basis::Forecast}, {at(3600), 200, Basis::Forecast}}, hours(1)};
-  IntensitySeries live{{{at(0), 250, Basis::Live}}, hours(1)};
+  IntensitySeries forecast{{{at(0), 300, Basis::Forecast}, {at(3600), 200, Basis::Forecast}}, hours(1), {}};
+  IntensitySeries live{{{at(0), 250, Basis::Live}}, hours(1), {}};
   s.merge(live);
   s.merge(forecast);  // later, but a forecast never replaces what happened
   CHECK(*s.at(at(10)) == 250);
@@ -112,7 +156,7 @@ TEST_CASE("live series: live beats forecast, gaps and edges take the yearly figu
   CHECK(c[static_cast<size_t>(Basis::Forecast)] == Approx(3600));
   // A gap between answers is yearly too.
   LiveSeries gap;
-  gap.merge(IntensitySeries{{{at(0), 100, Basis::Live}, {at(7200), 100, Basis::Live}}, hours(1)});
+  gap.merge(IntensitySeries{{{at(0), 100, Basis::Live}, {at(7200), 100, Basis::Live}}, hours(1), {}});
   CHECK(gap.profile(400).average(at(0), at(10800)) == Approx(200));
 }
 
@@ -128,7 +172,7 @@ TEST_CASE("timeline records carry the basis that priced them", "[live]") {
   w.end_s = 7200;
   t.append(w);
   LiveSeries s;
-  s.merge(IntensitySeries{{{at(0), 250, Basis::Live}}, hours(1)});
+  s.merge(IntensitySeries{{{at(0), 250, Basis::Live}}, hours(1), {}});
   auto records = record_emissions(t, at(0), s.profile(400), 1.0, false);
   REQUIRE(records.size() == 2);
   CHECK(records[0].basis == Basis::Live);

@@ -198,6 +198,7 @@ CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& s
 std::string comparison_caveat(const CarbonReport& c) {
   const auto& live = c.settings.live;
   const double live_s = c.seconds_by_basis[static_cast<size_t>(Basis::Live)] +
+                        c.seconds_by_basis[static_cast<size_t>(Basis::Estimated)] +
                         c.seconds_by_basis[static_cast<size_t>(Basis::Forecast)];
   if (!live || live_s <= 0 || live->provider == "file") return "";
   const std::string yearly = factor_name(c.settings.location.factor) + " yearly averages";

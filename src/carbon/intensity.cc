@@ -104,6 +104,7 @@ const char* basis_name(Basis b) {
     case Basis::File: return "file";
     case Basis::Live: return "live";
     case Basis::Forecast: return "forecast";
+    case Basis::Estimated: return "estimated";
   }
   return "yearly";
 }

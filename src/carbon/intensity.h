@@ -26,10 +26,12 @@ Result<std::chrono::system_clock::time_point> parse_timestamp_checked(std::strin
 std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text);
 
 /// Where a figure came from, kept with every step so that the report can say
-/// which windows of a run used live, forecast or yearly data.
-enum class Basis { Yearly, Given, File, Live, Forecast };
-inline constexpr size_t kBases = 5;
-/// "yearly", "given" (--intensity), "file", "live", "forecast".
+/// which windows of a run used live, forecast or yearly data. Estimated: a
+/// provider's figure for an hour it estimated rather than measured
+/// (Electricity Maps' isEstimated), never called live.
+enum class Basis { Yearly, Given, File, Live, Forecast, Estimated };
+inline constexpr size_t kBases = 6;
+/// "yearly", "given" (--intensity), "file", "live", "forecast", "estimated".
 const char* basis_name(Basis b);
 /// Seconds of a span per basis, indexed by Basis.
 using BasisSeconds = std::array<double, kBases>;

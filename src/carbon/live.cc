@@ -10,7 +10,8 @@ void LiveSeries::merge(const IntensitySeries& s) {
     time_point to = st.from + s.period;
     if (i + 1 < s.steps.size()) to = std::min(to, s.steps[i + 1].from);
     auto it = slots_.find(st.from);
-    if (it != slots_.end() && it->second.basis == Basis::Live && st.basis == Basis::Forecast) continue;
+    const bool had_answer = it != slots_.end() && (it->second.basis == Basis::Live || it->second.basis == Basis::Estimated);
+    if (had_answer && st.basis == Basis::Forecast) continue;
     slots_[st.from] = Slot{to, st.g_per_kwh, st.basis};
   }
 }
@@ -70,6 +71,8 @@ void IntensityFeed::take(const Result<IntensitySeries>& r, FetchMode mode) {
   if (r) {
     series_.merge(*r);
     answered_ = true;
+    for (const auto& n : r->notes)
+      if (notes_.size() < kMaxNotes && std::find(notes_.begin(), notes_.end(), n) == notes_.end()) notes_.push_back(n);
   } else if (mode == FetchMode::Network && !down_) {
     down_ = true;
     problem_ = r.error();
@@ -119,6 +122,7 @@ LiveSource IntensityFeed::source() const {
   LiveSource s = provider_->source();
   s.answered = answered_;
   s.problem = problem_;
+  s.notes = notes_;
   return s;
 }
 

@@ -18,8 +18,8 @@
 
 namespace greenrun {
 
-/// Provider steps, merged: a live figure is never replaced by a forecast of
-/// the same time.
+/// Provider steps, merged: a live (or estimated) figure is never replaced by a
+/// forecast of the same time.
 class LiveSeries {
  public:
   using time_point = std::chrono::system_clock::time_point;
@@ -81,6 +81,8 @@ class IntensityFeed {
   bool down_ = false;
   bool answered_ = false;
   std::string problem_;
+  static constexpr size_t kMaxNotes = 10;
+  std::vector<std::string> notes_;  // what the answers said of themselves, once each
 };
 
 }  // namespace greenrun

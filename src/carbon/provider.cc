@@ -106,18 +106,84 @@ std::string status_text(long status) {
   return "HTTP " + std::to_string(status);
 }
 
+/// A short string field of a provider's answer, or "".
+std::string text_of(const json& e, const char* key, size_t max = 64) {
+  if (!e.is_object() || !e.contains(key) || !e[key].is_string()) return "";
+  const std::string v = e[key].get<std::string>();
+  return v.size() > max ? v.substr(0, max) + "..." : v;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+/// Why an Electricity Maps entry (or the whole answer) is not what was asked, or "".
+std::string not_asked(const json& e, const ElectricityMapsQuery& q) {
+  const std::string zone = text_of(e, "zone"), factor = text_of(e, "emissionFactorType");
+  const std::string want = q.factor == Factor::Direct ? "direct" : "lifecycle";
+  if (!zone.empty() && lower(zone) != lower(q.zone)) return "the answer is for zone " + zone + ", not " + q.zone + " as asked";
+  if (!factor.empty() && lower(factor) != want) return "the answer's emissionFactorType is " + factor + ", not " + want + " as asked";
+  return "";
+}
+
+/// "electricitymaps estimated 2 of 24 hours rather than measuring them
+/// (TIME_SLICER_AVERAGE): priced as estimated, not live".
+std::string estimated_note(size_t estimated, size_t hours, const std::vector<std::string>& methods) {
+  std::string list;
+  for (const auto& m : methods) list += (list.empty() ? "" : ", ") + m;
+  const std::string what = hours == 1 ? "the hour" : std::to_string(estimated) + " of " + std::to_string(hours) + " hours";
+  return "electricitymaps estimated " + what + " rather than measuring " + (estimated == 1 ? "it" : "them") +
+         (list.empty() ? "" : " (" + list + ")") + ": priced as estimated, not live";
+}
+
+/// WattTime's meta.warnings ([{type, message}], or strings), one note each.
+void warnings_of(const json& meta, std::vector<std::string>& notes) {
+  if (!meta.is_object() || !meta.contains("warnings") || !meta["warnings"].is_array()) return;
+  for (const auto& w : meta["warnings"]) {
+    if (notes.size() >= 5) break;
+    const std::string type = text_of(w, "type"), message = w.is_string() ? w.get<std::string>() : text_of(w, "message", 200);
+    if (!message.empty() || !type.empty())
+      notes.push_back("watttime warns" + (type.empty() ? "" : " (" + type + ")") + ": " + message.substr(0, 200));
+  }
+}
+
+/// A forecast whose age (now - meta.generated_at) exceeds the span it covers.
+void note_stale(const json& meta, const IntensitySeries& s, time_point now, std::vector<std::string>& notes) {
+  auto made = parse_timestamp(text_of(meta, "generated_at"));
+  if (!made || s.steps.empty()) return;
+  auto [first, last] = std::minmax_element(s.steps.begin(), s.steps.end(), [](auto& a, auto& b) { return a.from < b.from; });
+  const auto horizon = last->from + s.period - first->from;
+  if (now - *made <= horizon) return;
+  const auto hours = [](auto d) { return significant(std::chrono::duration<double>(d).count() / 3600, 3) + " h"; };
+  notes.push_back("watttime: the forecast was generated at " + text_of(meta, "generated_at") + ", " + hours(now - *made) +
+                  " ago, older than its " + hours(horizon) + " horizon");
+}
+
 }  // namespace
 
-Result<IntensitySeries> parse_electricitymaps(const json& j) {
+Result<IntensitySeries> parse_electricitymaps(const json& j, const ElectricityMapsQuery* asked) {
   const std::string who = "electricitymaps";
   if (!j.is_object()) return R::fail(who + ": the answer is not a JSON object");
   IntensitySeries s;
   s.period = granularity(j);
+  std::string wrong = asked ? not_asked(j, *asked) : "";
+  size_t hours = 0, estimated = 0;
+  std::vector<std::string> methods;
   auto add = [&](const json& e, Basis basis) {
     if (!e.is_object() || !e.contains("datetime") || !e["datetime"].is_string()) return;
+    if (asked && wrong.empty()) wrong = not_asked(e, *asked);
     auto t = parse_timestamp(e["datetime"].get<std::string>());
     auto g = figure(e.value("carbonIntensity", json()));
-    if (t && g) s.steps.push_back({*t, *g, basis});  // null figures (no data for the hour) are skipped
+    if (!t || !g) return;  // null figures (no data for the hour) are skipped
+    ++hours;
+    if (basis == Basis::Live && e.contains("isEstimated") && e["isEstimated"] == true) {
+      basis = Basis::Estimated;
+      ++estimated;
+      const std::string m = text_of(e, "estimationMethod");
+      if (!m.empty() && std::find(methods.begin(), methods.end(), m) == methods.end() && methods.size() < 3) methods.push_back(m);
+    }
+    s.steps.push_back({*t, *g, basis});
   };
   if (j.contains("history") && j["history"].is_array()) {
     for (const auto& e : j["history"]) add(e, Basis::Live);
@@ -128,10 +194,12 @@ Result<IntensitySeries> parse_electricitymaps(const json& j) {
   } else {
     return R::fail(who + ": unexpected answer (no carbonIntensity, history or forecast)");
   }
+  if (!wrong.empty()) return R::fail(who + ": " + wrong);
+  if (estimated > 0) s.notes.push_back(estimated_note(estimated, hours, methods));
   return finish_series(std::move(s), who);
 }
 
-Result<IntensitySeries> parse_watttime(const json& j, bool forecast) {
+Result<IntensitySeries> parse_watttime(const json& j, bool forecast, std::optional<time_point> now) {
   const std::string who = "watttime";
   if (!j.is_object() || !j.contains("data") || !j["data"].is_array())
     return R::fail(who + ": unexpected answer (no data array)");
@@ -149,6 +217,8 @@ Result<IntensitySeries> parse_watttime(const json& j, bool forecast) {
     auto g = figure(e.value("value", json()), kGramsPerKwhPerLbPerMwh);
     if (t && g) s.steps.push_back({*t, *g, forecast ? Basis::Forecast : Basis::Live});
   }
+  warnings_of(meta, s.notes);
+  if (forecast && now) note_stale(meta, s, *now, s.notes);
   return finish_series(std::move(s), who);
 }
 
@@ -233,7 +303,8 @@ class ElectricityMaps : public IntensityProvider {
     req.headers = {"auth-token: " + token_};
     auto j = fetcher_.get(req, mode, now);
     if (!j) return R::fail(j.error());
-    return fetcher_.clean(parse_electricitymaps(*j));
+    const ElectricityMapsQuery asked{src_.location, src_.factor};
+    return fetcher_.clean(parse_electricitymaps(*j, &asked));
   }
 
   LiveSource src_;
@@ -275,7 +346,7 @@ class WattTime : public IntensityProvider {
   }
 
   R call(const std::string& url, bool is_forecast, time_point now, FetchMode mode) {
-    if (auto c = fetcher_.cached(url, now)) return fetcher_.clean(parse_watttime(*c, is_forecast));
+    if (auto c = fetcher_.cached(url, now)) return fetcher_.clean(parse_watttime(*c, is_forecast, now));
     if (mode == FetchMode::CacheOnly) return R::fail("watttime: not cached");
     if (user_.empty() || password_.empty())
       return R::fail("watttime: no credentials in " + std::string(kWattTimeUserEnv) + " and " + kWattTimePasswordEnv +
@@ -288,7 +359,7 @@ class WattTime : public IntensityProvider {
       req.headers = {"Authorization: Bearer " + token_};
       long status = 0;
       auto j = fetcher_.fetch(req, now, &status);
-      if (j) return fetcher_.clean(parse_watttime(*j, is_forecast));
+      if (j) return fetcher_.clean(parse_watttime(*j, is_forecast, now));
       if ((status != 401 && status != 403) || attempt == 1) return R::fail(j.error());
       token_.clear();  // expired: log in again once
     }

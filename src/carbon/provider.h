@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct LiveSource {
   std::string endpoint;            // the base URL (never a credential)
   bool answered = false;           // live or forecast data arrived
   std::string problem;             // why not, in one line
+  std::vector<std::string> notes;  // what the answers said of themselves (estimated hours, warnings)
 };
 
 /// What a provider answered: steps, each holding for `period` unless the
@@ -37,6 +39,15 @@ struct LiveSource {
 struct IntensitySeries {
   std::vector<IntensityProfile::Step> steps;
   std::chrono::seconds period{3600};
+  /// What the answer says of its own figures, one line each: hours the
+  /// provider estimated, its warnings, a stale forecast.
+  std::vector<std::string> notes;
+};
+
+/// What was asked of Electricity Maps: the answer must be for that zone and factor.
+struct ElectricityMapsQuery {
+  std::string zone;
+  Factor factor = Factor::Lifecycle;
 };
 
 /// WattTime's unit: 1 lb/MWh = 453.592 g / 1000 kWh.
@@ -44,8 +55,13 @@ inline constexpr double kGramsPerKwhPerLbPerMwh = 0.453592;
 
 /// Parsers for each provider's documented answers (pure; the tests feed them
 /// the documented examples). `forecast` marks the steps of a forecast.
-Result<IntensitySeries> parse_electricitymaps(const nlohmann::json& j);
-Result<IntensitySeries> parse_watttime(const nlohmann::json& j, bool forecast);
+/// Electricity Maps: an hour with isEstimated is Basis::Estimated, with a note
+/// naming its estimationMethod; with `asked`, an answer for another zone or
+/// emissionFactorType is an error. WattTime: meta.warnings become notes, and
+/// with `now` a forecast older than its own horizon (meta.generated_at) is noted.
+Result<IntensitySeries> parse_electricitymaps(const nlohmann::json& j, const ElectricityMapsQuery* asked = nullptr);
+Result<IntensitySeries> parse_watttime(const nlohmann::json& j, bool forecast,
+                                       std::optional<std::chrono::system_clock::time_point> now = std::nullopt);
 Result<IntensitySeries> parse_uk_carbon_intensity(const nlohmann::json& j);
 
 /// Network or the cache only (a lookup at start-up must cost no request).

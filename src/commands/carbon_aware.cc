@@ -9,12 +9,13 @@
 #include "process/child.h"
 #include "util/exit_codes.h"
 #include "util/units.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
 namespace {
 
-void say(const std::string& message) { std::fprintf(stderr, "greenrun: %s\n", message.c_str()); }
+void say(const std::string& message) { std::fprintf(stderr, "greenrun: %s\n", terminal_text(message).c_str()); }
 
 CarbonAware::steady::time_point steady_at(CarbonAware::wall::time_point t) {
   const auto now_wall = CarbonAware::wall::now();

@@ -6,6 +6,7 @@
 #include "config/options.h"
 #include "report/compare.h"
 #include "util/exit_codes.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
@@ -22,7 +23,7 @@ int compare_command(const std::vector<std::string>& args) {
   auto after = load_report(after_path);
   for (const auto* r : {&before, &after})
     if (!*r) {
-      std::fprintf(stderr, "greenrun compare: %s\n", r->error().c_str());
+      std::fprintf(stderr, "greenrun compare: %s\n", terminal_text(r->error()).c_str());
       return kExitGreenrunFailed;
     }
   const auto c = compare_reports(*before, *after);

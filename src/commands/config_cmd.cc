@@ -8,6 +8,7 @@
 #include "config/option_table.h"
 #include "util/exit_codes.h"
 #include "util/url.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
@@ -76,7 +77,7 @@ int config_command(const std::vector<std::string>& args, const EnvLookup& env, c
   if (auto done = parse_subcommand(app, args, "config")) return *done;
   auto listing = config_listing(raw, env, system_config);
   if (!listing) {
-    std::fprintf(stderr, "greenrun config: %s\n", listing.error().c_str());
+    std::fprintf(stderr, "greenrun config: %s\n", terminal_text(listing.error()).c_str());
     return kExitGreenrunFailed;
   }
   std::fputs(listing->c_str(), stdout);

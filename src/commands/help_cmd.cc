@@ -12,6 +12,7 @@
 #include "util/exit_codes.h"
 #include "util/fs.h"
 #include "util/privilege.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
@@ -157,7 +158,7 @@ int help_command(const std::vector<std::string>& args, const std::function<int(c
       std::fputs(text.c_str(), stdout);
       return 0;
     }
-  std::fprintf(stderr, "greenrun help: no topic '%s'%s; the topics:\n%s", topic.c_str(),
+  std::fprintf(stderr, "greenrun help: no topic '%s'%s; the topics:\n%s", terminal_text(topic).c_str(),
                manual ? "" : (" (" + manual.error() + ")").c_str(),
                topic_list(manual ? man_topics(*manual) : std::vector<std::string>{}).c_str());
   return kExitUsage;

@@ -14,13 +14,14 @@
 #include "util/fs.h"
 #include "util/input_file.h"
 #include "util/units.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
 namespace {
 
 int fail(const std::string& what, int code = kExitGreenrunFailed) {
-  std::fprintf(stderr, "greenrun plan: %s\n", what.c_str());
+  std::fprintf(stderr, "greenrun plan: %s\n", terminal_text(what).c_str());
   return code;
 }
 

@@ -11,6 +11,7 @@
 #include "config/option_table.h"
 #include "util/exit_codes.h"
 #include "util/units.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
@@ -63,7 +64,7 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
   if (auto done = parse_subcommand(app, args, "regions")) return *done;
   auto layers = apply_config(raw, env);
   if (!layers) {
-    std::fprintf(stderr, "greenrun regions: %s\n", layers.error().c_str());
+    std::fprintf(stderr, "greenrun regions: %s\n", terminal_text(layers.error()).c_str());
     return kExitGreenrunFailed;
   }
   auto checked = subcommand_options(raw, env);  // as a run checks them
@@ -78,7 +79,7 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
   }
   auto data = load_carbon_data(find_data_dir(env));
   if (!data) {
-    std::fprintf(stderr, "greenrun regions: %s\n", data.error().c_str());
+    std::fprintf(stderr, "greenrun regions: %s\n", terminal_text(data.error()).c_str());
     return kExitGreenrunFailed;
   }
   if (app.count("--ids")) return print_ids(*data, ids.empty() ? "region" : ids);
@@ -133,7 +134,7 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
     return rows.empty() ? 1 : 0;
   }
   if (rows.empty()) {
-    std::fprintf(stderr, "greenrun regions: nothing matches '%s'\n", query.c_str());
+    std::fprintf(stderr, "greenrun regions: nothing matches '%s'\n", terminal_text(query).c_str());
     return 1;
   }
   std::printf("%-7s  %-26s  %-34s  %9s  %7s  %s\n", "kind", "id (for --region/--cloud)", "name", "lifecycle", "direct",

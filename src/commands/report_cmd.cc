@@ -10,6 +10,7 @@
 #include "util/fs.h"
 #include "util/input_file.h"
 #include "util/output_target.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
@@ -60,7 +61,7 @@ int report_command(const std::vector<std::string>& args) {
   for (const auto& f : files) {
     auto r = load_report(f);
     if (!r) {
-      std::fprintf(stderr, "greenrun report: %s\n", r.error().c_str());
+      std::fprintf(stderr, "greenrun report: %s\n", terminal_text(r.error()).c_str());
       return kExitGreenrunFailed;
     }
     runs.push_back(std::move(*r));
@@ -69,12 +70,12 @@ int report_command(const std::vector<std::string>& args) {
   if (!json_path.empty())
     if (auto st = atomic_write(json_path, merged_json(m).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
         !st) {
-      std::fprintf(stderr, "greenrun report: %s\n", st.error().c_str());
+      std::fprintf(stderr, "greenrun report: %s\n", terminal_text(st.error()).c_str());
       return kExitGreenrunFailed;
     }
   if (!html_path.empty())
     if (auto st = write_html(html_path, files, m); !st) {
-      std::fprintf(stderr, "greenrun report: %s\n", st.error().c_str());
+      std::fprintf(stderr, "greenrun report: %s\n", terminal_text(st.error()).c_str());
       return kExitGreenrunFailed;
     }
   if (html_path == "-") return 0;  // the page is standard output

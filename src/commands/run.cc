@@ -30,6 +30,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/privilege.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
@@ -37,7 +38,7 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-void say(const std::string& message) { std::fprintf(stderr, "greenrun: %s\n", message.c_str()); }
+void say(const std::string& message) { std::fprintf(stderr, "greenrun: %s\n", terminal_text(message).c_str()); }
 
 /// Everything fixed for one run, gathered and checked before the command starts.
 struct Run {

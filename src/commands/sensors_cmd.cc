@@ -18,6 +18,7 @@
 #include "sensors/source_table.h"
 #include "util/exit_codes.h"
 #include "util/units.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
@@ -114,11 +115,11 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   if (auto done = parse_subcommand(app, args, "sensors")) return *done;
   auto layers = apply_config(raw, env);
   if (!layers) {
-    std::fprintf(stderr, "greenrun sensors: %s\n", layers.error().c_str());
+    std::fprintf(stderr, "greenrun sensors: %s\n", terminal_text(layers.error()).c_str());
     return kExitGreenrunFailed;
   }
   if (auto ignored = drop_privileged_overrides(raw); !ignored.empty())
-    std::fprintf(stderr, "greenrun sensors: running with raised privileges: ignored %s and the like\n", ignored[0].c_str());
+    std::fprintf(stderr, "greenrun sensors: running with raised privileges: ignored %s and the like\n", terminal_text(ignored[0]).c_str());
   auto checked = subcommand_options(raw, env);  // as a run checks them
   if (!checked) {
     std::fprintf(stderr, "greenrun sensors: %s\n", checked.error().c_str());
@@ -127,7 +128,7 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   const Options& o = *checked;
   auto probe = probe_sources(o, find_data_dir(env), env);
   if (!probe) {
-    std::fprintf(stderr, "greenrun sensors: %s\n", probe.error().c_str());
+    std::fprintf(stderr, "greenrun sensors: %s\n", terminal_text(probe.error()).c_str());
     return kExitGreenrunFailed;
   }
   const auto frozen = mark_frozen_findings(watch_counters(*probe, o.procfs_root.empty() ? "/proc" : o.procfs_root),

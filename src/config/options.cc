@@ -25,6 +25,7 @@
 #include "util/privilege.h"
 #include "util/units.h"
 #include "util/version.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
@@ -42,7 +43,7 @@ std::optional<int> parse_subcommand(CLI::App& app, const std::vector<std::string
     std::fputs(app.help().c_str(), stdout);
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "greenrun %s: %s (see greenrun %s --help)\n", name.c_str(), e.what(), name.c_str());
+    std::fprintf(stderr, "greenrun %s: %s (see greenrun %s --help)\n", name.c_str(), terminal_text(e.what()).c_str(), name.c_str());
     return kExitUsage;
   }
   return std::nullopt;
@@ -118,7 +119,7 @@ ParsedCli exit_with(int code, std::string message, bool error) {
 }
 
 ParsedCli usage_error(const std::string& what) {
-  return exit_with(kExitGreenrunFailed, "greenrun: " + what + " (see greenrun --help)\n", true);
+  return exit_with(kExitGreenrunFailed, "greenrun: " + terminal_text(what) + " (see greenrun --help)\n", true);
 }
 
 }  // namespace
@@ -156,8 +157,20 @@ std::optional<std::string> convert_budgets(const RawSettings& raw, Options& o) {
 }
 
 bool label_name(const std::string& k) {
-  if (k.empty() || (k[0] != '_' && !std::isalpha(static_cast<unsigned char>(k[0]))) || k.rfind("__", 0) == 0) return false;
+  if (k.empty() || (k[0] != '_' && !std::isalpha(static_cast<unsigned char>(k[0])))) return false;
   return std::all_of(k.begin(), k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+/// Why `--label k=...` cannot be (a name Prometheus or greenrun keeps), or "".
+std::string reserved_label(const std::string& k) {
+  if (k.rfind("__", 0) == 0) return "names starting with __ are Prometheus's own";
+  if (k == "job" || k == "instance") return k + " is set by the scrape and the Pushgateway's grouping";
+  // The labels report/metrics.cc writes itself.
+  static const char* const kOwn[] = {"component", "measured", "command",   "host",       "scope",     "energy",
+                                     "sources",   "region",   "slurm_job", "slurm_step", "slurm_task"};
+  for (const char* own : kOwn)
+    if (k == own) return k + " is one of greenrun's own labels";
+  return "";
 }
 
 std::optional<std::string> convert_monitoring(const RawSettings& raw, Options& o) {
@@ -177,6 +190,10 @@ std::optional<std::string> convert_monitoring(const RawSettings& raw, Options& o
     const std::string key = item.substr(0, eq);
     if (eq == std::string::npos || !label_name(key))
       return raw.where("label") + ": '" + item + "' is not KEY=VALUE with KEY a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)";
+    if (const std::string why = reserved_label(key); !why.empty())
+      return raw.where("label") + ": " + key + ": " + why + "; choose another name (see man greenrun, METRICS)";
+    if (std::any_of(o.labels.begin(), o.labels.end(), [&](const auto& l) { return l.first == key; }))
+      return raw.where("label") + ": " + key + " is given twice; a series holds each label once";
     o.labels.emplace_back(key, item.substr(eq + 1));
   }
   return std::nullopt;

@@ -9,6 +9,7 @@
 #include "sensors/hardware.h"
 #include "util/fs.h"
 #include "util/output_target.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
@@ -35,7 +36,7 @@ class CsvSink : public Sink {
     auto st = locked_append(path_, codecarbon_header(), row, &backup);
     if (st && !backup.empty())
       std::fprintf(stderr, "greenrun: %s had another header (an older CodeCarbon layout?); kept as %s, new file started\n",
-                   path_.c_str(), backup.c_str());
+                   terminal_text(path_).c_str(), terminal_text(backup).c_str());
     return st;
   }
 

@@ -23,11 +23,11 @@ class MetricsSink : public Sink {
   bool checkpoints() const override { return !target_.is_stream(); }
   Status checkpoint(const RunReport& r) override {
     if (target_.is_stream()) return {};
-    return target_.write(format_metrics(r, o_.openmetrics, o_.labels));
+    return target_.write(format_metrics(r, o_.openmetrics, run_identity(o_, r)));
   }
   Status finish(const RunReport& r) override {
     if (r.status == "failed") return {};
-    return target_.write(format_metrics(r, o_.openmetrics, o_.labels));
+    return target_.write(format_metrics(r, o_.openmetrics, run_identity(o_, r)));
   }
 
  private:

@@ -1,6 +1,8 @@
 // --pushgateway URL: the metrics pushed to a Prometheus Pushgateway at every
 // checkpoint and at the end, grouped by job "greenrun", instance (the host)
-// and the --label pairs (and the Slurm task). Checkpoint pushes run on a
+// and the run's identity (run, the Slurm task, the --label pairs: the labels
+// every series carries), so that concurrent runs on one host keep their own
+// groups. Checkpoint pushes run on a
 // thread of their own and are skipped while one is still in flight; the last
 // push waits at most kTimeoutS. A dead or slow gateway costs a line on
 // stderr, never the command's time or status.
@@ -11,6 +13,7 @@
 #include <thread>
 
 #include "outputs/sink.h"
+#include "util/escape.h"
 #include "util/plain_http.h"
 
 namespace greenrun {
@@ -34,7 +37,7 @@ class PushgatewaySink : public Sink {
 
   Status checkpoint(const RunReport& r) override {
     if (busy_->exchange(true)) return {};  // the previous push is still on its way
-    std::thread([busy = busy_, url = url_, path = group(r), body = format_metrics(r, false, {})] {
+    std::thread([busy = busy_, url = url_, path = group(r), body = format_metrics(r, false, run_identity(o_, r))] {
       (void)http_request(url, "PUT", path, body, kContentType, kTimeoutS);
       busy->store(false);
     }).detach();
@@ -43,7 +46,7 @@ class PushgatewaySink : public Sink {
 
   Status finish(const RunReport& r) override {
     if (r.status == "failed") return {};
-    auto status = http_request(url_, "PUT", group(r), format_metrics(r, false, {}), kContentType, kTimeoutS);
+    auto status = http_request(url_, "PUT", group(r), format_metrics(r, false, run_identity(o_, r)), kContentType, kTimeoutS);
     if (!status) return Status::fail("--pushgateway: " + status.error() + "; the metrics were not pushed");
     if (*status < 200 || *status >= 300)
       return Status::fail("--pushgateway: the gateway answered HTTP " + std::to_string(*status) + "; the metrics were not pushed");
@@ -51,11 +54,10 @@ class PushgatewaySink : public Sink {
   }
 
  private:
-  // /metrics/job/greenrun/instance@base64/HOST[/LABEL@base64/VALUE...]
+  // /metrics/job/greenrun/instance@base64/HOST/run@base64/RUN[/LABEL@base64/VALUE...]
   std::string group(const RunReport& r) const {
-    std::string path = "/metrics/job/greenrun/instance@base64/" + base64url(r.host);
-    if (r.slurm) path += "/slurm_task@base64/" + base64url(std::to_string(r.slurm->step.task));
-    for (const auto& [k, v] : o_.labels) path += "/" + k + "@base64/" + base64url(v);
+    std::string path = "/metrics/job/greenrun/instance@base64/" + base64url(valid_utf8(r.host));
+    for (const auto& [k, v] : run_identity(o_, r)) path += "/" + k + "@base64/" + base64url(valid_utf8(v));
     return path;
   }
 

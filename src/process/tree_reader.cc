@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+
 #include "util/log.h"
 
 namespace greenrun {
@@ -12,8 +14,9 @@ double timeval_s(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv
 
 }  // namespace
 
-std::optional<double> parse_meminfo_used(std::string_view text) {
+std::optional<MemoryInUse> parse_meminfo(std::string_view text) {
   std::optional<uint64_t> total, available;
+  uint64_t free = 0, buffers = 0, cached = 0, reclaimable = 0;
   while (!text.empty()) {
     auto nl = text.find('\n');
     auto line = text.substr(0, nl);
@@ -23,11 +26,24 @@ std::optional<double> parse_meminfo_used(std::string_view text) {
     auto key = line.substr(0, colon);
     auto value = trim(line.substr(colon + 1));
     if (value.size() > 3 && value.substr(value.size() - 3) == " kB") value.remove_suffix(3);
+    auto kb = [&] { return parse_u64(value).value_or(0); };
     if (key == "MemTotal") total = parse_u64(value);
     else if (key == "MemAvailable") available = parse_u64(value);
+    else if (key == "MemFree") free = kb();
+    else if (key == "Buffers") buffers = kb();
+    else if (key == "Cached") cached = kb();
+    else if (key == "SReclaimable") reclaimable = kb();
   }
   if (!total || !available || *available > *total) return std::nullopt;
-  return static_cast<double>(*total - *available) * 1024.0;
+  const double t = static_cast<double>(*total);
+  double psutil = t - static_cast<double>(free) - static_cast<double>(buffers) - static_cast<double>(cached + reclaimable);
+  if (psutil < 0) psutil = t - static_cast<double>(free);
+  return MemoryInUse{(t - static_cast<double>(*available)) * 1024.0, std::max(0.0, psutil) * 1024.0};
+}
+
+std::optional<double> parse_meminfo_used(std::string_view text) {
+  if (auto m = parse_meminfo(text)) return m->used_bytes;
+  return std::nullopt;
 }
 
 MachineStat::MachineStat(const std::string& procfs_root, double clk_tck, bool with_meminfo) : clk_tck_(clk_tck) {
@@ -45,8 +61,9 @@ uint64_t MachineStat::read(bool slow, TreeSample& out) {
     }
   out.meminfo_valid = false;
   if (slow && meminfo_.is_open() && meminfo_.read(buf_) == 0)
-    if (auto used = parse_meminfo_used(buf_)) {
-      out.machine_used_bytes = *used;
+    if (auto used = parse_meminfo(buf_)) {
+      out.machine_used_bytes = used->used_bytes;
+      out.machine_psutil_used_bytes = used->psutil_used_bytes;
       out.meminfo_valid = true;
     }
   return forks;

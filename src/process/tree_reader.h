@@ -28,6 +28,7 @@ struct TreeSample {
   IoCounters io;
   bool meminfo_valid = false;   // machine memory in use: every 10th time and at the end
   double machine_used_bytes = 0;
+  double machine_psutil_used_bytes = 0;  // as psutil counts "used" (see MemoryInUse)
   int running = 0;              // live members
   uint64_t processes_seen = 0;  // distinct members since the start
   std::vector<int> pids;        // live members
@@ -104,7 +105,16 @@ class ProcfsTreeReader : public TreeReader {
   uint64_t reads_ = 0;
 };
 
-/// Machine memory in use from /proc/meminfo (MemTotal - MemAvailable), bytes.
+/// Machine memory in use from /proc/meminfo, bytes, two ways.
+struct MemoryInUse {
+  double used_bytes = 0;  // MemTotal - MemAvailable
+  /// psutil 6.1.1's virtual_memory().used (CodeCarbon's ram_used_gb): MemTotal
+  /// - MemFree - Buffers - Cached - SReclaimable, or MemTotal - MemFree where
+  /// that is negative.
+  double psutil_used_bytes = 0;
+};
+std::optional<MemoryInUse> parse_meminfo(std::string_view text);
+/// MemTotal - MemAvailable, bytes.
 std::optional<double> parse_meminfo_used(std::string_view text);
 
 }  // namespace greenrun

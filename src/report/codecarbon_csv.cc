@@ -55,11 +55,14 @@ std::string codecarbon_row(const RunReport& r, const Hardware& host, const Carbo
   double cpu_j = 0, gpu_j = 0, ram_j = 0;
   std::string cpu_model = host.cpu.model, gpu_model;
   int gpus = 0;
+  double util_sum = 0;
+  int util_gpus = 0;
   std::vector<std::string> estimated;
   for (const auto& c : r.components) {
     if (c.name.rfind("gpu", 0) == 0) {
       gpu_j += c.energy_j;
       ++gpus;
+      if (c.utilisation_percent) util_sum += *c.utilisation_percent, ++util_gpus;
       for (const auto& d : c.detail)
         if (gpu_model.find(d.value("label", "")) == std::string::npos)
           gpu_model += (gpu_model.empty() ? "" : ", ") + d.value("label", "");
@@ -92,24 +95,32 @@ std::string codecarbon_row(const RunReport& r, const Hardware& host, const Carbo
         iso3 = c->iso3;
       }
     if (country_name.empty()) country_name = l.name;
+    if (iso3.empty() && r.carbon->settings.live && r.carbon->settings.live->provider == "uk") iso3 = "GBR";
   }
+  // Never empty (carbonboard calls .upper() on it): the World Bank's code for
+  // the world aggregate where the grid is the world average or no country's.
+  if (iso3.empty()) iso3 = "WLD";
   // As CodeCarbon: energies at the facility's meter (x PUE), powers as drawn,
   // utilisation and memory machine-wide, memory in GiB.
+  // CodeCarbon 3.3.0's rules: memory "used" as psutil 6.1.1 counts it, its
+  // percent from MemAvailable.
   const double kwh = pue / 3.6e6;
-  std::optional<double> ram_used_gib, ram_percent;
-  if (r.machine_memory_used_bytes) {
-    ram_used_gib = *r.machine_memory_used_bytes / kGiB;
-    if (host.mem_total_bytes > 0) ram_percent = 100.0 * *r.machine_memory_used_bytes / host.mem_total_bytes;
-  }
-  // CodeCarbon's water_consumed is litres; empty where no WUE is known (0 would claim none was used).
+  std::optional<double> ram_used_gib, ram_percent, gpu_util;
+  if (r.machine_memory_psutil_used_bytes) ram_used_gib = *r.machine_memory_psutil_used_bytes / kGiB;
+  if (r.machine_memory_used_bytes && host.mem_total_bytes > 0)
+    ram_percent = 100.0 * *r.machine_memory_used_bytes / host.mem_total_bytes;
+  if (util_gpus > 0) gpu_util = util_sum / util_gpus;
+  // CodeCarbon's water_consumed: litres, WUE x the energy at the meter (x PUE,
+  // as energy_consumed); empty where no WUE is known (0 would claim none was used).
   const WaterReport* w = r.water && r.water->liters ? &*r.water : nullptr;
+  const double energy_kwh = (cpu_j + gpu_j + ram_j) * kwh;
   std::vector<std::string> f = {
       naive_local(r.ended_at), info.project, info.run_id, info.experiment_id, num(r.duration_s), num(kg),
       num(kg / d), num(cpu_j / d), num(gpu_j / d), num(ram_j / d), num(cpu_j * kwh), num(gpu_j * kwh),
-      num(ram_j * kwh), num((cpu_j + gpu_j + ram_j) * kwh), w ? num(*w->liters) : "", country_name, iso3, region, provider,
+      num(ram_j * kwh), num(energy_kwh), w ? num(*w->wue_l_per_kwh * energy_kwh) : "", country_name, iso3, region, provider,
       cloud_region, host.os, "", "", std::to_string(host.cpu.logical), cpu_model, std::to_string(gpus), gpu_model, "",
       "", num(host.mem_total_bytes / kGiB), r.scope == Scope::Process ? "process" : "machine",
-      opt_num(r.machine_cpu_percent), "", opt_num(ram_percent), opt_num(ram_used_gib), provider.empty() ? "N" : "Y",
+      opt_num(r.machine_cpu_percent), opt_num(gpu_util), opt_num(ram_percent), opt_num(ram_used_gib), provider.empty() ? "N" : "Y",
       num(pue), w ? num(*w->wue_l_per_kwh) : ""};
   std::string row;
   for (size_t i = 0; i < f.size(); ++i) row += (i ? "," : "") + csv_field(f[i]);

@@ -1,6 +1,7 @@
 #pragma once
-// One row per run in CodeCarbon's emissions.csv layout (CodeCarbon 3.x, 38
-// columns), so that dashboards built for CodeCarbon read greenrun's files.
+// One row per run in CodeCarbon's emissions.csv layout (CodeCarbon 3.3.0, 38
+// columns, with its meaning of each: see man greenrun, CSV), so that
+// dashboards built for CodeCarbon read greenrun's files.
 
 #include <string>
 #include <vector>

@@ -26,7 +26,8 @@ nlohmann::ordered_json live_json(const CarbonReport& c) {
   if (const auto& l = c.settings.live) {
     out["intensity_source"] = {{"provider", l->provider}, {"location", l->location}, {"signal", l->signal},
                                {"factor", factor_name(l->factor)}, {"endpoint", l->endpoint},
-                               {"answered", l->answered}, {"problem", l->problem.empty() ? json(nullptr) : json(l->problem)}};
+                               {"answered", l->answered}, {"problem", l->problem.empty() ? json(nullptr) : json(l->problem)},
+                               {"notes", l->notes}};
   }
   return out;
 }

@@ -1,45 +1,39 @@
 // The report as GitHub-flavoured Markdown: a CI job's step summary, a PR
 // comment. Tables for what people compare; the long ones folded in <details>.
-// Always well under GitHub's 1 MiB per step, whatever the run.
+// Outside text goes through markdown_text (or a code block, for the command)
+// once, here, and every piece of it is capped: the whole stays far under
+// GitHub's 1 MiB per step, whatever the run.
 
 #include <algorithm>
 #include <sstream>
 
 #include "report/report.h"
 #include "report/text.h"
+#include "util/escape.h"
 #include "util/units.h"
 
 namespace greenrun {
 
 namespace {
 
-/// At most this many rows of a long table (phases); the JSON report has them all.
+/// At most this many rows of a long table (phases) and notes; the JSON report has them all.
 constexpr size_t kMaxRows = 100;
+constexpr size_t kMaxNotes = 20;
+/// The command, and any other piece of outside text (a name, a label, a note).
+constexpr size_t kMaxCommandBytes = 4096;
+constexpr size_t kMaxTextBytes = 256;
 
-// A table cell: no line breaks, no column separators, no stray HTML.
-std::string cell(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
-  }
+// Text in a table cell, a quote or a list item: literal, on one line, capped.
+std::string cell(const std::string& s, size_t max_bytes = kMaxTextBytes) { return markdown_text(capped(s, max_bytes)); }
+
+// The command exactly as typed, in a code block (a heading cannot hold one).
+std::string command_block(const std::vector<std::string>& argv) {
+  const std::string line = command_line(argv);
+  std::string out = markdown_code_block(capped(line, kMaxCommandBytes), "sh");
+  if (line.size() > kMaxCommandBytes)
+    out += "\nThe command line is " + std::to_string(line.size()) + " bytes; the first " +
+           std::to_string(kMaxCommandBytes / 1024) + " KiB are shown, the JSON report has it all.\n";
   return out;
-}
-
-// Inline code that survives backticks in the command.
-std::string code(const std::string& s) {
-  size_t run = 0, longest = 0;
-  for (char c : s) {
-    run = c == '`' ? run + 1 : 0;
-    longest = std::max(longest, run);
-  }
-  const std::string fence(longest + 1, '`');
-  const bool pad = !s.empty() && (s.front() == '`' || s.back() == '`');
-  return fence + (pad ? " " : "") + cell(s) + (pad ? " " : "") + fence;
 }
 
 std::string how(const ComponentReport& c) {
@@ -59,7 +53,7 @@ void components(const RunReport& r, std::ostringstream& out) {
   }
   out << "| component | energy | how |\n|---|---:|---|\n";
   for (const auto& c : r.components)
-    out << "| " << cell(c.name) << " | " << format_energy(c.energy_j) << " | " << cell(how(c)) << " |\n";
+    out << "| " << cell(c.name) << " | " << format_energy(c.energy_j) << " | " << cell(how(c), 4 * kMaxTextBytes) << " |\n";
   std::string total = format_energy(r.energy_j());
   if (r.energy_j() >= 1.0 && r.energy_j() < 3600.0) total += " (" + significant(r.energy_j() / 3600.0) + " Wh)";
   out << "| **total** | **" << total << "** | " << r.energy_kind() << "; average "
@@ -115,7 +109,7 @@ void phases(const RunReport& r, std::ostringstream& out) {
 
 std::string format_markdown(const RunReport& r) {
   std::ostringstream out;
-  out << "### greenrun: " << code(command_line(r.command)) << "\n\n";
+  out << "### greenrun\n\n" << command_block(r.command) << "\n";
   out << "**" << status_text(r) << "** after " << format_seconds(r.duration_s) << " · CPU "
       << format_seconds(r.user_s + r.system_s) << " · peak memory " << format_bytes(static_cast<double>(r.peak_rss_bytes))
       << "\n\n";
@@ -123,9 +117,10 @@ std::string format_markdown(const RunReport& r) {
   emissions(r, out);
   phases(r, out);
   if (r.baseline) out << "**Against the baseline** (" << cell(r.baseline->baseline) << "):\n\n" << format_comparison_markdown(*r.baseline) << "\n";
-  for (const auto& line : r.verdicts) out << "> " << cell(line) << "\n>\n";
+  for (size_t i = 0; i < r.verdicts.size() && i < kMaxNotes; ++i) out << "> " << cell(r.verdicts[i]) << "\n>\n";
   if (!r.verdicts.empty()) out << "\n";
-  for (const auto& n : r.notes) out << "- note: " << cell(n) << "\n";
+  for (size_t i = 0; i < r.notes.size() && i < kMaxNotes; ++i) out << "- note: " << cell(r.notes[i]) << "\n";
+  if (r.notes.size() > kMaxNotes) out << "- " << r.notes.size() - kMaxNotes << " more notes in the JSON report\n";
   return out.str();
 }
 

@@ -7,6 +7,7 @@
 
 #include "carbon/intensity.h"
 #include "report/text.h"
+#include "util/escape.h"
 #include "util/units.h"
 #include "util/version.h"
 
@@ -121,50 +122,63 @@ MergedReport merge_reports(std::vector<ReportFigures> runs) {
 
 std::string format_merged(const MergedReport& m) {
   std::ostringstream out;
+  // Each line escaped once for the terminal: file names, commands and hosts come from the reports.
+  auto line = [&](const std::string& text) { out << terminal_text(text) << "\n"; };
   for (const auto& r : m.runs)
-    out << r.name << ": " << command_line(r.command) << ": " << row_energy(r) << ", "
-        << (r.emissions_g ? format_mass_g(*r.emissions_g) + " CO2e" : std::string("no emissions")) << ", "
-        << format_seconds(r.duration_s) << (r.host.empty() ? "" : " on " + r.host) << "\n";
-  out << "total: " << format_energy(m.energy_j) << " " << m.energy_kind << ", " << format_mass_g(m.emissions_g)
-      << " CO2e, " << format_seconds(m.duration_s) << " over " << m.runs.size() << " reports\n";
-  out << "machines: " << format_energy(m.machine_energy_j) << " (each machine's counters once)\n";
+    line(r.name + ": " + command_line(r.command) + ": " + row_energy(r) + ", " +
+         (r.emissions_g ? format_mass_g(*r.emissions_g) + " CO2e" : std::string("no emissions")) + ", " +
+         format_seconds(r.duration_s) + (r.host.empty() ? "" : " on " + r.host));
+  line("total: " + format_energy(m.energy_j) + " " + m.energy_kind + ", " + format_mass_g(m.emissions_g) + " CO2e, " +
+       format_seconds(m.duration_s) + " over " + std::to_string(m.runs.size()) + " reports");
+  line("machines: " + format_energy(m.machine_energy_j) + " (each machine's counters once)");
   if (m.nodes.size() > 1 || (m.nodes.size() == 1 && m.nodes[0].reports > 1))
     for (const auto& n : m.nodes)
-      out << "  node " << n.host << ": " << n.reports << " reports, " << format_energy(n.energy_j) << " their own, "
-          << format_energy(n.machine_energy_j) << " the machine's\n";
+      line("  node " + n.host + ": " + std::to_string(n.reports) + " reports, " + format_energy(n.energy_j) +
+           " their own, " + format_energy(n.machine_energy_j) + " the machine's");
   for (const auto& c : m.repeated)
-    out << "repeated " << c.energy_j.n << "x " << command_line(c.command) << ": energy mean "
-        << format_energy(c.energy_j.mean) << " (sd " << format_energy(c.energy_j.stddev) << ", "
-        << format_energy(c.energy_j.min) << " to " << format_energy(c.energy_j.max) << "), duration mean "
-        << format_seconds(c.duration_s.mean) << " (sd " << format_seconds(c.duration_s.stddev) << ")\n";
-  for (const auto& n : m.notes) out << "note: " << n << "\n";
+    line("repeated " + std::to_string(c.energy_j.n) + "x " + command_line(c.command) + ": energy mean " +
+         format_energy(c.energy_j.mean) + " (sd " + format_energy(c.energy_j.stddev) + ", " +
+         format_energy(c.energy_j.min) + " to " + format_energy(c.energy_j.max) + "), duration mean " +
+         format_seconds(c.duration_s.mean) + " (sd " + format_seconds(c.duration_s.stddev) + ")");
+  for (const auto& n : m.notes) line("note: " + n);
   return out.str();
 }
+
+namespace {
+
+constexpr size_t kMaxCommandBytes = 4096, kMaxTextBytes = 256;
+
+std::string md_text(const std::string& s) { return markdown_text(capped(s, kMaxTextBytes)); }
+std::string md_command(const std::vector<std::string>& argv) {
+  return markdown_code_span(capped(command_line(argv), kMaxCommandBytes), true);
+}
+
+}  // namespace
 
 std::string format_merged_markdown(const MergedReport& m) {
   std::ostringstream out;
   out << "| report | command | energy | emissions | duration |\n|---|---|---:|---:|---:|\n";
   for (const auto& r : m.runs)
-    out << "| " << r.name << " | `" << command_line(r.command) << "` | " << row_energy(r) << " | "
+    out << "| " << md_text(r.name) << " | " << md_command(r.command) << " | " << row_energy(r) << " | "
         << (r.emissions_g ? format_mass_g(*r.emissions_g) : std::string("-")) << " | " << format_seconds(r.duration_s)
         << " |\n";
   out << "| **total** | " << m.runs.size() << " reports | **" << format_energy(m.energy_j) << "** " << m.energy_kind
       << " | **" << format_mass_g(m.emissions_g) << "** | " << format_seconds(m.duration_s) << " |\n\n";
   out << "| node | reports | their energy | the machine's |\n|---|---:|---:|---:|\n";
   for (const auto& n : m.nodes)
-    out << "| " << n.host << " | " << n.reports << " | " << format_energy(n.energy_j) << " | "
+    out << "| " << md_text(n.host) << " | " << n.reports << " | " << format_energy(n.energy_j) << " | "
         << format_energy(n.machine_energy_j) << " |\n";
   out << "\n";
   if (!m.repeated.empty()) {
     out << "| repeated command | runs | energy mean | energy sd | min | max | duration mean |\n"
         << "|---|---:|---:|---:|---:|---:|---:|\n";
     for (const auto& c : m.repeated)
-      out << "| `" << command_line(c.command) << "` | " << c.energy_j.n << " | " << format_energy(c.energy_j.mean)
+      out << "| " << md_command(c.command) << " | " << c.energy_j.n << " | " << format_energy(c.energy_j.mean)
           << " | " << format_energy(c.energy_j.stddev) << " | " << format_energy(c.energy_j.min) << " | "
           << format_energy(c.energy_j.max) << " | " << format_seconds(c.duration_s.mean) << " |\n";
     out << "\n";
   }
-  for (const auto& n : m.notes) out << "- " << n << "\n";
+  for (const auto& n : m.notes) out << "- " << md_text(n) << "\n";
   return out.str();
 }
 

@@ -1,21 +1,28 @@
 // The report as Prometheus metrics: the text format 0.0.4 (what promtool,
 // node_exporter's textfile collector and the Pushgateway read) or
 // OpenMetrics 1.0. Base units (joules, grams, seconds, watts), counters
-// ending in _total, label values escaped, nothing of high cardinality (no
-// argv, no pids) in labels.
+// ending in _total, label values valid UTF-8 and escaped, nothing of high
+// cardinality (no argv, no pids) in labels. Every series carries the run's
+// identity (run_identity), so that two runs never make the same series.
 
+#include <cstdint>
 #include <cstdio>
 #include <sstream>
 
 #include "report/report.h"
+#include "report/text.h"
+#include "util/escape.h"
+#include "util/fs.h"
 
 namespace greenrun {
 
 namespace {
 
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
 std::string escape_label(const std::string& v) {
   std::string out;
-  for (char c : v) {
+  for (char c : valid_utf8(v)) {
     if (c == '\\') out += "\\\\";
     else if (c == '"') out += "\\\"";
     else if (c == '\n') out += "\\n";
@@ -32,7 +39,7 @@ std::string number(double v) {
 
 class Writer {
  public:
-  explicit Writer(bool openmetrics) : om_(openmetrics) {}
+  Writer(bool openmetrics, Labels identity) : om_(openmetrics), identity_(std::move(identity)) {}
 
   /// A metric family: `name` without _total; counters get it on their samples.
   void family(const std::string& name, const char* type, const char* unit, const std::string& help) {
@@ -46,7 +53,9 @@ class Writer {
     out_ << "# HELP " << shown << " " << help << "\n";
     if (!om_) out_ << "# TYPE " << shown << " " << type << "\n";
   }
-  void sample(double value, const std::vector<std::pair<std::string, std::string>>& labels = {}) {
+  /// A sample with its own labels, then the run's identity.
+  void sample(double value, Labels labels = {}) {
+    labels.insert(labels.end(), identity_.begin(), identity_.end());
     out_ << name_ << (counter_ ? "_total" : "");
     if (!labels.empty()) {
       out_ << "{";
@@ -63,6 +72,7 @@ class Writer {
 
  private:
   bool om_;
+  Labels identity_;
   std::ostringstream out_;
   std::string name_;
   bool counter_ = false;
@@ -84,10 +94,42 @@ double power_now(const RunReport& r) {
   return span > 0 ? t.energy_j(t.size() - 1, r.scope == Scope::Machine) / span : 0;
 }
 
+/// FNV-1a, 32 bits: a short, stable name for a command line.
+uint32_t fnv1a(const std::string& s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) h = (h ^ c) * 16777619u;
+  return h;
+}
+
+/// The metrics file's name without its directory and extension; else the
+/// command's name and a hash of its whole command line.
+std::string default_run(const Options& o, const RunReport& r) {
+  const std::string& path = o.metrics_path;
+  if (!path.empty() && path != "-" && !own_descriptor(path)) {
+    std::string stem = path.substr(path.rfind('/') + 1);
+    if (const size_t dot = stem.rfind('.'); dot != std::string::npos && dot > 0) stem.resize(dot);
+    if (!stem.empty()) return stem;
+  }
+  const std::string name = r.command.empty() ? "command" : r.command[0].substr(r.command[0].rfind('/') + 1);
+  char hash[16];
+  std::snprintf(hash, sizeof hash, "-%08x", static_cast<unsigned>(fnv1a(command_line(r.command))));
+  return name + hash;
+}
+
 }  // namespace
 
-std::string format_metrics(const RunReport& r, bool openmetrics, const std::vector<std::pair<std::string, std::string>>& labels) {
-  Writer w(openmetrics);
+Labels run_identity(const Options& o, const RunReport& r) {
+  Labels id = {{"run", default_run(o, r)}};
+  if (r.slurm) id.push_back({"slurm_task", std::to_string(r.slurm->step.task)});
+  for (const auto& l : o.labels) {
+    if (l.first == "run") id[0].second = l.second;
+    else id.push_back(l);
+  }
+  return id;
+}
+
+std::string format_metrics(const RunReport& r, bool openmetrics, const Labels& identity) {
+  Writer w(openmetrics, identity);
   w.family("greenrun_energy_joules", "counter", "joules",
            r.scope == Scope::Process ? "Energy the command used so far, by component (its share of the machine)."
                                      : "Energy the machine used while the command ran, by component.");
@@ -115,7 +157,7 @@ std::string format_metrics(const RunReport& r, bool openmetrics, const std::vect
     w.family("greenrun_exit_status", "gauge", "", "The command's exit status (128+N for signal N).");
     w.sample(r.signal ? 128 + *r.signal : *r.exit_code);
   }
-  std::vector<std::pair<std::string, std::string>> info = {
+  Labels info = {
       {"command", r.command.empty() ? "" : r.command[0].substr(r.command[0].rfind('/') + 1)},
       {"host", r.host},
       {"scope", r.scope == Scope::Process ? "process" : "machine"},
@@ -127,9 +169,7 @@ std::string format_metrics(const RunReport& r, bool openmetrics, const std::vect
   if (r.slurm) {
     info.push_back({"slurm_job", r.slurm->step.job_id});
     info.push_back({"slurm_step", r.slurm->step.step_id});
-    info.push_back({"slurm_task", std::to_string(r.slurm->step.task)});
   }
-  for (const auto& l : labels) info.push_back(l);
   w.family("greenrun_run_info", "gauge", "", "The run: what it measured and how (value 1).");
   w.sample(1, info);
   return w.finish();

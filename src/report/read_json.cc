@@ -188,6 +188,8 @@ CarbonReport read_carbon(const json& j, const RunReport& r, std::vector<RecordCa
     live.endpoint = str(l, "endpoint");
     live.answered = flag(l, "answered", false);
     live.problem = str(l, "problem");
+    for (const auto& n : array(l, "notes"))
+      if (n.is_string()) live.notes.push_back(n.get<std::string>());
     c.settings.live = std::move(live);
   }
   return c;

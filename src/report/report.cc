@@ -49,6 +49,7 @@ std::string RunReport::energy_kind() const {
 std::vector<ComponentReport> components_from(const Measurements& m, Scope scope) {
   std::vector<ComponentReport> out;
   std::map<std::string, size_t> index;
+  std::map<size_t, double> util_pct_s, util_s;  // per component: utilisation x seconds, seconds
   for (size_t i = 0; i < m.channels.size(); ++i) {
     const Channel& ch = m.channels[i];
     const ChannelTotals& t = m.totals[i];
@@ -85,7 +86,13 @@ std::vector<ComponentReport> components_from(const Measurements& m, Scope scope)
                         {"origin", ch.origin}};
     if (t.missing) d["intervals_without_reading"] = t.missing;
     c.detail.push_back(std::move(d));
+    if (t.utilisation_s > 0) {
+      util_pct_s[it->second] += t.utilisation_pct_s;
+      util_s[it->second] += t.utilisation_s;
+    }
   }
+  for (size_t i = 0; i < out.size(); ++i)
+    if (util_s.count(i)) out[i].utilisation_percent = util_pct_s[i] / util_s[i];
   return out;
 }
 
@@ -136,7 +143,10 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   r.samples = m.samples;
   r.sampler_cpu_s = m.sampler_cpu_s;
   if (m.machine_capacity_s > 0) r.machine_cpu_percent = 100.0 * m.machine_busy_s / m.machine_capacity_s;
-  if (m.memory_s > 0) r.machine_memory_used_bytes = m.machine_memory_byte_s / m.memory_s;
+  if (m.memory_s > 0) {
+    r.machine_memory_used_bytes = m.machine_memory_byte_s / m.memory_s;
+    r.machine_memory_psutil_used_bytes = m.machine_psutil_memory_byte_s / m.memory_s;
+  }
   rusage self{};
   ::getrusage(RUSAGE_SELF, &self);
   r.greenrun_cpu_s = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
@@ -169,12 +179,12 @@ wall::time_point shifted(wall::time_point t, double s) {
   return t + std::chrono::duration_cast<wall::duration>(std::chrono::duration<double>(s));
 }
 
-/// Whether live data priced all of [from, to).
+/// Whether the provider's history (live or estimated hours) priced all of [from, to).
 bool all_live(const IntensityProfile& p, wall::time_point from, wall::time_point to) {
   const BasisSeconds c = p.coverage(from, to);
   double total = 0;
   for (double s : c) total += s;
-  return total > 0 && c[static_cast<size_t>(Basis::Live)] >= total - 1e-6;
+  return total > 0 && c[static_cast<size_t>(Basis::Live)] + c[static_cast<size_t>(Basis::Estimated)] >= total - 1e-6;
 }
 
 void add_schedule_savings(RunReport& r) {

@@ -33,6 +33,8 @@ struct ComponentReport {
   std::string source;
   std::string method;  // estimates only
   std::optional<double> energy_j_low, energy_j_high;
+  /// The mean utilisation a vendor library read (GPUs), time-weighted; nullopt when none was read.
+  std::optional<double> utilisation_percent;
   nlohmann::ordered_json detail = nlohmann::ordered_json::array();
 };
 
@@ -114,6 +116,8 @@ struct RunReport {
   /// The whole machine while the command ran, averaged: CPU busy (0..100 %)
   /// and memory in use (bytes); nullopt when /proc could not tell.
   std::optional<double> machine_cpu_percent, machine_memory_used_bytes;
+  /// The same memory as psutil counts "used" (for the CSV's ram_used_gb).
+  std::optional<double> machine_memory_psutil_used_bytes;
   double sampler_cpu_s = 0;   // greenrun's own cost: the sampler thread
   double greenrun_cpu_s = 0;  // and the whole greenrun process (start-up included)
   std::string status = "running";  // running, finished, failed
@@ -198,9 +202,15 @@ std::string status_text(const RunReport& r);
 std::string one_line(const RunReport& r);
 
 std::string format_markdown(const RunReport& r);
-/// Prometheus text format 0.0.4, or OpenMetrics 1.0; `labels` go on greenrun_run_info.
+/// The labels that tell this run's series from every other run's: run (the
+/// --metrics file's stem, or the command's name and a hash of its command
+/// line; --label run=NAME sets it), slurm_task under Slurm, the --label pairs.
+/// Also the Pushgateway's grouping key.
+std::vector<std::pair<std::string, std::string>> run_identity(const Options& o, const RunReport& r);
+
+/// Prometheus text format 0.0.4, or OpenMetrics 1.0; every series carries `identity`.
 std::string format_metrics(const RunReport& r, bool openmetrics,
-                           const std::vector<std::pair<std::string, std::string>>& labels = {});
+                           const std::vector<std::pair<std::string, std::string>>& identity = {});
 
 /// The report as one self-contained HTML page: tables and inline SVG charts,
 /// no script needed and nothing fetched.

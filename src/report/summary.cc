@@ -5,11 +5,19 @@
 
 #include "report/report.h"
 #include "report/text.h"
+#include "util/escape.h"
 #include "util/units.h"
 
 namespace greenrun {
 
 namespace {
+
+/// The first `bytes` of `s`, not cutting a UTF-8 character.
+std::string fit(const std::string& s, size_t bytes) {
+  size_t cut = std::min(bytes, s.size());
+  while (cut > 0 && cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
+  return s.substr(0, cut);
+}
 
 /// "live 95%, forecast 5%": the run's time by what priced it (live runs only).
 std::string basis_shares(const CarbonReport& c) {
@@ -24,8 +32,9 @@ std::string basis_shares(const CarbonReport& c) {
 }
 
 bool priced_live(const CarbonReport& c) {
+  const auto& s = c.seconds_by_basis;
   return c.settings.live && c.settings.live->provider != "file" &&
-         c.seconds_by_basis[static_cast<size_t>(Basis::Live)] + c.seconds_by_basis[static_cast<size_t>(Basis::Forecast)] > 0;
+         s[static_cast<size_t>(Basis::Live)] + s[static_cast<size_t>(Basis::Estimated)] + s[static_cast<size_t>(Basis::Forecast)] > 0;
 }
 
 template <class Line>
@@ -35,11 +44,12 @@ void format_live(const CarbonReport& c, Line& line) {
   if (!l.problem.empty())
     line("live data", l.problem + "; " + (priced_live(c) ? "the yearly figure priced the rest" : "the yearly figure was used"));
   if (priced_live(c) || l.provider == "file") line("priced by", basis_shares(c) + " of the run; " + what);
+  for (const auto& n : l.notes) line("", n);
   if (auto caveat = comparison_caveat(c); !caveat.empty()) line("", caveat);
 }
 
-template <class Line>
-void format_carbon(const CarbonReport& c, const std::string& energy_kind, Line& line, std::ostringstream& out) {
+template <class Line, class Raw>
+void format_carbon(const CarbonReport& c, const std::string& energy_kind, Line& line, Raw& raw) {
   const Location& l = c.settings.location;
   std::string e = format_mass_g(c.emissions_g) + " CO2e";
   std::string how = format_energy(c.energy_kwh * 3.6e6) + " x PUE " + significant(c.settings.pue, 3) + " x " +
@@ -84,12 +94,11 @@ void format_carbon(const CarbonReport& c, const std::string& energy_kind, Line& 
       id_w = std::max(id_w, x->id.size());
     }
     for (auto* x : shown) {
-      std::string name = x->name.size() > 34 ? x->name.substr(0, 33) + "~" : x->name;
+      std::string name = x->name.size() > 34 ? fit(x->name, 33) + "~" : x->name;
       size_t bar = max_g > 0 ? static_cast<size_t>(std::lround(24.0 * x->emissions_g / max_g)) : 0;
       std::string tag = x->why == "here" ? "  <- this run" : x->why == "cleanest" || x->why == "dirtiest" ? "  (" + x->why + ")" : "";
-      out << "    " << pad(name, name_w) << "  " << pad(x->id, id_w) << "  " << lpad(significant(x->g_per_kwh), 6)
-          << " g/kWh  " << lpad(format_mass_g(x->emissions_g), 10) << "  " << std::string(std::max<size_t>(bar, 1), '#')
-          << tag << "\n";
+      raw("    " + pad(name, name_w) + "  " + pad(x->id, id_w) + "  " + lpad(significant(x->g_per_kwh), 6) + " g/kWh  " +
+          lpad(format_mass_g(x->emissions_g), 10) + "  " + std::string(std::max<size_t>(bar, 1), '#') + tag);
     }
     if (cloud.size() > 5) line("", std::to_string(cloud.size() - 5) + " more " + l.cloud_provider + " regions in the JSON report");
   }
@@ -182,10 +191,11 @@ void format_water(const WaterReport& w, Line& line) {
 std::string format_summary(const RunReport& r) {
   std::ostringstream out;
   const size_t kLabel = 14;
-  auto line = [&](const std::string& label, const std::string& text) {
-    out << "  " << pad(label, kLabel) << text << "\n";
-  };
-  out << "greenrun: " << command_line(r.command) << "\n";
+  // Every line goes out through these two, escaped for a terminal once:
+  // nothing from outside can end a line early or start one.
+  auto raw = [&](const std::string& text) { out << terminal_text(text) << "\n"; };
+  auto line = [&](const std::string& label, const std::string& text) { raw("  " + pad(label, kLabel) + text); };
+  raw("greenrun: " + command_line(r.command));
   line("status", status_text(r) + " after " + format_seconds(r.duration_s));
   double cpu = r.user_s + r.system_s;
   std::string cpu_text = format_seconds(cpu) + " (user " + format_seconds(r.user_s) + ", system " +
@@ -238,7 +248,7 @@ std::string format_summary(const RunReport& r) {
   }
   if (r.carbon)
     format_carbon(*r.carbon, r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured", line,
-                  out);
+                  raw);
   if (r.embodied) format_embodied(*r.embodied, line);
   if (r.sci) format_sci(*r.sci, line);
   if (r.water) format_water(*r.water, line);
@@ -253,8 +263,8 @@ std::string format_summary(const RunReport& r) {
                        " marks; a window a mark falls in is split by time" +
                        (r.phases.size() > big.size() ? "; the largest:" : ":"));
     for (const auto* p : big)
-      out << "    " << pad(p->name.size() > 30 ? p->name.substr(0, 29) + "~" : p->name, 30) << lpad(format_seconds(p->end_s - p->start_s), 12)
-          << lpad(format_energy(p->energy_j), 12) << "\n";
+      raw("    " + pad(p->name.size() > 30 ? fit(p->name, 29) + "~" : p->name, 30) +
+          lpad(format_seconds(p->end_s - p->start_s), 12) + lpad(format_energy(p->energy_j), 12));
   }
   if (r.baseline) {
     line("baseline", "against " + r.baseline->baseline + ":");

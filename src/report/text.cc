@@ -1,16 +1,10 @@
 #include "report/text.h"
 
+#include "util/escape.h"
+
 namespace greenrun {
 
-std::string quote_arg(const std::string& a) {
-  if (!a.empty() && a.find_first_of(" \t\n'\"\\$`*?[]{}()<>|&;#~!") == std::string::npos) return a;
-  std::string q = "'";
-  for (char c : a) {
-    if (c == '\'') q += "'\\''";
-    else q += c;
-  }
-  return q + "'";
-}
+std::string quote_arg(const std::string& a) { return shell_word(a); }
 
 std::string command_line(const std::vector<std::string>& argv) {
   std::string s;

@@ -91,6 +91,10 @@ void Accounting::add(const Interval& iv) {
       continue;
     }
     ++totals_[c].intervals;
+    if (auto u = c < iv.utilisation_percent.size() ? iv.utilisation_percent[c] : std::nullopt) {
+      totals_[c].utilisation_pct_s += std::clamp(*u, 0.0, 100.0) * iv.dt_s;
+      totals_[c].utilisation_s += iv.dt_s;
+    }
     auto share = c < iv.share.size() ? iv.share[c] : std::nullopt;
     if (share) {
       win_direct_tree_j_[c] += *e * std::clamp(*share, 0.0, 1.0);

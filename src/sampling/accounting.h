@@ -24,6 +24,7 @@ struct Interval {
   /// nullopt: no reading.
   std::vector<std::optional<double>> energy_j;
   std::vector<std::optional<double>> share;     // a source's own share for the tree, per channel
+  std::vector<std::optional<double>> utilisation_percent;  // what the source read, per channel (GPUs)
   /// The sampler read CPU times at the end of this interval: the window of
   /// intervals since the previous such read is attributed now (once it is
   /// as long as Accounting::set_min_window_s asks).
@@ -35,6 +36,8 @@ struct ChannelTotals {
   double tree_j = 0;
   uint64_t intervals = 0;  // intervals with a reading
   uint64_t missing = 0;    // intervals without one
+  /// Utilisation the source read (0..100), times the seconds it covers.
+  double utilisation_pct_s = 0, utilisation_s = 0;
 };
 
 /// The command's share of the machine's CPU time, clamped to [0, 1].

@@ -153,7 +153,10 @@ void Sampler::read_tree(bool final) {
   ctx_.machine_busy_s = valid ? std::max(0.0, t.machine_busy_s - last_machine_busy_) : 0.0;
   ctx_.machine_capacity_s = valid ? std::max(0.0, t.machine_total_s - last_machine_total_) : 0.0;
   ctx_.tree_rss_bytes = static_cast<double>(t.rss_bytes);
-  if (t.meminfo_valid) ctx_.machine_used_bytes = t.machine_used_bytes;
+  if (t.meminfo_valid) {
+    ctx_.machine_used_bytes = t.machine_used_bytes;
+    psutil_used_bytes_ = t.machine_psutil_used_bytes;
+  }
   ctx_.tree_pids = t.pids;
   last_cpu_time_ = ctx_.now;
   last_tree_cpu_ = tree_cpu;
@@ -178,6 +181,7 @@ void Sampler::read_tree(bool final) {
   m_.machine_capacity_s += ctx_.machine_capacity_s;
   if (valid && ctx_.machine_used_bytes > 0) {
     m_.machine_memory_byte_s += ctx_.machine_used_bytes * ctx_.cpu_dt_s;
+    m_.machine_psutil_memory_byte_s += psutil_used_bytes_ * ctx_.cpu_dt_s;
     m_.memory_s += ctx_.cpu_dt_s;
   }
 }
@@ -185,6 +189,7 @@ void Sampler::read_tree(bool final) {
 void Sampler::read_sources(Interval& iv) {
   iv.energy_j.assign(last_energy_.size(), std::nullopt);
   iv.share.assign(last_energy_.size(), std::nullopt);
+  iv.utilisation_percent.assign(last_energy_.size(), std::nullopt);
   for (size_t s = 0; s < sources_.size(); ++s) {
     sources_[s]->read(ctx_, readings_);
     for (size_t i = 0; i < readings_.size() && i < slot_[s].size(); ++i) {
@@ -196,6 +201,7 @@ void Sampler::read_sources(Interval& iv) {
         // it moved by then belongs to the span the estimate covered.
         iv.energy_j[c] = frozen_[c] ? 0.0 : std::max(0.0, r.energy_j - last_energy_[c]);
         iv.share[c] = r.tree_share;
+        iv.utilisation_percent[c] = sources_[s]->utilisation_percent(i);
       }
       last_energy_[c] = r.energy_j;
       have_energy_[c] = true;

@@ -70,6 +70,7 @@ struct Measurements {
   /// memory in use integrated over time (byte-seconds over `memory_s`).
   double machine_busy_s = 0, machine_capacity_s = 0;
   double machine_memory_byte_s = 0, memory_s = 0;
+  double machine_psutil_memory_byte_s = 0;  // psutil's "used", over the same memory_s
   /// What the sources reported going wrong (a GPU lost, ...).
   std::vector<std::string> notes;
   std::vector<Phase> phases;
@@ -169,6 +170,7 @@ class Sampler {
   double last_tree_cpu_ = 0;
   double last_machine_busy_ = 0;
   double last_machine_total_ = 0;
+  double psutil_used_bytes_ = 0;  // the latest meminfo's, as psutil counts it
   std::vector<double> last_energy_;
   std::vector<bool> have_energy_;
   std::vector<ChannelReading> readings_;

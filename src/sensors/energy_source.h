@@ -131,6 +131,13 @@ class EnergySource {
   virtual void read(const SampleContext& ctx, std::vector<ChannelReading>& out) = 0;
   /// What went wrong during the run (a GPU lost, a driver error), for the report.
   virtual std::vector<std::string> notes() const { return {}; }
+  /// The device utilisation (0..100) channel `i` read at the last read(),
+  /// where the source reads one (a GPU's vendor library): averaged over the
+  /// run for the CSV's gpu_utilization_percent.
+  virtual std::optional<double> utilisation_percent(size_t i) const {
+    (void)i;
+    return std::nullopt;
+  }
   /// Whether read() looks at SampleContext::tree_pids (then the tree reader
   /// lists the members at every read, not only with its slow fields).
   virtual bool uses_tree_pids() const { return false; }

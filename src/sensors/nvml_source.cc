@@ -531,18 +531,32 @@ void NvmlSource::read(const SampleContext& ctx, std::vector<ChannelReading>& out
         Utilization u{};
         rc = api_->utilization(g.handle, &u);
         w = g.tdp_w * std::min(100u, u.gpu) / 100.0;
+        g.util_now = std::min(100u, u.gpu);
+        g.util_at = ctx.now;
       }
       if (rc != kSuccess) {
         degrade(i, rc, g.mode == NvmlGpu::Mode::Power ? "the power reading" : "the utilisation reading", ctx);
         g.power.restart();
+        g.util_now.reset();
         continue;
       }
       g.power.add(ctx.now, w);
       g.energy_j = g.base_j + g.power.energy_j();
     }
+    if (g.mode != NvmlGpu::Mode::Estimate) refresh_utilisation(g, ctx.now);
     g.share = share_of(g, ctx, tree_changed);
     out[i] = {g.energy_j, true, g.share};
   }
+}
+
+// CodeCarbon's gpu_utilization_percent: one more call a second, never one a tick.
+void NvmlSource::refresh_utilisation(NvmlGpu& g, std::chrono::steady_clock::time_point now) {
+  const bool tried = g.util_at != std::chrono::steady_clock::time_point{};
+  if (tried && std::chrono::duration<double>(now - g.util_at).count() < kUtilEveryS) return;
+  Utilization u{};
+  if (api_->utilization(g.handle, &u) == kSuccess) g.util_now = std::min(100u, u.gpu);
+  else g.util_now.reset();
+  g.util_at = now;
 }
 
 }  // namespace greenrun

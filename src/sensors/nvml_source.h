@@ -77,6 +77,8 @@ struct NvmlGpu {
   unsigned long long util_ts = 0;        // the newest utilisation sample seen
   std::optional<double> util_share;      // the command's part of the SM utilisation in the last samples
   unsigned int util_room = 16;           // samples the last utilisation call had room for
+  std::optional<double> util_now;        // the device's utilisation, read at most once a second (the CSV's column)
+  std::chrono::steady_clock::time_point util_at{};  // when util_now was read
   std::optional<double> share;
   /// Why all its energy is the command's whatever runs on it (allocated to
   /// the Slurm step); "" when not.
@@ -105,6 +107,11 @@ class NvmlSource : public ChannelTable<NvmlGpu> {
 
   /// The process list is read at most this often, and whenever the command's tree changed.
   static constexpr double kListEveryS = 1.0;
+  /// The device's utilisation (for the CSV) is read at most this often where the energy does not need it.
+  static constexpr double kUtilEveryS = 1.0;
+  std::optional<double> utilisation_percent(size_t i) const override {
+    return i < state_.size() ? state_[i].util_now : std::nullopt;
+  }
 
   struct Api;  // the NVML function table
 
@@ -118,6 +125,7 @@ class NvmlSource : public ChannelTable<NvmlGpu> {
   bool refresh_pids(NvmlGpu& g, const SampleContext& ctx, bool tree_changed);
   std::optional<std::vector<unsigned int>> running_pids(NvmlGpu& g);
   std::optional<double> utilisation_share(NvmlGpu& g, const std::vector<unsigned int>& mine);
+  void refresh_utilisation(NvmlGpu& g, std::chrono::steady_clock::time_point now);
   void degrade(size_t i, int rc, const char* what, const SampleContext& ctx);
 
   DynLib lib_;

@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "util/fs.h"
+#include "util/escape.h"
 
 namespace greenrun::log {
 
@@ -61,7 +62,7 @@ class FdSink final : public spdlog::sinks::base_sink<std::mutex> {
 namespace detail {
 
 void write(Level level, const std::string& message) {
-  if (auto& l = logger()) l->log(level == Level::Trace ? spdlog::level::trace : spdlog::level::debug, message);
+  if (auto& l = logger()) l->log(level == Level::Trace ? spdlog::level::trace : spdlog::level::debug, terminal_text(message));
 }
 
 }  // namespace detail
