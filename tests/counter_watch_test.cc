@@ -223,7 +223,7 @@ TEST_CASE("greenrun sensors watches counters for a second: a frozen one is said 
   CHECK(used);
 }
 
-TEST_CASE("CounterWatch: frozen only while the machine works; the update period learned from still reads", "[frozen][counter_watch]") {
+TEST_CASE("CounterWatch: frozen only while the machine works, and the update period learned from still reads", "[frozen][counter_watch]") {
   CounterWatch busy;
   CHECK_FALSE(busy.observe(0, 5, 0));
   CHECK_FALSE(busy.observe(0.5, 5, 0.5));

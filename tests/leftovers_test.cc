@@ -68,7 +68,7 @@ TEST_CASE("leftovers: only the user's own, unlocked, old files of the kind asked
   CHECK(path_exists(dir / ".r.json.XXXXXX"));
 }
 
-TEST_CASE("a marks FIFO of a greenrun killed with SIGKILL is removed by a later run; a live one's stays", "[leftovers][marks][cli]") {
+TEST_CASE("a marks FIFO of a greenrun killed with SIGKILL is removed by a later run, a live one's stays", "[leftovers][marks][cli]") {
   TempDir dir;
   make_dirs(dir / "sys");
   make_dirs(dir / "tmp");
