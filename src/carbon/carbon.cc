@@ -132,6 +132,12 @@ double run_intensity(const std::vector<RecordCarbon>& records, double energy_j, 
 
 }  // namespace
 
+double projected_emissions_g(const CarbonSettings& settings, double so_far_g, double remaining_j,
+                             std::chrono::system_clock::time_point from, std::chrono::system_clock::time_point to) {
+  const double g_per_kwh = settings.profile.average(from, std::max(to, from + std::chrono::seconds(1)));
+  return so_far_g + std::max(0.0, remaining_j) / 3.6e6 * settings.pue * g_per_kwh;
+}
+
 CarbonReport build_carbon_report(const CarbonData& data, const CarbonSettings& settings, const Timeline& timeline,
                                  std::chrono::system_clock::time_point origin, bool machine,
                                  std::chrono::system_clock::time_point started,

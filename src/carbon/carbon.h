@@ -77,6 +77,12 @@ Result<CarbonSettings> resolve_carbon_settings(const Options& o, const CarbonDat
 std::vector<RecordCarbon> record_emissions(const Timeline& timeline, std::chrono::system_clock::time_point origin,
                                            const IntensityProfile& profile, double pue, bool machine);
 
+/// A projected run's emissions: `so_far_g` priced already, and `remaining_j`
+/// still to come x PUE x the intensity averaged over [from, to) (the
+/// provider's forecast where the profile holds one; its last value beyond).
+double projected_emissions_g(const CarbonSettings& settings, double so_far_g, double remaining_j,
+                             std::chrono::system_clock::time_point from, std::chrono::system_clock::time_point to);
+
 /// The run's emissions, computed from its timeline (the one computation every
 /// output uses), the same energy on other grids, and equivalents.
 /// `started`..`ended` is the command's run, for the intensity shown before

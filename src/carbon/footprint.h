@@ -68,6 +68,7 @@ EmbodiedReport compute_embodied(const EmbodiedSettings& s, const EmbodiedUse& us
 /// intensity, M the embodied share, R the functional units.
 struct SciReport {
   FunctionalUnit unit;
+  bool unit_counted = false;  // R is what the command counted (greenrun count), not --functional-unit
   double e_kwh = 0, i_g_per_kwh = 0;
   double o_g = 0;  // E x I: the run's operational emissions
   double m_g = 0;

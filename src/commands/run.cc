@@ -95,6 +95,8 @@ struct Live {
   std::chrono::system_clock::time_point started_at{};
   steady::time_point started{};
   std::string stopped_for;  // the budget that made greenrun stop the command
+  std::vector<std::string> projected_over;  // the budgets the projection crossed, warned once each
+  std::vector<std::string> warnings;        // what was said about them, for the report's notes
   steady::time_point ended{};
   std::chrono::system_clock::time_point ended_at{};
 };
@@ -227,6 +229,7 @@ RunReport report_now(const Run& run, const Sampler& sampler, const Live& live) {
   r.started_at = live.started_at;
   r.ended_at = std::chrono::system_clock::now();
   r.duration_s = std::chrono::duration<double>(steady::now() - live.started).count();
+  r.notes.insert(r.notes.end(), live.warnings.begin(), live.warnings.end());
   run.add_carbon(r);
   return r;
 }
@@ -268,17 +271,57 @@ void poll_intensity(Timers& timers, Run& run) {
   if (next != steady::time_point::max()) timers.once(next, [&timers, &run] { poll_intensity(timers, run); });
 }
 
+// The run's total as projected now, from the sampler's energy curve and the
+// command's progress (a few KiB copied); what is still to come priced over
+// the hours it is projected to take.
+std::optional<ProjectedTotal> projected_now(const Run& run, const Sampler& sampler, const Live& live, const Progress& p) {
+  const Options& o = run.options;
+  std::optional<double> expected_s;
+  if (o.expected_duration) expected_s = std::chrono::duration<double>(*o.expected_duration).count();
+  const auto e = project_energy(sampler.projection_inputs(), o.scope == Scope::Machine, expected_s);
+  if (!e) return std::nullopt;
+  ProjectedTotal t{e->fraction, e->energy_j, std::nullopt, {}, e->method};
+  t.ends_at = live.started_at + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                    std::chrono::duration<double>(e->end_s));
+  if (run.carbon && p.emissions_g)
+    t.emissions_g = projected_emissions_g(*run.carbon, *p.emissions_g, e->energy_j - p.energy_j, p.now, t.ends_at);
+  return t;
+}
+
 // The figures so far, from the sampler's running total (cheap, under its
 // mutex for a few additions); emissions at the intensity averaged since the start.
-Progress progress_now(const Run& run, const Sampler& sampler, const Live& live, PowerMeter& meter) {
+Progress figures_now(const Run& run, const Sampler& sampler, const Live& live) {
   Progress p;
+  p.now = std::chrono::system_clock::now();
   p.elapsed_s = std::chrono::duration<double>(steady::now() - live.started).count();
   p.energy_j = sampler.energy_so_far(run.options.scope == Scope::Machine);
-  p.power_w = meter.add(p.elapsed_s, p.energy_j);
-  if (run.carbon)
-    p.emissions_g = p.energy_j / 3.6e6 * run.carbon->pue *
-                    run.carbon->profile.average(live.started_at, std::chrono::system_clock::now());
+  if (run.carbon) p.emissions_g = p.energy_j / 3.6e6 * run.carbon->pue * run.carbon->profile.average(live.started_at, p.now);
+  p.projected = projected_now(run, sampler, live, p);
   return p;
+}
+
+Progress progress_now(const Run& run, const Sampler& sampler, const Live& live, PowerMeter& meter) {
+  Progress p = figures_now(run, sampler, live);
+  p.power_w = meter.add(p.elapsed_s, p.energy_j);
+  return p;
+}
+
+// Budgets (--max-energy, --max-emissions) the projection crosses: warned
+// once each, on standard error and as a CI annotation, long before they are
+// spent. --on-budget stop still acts on what is spent (watch_budget).
+void warn_projected(const Run& run, const Sampler& sampler, Live& live) {
+  const Progress p = figures_now(run, sampler, live);
+  if (!p.projected) return;
+  const ProjectedTotal& t = *p.projected;
+  for (const auto& over : projected_over(run.options.budgets, {t.fraction, t.energy_j, p.energy_j, t.emissions_g, p.emissions_g, t.method})) {
+    if (std::find(live.projected_over.begin(), live.projected_over.end(), over.budget) != live.projected_over.end()) continue;
+    live.projected_over.push_back(over.budget);
+    live.warnings.push_back(over.text);
+    say("warning: " + over.text);
+    if (run.options.github_actions)
+      std::fprintf(stderr, "::warning title=%s::%s\n", workflow_command_text("greenrun budget", true).c_str(),
+                   workflow_command_text(over.text, false).c_str());
+  }
 }
 
 void schedule_status(Timers& timers, Run& run, Sampler& sampler, Live& live, StatusDisplay& status) {
@@ -317,6 +360,8 @@ void schedule(Timers& timers, Run& run, Sampler& sampler, Live& live) {
     const auto every = std::max<std::chrono::nanoseconds>(run.options.interval, std::chrono::milliseconds(100));
     timers.every(steady::now() + every, every, [&] { watch_budget(run, sampler, live, timers); });
   }
+  if (b.max_energy_j || b.max_emissions_g)
+    timers.every(steady::now() + std::chrono::seconds(1), std::chrono::seconds(1), [&] { warn_projected(run, sampler, live); });
 }
 
 // The final report to every sink.
@@ -370,6 +415,7 @@ int finish(Run& run, Sampler& sampler, const Live& live, const CommandExit& exit
     if (exit.signal) r.signal = exit.signal;
     else r.exit_code = exit.exit_code;
     r.core_dumped = exit.core_dumped;
+    r.notes.insert(r.notes.end(), live.warnings.begin(), live.warnings.end());
     run.add_carbon(r);
     const bool exceeded = judge(run, r);
     publish(run, r);
@@ -425,6 +471,18 @@ void open_live_line(const Options& o, StatusDisplay& status) {
     say("--live is off: " + why + "; --progress DURATION prints plain lines");
 }
 
+// A line from the marks FIFO: a phase, a count, the progress.
+void take_record(Sampler& sampler, MarkRecord r) {
+  switch (r.kind) {
+    case MarkRecord::Kind::Mark: return sampler.mark(steady::now(), std::move(r.text));
+    case MarkRecord::Kind::Count: return sampler.count(r.text, r.value);
+    case MarkRecord::Kind::Progress: return sampler.progress(steady::now(), r.value);
+    case MarkRecord::Kind::Invalid:
+      log::debug([&] { return "not a record on the marks FIFO: " + terminal_text(r.text); });
+      return sampler.bad_record();
+  }
+}
+
 // A reaped descendant's last I/O figures, for the tree's totals.
 void note_reaped(Sampler& sampler, pid_t pid) {
   std::string text;
@@ -444,9 +502,7 @@ CommandExit wait_for(Run& run, Sampler& sampler, Live& live, StatusDisplay& stat
   wait.tty_fd = tty_fd;
   wait.deadline = timers.next();
   wait.on_deadline = [&] { return timers.fire(); };
-  auto take_marks = [&](size_t max_bytes) {
-    marks->drain([&](std::string label) { sampler.mark(steady::now(), std::move(label)); }, max_bytes);
-  };
+  auto take_marks = [&](size_t max_bytes) { marks->drain([&](MarkRecord r) { take_record(sampler, std::move(r)); }, max_bytes); };
   if (marks) {
     wait.watch_fd = marks->fd();
     wait.on_readable = [&] { take_marks(MarkChannel::kDrainBytes); };

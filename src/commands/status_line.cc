@@ -58,6 +58,11 @@ std::string progress_text(const Progress& p) {
   s += "  " + format_energy(p.energy_j);
   if (p.emissions_g) s += "  " + format_mass_g(*p.emissions_g) + " CO2e";
   if (!p.kind.empty()) s += "  " + p.kind;
+  if (const auto& t = p.projected) {
+    s += "; " + format_done(t->fraction) + " done, projected " + format_energy(t->energy_j);
+    if (t->emissions_g) s += ", " + format_mass_g(*t->emissions_g) + " CO2e";
+    s += ", ends ~" + format_local_clock(t->ends_at, p.now);
+  }
   return s;
 }
 

@@ -4,6 +4,7 @@
 // logs. Both are drawn on greenrun's main thread from figures the sampler
 // keeps cheaply (Sampler::energy_so_far); nothing here runs on the sampler.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -14,6 +15,14 @@
 
 namespace greenrun {
 
+/// The run's total as projected now (sampling/projection.h), priced.
+struct ProjectedTotal {
+  double fraction = 0, energy_j = 0;
+  std::optional<double> emissions_g;
+  std::chrono::system_clock::time_point ends_at{};
+  std::string method;  // progress, expected-duration
+};
+
 /// The figures of one status line.
 struct Progress {
   double elapsed_s = 0;
@@ -21,9 +30,12 @@ struct Progress {
   double energy_j = 0;
   std::optional<double> emissions_g;
   std::string kind;  // measured, estimated, partly estimated
+  std::optional<ProjectedTotal> projected;
+  std::chrono::system_clock::time_point now{};  // for the end's date
 };
 
-/// "1 min 05 s  34.9 W now  2.26 kJ  0.105 g CO2e  estimated"
+/// "1 min 05 s  34.9 W now  2.26 kJ  0.105 g CO2e  estimated", then with a
+/// projection "; 25% done, projected 9.04 kJ, 0.420 g CO2e, ends ~14:20".
 std::string progress_text(const Progress& p);
 
 /// Power over a sliding window of energy readings: the sampler's energy moves

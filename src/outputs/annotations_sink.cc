@@ -7,24 +7,13 @@
 #include <cstdio>
 
 #include "outputs/sink.h"
+#include "util/escape.h"
 
 namespace greenrun {
 
 namespace {
 
-// GitHub's escaping: % first, then CR and LF (and, in properties, : and ,).
-std::string escape(const std::string& s, bool property) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%') out += "%25";
-    else if (c == '\r') out += "%0D";
-    else if (c == '\n') out += "%0A";
-    else if (property && c == ':') out += "%3A";
-    else if (property && c == ',') out += "%2C";
-    else out += c;
-  }
-  return out;
-}
+std::string escape(const std::string& s, bool property) { return workflow_command_text(s, property); }
 
 class AnnotationsSink : public Sink {
  public:

@@ -1,11 +1,14 @@
 #pragma once
-// Phases marked from inside the command: greenrun creates a private FIFO
-// and names it in GREENRUN_MARK; each line written to it
+// Phases, counts and progress from inside the command: greenrun creates a
+// private FIFO and names it in GREENRUN_MARK; each line written to it
 // (`greenrun mark eval`, or `echo eval > "$GREENRUN_MARK"`) starts a phase.
+// A line that starts with kRecordByte is a record instead (`greenrun count`,
+// `greenrun progress`, python/greenrun.py): "count N UNIT", "progress F".
 // greenrun holds the FIFO open for reading and writing, so a writer never
 // blocks on open, and a 1 MiB buffer absorbs bursts.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,13 +22,40 @@ inline constexpr const char* kMarkVariable = "GREENRUN_MARK";
 /// back to a whole UTF-8 character), the rest of it up to its newline is skipped.
 inline constexpr size_t kMaxMarkLabel = 200;
 
-/// The marks protocol's lines: bytes in, in any pieces, labels out. Holds at
+/// The byte (ASCII RS, record separator) that starts a record line. No label
+/// starts with it: `greenrun mark` and the Python helper remove it from the
+/// front of a label, and a line that starts with it is never a mark.
+inline constexpr char kRecordByte = '\x1e';
+/// The longest unit name (`count N UNIT`): letters, digits, '_' and '-'.
+inline constexpr size_t kMaxUnitName = 32;
+
+/// One line of the marks protocol.
+struct MarkRecord {
+  enum class Kind { Mark, Count, Progress, Invalid };
+  Kind kind = Kind::Mark;
+  std::string text;  // Mark: the phase's name; Count: the unit; Invalid: the line, escaped later
+  double value = 0;  // Count: how many (>= 0); Progress: the fraction done (0..1)
+};
+
+/// Whether `unit` can name a count: 1 to kMaxUnitName letters, digits, '_' or '-'.
+bool valid_unit(std::string_view unit);
+/// A count's or a fraction's number: plain decimal ("12", "0.25", "1e3"),
+/// finite and >= 0; nullopt otherwise.
+std::optional<double> parse_record_number(std::string_view text);
+/// A record line without its kRecordByte: "count N UNIT" or "progress F".
+MarkRecord parse_record(std::string_view line);
+/// The line a record is sent as (kRecordByte, the record, a newline).
+std::string count_line(double n, const std::string& unit);
+std::string progress_line(double fraction);
+
+/// The marks protocol's lines: bytes in, in any pieces, records out. Holds at
 /// most kMaxMarkLabel bytes of a line, whatever its length.
 class MarkLines {
  public:
-  void feed(std::string_view bytes, const std::function<void(std::string)>& on_mark);
+  void feed(std::string_view bytes, const std::function<void(MarkRecord)>& on_record);
 
  private:
+  void line_done(const std::function<void(MarkRecord)>& on_record);
   std::string line_;
   bool cut_ = false;  // the line is longer than the label: skipping to its newline
 };
@@ -49,9 +79,9 @@ class MarkChannel {
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
   /// Reads what is buffered, at most `max_bytes` (a writer that never
-  /// stops cannot keep the caller here), and calls `on_mark` for each
+  /// stops cannot keep the caller here), and calls `on_record` for each
   /// complete line.
-  void drain(const std::function<void(std::string)>& on_mark, size_t max_bytes = kDrainBytes);
+  void drain(const std::function<void(MarkRecord)>& on_record, size_t max_bytes = kDrainBytes);
   /// What one wake-up of the main loop takes; all a FIFO can buffer.
   static constexpr size_t kDrainBytes = 64 << 10, kBufferBytes = 1 << 20;
 
@@ -65,5 +95,8 @@ class MarkChannel {
 /// GREENRUN_MARK names. Without one (not under greenrun) it does nothing:
 /// marking is never an error that stops the command.
 void send_mark(const std::string& label, const std::string& fifo);
+/// What `greenrun count` and `greenrun progress` do: `line` (count_line,
+/// progress_line) to the FIFO, as send_mark does.
+void send_record(const std::string& line, const std::string& fifo);
 
 }  // namespace greenrun

@@ -55,6 +55,21 @@ std::string crossed_budget(const Budgets& b, double energy_j, std::optional<doub
   return "";
 }
 
+std::vector<ProjectedOver> projected_over(const Budgets& b, const ProjectedFigures& f) {
+  std::vector<ProjectedOver> out;
+  const std::string basis = " at " + format_done(f.fraction) + " done (from the recent rate of " +
+                            (f.method == "progress" ? "the command's progress" : "--expected-duration") + ")";
+  if (b.max_energy_j && f.energy_j > *b.max_energy_j)
+    out.push_back({"energy budget", "the energy budget will be exceeded: projected " + format_energy(f.energy_j) + basis +
+                                        " > --max-energy " + format_energy(*b.max_energy_j) + "; " +
+                                        format_energy(f.spent_j) + " so far"});
+  if (b.max_emissions_g && f.emissions_g && *f.emissions_g > *b.max_emissions_g)
+    out.push_back({"emissions budget", "the emissions budget will be exceeded: projected " + format_mass_g(*f.emissions_g) +
+                                           " CO2e" + basis + " > --max-emissions " + format_mass_g(*b.max_emissions_g) +
+                                           "; " + format_mass_g(f.spent_g.value_or(0)) + " so far"});
+  return out;
+}
+
 void add_verdicts(RunReport& r, const Budgets& b, const std::vector<BudgetVerdict>& verdicts) {
   for (const auto& v : verdicts) {
     r.verdicts.push_back(v.text);

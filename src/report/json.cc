@@ -134,6 +134,21 @@ nlohmann::ordered_json sci_json(const SciReport& s) {
           {"m_g", s.m_g},                      {"m_included", s.m_included},     {"sci_g_per_unit", s.per_unit_g}};
 }
 
+nlohmann::ordered_json units_json(const std::vector<UnitReport>& units) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& u : units)
+    out.push_back({{"unit", u.unit}, {"count", u.count}, {"energy_j_per_unit", opt(u.energy_j_per_unit)},
+                   {"emissions_g_per_unit", opt(u.emissions_g_per_unit)}});
+  return out;
+}
+
+nlohmann::ordered_json projection_json(const ProjectionReport& p) {
+  const EnergyProjection& e = p.energy;
+  return {{"fraction", e.fraction},       {"at_s", e.at_s},           {"energy_j", e.energy_j},
+          {"emissions_g", opt(p.emissions_g)}, {"ends_at", format_rfc3339(p.ends_at)}, {"method", e.method},
+          {"rate_from_s", e.rate_from_s}, {"rate_from_fraction", e.rate_from_fraction}};
+}
+
 nlohmann::ordered_json water_json(const WaterReport& w) {
   using json = nlohmann::ordered_json;
   return {{"energy_kwh", w.energy_kwh},
@@ -264,9 +279,12 @@ nlohmann::ordered_json to_json(const RunReport& r) {
     json pj = {{"name", p.name}, {"start_s", p.start_s}, {"end_s", p.end_s}, {"duration_s", p.end_s - p.start_s},
                {"energy_j", p.energy_j}, {"machine_energy_j", p.machine_energy_j}};
     pj["emissions_g"] = p.emissions_g ? json(*p.emissions_g) : json(nullptr);
+    pj["units"] = units_json(p.units);
     phases.push_back(std::move(pj));
   }
   j["phases"] = std::move(phases);
+  j["units"] = units_json(r.units);
+  j["projection"] = r.projection ? projection_json(*r.projection) : json(nullptr);
   j["samples"] = r.samples;
   j["interval_s"] = r.interval_s;
   j["timeline"] = timeline_json(r);

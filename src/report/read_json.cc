@@ -238,6 +238,13 @@ Disposition disposition_named(const std::string& name) {
   return Disposition::Absent;
 }
 
+std::vector<UnitReport> read_units(const json& j) {
+  std::vector<UnitReport> out;
+  for (const auto& u : array(j, "units"))
+    out.push_back({str(u, "unit"), num(u, "count"), opt_num(u, "energy_j_per_unit"), opt_num(u, "emissions_g_per_unit")});
+  return out;
+}
+
 void read_rest(const json& j, RunReport& r) {
   for (const auto& f : array(j, "unused_sources"))
     r.findings.push_back({str(f, "source"), str(f, "what"), str(f, "path"), disposition_named(str(f, "disposition")),
@@ -246,9 +253,10 @@ void read_rest(const json& j, RunReport& r) {
   r.verdicts = strings(j, "verdicts");
   for (const auto& p : array(j, "phases")) {
     PhaseReport ph{str(p, "name"), num(p, "start_s"), num(p, "end_s"), num(p, "energy_j"), num(p, "machine_energy_j"),
-                   opt_num(p, "emissions_g")};
+                   opt_num(p, "emissions_g"), read_units(p)};
     r.phases.push_back(std::move(ph));
   }
+  r.units = read_units(j);
   if (field(j, "embodied").is_object()) r.embodied = read_embodied(field(j, "embodied"));
   if (field(j, "sci").is_object()) r.sci = read_sci(field(j, "sci"));
   if (field(j, "water").is_object()) r.water = read_water(field(j, "water"));

@@ -122,6 +122,56 @@ std::string boot_id() {
   return id;
 }
 
+std::string singular_unit(const std::string& unit) {
+  auto ends = [&](const char* tail) {
+    const std::string t(tail);
+    return unit.size() > t.size() && unit.compare(unit.size() - t.size(), t.size(), t) == 0;
+  };
+  if (ends("ches") || ends("shes") || ends("sses") || ends("xes")) return unit.substr(0, unit.size() - 2);
+  if (ends("s") && !ends("ss")) return unit.substr(0, unit.size() - 1);
+  return unit;
+}
+
+namespace {
+
+/// Per unit counted (`counts` indexes `units`; a phase's may be shorter), at `energy_j` in all.
+std::vector<UnitReport> unit_reports(const std::vector<UnitCount>& units, const std::vector<double>& counts, double energy_j) {
+  std::vector<UnitReport> out;
+  for (size_t u = 0; u < units.size() && u < counts.size(); ++u) {
+    UnitReport r{units[u].unit, counts[u], std::nullopt, std::nullopt};
+    if (counts[u] > 0) r.energy_j_per_unit = energy_j / counts[u];
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<UnitReport> run_units(const std::vector<UnitCount>& units, double energy_j) {
+  std::vector<double> counts;
+  for (const auto& u : units) counts.push_back(u.count);
+  return unit_reports(units, counts, energy_j);
+}
+
+std::optional<double> expected_s(const Options& o) {
+  if (!o.expected_duration) return std::nullopt;
+  return std::chrono::duration<double>(*o.expected_duration).count();
+}
+
+std::chrono::system_clock::time_point at_offset(std::chrono::system_clock::time_point origin, double s) {
+  return origin + std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(s));
+}
+
+void add_phases(RunReport& r, const Measurements& m) {
+  for (const auto& p : m.phases) {
+    const double e = r.scope == Scope::Process ? p.tree_j : p.machine_j;
+    r.phases.push_back({p.name, p.start_s, p.end_s, e, p.machine_j, {}, unit_reports(m.units, p.counts, e)});
+    if (r.phases.back().units.empty()) continue;
+    auto& units = r.phases.back().units;  // only what this phase counted
+    units.erase(std::remove_if(units.begin(), units.end(), [](const UnitReport& u) { return u.count == 0; }), units.end());
+  }
+}
+
+}  // namespace
+
 RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   const Options& o = *in.options;
   RunReport r;
@@ -160,8 +210,10 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   r.notes = m.notes;
   r.timeline = m.timeline;
   r.timeline_origin = m.origin;
-  for (const auto& p : m.phases)
-    r.phases.push_back({p.name, p.start_s, p.end_s, o.scope == Scope::Process ? p.tree_j : p.machine_j, p.machine_j, {}});
+  add_phases(r, m);
+  r.units = run_units(m.units, r.energy_j());
+  if (auto p = project_energy(m.projection, o.scope == Scope::Machine, expected_s(o)))
+    r.projection = ProjectionReport{*p, std::nullopt, at_offset(m.origin, p->end_s)};
   return r;
 }
 
@@ -224,6 +276,11 @@ void add_pause_avoided(RunReport& r) {
   }
 }
 
+void per_unit_emissions(std::vector<UnitReport>& units, double emissions_g) {
+  for (auto& u : units)
+    if (u.count > 0) u.emissions_g_per_unit = emissions_g / u.count;
+}
+
 }  // namespace
 
 void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& settings) {
@@ -233,10 +290,15 @@ void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& s
   // A phase at the intensity averaged over its span (exact for a constant
   // intensity; the run's own total prices each timeline record).
   for (auto& p : r.phases) {
-    auto at = [&](double s) {
-      return r.timeline_origin + std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(s));
-    };
+    auto at = [&](double s) { return at_offset(r.timeline_origin, s); };
     p.emissions_g = p.energy_j / 3.6e6 * settings.pue * settings.profile.average(at(p.start_s), at(p.end_s));
+    per_unit_emissions(p.units, *p.emissions_g);
+  }
+  per_unit_emissions(r.units, r.carbon->emissions_g);
+  if (r.projection) {
+    ProjectionReport& p = *r.projection;
+    p.emissions_g = projected_emissions_g(settings, r.carbon->emissions_g, p.energy.energy_j - r.energy_j(),
+                                          at_offset(r.timeline_origin, p.energy.spent_s), p.ends_at);
   }
   if (r.schedule) add_schedule_savings(r);
   if (r.pause) add_pause_avoided(r);
@@ -278,7 +340,14 @@ EmbodiedUse embodied_use(const RunReport& r, int logical_cpus) {
 void add_footprint(RunReport& r, const FootprintSettings& s) {
   if (s.embodied) r.embodied = compute_embodied(*s.embodied, embodied_use(r, s.embodied->logical_cpus));
   if (!r.components.empty()) r.water = compute_water(r.energy_j() / 3.6e6, s.wue);
-  if (s.unit && r.carbon) r.sci = compute_sci(*r.carbon, r.embodied ? &*r.embodied : nullptr, *s.unit);
+  if (!r.carbon) return;
+  // Without --functional-unit, the first unit the command counted is R.
+  std::optional<FunctionalUnit> unit = s.unit;
+  const bool counted = !unit && !r.units.empty() && r.units[0].count > 0;
+  if (counted) unit = FunctionalUnit{r.units[0].count, r.units[0].unit};
+  if (!unit) return;
+  r.sci = compute_sci(*r.carbon, r.embodied ? &*r.embodied : nullptr, *unit);
+  r.sci->unit_counted = counted;
 }
 
 std::string status_text(const RunReport& r) {

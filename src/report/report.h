@@ -19,6 +19,7 @@
 #include "carbon/pause.h"
 #include "config/options.h"
 #include "process/procfs.h"
+#include "sampling/projection.h"
 #include "sampling/sampler.h"
 #include "sensors/energy_source.h"
 #include "sensors/hardware.h"
@@ -38,6 +39,14 @@ struct ComponentReport {
   nlohmann::ordered_json detail = nlohmann::ordered_json::array();
 };
 
+/// What the command counted in one unit (greenrun count), and what each cost.
+struct UnitReport {
+  std::string unit;  // "samples"
+  double count = 0;
+  std::optional<double> energy_j_per_unit;  // per the report's scope; nullopt when the count is 0
+  std::optional<double> emissions_g_per_unit;
+};
+
 /// A span of the run between two marks the command sent (greenrun mark).
 struct PhaseReport {
   std::string name;
@@ -45,6 +54,14 @@ struct PhaseReport {
   double energy_j = 0;            // per the report's scope
   double machine_energy_j = 0;
   std::optional<double> emissions_g;
+  std::vector<UnitReport> units;  // what was counted in it
+};
+
+/// The run's total, projected while it runs (sampling/projection.h) and priced.
+struct ProjectionReport {
+  EnergyProjection energy;
+  std::optional<double> emissions_g;
+  std::chrono::system_clock::time_point ends_at{};
 };
 
 /// The Slurm task this run was, and whether it counted the node's
@@ -134,6 +151,8 @@ struct RunReport {
   std::string instance_type;
   std::vector<std::string> notes;      // problems during the run (a GPU lost, ...)
   std::vector<PhaseReport> phases;
+  std::vector<UnitReport> units;  // what the command counted over the run
+  std::optional<ProjectionReport> projection;
   std::optional<BaselineComparison> baseline;
   std::optional<SlurmReport> slurm;
   /// One-line judgements for CI, in order: budgets, the baseline comparison.
@@ -181,6 +200,9 @@ void add_emissions(RunReport& r, const CarbonData& data, const CarbonSettings& s
 /// Embodied emissions, water and the SCI score, from the report's figures
 /// (after add_emissions: SCI needs the emissions).
 void add_footprint(RunReport& r, const FootprintSettings& settings);
+
+/// "sample" for "samples": the unit's name after "per".
+std::string singular_unit(const std::string& unit);
 
 /// The probe's findings for counters found frozen during the run become `frozen`, with why.
 void mark_frozen(std::vector<Finding>& findings, const std::vector<FrozenCounter>& frozen);

@@ -112,7 +112,26 @@ void Accounting::mark(double at_s, std::string name) {
     ++marks_dropped_;
     return;
   }
-  pending_marks_.emplace_back(at_s, std::move(name));
+  Phase p;
+  p.name = std::move(name);
+  p.start_s = p.end_s = at_s;
+  pending_marks_.push_back(std::move(p));
+}
+
+void Accounting::count(const std::string& unit, double n) {
+  auto it = std::find_if(units_.begin(), units_.end(), [&](const UnitCount& u) { return u.unit == unit; });
+  if (it == units_.end() && units_.size() >= kMaxUnits) {
+    ++units_merged_;
+    it = std::find_if(units_.begin(), units_.end(), [](const UnitCount& u) { return u.unit == "other"; });
+    if (it == units_.end()) it = units_.insert(units_.end(), {"other", 0});
+  } else if (it == units_.end()) {
+    it = units_.insert(units_.end(), {unit, 0});
+  }
+  it->count += n;
+  const auto u = static_cast<size_t>(it - units_.begin());
+  Phase& in = !pending_marks_.empty() ? pending_marks_.back() : phases_.empty() ? unmarked_ : phases_.back();
+  if (in.counts.size() <= u) in.counts.resize(u + 1, 0.0);
+  in.counts[u] += n;
 }
 
 // The window [start_s, end_s) goes to the current phase up to the first mark
@@ -135,10 +154,11 @@ void Accounting::split_into_phases(double start_s, double end_s, double tree_j, 
     p.end_s = to;
     from = to;
   };
-  for (; taken < pending_marks_.size() && pending_marks_[taken].first < end_s; ++taken) {
-    const double at = std::clamp(pending_marks_[taken].first, from, end_s);
+  for (; taken < pending_marks_.size() && pending_marks_[taken].start_s < end_s; ++taken) {
+    const double at = std::clamp(pending_marks_[taken].start_s, from, end_s);
     credit(at);
-    phases_.push_back({std::move(pending_marks_[taken].second), at, at, 0, 0});
+    phases_.push_back(std::move(pending_marks_[taken]));
+    phases_.back().start_s = phases_.back().end_s = at;
   }
   credit(end_s);
   pending_marks_.erase(pending_marks_.begin(), pending_marks_.begin() + static_cast<std::ptrdiff_t>(taken));
@@ -148,7 +168,11 @@ void Accounting::flush() {
   if (win_open_) close_window(min_window_s_ > 0 && win_dt_ + 1e-9 < min_window_s_ && timeline_.size() > 0);
   // Marks after the last window: phases of no time at the end.
   const double end = timeline_.size() ? timeline_.record(timeline_.size() - 1).end_s : 0.0;
-  for (auto& [at, name] : pending_marks_) phases_.push_back({std::move(name), std::min(at, end), end, 0, 0});
+  for (auto& p : pending_marks_) {
+    p.start_s = std::min(p.start_s, end);
+    p.end_s = end;
+    phases_.push_back(std::move(p));
+  }
   pending_marks_.clear();
 }
 
@@ -198,6 +222,9 @@ void Accounting::close_window(bool join_last) {
     shadow_.append(shadow_window_);
   }
   split_into_phases(win_start_s_, window_.end_s, tree_j, machine_j);
+  curve_tree_j_ += tree_j;
+  curve_machine_j_ += machine_j;
+  append_bounded(curve_, EnergyPoint{window_.end_s, curve_tree_j_, curve_machine_j_});
   // Peaks over windows of at least 50 ms: a shorter one (the last window of a
   // run can be a millisecond long, and a millisecond says nothing about power)
   // is pooled with the window before it. No energy escapes the peaks that way,

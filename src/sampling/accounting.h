@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sampling/projection.h"
 #include "sampling/timeline.h"
 #include "sensors/energy_source.h"
 
@@ -63,6 +64,14 @@ struct Phase {
   std::string name;
   double start_s = 0, end_s = 0;  // offsets; end_s grows until the next mark
   double tree_j = 0, machine_j = 0;
+  /// What the command counted in it, per unit of Accounting::units() (0 past the end).
+  std::vector<double> counts;
+};
+
+/// What the command counted (greenrun count), in one unit, over the run.
+struct UnitCount {
+  std::string unit;
+  double count = 0;
 };
 
 class Accounting {
@@ -109,6 +118,15 @@ class Accounting {
   /// At most this many phases are kept; later marks join the last (noted).
   static constexpr size_t kMaxPhases = 100000;
   uint64_t marks_dropped() const { return marks_dropped_; }
+  /// `n` more `unit`s done: counted in the run and in the phase the marks so
+  /// far put it in (the last mark's, read or not yet reached by a window).
+  /// Never dropped: past kMaxUnits units, a new one is counted as "other".
+  void count(const std::string& unit, double n);
+  const std::vector<UnitCount>& units() const { return units_; }
+  static constexpr size_t kMaxUnits = 8;
+  uint64_t units_merged() const { return units_merged_; }
+  /// The energy used by the end of each window, thinned (append_bounded).
+  const std::vector<EnergyPoint>& energy_curve() const { return curve_; }
 
   /// Every channel, the standby ones last.
   const std::vector<Channel>& channels() const { return channels_; }
@@ -160,9 +178,13 @@ class Accounting {
   std::vector<Phase> phases_;
   // The windows closed before the first mark arrived: the first phase, once
   // there is one (a mark can arrive windows after the command wrote it).
-  Phase unmarked_{"(before the first mark)", 0, 0, 0, 0};
-  std::vector<std::pair<double, std::string>> pending_marks_;  // not yet reached by a closed window
+  Phase unmarked_{"(before the first mark)", 0, 0, 0, 0, {}};
+  std::vector<Phase> pending_marks_;  // not yet reached by a closed window: start_s is the mark's time
   uint64_t marks_dropped_ = 0;
+  std::vector<UnitCount> units_;
+  uint64_t units_merged_ = 0;
+  std::vector<EnergyPoint> curve_{EnergyPoint{}};
+  double curve_tree_j_ = 0, curve_machine_j_ = 0;
   bool counts_node_ = true;
   double node_counted_s_ = 0;
   // The last window counted for the peaks (pooled with any short one after it).

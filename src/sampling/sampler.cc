@@ -310,6 +310,26 @@ void Sampler::mark(std::chrono::steady_clock::time_point at, std::string name) {
   accounting_.mark(primed_ ? seconds(at - origin_) : 0.0, std::move(name));
 }
 
+void Sampler::count(const std::string& unit, double n) {
+  std::lock_guard<std::mutex> lk(data_mu_);
+  accounting_.count(unit, n);
+}
+
+void Sampler::progress(std::chrono::steady_clock::time_point at, double fraction) {
+  std::lock_guard<std::mutex> lk(data_mu_);
+  append_bounded(progress_, ProgressPoint{primed_ ? seconds(at - origin_) : 0.0, fraction});
+}
+
+void Sampler::bad_record() {
+  std::lock_guard<std::mutex> lk(data_mu_);
+  ++bad_records_;
+}
+
+ProjectionInputs Sampler::projection_inputs() const {
+  std::lock_guard<std::mutex> lk(data_mu_);
+  return {accounting_.energy_curve(), progress_};
+}
+
 double Sampler::energy_so_far(bool machine) const {
   std::lock_guard<std::mutex> lk(data_mu_);
   double sum = 0;
@@ -329,9 +349,17 @@ Measurements Sampler::measurements() const {
   m.sampled_s = accounting_.duration_s();
   m.phases = accounting_.phases();
   m.node_counted_s = accounting_.node_counted_s();
+  m.units = accounting_.units();
+  m.projection = {accounting_.energy_curve(), progress_};
   if (accounting_.marks_dropped())
     m.notes.push_back(std::to_string(accounting_.marks_dropped()) + " marks after the first " +
                       std::to_string(Accounting::kMaxPhases) + " phases were joined to the last phase");
+  if (accounting_.units_merged())
+    m.notes.push_back(std::to_string(accounting_.units_merged()) + " counts in units beyond the first " +
+                      std::to_string(Accounting::kMaxUnits) + " were counted as \"other\"");
+  if (bad_records_)
+    m.notes.push_back(std::to_string(bad_records_) +
+                      " lines on the marks FIFO began with the record byte but were not a count or progress record: ignored");
   for (const auto& s : sources_)
     for (auto& n : s->notes()) m.notes.push_back(std::move(n));
   // The thread's own CPU time, read through its clock while it runs.

@@ -74,6 +74,10 @@ struct Measurements {
   /// What the sources reported going wrong (a GPU lost, ...).
   std::vector<std::string> notes;
   std::vector<Phase> phases;
+  /// What the command counted, by unit; each phase's counts index this.
+  std::vector<UnitCount> units;
+  /// The energy curve and the command's progress, for the projection.
+  ProjectionInputs projection;
   double node_counted_s = 0;  // seconds during which this run counted the node's machine-level energy
   std::vector<FrozenCounter> frozen;
   /// The shortest window: the sampling window, or longer where a counter
@@ -113,6 +117,14 @@ class Sampler {
   void set_counts_node(bool counts);
   /// A mark from the command (greenrun mark) received now: starts a phase.
   void mark(std::chrono::steady_clock::time_point at, std::string name);
+  /// A count from the command (greenrun count): `n` more `unit`s, in the current phase.
+  void count(const std::string& unit, double n);
+  /// The command's progress (greenrun progress), received now.
+  void progress(std::chrono::steady_clock::time_point at, double fraction);
+  /// A line on the marks FIFO that began as a record but was none (noted).
+  void bad_record();
+  /// The energy curve and the progress points: a few KiB, cheap for a status line.
+  ProjectionInputs projection_inputs() const;
   /// The energy attributed so far (the command's share, or the machine's):
   /// cheap, for checks on every window.
   double energy_so_far(bool machine) const;
@@ -155,6 +167,8 @@ class Sampler {
   mutable std::mutex data_mu_;  // held by step() and measurements()
   Accounting accounting_;
   Measurements m_;
+  std::vector<ProgressPoint> progress_;
+  uint64_t bad_records_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -45,6 +45,11 @@ std::string markdown_code_span(std::string_view s, bool in_table);
 /// button to it); `info` is the block's language ("sh").
 std::string markdown_code_block(std::string_view s, std::string_view info);
 
+/// A GitHub Actions workflow command's message (or, `property`, a property
+/// value) as the runner decodes it: % as %25, CR as %0D, LF as %0A (and in
+/// properties ':' and ',' as %3A and %2C).
+std::string workflow_command_text(std::string_view s, bool property);
+
 /// `s` cut at a UTF-8 boundary to at most `max_bytes`, with "..." when cut.
 std::string capped(std::string_view s, size_t max_bytes);
 

@@ -1,5 +1,6 @@
 #include "util/units.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -171,5 +172,21 @@ std::string rfc3339(std::chrono::system_clock::time_point t, bool utc) {
 }  // namespace
 
 std::string format_rfc3339(std::chrono::system_clock::time_point t) { return rfc3339(t, false); }
+
+std::string format_local_clock(std::chrono::system_clock::time_point t, std::chrono::system_clock::time_point now) {
+  auto local = [](std::chrono::system_clock::time_point at) {
+    const std::time_t tt = std::chrono::system_clock::to_time_t(at);
+    std::tm tm{};
+    localtime_r(&tt, &tm);
+    return tm;
+  };
+  const std::tm when = local(t), today = local(now);
+  const bool same_day = when.tm_year == today.tm_year && when.tm_yday == today.tm_yday;
+  char buf[32];
+  std::strftime(buf, sizeof buf, same_day ? "%H:%M" : "%Y-%m-%d %H:%M", &when);
+  return buf;
+}
+
+std::string format_done(double fraction) { return significant(100 * std::clamp(fraction, 0.0, 1.0), 2) + "%"; }
 
 }  // namespace greenrun

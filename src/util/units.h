@@ -35,5 +35,9 @@ std::string format_volume_l(double liters);    // "412 µL", "41.2 mL", "1.23 L"
 
 /// RFC 3339 with the local UTC offset and milliseconds: 2026-11-29T14:03:07.123+01:00.
 std::string format_rfc3339(std::chrono::system_clock::time_point t);
+/// Local wall-clock time to the minute: "14:20" on the day of `now`, else "2026-12-01 14:20".
+std::string format_local_clock(std::chrono::system_clock::time_point t, std::chrono::system_clock::time_point now);
+/// A fraction done as a percentage: "25%", "2.5%", "0.52%".
+std::string format_done(double fraction);
 
 }  // namespace greenrun
