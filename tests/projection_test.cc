@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "carbon/carbon.h"
 #include "process/marks.h"
 #include "sampling/projection.h"
 #include "helpers.h"
@@ -108,6 +109,20 @@ TEST_CASE("projection: series stay bounded and keep their first and latest point
   for (size_t i = 1; i < pts.size(); ++i) CHECK(pts[i].at_s > pts[i - 1].at_s);
   // The latest quarter of the series is still as it came.
   CHECK(pts[pts.size() - 2].at_s == 99998);
+}
+
+TEST_CASE("projection: what is still to come is priced over the hours it is projected to take", "[projection]") {
+  using namespace std::chrono;
+  const auto t0 = system_clock::from_time_t(1796601600);  // 00:00 UTC
+  CarbonSettings s;
+  s.pue = 1.5;
+  // A forecast: 400 g/kWh for the first hour, 100 g/kWh after.
+  s.profile = IntensityProfile::steps({{t0, 400, Basis::Forecast}, {t0 + hours(1), 100, Basis::Forecast}});
+  // 10 g so far; 3.6 MJ (1 kWh) to come from 00:30 to 02:30: a quarter of that time at 400, the rest at 100.
+  const double g = projected_emissions_g(s, 10, 3.6e6, t0 + minutes(30), t0 + minutes(150));
+  CHECK(g == Approx(10 + 1.0 * 1.5 * (0.25 * 400 + 0.75 * 100)));
+  // Nothing more to come: what is spent.
+  CHECK(projected_emissions_g(s, 10, 0, t0, t0 + hours(1)) == Approx(10));
 }
 
 namespace {
