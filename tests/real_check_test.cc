@@ -98,9 +98,13 @@ struct RealCheck {
   }
 };
 
+// The counter moves in steps as a real one does, shortened with the loads
+// (REAL_CHECK_SCALE 0.05): a step of 100 ms over a 1 s run is 10% of its
+// energy, where the check's 5% against integrated power is meant for runs of
+// 8 s and more.
 const std::string kFakeGpu =
     "count=1\nshared_counter=1\n"
-    "gpu0.name=NVIDIA Fake H100 80GB HBM3\ngpu0.uuid=GPU-5ea1c4ec-0000\ngpu0.power_w=250\n";
+    "gpu0.name=NVIDIA Fake H100 80GB HBM3\ngpu0.uuid=GPU-5ea1c4ec-0000\ngpu0.power_w=250\ngpu0.step_s=0.02\n";
 
 }  // namespace
 
@@ -175,7 +179,7 @@ TEST_CASE("real-check fails a greenrun whose GPU counter is not the one the read
   RealCheck c;
   c.fake_gpu(kFakeGpu);
   write_file(c.dir / "skewed.conf", "count=1\nshared_counter=1\ngpu0.name=NVIDIA Fake H100 80GB HBM3\n"
-                                    "gpu0.uuid=GPU-5ea1c4ec-0000\ngpu0.power_w=300\n");
+                                    "gpu0.uuid=GPU-5ea1c4ec-0000\ngpu0.power_w=300\ngpu0.step_s=0.02\n");
   write_file(c.dir / "greenrun", "#!/bin/sh\nFAKE_NVML_CONFIG='" + (c.dir / "skewed.conf") + "' exec '" +
                                      greenrun_bin() + "' \"$@\"\n");
   REQUIRE(::chmod((c.dir / "greenrun").c_str(), 0755) == 0);
