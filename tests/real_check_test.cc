@@ -138,7 +138,7 @@ TEST_CASE("real-check on the fake GPU: every GPU row is computed and passes", "[
   RealCheck c;
   c.fake_gpu(kFakeGpu);
   c.env["REAL_CHECK_ONLY"] = "a,b,c,d,e,h,f";  // g and the CPU rows: the test above
-  c.run(240);
+  c.run(180);
   INFO(unmarked(c.result.out + c.result.err));
   CHECK(c.result.out.find("reader: NVML through ctypes (" FAKE_NVML_LIB) != std::string::npos);
   CHECK(c.result.out.find("loads: REAL_CHECK_LOAD_CMD") != std::string::npos);
