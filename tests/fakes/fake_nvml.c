@@ -9,6 +9,10 @@
  *   counter stops there, as a hypervisor's may), gpuN.power (0: no power
  *   reading), gpuN.util, gpuN.lost_after (s), gpuN.compute_mode (0 default,
  *   2 prohibited, 3 exclusive-process);
+ *   shared_counter=1: the energy counters count from the machine's boot
+ *   (CLOCK_MONOTONIC's zero) rather than from this process's nvmlInit, so
+ *   that every process loading the library (greenrun, a reader beside it,
+ *   the fake nvidia-smi) reads the same counter, as on a real machine;
  *   processes: gpuN.procs (children, children+other, other, none),
  *   gpuN.others (how many other processes, default 1), gpuN.pids (more
  *   processes as pid:smUtil,pid:smUtil,...), gpuN.sm_children (split among
@@ -171,7 +175,7 @@ int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long* mj) 
   }
   /* Counts since "driver load": an offset, then power x time since init, in
    * steps of gpuN.step_s, up to gpuN.frozen_after. */
-  double since = fake_stepped_since(started, setting(d, "step_s", 0.1));
+  double since = fake_stepped_since(fake_num(ENV, "shared_counter", 0) ? 0.0 : started, setting(d, "step_s", 0.1));
   double frozen = setting(d, "frozen_after", -1);
   if (frozen >= 0 && since > frozen) since = frozen;
   *mj = 987654321ULL + (unsigned long long)(setting(d, "power_w", 100) * since * 1000.0);
