@@ -237,7 +237,11 @@ TEST_CASE("a read-only cgroup file system: the /proc walk, and why", "[cgroup][t
   auto j = json::parse(slurp(report));
   CHECK(j["process_tree"]["method"] == "proc");
   CHECK_THAT(j["process_tree"]["reason"].get<std::string>(), Catch::Contains("mounted read-only"));
-  CHECK(j["cpu_time_s"].get<double>() == Approx(std::stod(slurp(run.dir / "cpu"))).margin(0.02));
+  // Every child's CPU time is there (20 x 5 ms); a little more may come from
+  // outside the workload's own count (exec and start-up), dearer on a loaded machine.
+  const double command_cpu = std::stod(slurp(run.dir / "cpu"));
+  CHECK(j["cpu_time_s"].get<double>() >= command_cpu - 0.02);
+  CHECK(j["cpu_time_s"].get<double>() <= command_cpu + 0.06);
   CHECK_THAT(r.err, Catch::Contains("process tree  /proc walk: no cgroup:") && Catch::Contains("[measured: /proc, getrusage]"));
 
   SECTION("greenrun sensors says so too") {
