@@ -21,6 +21,13 @@ install(FILES completions/greenrun.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bas
 install(FILES completions/_greenrun DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 install(FILES completions/greenrun.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)
 install(FILES packaging/copyright ${PROJECT_BINARY_DIR}/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The Python helper (import greenrun) where Debian's python3 finds it:
+# /usr/lib/python3/dist-packages for the package, /usr/local/lib/python3/dist-packages
+# for the default prefix (both on its sys.path); another interpreter's site
+# directory with -DGREENRUN_INSTALL_PYTHONDIR=DIR. Plain "lib", not the
+# multiarch CMAKE_INSTALL_LIBDIR: the module is the same on every architecture.
+set(GREENRUN_INSTALL_PYTHONDIR lib/python3/dist-packages CACHE STRING "Where python/greenrun.py is installed")
+install(FILES python/greenrun.py DESTINATION ${GREENRUN_INSTALL_PYTHONDIR})
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME greenrun)
@@ -42,6 +49,9 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends computed by dpkg-shlibdeps
 # libcurl is opened at run time, for the grid providers only (util/http.cc).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libcurl4 | libcurl3-gnutls")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# prerm removes the byte code python3 writes beside the helper when root imports it.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/packaging/prerm)
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS python3)  # import greenrun (python/greenrun.py)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)
