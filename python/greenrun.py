@@ -32,7 +32,7 @@ __all__ = ["phase", "count", "progress", "active", "flush"]
 RECORD_BYTE = "\x1e"
 MAX_LABEL_BYTES = 200  # greenrun keeps a label's first 200 bytes
 _UNIT = re.compile(r"[A-Za-z0-9_-]{1,32}", re.ASCII)
-_EXIT_WAIT_S = 2.0  # how long the program's exit waits for a full FIFO
+_EXIT_WAIT_S = 5.0  # how long the program's exit waits for a full FIFO
 
 
 def _label_line(label):
