@@ -22,12 +22,23 @@ install(FILES completions/_greenrun DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/ven
 install(FILES completions/greenrun.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)
 install(FILES packaging/copyright ${PROJECT_BINARY_DIR}/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # The Python helper (import greenrun) where Debian's python3 finds it:
-# /usr/lib/python3/dist-packages for the package, /usr/local/lib/python3/dist-packages
-# for the default prefix (both on its sys.path); another interpreter's site
-# directory with -DGREENRUN_INSTALL_PYTHONDIR=DIR. Plain "lib", not the
-# multiarch CMAKE_INSTALL_LIBDIR: the module is the same on every architecture.
-set(GREENRUN_INSTALL_PYTHONDIR lib/python3/dist-packages CACHE STRING "Where python/greenrun.py is installed")
-install(FILES python/greenrun.py DESTINATION ${GREENRUN_INSTALL_PYTHONDIR})
+# /usr/lib/python3/dist-packages for the package (prefix /usr); for another
+# prefix PREFIX/lib/python3.X/dist-packages, X from Debian's /usr/bin/python3
+# (on its sys.path for /usr/local), else PREFIX/lib/python3/dist-packages;
+# -DGREENRUN_INSTALL_PYTHONDIR=DIR for another interpreter's site directory.
+# Plain "lib", not the multiarch CMAKE_INSTALL_LIBDIR: the module is the same on every architecture.
+set(python_dir lib/python3/dist-packages)
+if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr" AND EXISTS /usr/bin/python3)
+  execute_process(COMMAND /usr/bin/python3 -c "import sys; print('python%d.%d' % sys.version_info[:2])"
+                  OUTPUT_VARIABLE python_version OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE python_rc)
+  if(python_rc EQUAL 0)
+    set(python_dir lib/${python_version}/dist-packages)
+  endif()
+endif()
+if(DEFINED GREENRUN_INSTALL_PYTHONDIR)
+  set(python_dir ${GREENRUN_INSTALL_PYTHONDIR})
+endif()
+install(FILES python/greenrun.py DESTINATION ${python_dir})
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME greenrun)

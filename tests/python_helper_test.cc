@@ -110,7 +110,7 @@ TEST_CASE("python helper: outside greenrun it does nothing, fast, and still reje
       "except ValueError: pass\n"
       "greenrun.count(0.5, 'Tokens_2-b'); greenrun.count(10**3, 'x' * 32); greenrun.progress(7)\n";
   // No GREENRUN_MARK, a path with nothing there, and a plain file (never written to).
-  for (const std::string mark : {std::string(), dir / "no-fifo", dir / "plain-file"}) {
+  for (const std::string& mark : {std::string(), dir / "no-fifo", dir / "plain-file"}) {
     auto r = run_proc({"python3", "-c", script}, python_env({{"GREENRUN_MARK", mark}}));
     INFO(mark << ": " << r.err);
     REQUIRE(r.status == 0);
