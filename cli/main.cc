@@ -38,6 +38,8 @@ const Subcommand kSubcommands[] = {
     {"report", greenrun::report_command},
     {"compare", greenrun::compare_command},
     {"mark", [](const Args& a) { return greenrun::mark_command(a); }},
+    {"count", [](const Args& a) { return greenrun::count_command(a); }},
+    {"progress", [](const Args& a) { return greenrun::progress_command(a); }},
     {"plan", [](const Args& a) { return greenrun::plan_command(a); }},
     {"config", [](const Args& a) { return greenrun::config_command(a); }},
     {"help", help},

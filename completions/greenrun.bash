@@ -25,7 +25,7 @@ _greenrun() {
     fi
     # The first word that is no option: a subcommand, or the command to wrap.
     case $w in
-      sensors|regions|report|compare|mark|plan|config|help) ;;
+      sensors|regions|report|compare|mark|count|progress|plan|config|help) ;;
       *) _command_offset $i; return ;;
     esac
     break
@@ -58,7 +58,7 @@ _greenrun() {
     return
   fi
   if ((cword == 1)); then
-    COMPREPLY=($(compgen -W "sensors regions report compare mark plan config help" -- "$cur") $(compgen -c -- "$cur"))
+    COMPREPLY=($(compgen -W "sensors regions report compare mark count progress plan config help" -- "$cur") $(compgen -c -- "$cur"))
   else
     COMPREPLY=($(compgen -c -- "$cur"))
   fi

@@ -26,7 +26,7 @@ function __greenrun_no_command
     return 0
 end
 
-complete -c greenrun -n __greenrun_no_command -f -a 'sensors regions report compare mark plan config help' -d subcommand
+complete -c greenrun -n __greenrun_no_command -f -a 'sensors regions report compare mark count progress plan config help' -d subcommand
 complete -c greenrun -n __greenrun_no_command -a '(__fish_complete_command)'
 complete -c greenrun -n '__fish_seen_subcommand_from help' -f -a '(greenrun help topics 2>/dev/null | string replace -r "^[a-z ]*:" "" | string split " " | string match -v "")' -d topic
 complete -c greenrun -n 'not __greenrun_no_command' -a '(__fish_complete_subcommand --fcs-skip=1)'

@@ -103,7 +103,7 @@ RunReport month_report() {
   c.energy_kwh = r.energy_j() / 3.6e6;
   c.intensity_g_per_kwh = c.emissions_g / c.energy_kwh;
   r.carbon = c;
-  for (int p = 0; p < 100; ++p) r.phases.push_back({"epoch " + std::to_string(p), p * 25920.0, (p + 1) * 25920.0, 1, 1, {}});
+  for (int p = 0; p < 100; ++p) r.phases.push_back({"epoch " + std::to_string(p), p * 25920.0, (p + 1) * 25920.0, 1, 1, {}, {}});
   return r;
 }
 

@@ -16,7 +16,7 @@ namespace {
 std::vector<std::string> labels_of(const std::vector<std::string>& pieces) {
   MarkLines lines;
   std::vector<std::string> out;
-  for (const auto& p : pieces) lines.feed(p, [&](std::string l) { out.push_back(std::move(l)); });
+  for (const auto& p : pieces) lines.feed(p, [&](MarkRecord r) { out.push_back(std::move(r.text)); });
   return out;
 }
 

@@ -7,6 +7,10 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+
 #include <sstream>
 
 #include "commands/status_line.h"
@@ -72,6 +76,27 @@ TEST_CASE("progress text and the power over the last seconds", "[live]") {
   p.emissions_g = 0.105;
   p.kind = "estimated";
   CHECK(progress_text(p) == "1 min 05 s  34.9 W now  2260 J  105 mg CO2e  estimated");
+  // With a projection: how far, the total, and the end in local time (here UTC).
+  const char* old_tz = std::getenv("TZ");
+  const std::string saved_tz = old_tz ? old_tz : "";
+  setenv("TZ", "UTC", 1);
+  tzset();
+  ProjectedTotal t;
+  t.fraction = 0.25;
+  t.energy_j = 9040;
+  t.emissions_g = 0.42;
+  t.method = "progress";
+  p.now = std::chrono::system_clock::from_time_t(1796600000);  // 2026-12-06 23:33:20 UTC
+  t.ends_at = p.now + std::chrono::minutes(3);
+  p.projected = t;
+  CHECK(progress_text(p) == "1 min 05 s  34.9 W now  2260 J  105 mg CO2e  estimated; 25% done, projected 2.51 Wh, "
+                            "420 mg CO2e, ends ~23:36");
+  p.projected->ends_at = p.now + std::chrono::hours(1);  // past midnight: the date too
+  CHECK_THAT(progress_text(p), Catch::EndsWith("ends ~2026-12-07 00:33"));
+  p.projected.reset();
+  if (old_tz) setenv("TZ", saved_tz.c_str(), 1);
+  else unsetenv("TZ");
+  tzset();
   PowerMeter m(5);
   CHECK_FALSE(m.add(1, 10));
   CHECK(*m.add(2, 30) == Approx(20));

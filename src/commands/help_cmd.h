@@ -9,7 +9,7 @@
 namespace greenrun {
 
 /// The subcommands `greenrun help NAME` shows the --help of.
-inline constexpr const char* kHelpSubcommands[] = {"sensors", "regions", "report", "compare", "mark", "plan", "config"};
+inline constexpr const char* kHelpSubcommands[] = {"sensors", "regions", "report", "compare", "mark", "count", "progress", "plan", "config"};
 
 /// Runs the subcommand; `subcommand_help(name)` prints that subcommand's
 /// --help and returns its status. An unknown topic lists the topics (exit 2).

@@ -335,8 +335,8 @@ void schedule_status(Timers& timers, Run& run, Sampler& sampler, Live& live, Sta
   if (every.count() > 0)
     timers.every(steady::now() + every, every, [&] {
       Progress p = progress_now(run, sampler, live, status.log_meter);
-      p.kind = status.kind;
-      say("progress: " + progress_text(p) + " so far");
+      p.kind = status.kind + " so far";
+      say("progress: " + progress_text(p));
     });
 }
 

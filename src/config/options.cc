@@ -167,7 +167,8 @@ std::string reserved_label(const std::string& k) {
   if (k == "job" || k == "instance") return k + " is set by the scrape and the Pushgateway's grouping";
   // The labels report/metrics.cc writes itself.
   static const char* const kOwn[] = {"component", "measured", "command",   "host",       "scope",     "energy",
-                                     "sources",   "region",   "slurm_job", "slurm_step", "slurm_task"};
+                                     "sources",   "region",   "slurm_job", "slurm_step", "slurm_task", "unit",
+                                     "method"};
   for (const char* own : kOwn)
     if (k == own) return k + " is one of greenrun's own labels";
   return "";

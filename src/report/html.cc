@@ -147,6 +147,16 @@ void header(const RunReport& r, std::ostringstream& out) {
   if (r.sci)
     out << card("SCI", figure("sci.sci_g_per_unit", r.sci->per_unit_g, format_mass_g(r.sci->per_unit_g)),
                 "CO2e per functional unit (" + count_text(r.sci->unit.count) + " " + r.sci->unit.name + " in all)");
+  for (const auto& u : r.units)
+    if (u.energy_j_per_unit)
+      out << card("per " + singular_unit(u.unit), figure("units.energy_j_per_unit", *u.energy_j_per_unit, format_energy(*u.energy_j_per_unit)),
+                  (u.emissions_g_per_unit ? format_mass_g(*u.emissions_g_per_unit) + " CO2e, " : std::string()) + count_text(u.count) +
+                      " " + u.unit + " counted");
+  if (r.projection && r.projection->energy.fraction < 0.999)
+    out << card("projected", figure("projection.energy_j", r.projection->energy.energy_j, format_energy(r.projection->energy.energy_j)),
+                "the whole run at " + format_done(r.projection->energy.fraction) + " done" +
+                    (r.projection->emissions_g ? ", " + format_mass_g(*r.projection->emissions_g) + " CO2e" : std::string()) +
+                    ", ends " + format_rfc3339(r.projection->ends_at));
   if (r.water)
     out << card("water", r.water->liters ? figure("water.liters", *r.water->liters, format_volume_l(*r.water->liters)) : "unknown",
                 r.water->liters ? "WUE " + significant(*r.water->wue_l_per_kwh) + " L/kWh" : "no published WUE");
@@ -395,11 +405,17 @@ void footprint(const RunReport& r, std::ostringstream& out) {
 void phases_table(const RunReport& r, std::ostringstream& out) {
   if (r.phases.empty()) return;
   out << "<section id=\"phases\"><h2>Phases</h2><table><thead><tr><th>phase</th><th class=\"n\">start</th>"
-         "<th class=\"n\">duration</th><th class=\"n\">energy</th><th class=\"n\">emissions</th></tr></thead><tbody>";
-  for (const auto* p : shown_phases(r))
+         "<th class=\"n\">duration</th><th class=\"n\">energy</th><th class=\"n\">emissions</th><th class=\"n\">per unit</th>"
+         "</tr></thead><tbody>";
+  for (const auto* p : shown_phases(r)) {
+    std::string per = "-";
+    if (!p->units.empty() && p->units[0].energy_j_per_unit)
+      per = format_energy(*p->units[0].energy_j_per_unit) + " per " + singular_unit(p->units[0].unit);
     out << "<tr><td>" << esc(p->name) << "</td><td class=\"n\">" << esc(format_seconds(p->start_s)) << "</td><td class=\"n\">"
         << esc(format_seconds(p->end_s - p->start_s)) << "</td><td class=\"n\">" << esc(format_energy(p->energy_j))
-        << "</td><td class=\"n\">" << esc(p->emissions_g ? format_mass_g(*p->emissions_g) : "-") << "</td></tr>";
+        << "</td><td class=\"n\">" << esc(p->emissions_g ? format_mass_g(*p->emissions_g) : "-") << "</td><td class=\"n\">"
+        << esc(per) << "</td></tr>";
+  }
   out << "</tbody></table>";
   if (r.phases.size() > kMaxPhases)
     out << "<p class=\"note\">The " << kMaxPhases << " largest of " << r.phases.size()

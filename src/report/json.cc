@@ -129,7 +129,7 @@ nlohmann::ordered_json embodied_json(const EmbodiedReport& e) {
 }
 
 nlohmann::ordered_json sci_json(const SciReport& s) {
-  return {{"standard", "ISO/IEC 21031:2024"}, {"functional_units", s.unit.count}, {"functional_unit", s.unit.name},
+  return {{"standard", "ISO/IEC 21031:2024"}, {"functional_units", s.unit.count}, {"functional_unit", s.unit.name}, {"functional_unit_counted", s.unit_counted},
           {"e_kwh", s.e_kwh},                  {"i_g_per_kwh", s.i_g_per_kwh},   {"o_g", s.o_g},
           {"m_g", s.m_g},                      {"m_included", s.m_included},     {"sci_g_per_unit", s.per_unit_g}};
 }

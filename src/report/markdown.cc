@@ -84,6 +84,21 @@ void emissions(const RunReport& r, std::ostringstream& out) {
   out << "\n</details>\n\n";
 }
 
+void units(const RunReport& r, std::ostringstream& out) {
+  for (const auto& u : r.units) {
+    if (!u.energy_j_per_unit) continue;
+    out << "**Per " << cell(singular_unit(u.unit)) << "**: " << format_energy(*u.energy_j_per_unit);
+    if (u.emissions_g_per_unit) out << ", " << format_mass_g(*u.emissions_g_per_unit) << " CO2e";
+    out << " (" << cell(significant(u.count, 6)) << " " << cell(u.unit) << " counted, " << r.energy_kind() << " energy)\n\n";
+  }
+  if (r.projection && r.projection->energy.fraction < 0.999) {
+    const ProjectionReport& p = *r.projection;
+    out << "**Projected** at " << format_done(p.energy.fraction) << " done: " << format_energy(p.energy.energy_j);
+    if (p.emissions_g) out << ", " << format_mass_g(*p.emissions_g) << " CO2e";
+    out << " for the whole run (recent rate)\n\n";
+  }
+}
+
 void phases(const RunReport& r, std::ostringstream& out) {
   if (r.phases.empty()) return;
   // The largest first when there are too many to list.
@@ -115,6 +130,7 @@ std::string format_markdown(const RunReport& r) {
       << "\n\n";
   components(r, out);
   emissions(r, out);
+  units(r, out);
   phases(r, out);
   if (r.baseline) out << "**Against the baseline** (" << cell(r.baseline->baseline) << "):\n\n" << format_comparison_markdown(*r.baseline) << "\n";
   for (size_t i = 0; i < r.verdicts.size() && i < kMaxNotes; ++i) out << "> " << cell(r.verdicts[i]) << "\n>\n";

@@ -116,6 +116,36 @@ std::string default_run(const Options& o, const RunReport& r) {
   return name + hash;
 }
 
+// What the command counted (greenrun count) and what each unit cost.
+void unit_metrics(const RunReport& r, Writer& w) {
+  if (r.units.empty()) return;
+  w.family("greenrun_units", "counter", "", "Units of work the command counted so far (greenrun count), by unit.");
+  for (const auto& u : r.units) w.sample(u.count, {{"unit", u.unit}});
+  w.family("greenrun_energy_per_unit_joules", "gauge", "joules", "Energy so far divided by the units counted (the report's scope).");
+  for (const auto& u : r.units)
+    if (u.energy_j_per_unit) w.sample(*u.energy_j_per_unit, {{"unit", u.unit}});
+  w.family("greenrun_emissions_per_unit_grams", "gauge", "grams", "Emissions so far divided by the units counted.");
+  for (const auto& u : r.units)
+    if (u.emissions_g_per_unit) w.sample(*u.emissions_g_per_unit, {{"unit", u.unit}});
+}
+
+// The run's total as projected from its progress (or --expected-duration).
+void projection_metrics(const RunReport& r, Writer& w) {
+  if (!r.projection) return;
+  const ProjectionReport& p = *r.projection;
+  const Labels method = {{"method", p.energy.method}};
+  w.family("greenrun_progress_ratio", "gauge", "ratio", "How far the command is (0 to 1), as it said or by --expected-duration.");
+  w.sample(p.energy.fraction, method);
+  w.family("greenrun_projected_energy_joules", "gauge", "joules", "The run's total energy, projected from the recent rate.");
+  w.sample(p.energy.energy_j, method);
+  if (p.emissions_g) {
+    w.family("greenrun_projected_emissions_grams", "gauge", "grams", "The run's total emissions, projected (forecast-priced where one is in use).");
+    w.sample(*p.emissions_g, method);
+  }
+  w.family("greenrun_projected_end_timestamp_seconds", "gauge", "seconds", "When the run is projected to end (Unix time).");
+  w.sample(std::chrono::duration<double>(p.ends_at.time_since_epoch()).count(), method);
+}
+
 }  // namespace
 
 Labels run_identity(const Options& o, const RunReport& r) {
@@ -143,6 +173,8 @@ std::string format_metrics(const RunReport& r, bool openmetrics, const Labels& i
     w.family("greenrun_grid_intensity_grams_per_kwh", "gauge", "", "Grid intensity over the run so far, in grams CO2e per kWh.");
     w.sample(r.carbon->intensity_g_per_kwh);
   }
+  unit_metrics(r, w);
+  projection_metrics(r, w);
   w.family("greenrun_power_watts", "gauge", "watts", "Power over the latest sampling window (the report's scope).");
   w.sample(power_now(r));
   w.family("greenrun_peak_power_watts", "gauge", "watts", "The highest power of one sampling window so far.");

@@ -218,6 +218,7 @@ SciReport read_sci(const json& s) {
   r.o_g = num(s, "o_g");
   r.m_g = num(s, "m_g");
   r.m_included = flag(s, "m_included", true);
+  r.unit_counted = flag(s, "functional_unit_counted", false);
   r.per_unit_g = num(s, "sci_g_per_unit");
   return r;
 }

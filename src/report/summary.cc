@@ -173,10 +173,56 @@ void format_pause(const PauseReport& p, Line& line) {
 
 template <class Line>
 void format_sci(const SciReport& s, Line& line) {
-  line("SCI", format_mass_g(s.per_unit_g) + " CO2e per functional unit = (E x I + M) / R = (" + significant(s.e_kwh, 3) +
+  const std::string per = s.unit_counted ? "per " + singular_unit(s.unit.name) : "per functional unit";
+  line("SCI", format_mass_g(s.per_unit_g) + " CO2e " + per + " = (E x I + M) / R = (" + significant(s.e_kwh, 3) +
                   " kWh x " + significant(s.i_g_per_kwh, 3) + " g/kWh + " + format_mass_g(s.m_g) + ") / " +
-                  count_text(s.unit.count) + " " + s.unit.name + "  [ISO/IEC 21031:2024]");
+                  count_text(s.unit.count) + " " + s.unit.name + "  [ISO/IEC 21031:2024" +
+                  (s.unit_counted ? "; R counted by the command" : "") + "]");
   if (!s.m_included) line("", "M is 0 with --no-embodied: not an SCI score by the standard's definition");
+}
+
+// "1797 samples counted; per sample 0.211 J, 0.100 mg CO2e"
+template <class Line>
+void format_units(const std::vector<UnitReport>& units, const std::string& kind, Line& line) {
+  for (const auto& u : units) {
+    std::string text = count_text(u.count) + " " + u.unit + " counted by the command";
+    if (u.energy_j_per_unit) {
+      text += "; per " + singular_unit(u.unit) + " " + format_energy(*u.energy_j_per_unit);
+      if (u.emissions_g_per_unit) text += ", " + format_mass_g(*u.emissions_g_per_unit) + " CO2e";
+      text += "  [" + kind + " energy / the count]";
+    }
+    line("units", text);
+  }
+}
+
+// Only a run that ended before its progress reached the end: at 100% the projection is the total.
+template <class Line>
+void format_projection(const ProjectionReport& p, Line& line) {
+  if (p.energy.fraction >= 0.999) return;
+  std::string text = "the whole run, had it gone on: " + format_energy(p.energy.energy_j);
+  if (p.emissions_g) text += ", " + format_mass_g(*p.emissions_g) + " CO2e";
+  text += ", ending " + format_rfc3339(p.ends_at) + "  [projected from " + format_done(p.energy.fraction) + " done, " +
+          (p.energy.method == "progress" ? "the command's progress" : "--expected-duration") + ", recent rate]";
+  line("projected", text);
+}
+
+// The largest few; the JSON report has every one.
+template <class Line, class Raw>
+void format_phases(const std::vector<PhaseReport>& phases, Line& line, Raw& raw) {
+  std::vector<const PhaseReport*> big;
+  for (const auto& p : phases) big.push_back(&p);
+  std::stable_sort(big.begin(), big.end(), [](auto* a, auto* b) { return a->energy_j > b->energy_j; });
+  if (big.size() > 8) big.resize(8);
+  std::stable_sort(big.begin(), big.end(), [](auto* a, auto* b) { return a->start_s < b->start_s; });
+  line("phases", std::to_string(phases.size()) + " from " + std::to_string(phases.size() - 1) +
+                     " marks; a window a mark falls in is split by time" + (phases.size() > big.size() ? "; the largest:" : ":"));
+  for (const auto* p : big) {
+    std::string text = "    " + pad(p->name.size() > 30 ? fit(p->name, 29) + "~" : p->name, 30) +
+                       lpad(format_seconds(p->end_s - p->start_s), 12) + lpad(format_energy(p->energy_j), 12);
+    if (!p->units.empty() && p->units[0].energy_j_per_unit)
+      text += "  " + format_energy(*p->units[0].energy_j_per_unit) + " per " + singular_unit(p->units[0].unit);
+    raw(text);
+  }
 }
 
 template <class Line>
@@ -252,20 +298,9 @@ std::string format_summary(const RunReport& r) {
   if (r.embodied) format_embodied(*r.embodied, line);
   if (r.sci) format_sci(*r.sci, line);
   if (r.water) format_water(*r.water, line);
-  if (!r.phases.empty()) {
-    // The largest few; the JSON report has every one.
-    std::vector<const PhaseReport*> big;
-    for (const auto& p : r.phases) big.push_back(&p);
-    std::stable_sort(big.begin(), big.end(), [](auto* a, auto* b) { return a->energy_j > b->energy_j; });
-    if (big.size() > 8) big.resize(8);
-    std::stable_sort(big.begin(), big.end(), [](auto* a, auto* b) { return a->start_s < b->start_s; });
-    line("phases", std::to_string(r.phases.size()) + " from " + std::to_string(r.phases.size() - 1) +
-                       " marks; a window a mark falls in is split by time" +
-                       (r.phases.size() > big.size() ? "; the largest:" : ":"));
-    for (const auto* p : big)
-      raw("    " + pad(p->name.size() > 30 ? fit(p->name, 29) + "~" : p->name, 30) +
-          lpad(format_seconds(p->end_s - p->start_s), 12) + lpad(format_energy(p->energy_j), 12));
-  }
+  if (!r.units.empty()) format_units(r.units, r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured", line);
+  if (r.projection) format_projection(*r.projection, line);
+  if (!r.phases.empty()) format_phases(r.phases, line, raw);
   if (r.baseline) {
     line("baseline", "against " + r.baseline->baseline + ":");
     std::istringstream lines(format_comparison(*r.baseline));
