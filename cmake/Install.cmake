@@ -21,6 +21,24 @@ install(FILES completions/greenrun.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bas
 install(FILES completions/_greenrun DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 install(FILES completions/greenrun.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)
 install(FILES packaging/copyright ${PROJECT_BINARY_DIR}/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The Python helper (import greenrun) where Debian's python3 finds it:
+# /usr/lib/python3/dist-packages for the package (prefix /usr); for another
+# prefix PREFIX/lib/python3.X/dist-packages, X from Debian's /usr/bin/python3
+# (on its sys.path for /usr/local), else PREFIX/lib/python3/dist-packages;
+# -DGREENRUN_INSTALL_PYTHONDIR=DIR for another interpreter's site directory.
+# Plain "lib", not the multiarch CMAKE_INSTALL_LIBDIR: the module is the same on every architecture.
+set(python_dir lib/python3/dist-packages)
+if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr" AND EXISTS /usr/bin/python3)
+  execute_process(COMMAND /usr/bin/python3 -c "import sys; print('python%d.%d' % sys.version_info[:2])"
+                  OUTPUT_VARIABLE python_version OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE python_rc)
+  if(python_rc EQUAL 0)
+    set(python_dir lib/${python_version}/dist-packages)
+  endif()
+endif()
+if(DEFINED GREENRUN_INSTALL_PYTHONDIR)
+  set(python_dir ${GREENRUN_INSTALL_PYTHONDIR})
+endif()
+install(FILES python/greenrun.py DESTINATION ${python_dir})
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME greenrun)
@@ -42,6 +60,9 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends computed by dpkg-shlibdeps
 # libcurl is opened at run time, for the grid providers only (util/http.cc).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libcurl4 | libcurl3-gnutls")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# prerm removes the byte code python3 writes beside the helper when root imports it.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/packaging/prerm)
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS python3)  # import greenrun (python/greenrun.py)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)

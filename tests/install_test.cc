@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "helpers.h"
 
@@ -34,4 +35,24 @@ TEST_CASE("cmake --install puts the binary, data, man page, completions and lice
   CHECK_THAT(v.out, Catch::Contains("data: " + fs::canonical(prefix / "share/greenrun").string() + " (looked in"));
   auto r = run_proc({prefix / "bin/greenrun", "-q", "--", "sh", "-c", "exit 4"}, o);
   CHECK(r.status == 4);
+
+  // The Python helper in PREFIX/lib/python3.X/dist-packages (Debian's python3
+  // looks there for /usr/local), imported from there under the installed greenrun.
+  std::string site;
+  for (const auto& e : fs::directory_iterator(prefix / "lib"))
+    if (fs::is_regular_file(e.path() / "dist-packages/greenrun.py")) site = (e.path() / "dist-packages").string();
+  REQUIRE_FALSE(site.empty());
+  CHECK_THAT(site, Catch::Matches(".*/lib/python3\\.[0-9]+/dist-packages"));
+  CHECK(slurp(site + "/greenrun.py") == slurp(source + "/python/greenrun.py"));
+  o.env["PYTHONPATH"] = site;
+  o.env["PYTHONDONTWRITEBYTECODE"] = "1";
+  auto py = run_proc({prefix / "bin/greenrun", "-q", "--json", prefix / "py.json", "--", "python3", "-c",
+                      "import greenrun; assert greenrun.__file__ == '" + site + "/greenrun.py'; greenrun.count(3, 'samples')"},
+                     o);
+  INFO(py.err);
+  CHECK(py.status == 0);
+  const auto units = nlohmann::json::parse(slurp(prefix / "py.json"))["units"];
+  REQUIRE(units.size() == 1);
+  CHECK(units[0]["unit"] == "samples");
+  CHECK(units[0]["count"] == 3);
 }
