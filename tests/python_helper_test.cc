@@ -203,7 +203,8 @@ TEST_CASE("python helper: forked workers count once each, and what the parent ha
   const std::string script =
       "import multiprocessing as mp, greenrun\n"
       "n = 0\n"
-      "while not greenrun._channel.queue: greenrun.count(1); n += 1\n"
+      "while not greenrun._channel.queue and n < 1000000: greenrun.count(1); n += 1\n"
+      "assert greenrun._channel.queue, 'the FIFO never filled'\n"
       "for _ in range(100): greenrun.count(1); n += 1\n"
       "def work(_):\n"
       "    for _ in range(500): greenrun.count(1, 'samples')\n"
