@@ -91,7 +91,7 @@ TEST_CASE("greenrun help with an unknown topic lists the topics and exits 2", "[
   CHECK(r.status == 2);
   CHECK(r.out.empty());
   CHECK_THAT(r.err, Catch::StartsWith("greenrun help: no topic 'colours'"));
-  CHECK_THAT(r.err, Catch::Contains("sensors regions report compare mark plan config"));
+  CHECK_THAT(r.err, Catch::Contains("sensors regions report compare mark count progress plan config"));
   CHECK_THAT(r.err, Catch::Contains("exit-status") && Catch::Contains("signals") && Catch::Contains("json-report"));
 }
 
