@@ -358,11 +358,7 @@ TEST_CASE("an idle command's energy is close to zero, whatever runs beside it", 
     CHECK(machine > 1.0);  // while the machine drew its watts
     // Under a sanitizer greenrun's own child, between its fork and the exec,
     // is slower, and that child is already the command's.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    const double share = 0.03;
-#else
-    const double share = 0.01;
-#endif
+    const double share = sanitized() ? 0.03 : 0.01;
     CHECK(j["energy_j"].get<double>() < std::max(0.02, share * machine));
   }
 }

@@ -122,6 +122,15 @@ std::string toy_train_bin();
 std::string tree_workload_bin();  // bench/tree_workload.c
 std::string source_dir();
 
+/// Whether these tests were built with ASan or TSan (slower forks, dearer ticks).
+constexpr bool sanitized() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return true;
+#else
+  return false;
+#endif
+}
+
 /// A powercap zone in a fixture sysfs tree: <root>/class/powercap/<id>.
 void add_powercap_zone(const std::string& sysfs_root, const std::string& id, const std::string& name,
                        uint64_t energy_uj, uint64_t max_range_uj = 262143328850ULL);

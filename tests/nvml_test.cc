@@ -554,14 +554,6 @@ long total(const std::map<std::string, long>& calls) {
   return sum;
 }
 
-bool sanitized() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return true;
-#else
-  return false;
-#endif
-}
-
 }  // namespace
 
 TEST_CASE("NVML calls per tick: the energy every tick, process lists at most once a second", "[nvml][cost]") {

@@ -25,14 +25,6 @@ namespace {
 const std::string kNoGpu = "skipped: no NVIDIA GPU (nvidia-smi not found)";
 const std::set<std::string> kCpuRows = {"f1", "g1", "cpu1", "cpu2"};
 
-bool sanitized() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return true;
-#else
-  return false;
-#endif
-}
-
 /// The check's output for a failed assertion's message, without ctest's skip
 /// marker, which would make ctest count the failure as a skip.
 std::string unmarked(std::string text) {
