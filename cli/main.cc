@@ -21,6 +21,14 @@
 #include "util/escape.h"
 #include "util/exit_codes.h"
 
+#if defined(__SANITIZE_THREAD__)
+// At exit TSan sleeps atexit_sleep_ms (1000 by default) while other threads
+// live, and a vendor library's threads (NVML's, the fakes') never end: a
+// TSan-built greenrun would exit a second after its command. TSAN_OPTIONS
+// still overrides this.
+extern "C" const char* __tsan_default_options() { return "atexit_sleep_ms=0"; }
+#endif
+
 namespace {
 
 using Args = std::vector<std::string>;

@@ -335,27 +335,14 @@ TEST_CASE("a signal during the wait: 128+N and the command never starts", "[carb
   CHECK_FALSE(greenrun::path_exists(m.dir / "ran"));
 }
 
-namespace {
-
-/// A command that writes a timestamp every 0.1 s, and on SIGTERM "term" then exits 3.
-std::vector<std::string> ticking(const Machine& m) {
-  return {"sh", "-c", "trap 'echo term >> \"$0\"; exit 3' TERM; "
-                      "i=0; while [ $i -lt 100 ]; do date +%s.%N >> \"$0\"; sleep 0.1; i=$((i+1)); done",
-          m.dir / "ts"};
-}
-
-}  // namespace
-
 TEST_CASE("pause-above pauses the command while the grid is dirty: its timestamps show the gap", "[carbon-aware][cli]") {
   Machine m;
   // 100 except 500 from T+2 to T+5: three seconds above 300.
   const long t = write_seconds_file(m.dir / "p.csv", [](long k) { return k >= 2 && k < 5 ? 500 : 100; });
-  auto cmd = ticking(m);
-  cmd[2] = "i=0; while [ $i -lt 60 ]; do date +%s.%N >> \"$0\"; sleep 0.1; i=$((i+1)); done";
-  std::vector<std::string> args = {"--pause-above", "300g", "--intensity-poll", "200ms", "--intensity-file",
-                                   m.dir / "p.csv", "--json", m.dir / "p.json", "--"};
-  args.insert(args.end(), cmd.begin(), cmd.end());
-  auto r = m.run(args);
+  // A timestamp every 0.1 s for 6 s and the pause.
+  auto r = m.run({"--pause-above", "300g", "--intensity-poll", "200ms", "--intensity-file", m.dir / "p.csv", "--json",
+                  m.dir / "p.json", "--", "sh", "-c",
+                  "i=0; while [ $i -lt 60 ]; do date +%s.%N >> \"$0\"; sleep 0.1; i=$((i+1)); done", m.dir / "ts"});
   REQUIRE(r.status == 0);
   auto ts = timestamps(m.dir / "ts");
   std::vector<std::pair<double, double>> gaps;  // (offset from T, length)
