@@ -95,7 +95,9 @@ void format_carbon(const CarbonReport& c, const std::string& energy_kind, Line& 
     }
     for (auto* x : shown) {
       std::string name = x->name.size() > 34 ? fit(x->name, 33) + "~" : x->name;
-      size_t bar = max_g > 0 ? static_cast<size_t>(std::lround(24.0 * x->emissions_g / max_g)) : 0;
+      // A report read back (greenrun report FILE) may hold any number: the bar is 1 to 24 marks.
+      const double share = max_g > 0 && std::isfinite(max_g) ? std::clamp(x->emissions_g / max_g, 0.0, 1.0) : 0;
+      const auto bar = static_cast<size_t>(std::lround(24.0 * (std::isnan(share) ? 0 : share)));
       std::string tag = x->why == "here" ? "  <- this run" : x->why == "cleanest" || x->why == "dirtiest" ? "  (" + x->why + ")" : "";
       raw("    " + pad(name, name_w) + "  " + pad(x->id, id_w) + "  " + lpad(significant(x->g_per_kwh), 6) + " g/kWh  " +
           lpad(format_mass_g(x->emissions_g), 10) + "  " + std::string(std::max<size_t>(bar, 1), '#') + tag);

@@ -21,8 +21,7 @@ namespace {
 // The few NVML types greenrun needs (see shared/reference/energy-sources.md).
 using nvmlReturn_t = int;
 using nvmlDevice_t = struct nvmlDevice_st*;
-constexpr nvmlReturn_t kSuccess = 0, kNotSupported = 3, kNoPermission = 4, kNotFound = 6, kInsufficientSize = 7,
-                       kGpuIsLost = 15;
+constexpr nvmlReturn_t kSuccess = 0, kNotSupported = 3, kInsufficientSize = 7, kGpuIsLost = 15;
 
 /// Bytes per nvmlProcessInfo_t entry as the library writes them. _v2, and _v3
 /// on every driver but one range, write the 24-byte v2 struct; 535.43.02 to
