@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands/compare_cmd.h"
@@ -17,6 +18,7 @@
 #include "commands/report_cmd.h"
 #include "commands/run.h"
 #include "commands/sensors_cmd.h"
+#include "commands/version.h"
 #include "config/options.h"
 #include "util/escape.h"
 #include "util/exit_codes.h"
@@ -80,11 +82,12 @@ int main(int argc, char** argv) {
     // file's library, the probe's NVML): see SignalBlock.
     greenrun::SignalBlock signals;
     auto parsed = greenrun::parse_cli(args);
+    if (parsed.action == greenrun::ParsedCli::Action::Version) return std::fputs(greenrun::version_text().c_str(), stdout), 0;
     if (parsed.action == greenrun::ParsedCli::Action::Exit) {
       std::fputs(parsed.message.c_str(), parsed.message_is_error ? stderr : stdout);
       return parsed.exit_code;
     }
-    return greenrun::run_command(parsed.options, signals);
+    return greenrun::run_command(std::move(parsed.options), signals);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "greenrun: internal error: %s\n", greenrun::terminal_text(e.what()).c_str());
     return greenrun::kExitGreenrunFailed;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/options.h"
+#include "util/data_dir.h"
 #include "util/result.h"
 
 namespace greenrun {
@@ -68,14 +69,6 @@ struct CarbonData {
   const Country* country_by_code(const std::string& code) const;  // alpha-2 or alpha-3, any case
   const PueDefault* pue_for(const std::string& provider) const;
 };
-
-/// Where the data may be, in order: $GREENRUN_DATA_DIR (alone, and ignored
-/// with raised privileges); <exe>/../share/greenrun (a relocated install);
-/// the data directory of the prefix greenrun was built for; the source
-/// tree's share/ (only for a binary inside its build directory).
-std::vector<std::string> data_dir_candidates(const EnvLookup& env = real_env);
-/// The first candidate that has intensity/zones.csv, or "" with none.
-std::string find_data_dir(const EnvLookup& env = real_env);
 
 /// Loads and checks every file; an error names the file, the line and the
 /// problem (and that the data directory can be set with GREENRUN_DATA_DIR).

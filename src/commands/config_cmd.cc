@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "commands/output_paths.h"
 #include "config/config_files.h"
 #include "config/option_table.h"
 #include "util/exit_codes.h"
@@ -52,7 +53,7 @@ Result<std::string> config_listing(RawSettings& raw, const EnvLookup& env, const
   auto layers = apply_config(raw, env, system_config);
   if (!layers) return Result<std::string>::fail(layers.error());
   drop_privileged_overrides(raw);
-  if (auto checked = subcommand_options(raw, env); !checked) return Result<std::string>::fail(checked.error());
+  if (auto checked = checked_subcommand_options(raw, env); !checked) return Result<std::string>::fail(checked.error());
   std::vector<Line> lines = {{"SETTING", "VALUE", "FROM"}};
   for (const auto& spec : option_table()) {
     auto origin = raw.origin.find(spec.name);

@@ -8,6 +8,7 @@
 #include "carbon/carbon_data.h"
 #include "carbon/live.h"
 #include "carbon/plan.h"
+#include "commands/output_paths.h"
 #include "config/config_files.h"
 #include "config/option_table.h"
 #include "util/exit_codes.h"
@@ -136,7 +137,7 @@ int plan_command(const std::vector<std::string>& args, const EnvLookup& env) {
   if (duration.count() <= 0) return fail("--duration is needed (or --like with a duration)", kExitUsage);
   if (!within) return fail("--within " + rq.within + " is not a duration", kExitUsage);
 
-  auto checked = subcommand_options(raw, env);  // as a run checks them: --pue 9 is refused here too
+  auto checked = checked_subcommand_options(raw, env);  // as a run checks them: --pue 9 is refused here too
   if (!checked) return fail(checked.error());
   Options o = std::move(*checked);
   o.compare = "none";

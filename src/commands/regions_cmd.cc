@@ -7,6 +7,7 @@
 
 #include "carbon/carbon_data.h"
 #include "carbon/region.h"
+#include "commands/output_paths.h"
 #include "config/config_files.h"
 #include "config/option_table.h"
 #include "util/exit_codes.h"
@@ -67,7 +68,7 @@ int regions_command(const std::vector<std::string>& args, const EnvLookup& env) 
     std::fprintf(stderr, "greenrun regions: %s\n", terminal_text(layers.error()).c_str());
     return kExitGreenrunFailed;
   }
-  auto checked = subcommand_options(raw, env);  // as a run checks them
+  auto checked = checked_subcommand_options(raw, env);  // as a run checks them
   if (!checked) {
     std::fprintf(stderr, "greenrun regions: %s\n", checked.error().c_str());
     return kExitGreenrunFailed;

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "commands/output_paths.h"
 #include "config/options.h"
 #include "report/merge.h"
 #include "report/report.h"

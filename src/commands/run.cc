@@ -11,6 +11,7 @@
 #include "carbon/carbon.h"
 #include "carbon/carbon_data.h"
 #include "commands/carbon_aware.h"
+#include "commands/output_paths.h"
 #include "carbon/footprint.h"
 #include "commands/status_line.h"
 #include "commands/timers.h"
@@ -574,8 +575,9 @@ int measure(Run& run, Sampler& sampler, StatusDisplay& status, const SignalBlock
 
 }  // namespace
 
-int run_command(const Options& o, const SignalBlock& block) {
+int run_command(Options o, const SignalBlock& block) {
   const struct sigaction sigpipe = ignore_sigpipe();  // from the start: even an error line may meet a closed pipe
+  if (auto st = expand_output_paths(o, real_env); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
   if (auto st = start_log(o); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
   Run run(o);
   if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));

@@ -8,6 +8,6 @@
 namespace greenrun {
 
 /// `block` was taken before the options were parsed (see SignalBlock).
-int run_command(const Options& o, const SignalBlock& block);
+int run_command(Options o, const SignalBlock& block);
 
 }  // namespace greenrun

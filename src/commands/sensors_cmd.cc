@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon/carbon_data.h"
+#include "commands/output_paths.h"
 #include "config/config_files.h"
 #include "config/option_table.h"
 #include "process/cgroup_tree.h"
@@ -120,7 +121,7 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   }
   if (auto ignored = drop_privileged_overrides(raw); !ignored.empty())
     std::fprintf(stderr, "greenrun sensors: running with raised privileges: ignored %s and the like\n", terminal_text(ignored[0]).c_str());
-  auto checked = subcommand_options(raw, env);  // as a run checks them
+  auto checked = checked_subcommand_options(raw, env);  // as a run checks them
   if (!checked) {
     std::fprintf(stderr, "greenrun sensors: %s\n", checked.error().c_str());
     return kExitGreenrunFailed;

@@ -12,12 +12,9 @@
 
 #include <unistd.h>
 
-#include "carbon/carbon_data.h"
-#include "cluster/slurm.h"
 #include "config/config_files.h"
 #include "config/help.h"
 #include "config/option_table.h"
-#include "sensors/source_table.h"
 #include "util/dynlib.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
@@ -28,12 +25,6 @@
 #include "util/escape.h"
 
 namespace greenrun {
-
-std::optional<std::string> real_env(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
-  if (!v) return std::nullopt;
-  return std::string(v);
-}
 
 std::optional<int> parse_subcommand(CLI::App& app, const std::vector<std::string>& args, const std::string& name) {
   try {
@@ -94,17 +85,6 @@ std::string credential(const Options& o, const EnvLookup& env, const char* env_v
   if (auto v = env(env_var); v && !v->empty()) return *v;
   auto it = o.credentials.find(env_var);
   return it == o.credentials.end() ? "" : it->second;
-}
-
-std::string version_text() {
-  std::string text = std::string("greenrun ") + kVersion + "\nenergy sources: " + source_names() + "\n";
-  const std::string found = find_data_dir();
-  text += "data: " + (found.empty() ? std::string("not found") : found) + " (looked in";
-  const auto env_dir = real_env("GREENRUN_DATA_DIR");
-  if (env_dir && !env_dir->empty() && running_privileged()) text += " GREENRUN_DATA_DIR ignored with raised privileges;";
-  const auto candidates = data_dir_candidates();
-  for (size_t i = 0; i < candidates.size(); ++i) text += (i ? ", " : " ") + candidates[i];
-  return text + (env_dir && !env_dir->empty() && !running_privileged() ? ", from GREENRUN_DATA_DIR)\n" : ")\n");
 }
 
 namespace {
@@ -380,20 +360,6 @@ std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) 
 
 namespace {
 
-// %j, %t, %h... in output paths: one file per Slurm rank, per host, per run.
-std::optional<std::string> expand_output_paths(Options& o, const EnvLookup& env) {
-  const std::pair<const char*, std::string*> paths[] = {
-      {"json", &o.json_path},       {"csv", &o.csv_path},        {"summary-file", &o.summary_file},
-      {"step-summary", &o.step_summary}, {"metrics", &o.metrics_path}, {"html", &o.html_path},
-      {"log-file", &o.log_file}};
-  for (const auto& [name, path] : paths) {
-    auto expanded = expand_output_path(*path, env);
-    if (!expanded) return "--" + std::string(name) + " " + expanded.error();
-    *path = *expanded;
-  }
-  return std::nullopt;
-}
-
 // An option given with an empty value on the command line is a mistake
 // (an unset shell variable), never "use the default".
 std::optional<std::string> empty_value(const RawSettings& raw) {
@@ -406,19 +372,11 @@ std::optional<std::string> empty_value(const RawSettings& raw) {
 
 }  // namespace
 
-Result<std::string> expand_output_path(const std::string& path, const EnvLookup& env) {
-  if (path.find('%') == std::string::npos) return path;
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return expand_placeholders(path, slurm_step(env), host, ::getpid());
-}
-
-Result<Options> subcommand_options(const RawSettings& raw, const EnvLookup& env) {
+Result<Options> subcommand_options(const RawSettings& raw) {
   using R = Result<Options>;
   Options o;
   if (auto err = empty_value(raw)) return R::fail(*err);
   if (auto err = convert_settings(raw, o)) return R::fail(*err);
-  if (auto err = expand_output_paths(o, env)) return R::fail(*err);
   return o;
 }
 
@@ -445,7 +403,11 @@ ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env,
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }
-  if (version) return exit_with(0, version_text(), false);
+  if (version) {
+    ParsedCli r;
+    r.action = ParsedCli::Action::Version;
+    return r;
+  }
   if (auto err = empty_value(raw)) return usage_error(*err);
 
   // Settings not on the command line come from the environment, then the config files.
@@ -467,7 +429,6 @@ ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env,
   if (auto err = convert_settings(raw, o)) return usage_error(*err);
   for (const auto& [name, from] : raw.origin)
     if (from.rfind("--", 0) != 0) o.origins[name] = raw.where(name);
-  if (auto err = expand_output_paths(o, env)) return usage_error(*err);
   ParsedCli r;
   r.options = std::move(o);
   return r;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "util/env.h"
 #include "util/log.h"
 #include "util/result.h"
 
@@ -116,16 +117,13 @@ struct Options {
 
 /// What main() should do after parsing.
 struct ParsedCli {
-  enum class Action { Run, Exit } action = Action::Run;
+  enum class Action { Run, Exit, Version } action = Action::Run;  // Version: print version_text()
   Options options;
   int exit_code = 0;      // with Action::Exit
   std::string message;    // with Action::Exit: text for stdout (help, version) or stderr (errors)
   bool message_is_error = false;
 };
 
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
-/// The process environment.
-std::optional<std::string> real_env(const std::string& name);
 
 /// The system-wide config file, beneath the user's.
 inline constexpr const char* kSystemConfigPath = "/etc/greenrun/config";
@@ -143,8 +141,6 @@ std::optional<double> parse_intensity(const std::string& text);
 /// $XDG_CONFIG_HOME/greenrun/config, else ~/.config/greenrun/config. "" when
 /// none of them exists.
 std::string config_file_path(const EnvLookup& env);
-
-std::string version_text();
 
 /// `message` naming an option ("cannot write --csv file ...") with where that
 /// option's value came from appended when it was not the command line.
@@ -165,16 +161,12 @@ struct RawSettings;
 /// The raw strings, checked and converted into `o`; an error names where the value came from.
 std::optional<std::string> convert_settings(const RawSettings& raw, Options& o);
 
-/// An output path with its placeholders (%j, %h, ...: expand_placeholders)
-/// expanded from `env` and this machine; every option that names a file
-/// greenrun writes takes them.
-Result<std::string> expand_output_path(const std::string& path, const EnvLookup& env);
-
 /// A subcommand's options from the table (those `raw` holds, filled from its
 /// command line, the environment and the config files), checked and
-/// converted by the run's own code: an empty value, a bad value or a bad
-/// placeholder is refused with the run's message (exit 125).
-Result<Options> subcommand_options(const RawSettings& raw, const EnvLookup& env);
+/// converted by the run's own code: an empty value or a bad value is refused
+/// with the run's message (exit 125). Output paths keep their placeholders
+/// (commands/output_paths.h expands them).
+Result<Options> subcommand_options(const RawSettings& raw);
 
 /// Parses a subcommand's arguments with `app`. Returns the exit status when the
 /// subcommand should stop here (help printed: 0; a usage error printed: 2).

@@ -46,6 +46,9 @@ struct SinkEntry {
   const char* option;  // the option that asks for it, "--json"
   /// The sink for these options, or nullptr when they do not ask for it.
   std::unique_ptr<Sink> (*make)(const SinkContext&);
+  /// The file it writes, whose placeholders (%j, %h...) a run expands;
+  /// nullptr for an output that names no file.
+  std::string Options::*path = nullptr;
 };
 
 /// Every output greenrun has, in the order they are written at the end.
