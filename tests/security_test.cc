@@ -153,6 +153,17 @@ TEST_CASE("base URLs: plain http only to a loopback address, by address, and nev
   CHECK(parse_http_url("http://[::1]:9091/x/")->authority == "[::1]:9091");
 }
 
+TEST_CASE("percent_encode keeps RFC 3986's unreserved characters and writes every other byte as %XX", "[url]") {
+  CHECK(greenrun::percent_encode("SE-SE3_a.b~9") == "SE-SE3_a.b~9");
+  CHECK(greenrun::percent_encode("SW1A 1AA") == "SW1A%201AA");
+  CHECK(greenrun::percent_encode("a&b=c/d?#%") == "a%26b%3Dc%2Fd%3F%23%25");
+  CHECK(greenrun::percent_encode("\xc3\xa9") == "%C3%A9");  // UTF-8 bytes, upper-case hex
+  // The redactor knows a credential in this form too (a token sent in a query).
+  greenrun::Redactor r;
+  r.add("p@ss w/rd");
+  CHECK(r("echoed: p%40ss%20w%2Frd") == "echoed: ***");
+}
+
 TEST_CASE("a base URL that would send the token elsewhere stops the run before the command, naming no credential", "[sec][url]") {
   Box b;
   for (const std::string url : {"http://127.0.0.1@192.0.2.10:9/", "http://127.0.0.1:80@192.0.2.10", "http://127.attacker.example",

@@ -7,6 +7,7 @@
 #include "config/config_files.h"
 #include "util/fs.h"
 #include "util/units.h"
+#include "util/url.h"
 
 namespace greenrun {
 
@@ -51,20 +52,6 @@ std::optional<time_point> uk_time(const json& v) {
   std::string s = v.get<std::string>();
   if (s.size() == 17 && (s[16] == 'Z' || s[16] == 'z')) s.insert(16, ":00");
   return parse_timestamp(s);
-}
-
-std::string percent_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
 }
 
 /// UTC "2024-05-01T13:00:00Z", or with `minutes_only` "2024-05-01T13:00Z" (the UK API's form).

@@ -60,7 +60,6 @@ class NodeElection {
   /// Tries to become the node's meter; true when this rank is (now or already).
   bool try_lead();
   bool leading() const { return leading_; }
-  bool elected() const { return fd_ >= 0 || always_; }  // false: no lock could be made (always counts, noted)
   const std::string& problem() const { return problem_; }
 
  private:

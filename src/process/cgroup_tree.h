@@ -49,7 +49,6 @@ class CgroupTreeReader : public TreeReader {
   std::vector<int> pids_;
   std::unordered_set<int> seen_;
   uint64_t reaped_unseen_ = 0;  // guarded by reap_mu_
-  IoCounters members_io_;
   uint64_t members_rss_ = 0;  // only without a memory group
 };
 

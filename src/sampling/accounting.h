@@ -112,7 +112,6 @@ class Accounting {
   /// channels not bound to it): under Slurm one rank per node does, so that
   /// the ranks' machine figures add up to the node's once. From the next window on.
   void set_counts_node(bool counts) { counts_node_ = counts; }
-  bool counts_node() const { return counts_node_; }
   /// Seconds of the run during which it counted them.
   double node_counted_s() const { return node_counted_s_; }
   /// At most this many phases are kept; later marks join the last (noted).

@@ -1,4 +1,5 @@
 #include "util/redact.h"
+#include "util/url.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,20 +9,6 @@
 namespace greenrun {
 
 namespace {
-
-std::string percent_encoded(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 bool credential_char(unsigned char c) { return std::isalnum(c) || std::string_view("-._~+/").find(c) != std::string_view::npos; }
 
@@ -69,7 +56,7 @@ std::string base64(const std::string& s) {
 
 void Redactor::add(const std::string& secret) {
   if (secret.empty()) return;
-  for (const std::string& form : {secret, percent_encoded(secret)})
+  for (const std::string& form : {secret, percent_encode(secret)})
     if (std::find(forms_.begin(), forms_.end(), form) == forms_.end()) forms_.push_back(form);
   std::stable_sort(forms_.begin(), forms_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }

@@ -34,6 +34,10 @@ Result<Url> parse_url(const std::string& text);
 /// (whose addresses greenrun checks again when it resolves them).
 bool is_loopback_host(const Url& u);
 
+/// `s` as a URL's query value or path segment: RFC 3986's unreserved
+/// characters as they are, every other byte as %XX.
+std::string percent_encode(const std::string& s);
+
 /// `text` as a message may show it: whatever stands before an '@' in a URL's
 /// authority (a user name, a password) becomes "***". Other text is unchanged.
 std::string without_userinfo(const std::string& text);
