@@ -43,8 +43,9 @@ void say(const std::string& message) { std::fprintf(stderr, "greenrun: %s\n", te
 
 /// Everything fixed for one run, gathered and checked before the command starts.
 struct Run {
-  explicit Run(const Options& o) : options(o) {}
+  Run(const Options& o, const EnvLookup& e) : options(o), env(e) {}
   const Options& options;
+  const EnvLookup& env;  // the environment greenrun was given (a test's own)
   std::string data_dir;
   std::optional<CarbonData> data;
   std::optional<CarbonSettings> carbon;
@@ -68,7 +69,7 @@ struct Run {
              (loaded ? "" : ": " + loaded.error());
     });
     if (!loaded) return Status::fail(loaded.error());
-    auto settings = resolve_carbon_settings(options, *loaded, real_env);
+    auto settings = resolve_carbon_settings(options, *loaded, env);
     if (!settings) return Status::fail(settings.error());
     data = std::move(*loaded);
     carbon = std::move(*settings);
@@ -125,13 +126,13 @@ std::string privileged_note(const std::vector<std::string>& ignored) {
          " (a library to load or a directory to read is not taken from the user then)";
 }
 
-std::string marks_dir() {
-  const std::string tmp = running_privileged() ? "/tmp" : real_env("TMPDIR").value_or("/tmp");
+std::string marks_dir(const EnvLookup& env) {
+  const std::string tmp = running_privileged() ? "/tmp" : env("TMPDIR").value_or("/tmp");
   return tmp.empty() ? "/tmp" : tmp;
 }
 
-std::optional<MarkChannel> open_marks() {
-  auto c = MarkChannel::create(marks_dir());
+std::optional<MarkChannel> open_marks(const EnvLookup& env) {
+  auto c = MarkChannel::create(marks_dir(env));
   if (!c) {
     say("warning: " + c.error() + "; greenrun mark will do nothing in this run");
     ::unsetenv(kMarkVariable);
@@ -156,17 +157,17 @@ std::unique_ptr<ForkEvents> open_fork_events(const Run& run) {
 
 // What killed runs left (util/leftovers.h): marks FIFOs, and temporaries
 // beside this run's outputs. While the command starts, never before.
-void remove_leftovers(const Options& o) {
-  MarkChannel::remove_leftovers(marks_dir());
-  for (const std::string* path : {&o.json_path, &o.html_path, &o.summary_file, &o.step_summary, &o.metrics_path})
-    remove_leftover_temporaries(*path);
+void remove_leftovers(const Run& run) {
+  MarkChannel::remove_leftovers(marks_dir(run.env));
+  for (const auto& e : sink_table())
+    if (e.path) remove_leftover_temporaries(run.options.*e.path);
 }
 
 // Step 1: everything that can fail for a user-visible reason, before the
 // command starts: a long run must never end with "could not write results".
 Status check(Run& run) {
   const Options& o = run.options;
-  run.data_dir = find_data_dir();
+  run.data_dir = find_data_dir(run.env);
   if (run.data_dir.empty() || !path_exists(run.data_dir + "/intensity/zones.csv"))
     return Status::fail("greenrun's data files (intensity/zones.csv) were not found" +
                         (run.data_dir.empty() ? std::string() : " in " + run.data_dir) +
@@ -184,18 +185,18 @@ Status check(Run& run) {
   if (run.resolve_early)
     if (auto st = run.resolve_carbon(); !st) return st;
   if (CarbonAware::wanted(o)) {
-    auto aware = CarbonAware::make(o, *run.carbon, real_env);
+    auto aware = CarbonAware::make(o, *run.carbon, run.env);
     if (!aware) return Status::fail(aware.error());
     run.aware = std::move(*aware);
   }
-  auto probe = probe_sources(o, run.data_dir);
+  auto probe = probe_sources(o, run.data_dir, run.env);
   if (!probe) return Status::fail(probe.error());
   run.probe = std::move(*probe);
   run.footprint = {resolve_embodied(o, run.probe.hardware, run.probe.instance, run.probe.embodied_defaults),
                    o.functional_unit, o.wue,
                    run.probe.instance ? run.probe.instance->provider + " " + run.probe.instance->type : ""};
   run.sinks = make_sinks(SinkContext{o, run.probe.hardware, &run.data_ptr});
-  run.slurm = slurm_step(real_env);
+  run.slurm = slurm_step(run.env);
   run.election = NodeElection::open(run.slurm);
   for (auto& s : run.sinks)
     if (auto st = s->preflight(); !st) return st;
@@ -396,7 +397,7 @@ int spawn_failed(Run& run, Sampler& sampler, const SpawnResult& spawned, std::ch
   r.ended_at = std::chrono::system_clock::now();
   r.status = "failed";
   r.exit_code = code;
-  r.error = exec_failure(run.options.command[0], spawned.exec_errno, real_env("PATH").value_or("/usr/local/bin:/usr/bin:/bin"));
+  r.error = exec_failure(run.options.command[0], spawned.exec_errno, run.env("PATH").value_or("/usr/local/bin:/usr/bin:/bin"));
   say(r.error);
   publish(run, r);
   return code;
@@ -464,10 +465,10 @@ SpawnOptions spawn_options(const Run& run, const SignalBlock& block, const struc
 
 // --live takes the terminal's last row before the command can write
 // anything; off where it cannot work, said only where it could be expected to.
-void open_live_line(const Options& o, StatusDisplay& status) {
-  if (!o.live) return;
-  if (const std::string why = LiveLine::unusable(STDERR_FILENO, real_env); why.empty())
-    status.line.emplace(STDERR_FILENO, real_env);
+void open_live_line(const Run& run, StatusDisplay& status) {
+  if (!run.options.live) return;
+  if (const std::string why = LiveLine::unusable(STDERR_FILENO, run.env); why.empty())
+    status.line.emplace(STDERR_FILENO, run.env);
   else if (::isatty(STDERR_FILENO))
     say("--live is off: " + why + "; --progress DURATION prints plain lines");
 }
@@ -546,10 +547,10 @@ int measure(Run& run, Sampler& sampler, StatusDisplay& status, const SignalBlock
   sampler.baseline();
   live.started_at = std::chrono::system_clock::now();
   live.started = steady::now();
-  std::optional<MarkChannel> marks = open_marks();  // phases, through a FIFO named in the command's environment
+  std::optional<MarkChannel> marks = open_marks(run.env);  // phases, through a FIFO named in the command's environment
   std::unique_ptr<ForkEvents> forks = open_fork_events(run);
   const SpawnOptions spawn = spawn_options(run, block, sigpipe);
-  open_live_line(run.options, status);
+  open_live_line(run, status);
   SpawnResult spawned = spawn_command(run.options.command, spawn);
   if (spawned.pid < 0) {
     status.line.reset();
@@ -561,7 +562,7 @@ int measure(Run& run, Sampler& sampler, StatusDisplay& status, const SignalBlock
     sampler.count_processes(std::move(forks));
   }
   settle_tree(run, sampler, spawned);
-  remove_leftovers(run.options);
+  remove_leftovers(run);
   if (run.aware) run.aware->started(spawned.pid);
   resolve_late(run, status);
   sampler.start();
@@ -575,11 +576,11 @@ int measure(Run& run, Sampler& sampler, StatusDisplay& status, const SignalBlock
 
 }  // namespace
 
-int run_command(Options o, const SignalBlock& block) {
+int run_command(Options o, const SignalBlock& block, const EnvLookup& env) {
   const struct sigaction sigpipe = ignore_sigpipe();  // from the start: even an error line may meet a closed pipe
-  if (auto st = expand_output_paths(o, real_env); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
+  if (auto st = expand_output_paths(o, env); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
   if (auto st = start_log(o); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
-  Run run(o);
+  Run run(o, env);
   if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));
   for (const auto& w : o.config_warnings) say("warning: " + w);
   if (auto st = check(run); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;

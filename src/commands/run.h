@@ -7,7 +7,9 @@
 
 namespace greenrun {
 
-/// `block` was taken before the options were parsed (see SignalBlock).
-int run_command(Options o, const SignalBlock& block);
+/// `block` was taken before the options were parsed (see SignalBlock); `env`
+/// is read for everything the environment decides (the command itself gets
+/// the process environment, less the credentials).
+int run_command(Options o, const SignalBlock& block, const EnvLookup& env = real_env);
 
 }  // namespace greenrun
