@@ -157,11 +157,10 @@ nlohmann::ordered_json water_json(const WaterReport& w) {
           {"source", w.source}};
 }
 
-}  // namespace
+using json = nlohmann::ordered_json;
 
-nlohmann::ordered_json to_json(const RunReport& r) {
-  using json = nlohmann::ordered_json;
-  json j;
+// The run itself: what ran, where, when and how it ended.
+void add_run_fields(json& j, const RunReport& r) {
   j["schema_version"] = kSchemaVersion;
   j["greenrun_version"] = kVersion;
   j["status"] = r.status;
@@ -175,6 +174,10 @@ nlohmann::ordered_json to_json(const RunReport& r) {
   j["signal"] = r.signal ? json(signal_name(*r.signal)) : json(nullptr);
   j["core_dumped"] = r.core_dumped;
   if (!r.error.empty()) j["error"] = r.error;
+}
+
+// Resource use of the command's process tree and how the tree was followed.
+void add_process_fields(json& j, const RunReport& r) {
   j["cpu_time_s"] = r.user_s + r.system_s;
   j["cpu_user_s"] = r.user_s;
   j["cpu_system_s"] = r.system_s;
@@ -193,14 +196,11 @@ nlohmann::ordered_json to_json(const RunReport& r) {
                          {"memory_note", text_or_null(r.tree.memory_note)},
                          {"cgroups", r.tree.cgroups}};
   }
-  j["scope"] = r.scope == Scope::Process ? "process" : "machine";
-  j["energy_j"] = r.components.empty() ? json(nullptr) : json(r.energy_j());
-  j["machine_energy_j"] = r.components.empty() ? json(nullptr) : json(r.machine_energy_j());
-  j["energy_measured"] = r.components.empty() ? "none" : r.any_estimated() ? (r.any_measured() ? "partly" : "estimated") : "measured";
-  j["average_power_w"] = r.duration_s > 0 && !r.components.empty() ? json(r.average_power_w()) : json(nullptr);
-  j["peak_power_w"] = r.components.empty() ? json(nullptr) : json(r.peak_power_w);
+}
+
+json components_json(const std::vector<ComponentReport>& components) {
   json comps = json::array();
-  for (const auto& c : r.components) {
+  for (const auto& c : components) {
     json cj = {{"name", c.name},
                {"energy_j", c.energy_j},
                {"machine_energy_j", c.machine_energy_j},
@@ -214,66 +214,90 @@ nlohmann::ordered_json to_json(const RunReport& r) {
     }
     comps.push_back(std::move(cj));
   }
-  j["components"] = std::move(comps);
-  if (r.carbon) {
-    const CarbonReport& c = *r.carbon;
-    const Location& l = c.settings.location;
-    json region = {{"id", l.id},       {"name", l.name},         {"zone", l.zone.empty() ? json(nullptr) : json(l.zone)},
-                   {"source", l.source}, {"year", l.year},       {"factor", factor_name(l.factor)},
-                   {"how", l.how},     {"guessed", l.guessed}};
-    if (!l.note.empty()) region["note"] = l.note;
-    if (!l.cloud_provider.empty()) region["cloud"] = l.cloud_provider + ":" + l.cloud_region;
-    j["region"] = std::move(region);
-    j["intensity_g_per_kwh"] = c.intensity_g_per_kwh;
-    if (!c.settings.intensity_file.empty()) {
-      j["intensity_file"] = c.settings.intensity_file;
-      j["intensity_file_seconds_outside"] = c.seconds_outside_file;
-    }
-    j["pue"] = c.settings.pue;
-    j["pue_source"] = c.settings.pue_source;
-    j["emissions_g"] = c.emissions_g;
-    j["machine_emissions_g"] = c.machine_emissions_g;
-    json comparisons = json::array();
-    for (const auto& x : c.comparisons)
-      comparisons.push_back({{"region", x.id}, {"name", x.name}, {"intensity_g_per_kwh", x.g_per_kwh},
-                             {"emissions_g", x.emissions_g}, {"why", x.why}});
-    j["comparisons"] = std::move(comparisons);
-    json equivalents = json::array();
-    for (const auto& e : c.equivalents)
-      equivalents.push_back({{"id", e.id}, {"label", e.label}, {"value", e.value}, {"unit", e.unit}, {"source", e.source}});
-    j["equivalents"] = std::move(equivalents);
-    const nlohmann::ordered_json live = live_json(c);
-    for (auto it = live.begin(); it != live.end(); ++it) j[it.key()] = *it;
-    if (auto caveat = comparison_caveat(c); !caveat.empty()) j["comparisons_note"] = caveat;
-  } else {
+  return comps;
+}
+
+void add_energy_fields(json& j, const RunReport& r) {
+  j["scope"] = r.scope == Scope::Process ? "process" : "machine";
+  j["energy_j"] = r.components.empty() ? json(nullptr) : json(r.energy_j());
+  j["machine_energy_j"] = r.components.empty() ? json(nullptr) : json(r.machine_energy_j());
+  j["energy_measured"] = r.components.empty() ? "none" : r.any_estimated() ? (r.any_measured() ? "partly" : "estimated") : "measured";
+  j["average_power_w"] = r.duration_s > 0 && !r.components.empty() ? json(r.average_power_w()) : json(nullptr);
+  j["peak_power_w"] = r.components.empty() ? json(nullptr) : json(r.peak_power_w);
+  j["components"] = components_json(r.components);
+}
+
+json region_json(const Location& l) {
+  json region = {{"id", l.id},       {"name", l.name},         {"zone", l.zone.empty() ? json(nullptr) : json(l.zone)},
+                 {"source", l.source}, {"year", l.year},       {"factor", factor_name(l.factor)},
+                 {"how", l.how},     {"guessed", l.guessed}};
+  if (!l.note.empty()) region["note"] = l.note;
+  if (!l.cloud_provider.empty()) region["cloud"] = l.cloud_provider + ":" + l.cloud_region;
+  return region;
+}
+
+json comparisons_json(const CarbonReport& c) {
+  json comparisons = json::array();
+  for (const auto& x : c.comparisons)
+    comparisons.push_back({{"region", x.id}, {"name", x.name}, {"intensity_g_per_kwh", x.g_per_kwh},
+                           {"emissions_g", x.emissions_g}, {"why", x.why}});
+  return comparisons;
+}
+
+json equivalents_json(const CarbonReport& c) {
+  json equivalents = json::array();
+  for (const auto& e : c.equivalents)
+    equivalents.push_back({{"id", e.id}, {"label", e.label}, {"value", e.value}, {"unit", e.unit}, {"source", e.source}});
+  return equivalents;
+}
+
+// Region, intensity and emissions; region and emissions_g are null without carbon settings.
+void add_carbon_fields(json& j, const std::optional<CarbonReport>& carbon) {
+  if (!carbon) {
     j["region"] = nullptr;
     j["emissions_g"] = nullptr;
+    return;
   }
-  j["instance_type"] = r.instance_type.empty() ? json(nullptr) : json(r.instance_type);
-  j["embodied"] = r.embodied ? embodied_json(*r.embodied) : json(nullptr);
-  j["sci"] = r.sci ? sci_json(*r.sci) : json(nullptr);
-  j["water"] = r.water ? water_json(*r.water) : json(nullptr);
+  const CarbonReport& c = *carbon;
+  j["region"] = region_json(c.settings.location);
+  j["intensity_g_per_kwh"] = c.intensity_g_per_kwh;
+  if (!c.settings.intensity_file.empty()) {
+    j["intensity_file"] = c.settings.intensity_file;
+    j["intensity_file_seconds_outside"] = c.seconds_outside_file;
+  }
+  j["pue"] = c.settings.pue;
+  j["pue_source"] = c.settings.pue_source;
+  j["emissions_g"] = c.emissions_g;
+  j["machine_emissions_g"] = c.machine_emissions_g;
+  j["comparisons"] = comparisons_json(c);
+  j["equivalents"] = equivalents_json(c);
+  const nlohmann::ordered_json live = live_json(c);
+  for (auto it = live.begin(); it != live.end(); ++it) j[it.key()] = *it;
+  if (auto caveat = comparison_caveat(c); !caveat.empty()) j["comparisons_note"] = caveat;
+}
+
+json unused_sources_json(const std::vector<Finding>& findings) {
   json unusable = json::array();
-  for (const auto& f : r.findings) {
+  for (const auto& f : findings) {
     if (f.used()) continue;
     json fj = {{"source", f.source}, {"what", f.what}, {"path", f.path}, {"disposition", disposition_name(f.disposition)},
                {"reason", f.reason}};
     if (!f.fix.empty()) fj["fix"] = f.fix;
     unusable.push_back(std::move(fj));
   }
-  j["unused_sources"] = std::move(unusable);
-  if (r.schedule) j["schedule"] = schedule_json(*r.schedule);
-  if (r.pause) j["pause"] = pause_json(*r.pause, r.timeline_origin);
-  j["notes"] = r.notes;
-  if (r.baseline) j["baseline"] = comparison_json(*r.baseline);
-  j["verdicts"] = r.verdicts;
-  if (r.slurm) {
-    const SlurmStep& s = r.slurm->step;
-    j["slurm"] = {{"job_id", s.job_id}, {"step_id", s.step_id}, {"task", s.task}, {"local_task", s.local_task},
-                  {"node", s.node}, {"nodes", s.nodes}, {"tasks", s.tasks}, {"node_name", s.node_name},
-                  {"gpus", s.gpus}, {"role", r.slurm->role(r.sampled_s)}, {"node_counted_s", r.slurm->node_counted_s}};
-    if (!r.slurm->lock_problem.empty()) j["slurm"]["lock_problem"] = r.slurm->lock_problem;
-  }
+  return unusable;
+}
+
+json slurm_json(const RunReport& r) {
+  const SlurmStep& s = r.slurm->step;
+  json out = {{"job_id", s.job_id}, {"step_id", s.step_id}, {"task", s.task}, {"local_task", s.local_task},
+              {"node", s.node}, {"nodes", s.nodes}, {"tasks", s.tasks}, {"node_name", s.node_name},
+              {"gpus", s.gpus}, {"role", r.slurm->role(r.sampled_s)}, {"node_counted_s", r.slurm->node_counted_s}};
+  if (!r.slurm->lock_problem.empty()) out["lock_problem"] = r.slurm->lock_problem;
+  return out;
+}
+
+json phases_json(const RunReport& r) {
   json phases = json::array();
   for (const auto& p : r.phases) {
     json pj = {{"name", p.name}, {"start_s", p.start_s}, {"end_s", p.end_s}, {"duration_s", p.end_s - p.start_s},
@@ -282,13 +306,45 @@ nlohmann::ordered_json to_json(const RunReport& r) {
     pj["units"] = units_json(p.units);
     phases.push_back(std::move(pj));
   }
-  j["phases"] = std::move(phases);
+  return phases;
+}
+
+// Embodied, SCI, water, unusable sources, schedule, pause, notes, baseline, verdicts, Slurm.
+void add_context_fields(json& j, const RunReport& r) {
+  j["instance_type"] = r.instance_type.empty() ? json(nullptr) : json(r.instance_type);
+  j["embodied"] = r.embodied ? embodied_json(*r.embodied) : json(nullptr);
+  j["sci"] = r.sci ? sci_json(*r.sci) : json(nullptr);
+  j["water"] = r.water ? water_json(*r.water) : json(nullptr);
+  j["unused_sources"] = unused_sources_json(r.findings);
+  if (r.schedule) j["schedule"] = schedule_json(*r.schedule);
+  if (r.pause) j["pause"] = pause_json(*r.pause, r.timeline_origin);
+  j["notes"] = r.notes;
+  if (r.baseline) j["baseline"] = comparison_json(*r.baseline);
+  j["verdicts"] = r.verdicts;
+  if (r.slurm) j["slurm"] = slurm_json(r);
+}
+
+void add_breakdown_fields(json& j, const RunReport& r) {
+  j["phases"] = phases_json(r);
   j["units"] = units_json(r.units);
   j["projection"] = r.projection ? projection_json(*r.projection) : json(nullptr);
   j["samples"] = r.samples;
   j["interval_s"] = r.interval_s;
   j["timeline"] = timeline_json(r);
   j["overhead"] = {{"greenrun_cpu_s", r.greenrun_cpu_s}, {"sampler_cpu_s", r.sampler_cpu_s}};
+}
+
+}  // namespace
+
+// Fields are added in the documented order (the man page's field list and the tests depend on it).
+nlohmann::ordered_json to_json(const RunReport& r) {
+  json j;
+  add_run_fields(j, r);
+  add_process_fields(j, r);
+  add_energy_fields(j, r);
+  add_carbon_fields(j, r.carbon);
+  add_context_fields(j, r);
+  add_breakdown_fields(j, r);
   return j;
 }
 

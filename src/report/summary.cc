@@ -234,17 +234,14 @@ void format_water(const WaterReport& w, Line& line) {
                     significant(*w.wue_l_per_kwh, 3) + " L/kWh (" + w.source + "), on site, IT energy");
 }
 
-}  // namespace
+// "measured", "estimated" or "partly estimated": how the energy figures were got.
+std::string energy_kind_of(const RunReport& r) {
+  return r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured";
+}
 
-std::string format_summary(const RunReport& r) {
-  std::ostringstream out;
-  const size_t kLabel = 14;
-  // Every line goes out through these two, escaped for a terminal once:
-  // nothing from outside can end a line early or start one.
-  auto raw = [&](const std::string& text) { out << terminal_text(text) << "\n"; };
-  auto line = [&](const std::string& label, const std::string& text) { raw("  " + pad(label, kLabel) + text); };
-  raw("greenrun: " + command_line(r.command));
-  line("status", status_text(r) + " after " + format_seconds(r.duration_s));
+// CPU time, memory, process tree, disk I/O and what was left running.
+template <class Line>
+void format_resources(const RunReport& r, Line& line) {
   double cpu = r.user_s + r.system_s;
   std::string cpu_text = format_seconds(cpu) + " (user " + format_seconds(r.user_s) + ", system " +
                          format_seconds(r.system_s) + ")";
@@ -264,64 +261,61 @@ std::string format_summary(const RunReport& r) {
     line("left running", std::to_string(r.descendants_running) +
                              (r.descendants_running == 1 ? " descendant was" : " descendants were") +
                              " still running when the command exited (not measured after that)");
+}
 
-  if (r.components.empty()) {
-    line("energy", "not measured: no usable energy source on this machine");
+std::string component_text(const ComponentReport& c) {
+  std::string text = lpad(format_energy(c.energy_j), 10) + "  ";
+  if (c.measured) {
+    text += "measured   " + c.source;
+    std::vector<std::string> labels;
+    for (const auto& d : c.detail) labels.push_back(d.value("label", ""));
+    for (size_t i = 0; i < labels.size(); ++i) text += (i ? ", " : ": ") + labels[i];
   } else {
-    line("energy", r.scope == Scope::Process
-                       ? "the command's share of the machine, by its share of CPU time (--scope machine: all of it)"
-                       : "the whole machine while the command ran (--scope process: the command's share)");
-    for (const auto& c : r.components) {
-      std::string text = lpad(format_energy(c.energy_j), 10) + "  ";
-      if (c.measured) {
-        text += "measured   " + c.source;
-        std::vector<std::string> labels;
-        for (const auto& d : c.detail) labels.push_back(d.value("label", ""));
-        for (size_t i = 0; i < labels.size(); ++i) text += (i ? ", " : ": ") + labels[i];
-      } else {
-        text += "estimated  " + format_energy(c.energy_j_low.value_or(0)) + " to " +
-                format_energy(c.energy_j_high.value_or(0)) + "; " + c.method;
-      }
-      line("  " + c.name, text);
-    }
-    double e = r.energy_j();
-    std::string total = lpad(format_energy(e), 10);
-    if (e >= 1.0 && e < 3600.0) total += " (" + significant(e / 3600.0) + " Wh)";
-    if (r.duration_s > 0)
-      total += ", average " + format_power(r.average_power_w()) + ", peak " + format_power(r.peak_power_w);
-    std::string kind = r.any_estimated() ? (r.any_measured() ? "  partly estimated" : "  estimated") : "  measured";
-    line("  total", total + kind);
-    if (r.scope == Scope::Process)
-      line("  machine", lpad(format_energy(r.machine_energy_j()), 10) + " for every process on the machine");
+    text += "estimated  " + format_energy(c.energy_j_low.value_or(0)) + " to " +
+            format_energy(c.energy_j_high.value_or(0)) + "; " + c.method;
   }
-  if (r.carbon)
-    format_carbon(*r.carbon, r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured", line,
-                  raw);
-  if (r.embodied) format_embodied(*r.embodied, line);
-  if (r.sci) format_sci(*r.sci, line);
-  if (r.water) format_water(*r.water, line);
-  if (!r.units.empty()) format_units(r.units, r.any_estimated() ? (r.any_measured() ? "partly estimated" : "estimated") : "measured", line);
-  if (r.projection) format_projection(*r.projection, line);
-  if (!r.phases.empty()) format_phases(r.phases, line, raw);
-  if (r.baseline) {
-    line("baseline", "against " + r.baseline->baseline + ":");
-    std::istringstream lines(format_comparison(*r.baseline));
-    for (std::string l; std::getline(lines, l);) line("", l);
-  }
-  for (const auto& v : r.verdicts) line("budget", v);
-  if (r.slurm) {
-    const std::string role = r.slurm->role(r.sampled_s);
-    line("slurm", "job " + r.slurm->step.job_id + " step " + r.slurm->step.step_id + ", task " +
-                      std::to_string(r.slurm->step.task) + " on node " + std::to_string(r.slurm->step.node) + ": " +
-                      role + (role == "rank" ? " (another rank counts the node's machine-level energy)" : ""));
-    if (!r.slurm->lock_problem.empty()) line("", "no election (" + r.slurm->lock_problem + "): every rank counts the node");
-  }
-  if (r.schedule) format_schedule(*r.schedule, line);
-  if (r.pause) format_pause(*r.pause, line);
-  for (const auto& n : r.notes) line("note", n);
+  return text;
+}
+
+// Scope, one line per component, the total and (for --scope process) the machine's.
+template <class Line>
+void format_energy_lines(const RunReport& r, Line& line) {
+  if (r.components.empty()) return line("energy", "not measured: no usable energy source on this machine");
+  line("energy", r.scope == Scope::Process
+                     ? "the command's share of the machine, by its share of CPU time (--scope machine: all of it)"
+                     : "the whole machine while the command ran (--scope process: the command's share)");
+  for (const auto& c : r.components) line("  " + c.name, component_text(c));
+  double e = r.energy_j();
+  std::string total = lpad(format_energy(e), 10);
+  if (e >= 1.0 && e < 3600.0) total += " (" + significant(e / 3600.0) + " Wh)";
+  if (r.duration_s > 0)
+    total += ", average " + format_power(r.average_power_w()) + ", peak " + format_power(r.peak_power_w);
+  line("  total", total + "  " + energy_kind_of(r));
+  if (r.scope == Scope::Process)
+    line("  machine", lpad(format_energy(r.machine_energy_j()), 10) + " for every process on the machine");
+}
+
+template <class Line>
+void format_baseline(const BaselineComparison& b, Line& line) {
+  line("baseline", "against " + b.baseline + ":");
+  std::istringstream lines(format_comparison(b));
+  for (std::string l; std::getline(lines, l);) line("", l);
+}
+
+template <class Line>
+void format_slurm(const SlurmReport& slurm, double sampled_s, Line& line) {
+  const std::string role = slurm.role(sampled_s);
+  line("slurm", "job " + slurm.step.job_id + " step " + slurm.step.step_id + ", task " +
+                    std::to_string(slurm.step.task) + " on node " + std::to_string(slurm.step.node) + ": " +
+                    role + (role == "rank" ? " (another rank counts the node's machine-level energy)" : ""));
+  if (!slurm.lock_problem.empty()) line("", "no election (" + slurm.lock_problem + "): every rank counts the node");
+}
+
+template <class Line>
+void format_findings(const std::vector<Finding>& findings, Line& line) {
   // One note per (source, reason, fix): five root-only zones make one line, not five.
   std::vector<std::pair<const Finding*, std::string>> notes;
-  for (const auto& f : r.findings) {
+  for (const auto& f : findings) {
     // Duplicates and domains inside others are bookkeeping, not news.
     if (f.used() || f.disposition == Disposition::Covered || f.reason.empty() || f.quiet) continue;
     auto same = std::find_if(notes.begin(), notes.end(), [&](const auto& n) {
@@ -334,6 +328,35 @@ std::string format_summary(const RunReport& r) {
     line("note", f->source + ": " + (what.empty() ? "" : what + ": ") + f->reason);
     if (!f->fix.empty()) line("", "to measure it, run: " + f->fix);
   }
+}
+
+}  // namespace
+
+std::string format_summary(const RunReport& r) {
+  std::ostringstream out;
+  const size_t kLabel = 14;
+  // Every line goes out through these two, escaped for a terminal once:
+  // nothing from outside can end a line early or start one.
+  auto raw = [&](const std::string& text) { out << terminal_text(text) << "\n"; };
+  auto line = [&](const std::string& label, const std::string& text) { raw("  " + pad(label, kLabel) + text); };
+  raw("greenrun: " + command_line(r.command));
+  line("status", status_text(r) + " after " + format_seconds(r.duration_s));
+  format_resources(r, line);
+  format_energy_lines(r, line);
+  if (r.carbon) format_carbon(*r.carbon, energy_kind_of(r), line, raw);
+  if (r.embodied) format_embodied(*r.embodied, line);
+  if (r.sci) format_sci(*r.sci, line);
+  if (r.water) format_water(*r.water, line);
+  if (!r.units.empty()) format_units(r.units, energy_kind_of(r), line);
+  if (r.projection) format_projection(*r.projection, line);
+  if (!r.phases.empty()) format_phases(r.phases, line, raw);
+  if (r.baseline) format_baseline(*r.baseline, line);
+  for (const auto& v : r.verdicts) line("budget", v);
+  if (r.slurm) format_slurm(*r.slurm, r.sampled_s, line);
+  if (r.schedule) format_schedule(*r.schedule, line);
+  if (r.pause) format_pause(*r.pause, line);
+  for (const auto& n : r.notes) line("note", n);
+  format_findings(r.findings, line);
   return out.str();
 }
 
