@@ -72,6 +72,71 @@ std::string_view CarbonData::intern(std::string_view s) {
   return strings->emplace_back(s);  // a deque: earlier views stay valid
 }
 
+namespace {
+
+// Each reader fills its part of `data` from one file of dir/intensity; a
+// problem is left in `error` (`text` is the read buffer, reused).
+void read_zones(const std::string& dir, CarbonData& data, std::string& text, std::string& error) {
+  DataRows z(dir + "/intensity/zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source"}, text, error);
+  data.zones.reserve(400);
+  while (z.next()) {
+    Zone zone{z.str(0), z.str(1), z.str(2), z.str(3), z.number(4, "lifecycle_g_per_kwh"), z.number(5, "direct_g_per_kwh"),
+              z.year(6, "year"), data.intern(z[7])};
+    if (z.failed()) break;
+    data.zones.push_back(std::move(zone));
+  }
+}
+
+void read_countries(const std::string& dir, CarbonData& data, std::string& text, std::string& error) {
+  DataRows c(dir + "/intensity/countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source", "aliases"}, text, error);
+  data.countries.reserve(256);
+  while (c.next()) {
+    Country country{c.str(0), c.str(1), c.str(2), c.str(3), c.number(4, "lifecycle_g_per_kwh"),
+                    c.number(5, "direct_g_per_kwh"), c.year(6, "year"),
+                    data.intern(c[7]), split_bar(c[8])};
+    if (c.failed()) break;
+    data.countries.push_back(std::move(country));
+  }
+}
+
+void read_cloud_regions(const std::string& dir, CarbonData& data, std::string& text, std::string& error) {
+  DataRows r(dir + "/intensity/cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh", "google_cfe", "note", "source"}, text, error);
+  data.cloud.reserve(160);
+  while (r.next()) {
+    CloudRegion region{r.str(0), r.str(1), r.str(2), r.str(3), r.number(4, "google_direct_g_per_kwh"),
+                       r.number(5, "google_cfe"), data.intern(r[6]), data.intern(r[7])};
+    if (r.failed()) break;
+    data.cloud.push_back(std::move(region));
+  }
+}
+
+void read_pue(const std::string& dir, CarbonData& data, std::string& text, std::string& error) {
+  DataRows p(dir + "/intensity/pue.csv", {"provider", "pue", "source"}, text, error);
+  while (p.next()) {
+    auto v = p.number(1, "pue");
+    if (p.failed()) break;
+    data.pue.push_back({p.str(0), v.value_or(1.0), p.str(2)});
+  }
+}
+
+void read_equivalents(const std::string& dir, CarbonData& data, std::string& text, std::string& error) {
+  DataRows e(dir + "/intensity/equivalents.csv", {"id", "label", "g_co2e_per_unit", "unit", "source"}, text, error);
+  while (e.next()) {
+    auto g = e.number(2, "g_co2e_per_unit");
+    if (e.failed()) break;
+    data.equivalents.push_back({e.str(0), e.str(1), e.str(3), e.str(4), g.value_or(0)});
+  }
+}
+
+void index_zones(CarbonData& data) {
+  data.zone_index.resize(data.zones.size());
+  for (size_t i = 0; i < data.zones.size(); ++i) data.zone_index[i] = i;
+  std::sort(data.zone_index.begin(), data.zone_index.end(),
+            [&](size_t a, size_t b) { return data.zones[a].id < data.zones[b].id; });
+}
+
+}  // namespace
+
 Result<CarbonData> load_carbon_data(const std::string& dir) {
   using R = Result<CarbonData>;
   if (dir.empty())
@@ -79,68 +144,11 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
   CarbonData data;
   data.dir = dir;
   std::string error, text;
-
-  {
-    DataRows z(dir + "/intensity/zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source"}, text, error);
-    data.zones.reserve(400);
-    while (z.next()) {
-      Zone zone{z.str(0), z.str(1), z.str(2), z.str(3), z.number(4, "lifecycle_g_per_kwh"), z.number(5, "direct_g_per_kwh"),
-                z.year(6, "year"), data.intern(z[7])};
-      if (z.failed()) break;
-      data.zones.push_back(std::move(zone));
-    }
+  for (auto read : {read_zones, read_countries, read_cloud_regions, read_pue, read_equivalents}) {
+    read(dir, data, text, error);
+    if (!error.empty()) return R::fail(error);
   }
-  if (!error.empty()) return R::fail(error);
-
-  {
-    DataRows c(dir + "/intensity/countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source", "aliases"}, text, error);
-    data.countries.reserve(256);
-    while (c.next()) {
-      Country country{c.str(0), c.str(1), c.str(2), c.str(3), c.number(4, "lifecycle_g_per_kwh"),
-                      c.number(5, "direct_g_per_kwh"), c.year(6, "year"),
-                      data.intern(c[7]), split_bar(c[8])};
-      if (c.failed()) break;
-      data.countries.push_back(std::move(country));
-    }
-  }
-  if (!error.empty()) return R::fail(error);
-
-  {
-    DataRows r(dir + "/intensity/cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh", "google_cfe", "note", "source"}, text, error);
-    data.cloud.reserve(160);
-    while (r.next()) {
-      CloudRegion region{r.str(0), r.str(1), r.str(2), r.str(3), r.number(4, "google_direct_g_per_kwh"),
-                         r.number(5, "google_cfe"), data.intern(r[6]), data.intern(r[7])};
-      if (r.failed()) break;
-      data.cloud.push_back(std::move(region));
-    }
-  }
-  if (!error.empty()) return R::fail(error);
-
-  {
-    DataRows p(dir + "/intensity/pue.csv", {"provider", "pue", "source"}, text, error);
-    while (p.next()) {
-      auto v = p.number(1, "pue");
-      if (p.failed()) break;
-      data.pue.push_back({p.str(0), v.value_or(1.0), p.str(2)});
-    }
-  }
-  if (!error.empty()) return R::fail(error);
-
-  {
-    DataRows e(dir + "/intensity/equivalents.csv", {"id", "label", "g_co2e_per_unit", "unit", "source"}, text, error);
-    while (e.next()) {
-      auto g = e.number(2, "g_co2e_per_unit");
-      if (e.failed()) break;
-      data.equivalents.push_back({e.str(0), e.str(1), e.str(3), e.str(4), g.value_or(0)});
-    }
-  }
-  if (!error.empty()) return R::fail(error);
-
-  data.zone_index.resize(data.zones.size());
-  for (size_t i = 0; i < data.zones.size(); ++i) data.zone_index[i] = i;
-  std::sort(data.zone_index.begin(), data.zone_index.end(),
-            [&](size_t a, size_t b) { return data.zones[a].id < data.zones[b].id; });
+  index_zones(data);
   auto problems = validate_carbon_data(data);
   if (!problems.empty()) return R::fail("invalid data in " + dir + "/intensity: " + problems.front());
   return data;

@@ -269,9 +269,8 @@ std::optional<std::string> convert_carbon_aware(const RawSettings& raw, Options&
   return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) {
+// The options taken as given: paths, names and flags.
+void copy_plain_settings(const RawSettings& raw, Options& o) {
   o.json_path = raw.get("json");
   o.summary_file = raw.get("summary-file");
   o.quiet = raw.flag("quiet");
@@ -294,10 +293,17 @@ std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) 
   o.nvml_lib = raw.get("nvml-lib");
   o.rocm_lib = raw.get("rocm-lib");
   o.dev_root = raw.get("dev-root");
+}
+
+std::optional<std::string> check_libraries(const RawSettings& raw) {
   for (const char* lib : {"nvml-lib", "rocm-lib"})
     if (const std::string path = raw.get(lib); path.find('/') != std::string::npos)
       if (auto st = check_trusted_file(path, "the library"); !st) return raw.where(lib) + ": " + st.error();
+  return std::nullopt;
+}
 
+// --interval, --checkpoint and --progress.
+std::optional<std::string> convert_sampling_times(const RawSettings& raw, Options& o) {
   auto iv = parse_duration(raw.get("interval"));
   if (!iv || *iv > std::chrono::minutes(10)) {
     if (iv || is_duration_syntax(raw.get("interval")))
@@ -319,7 +325,11 @@ std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) 
       return raw.where("progress") + ": must be a duration from 1s to 24h, e.g. 10m";
     o.progress = *p;
   }
-  if (auto err = convert_footprint(raw, o)) return err;
+  return std::nullopt;
+}
+
+// --scope, --tree, --log-level and --emission-factor: one of a few words each.
+std::optional<std::string> convert_choices(const RawSettings& raw, Options& o) {
   const std::string scope = raw.get("scope");
   if (scope == "process") o.scope = Scope::Process;
   else if (scope == "machine") o.scope = Scope::Machine;
@@ -335,6 +345,11 @@ std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) 
   o.log_level = raw.origin.count("log-level") || !implied ? *level : log::Level::Debug;
   if (o.emission_factor == "life-cycle" || o.emission_factor == "lifecycle") o.emission_factor = "lifecycle";
   else if (o.emission_factor != "direct") return raw.where("emission-factor") + ": must be lifecycle or direct";
+  return std::nullopt;
+}
+
+// --intensity, then the estimate's power figures (--cpu-tdp and the like).
+std::optional<std::string> convert_intensity_and_watts(const RawSettings& raw, Options& o) {
   if (const std::string text = raw.get("intensity"); !text.empty()) {
     auto v = parse_double(text);
     if (!v || !std::isfinite(*v) || *v < 0 || *v > 2000) return raw.where("intensity") + ": must be a number of gCO2e/kWh in 0..2000";
@@ -347,14 +362,33 @@ std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) 
   o.ram_w_per_gb = watts(raw, "ram-w-per-gb", error);
   o.gpu_tdp_w = watts(raw, "gpu-tdp", error);
   if (!error.empty()) return error;
-  if (auto err = convert_budgets(raw, o)) return err;
-  if (auto err = convert_monitoring(raw, o)) return err;
+  return std::nullopt;
+}
+
+// --cpu-idle-w not above --cpu-max-w, then --pue.
+std::optional<std::string> check_idle_and_pue(const RawSettings& raw, Options& o) {
   if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return raw.where("cpu-idle-w") + " must not exceed " + raw.where("cpu-max-w");
   if (const std::string text = raw.get("pue"); !text.empty()) {
     auto v = parse_double(text);
     if (!v || !std::isfinite(*v) || *v < 1.0 || *v > 3.0) return raw.where("pue") + ": must be a number between 1.0 and 3.0";
     o.pue = *v;
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// The checks run in this order, so that of several mistakes the same one is named first.
+std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) {
+  copy_plain_settings(raw, o);
+  if (auto err = check_libraries(raw)) return err;
+  if (auto err = convert_sampling_times(raw, o)) return err;
+  if (auto err = convert_footprint(raw, o)) return err;
+  if (auto err = convert_choices(raw, o)) return err;
+  if (auto err = convert_intensity_and_watts(raw, o)) return err;
+  if (auto err = convert_budgets(raw, o)) return err;
+  if (auto err = convert_monitoring(raw, o)) return err;
+  if (auto err = check_idle_and_pue(raw, o)) return err;
   return convert_carbon_aware(raw, o);
 }
 

@@ -178,6 +178,19 @@ void Accounting::flush() {
 
 void Accounting::close_window(bool join_last) {
   const double share = cpu_share(win_tree_cpu_, win_machine_cpu_, win_capacity_, cpu_resolution_s_);
+  const auto [machine_j, tree_j] = attribute_window(share);
+  record_window(join_last);
+  split_into_phases(win_start_s_, window_.end_s, tree_j, machine_j);
+  curve_tree_j_ += tree_j;
+  curve_machine_j_ += machine_j;
+  append_bounded(curve_, EnergyPoint{window_.end_s, curve_tree_j_, curve_machine_j_});
+  update_peaks(machine_j, tree_j);
+  win_dt_ = win_tree_cpu_ = win_machine_cpu_ = win_capacity_ = 0;
+  win_missing_ = 0;
+  win_open_ = false;
+}
+
+std::pair<double, double> Accounting::attribute_window(double share) {
   std::fill(window_.machine_j.begin(), window_.machine_j.end(), 0.0);
   std::fill(window_.tree_j.begin(), window_.tree_j.end(), 0.0);
   std::fill(shadow_window_.machine_j.begin(), shadow_window_.machine_j.end(), 0.0);
@@ -207,6 +220,11 @@ void Accounting::close_window(bool join_last) {
     machine_j += m;
     tree_j += t;
   }
+  return {machine_j, tree_j};
+}
+
+// Appends the window to the timeline and its shadow (or extends their last record).
+void Accounting::record_window(bool join_last) {
   window_.start_s = win_start_s_;
   window_.tree_cpu_s = win_tree_cpu_;
   window_.missing = win_missing_;
@@ -221,32 +239,27 @@ void Accounting::close_window(bool join_last) {
     timeline_.append(window_);
     shadow_.append(shadow_window_);
   }
-  split_into_phases(win_start_s_, window_.end_s, tree_j, machine_j);
-  curve_tree_j_ += tree_j;
-  curve_machine_j_ += machine_j;
-  append_bounded(curve_, EnergyPoint{window_.end_s, curve_tree_j_, curve_machine_j_});
-  // Peaks over windows of at least 50 ms: a shorter one (the last window of a
-  // run can be a millisecond long, and a millisecond says nothing about power)
-  // is pooled with the window before it. No energy escapes the peaks that way,
-  // so the peak is never below the run's average: /proc/PID/stat counts CPU in
-  // 10 ms ticks, and a short command's CPU time often appears only when it is
-  // reaped, in that last window.
-  if (win_dt_ > 0) {
-    double dt = win_dt_, mj = machine_j, tj = tree_j;
-    if (win_dt_ < kMinPeakWindowS && last_dt_ > 0) {
-      dt += last_dt_;
-      mj += last_machine_j_;
-      tj += last_tree_j_;
-    }
-    peak_machine_w_ = std::max(peak_machine_w_, mj / dt);
-    peak_tree_w_ = std::max(peak_tree_w_, tj / dt);
-    last_dt_ = dt;
-    last_machine_j_ = mj;
-    last_tree_j_ = tj;
+}
+
+// Peaks over windows of at least 50 ms: a shorter one (the last window of a
+// run can be a millisecond long, and a millisecond says nothing about power)
+// is pooled with the window before it. No energy escapes the peaks that way,
+// so the peak is never below the run's average: /proc/PID/stat counts CPU in
+// 10 ms ticks, and a short command's CPU time often appears only when it is
+// reaped, in that last window.
+void Accounting::update_peaks(double machine_j, double tree_j) {
+  if (!(win_dt_ > 0)) return;  // not "<= 0": a NaN span sets no peak
+  double dt = win_dt_, mj = machine_j, tj = tree_j;
+  if (win_dt_ < kMinPeakWindowS && last_dt_ > 0) {
+    dt += last_dt_;
+    mj += last_machine_j_;
+    tj += last_tree_j_;
   }
-  win_dt_ = win_tree_cpu_ = win_machine_cpu_ = win_capacity_ = 0;
-  win_missing_ = 0;
-  win_open_ = false;
+  peak_machine_w_ = std::max(peak_machine_w_, mj / dt);
+  peak_tree_w_ = std::max(peak_tree_w_, tj / dt);
+  last_dt_ = dt;
+  last_machine_j_ = mj;
+  last_tree_j_ = tj;
 }
 
 std::vector<size_t> Accounting::freeze(size_t c, double since_s, bool ever_moved) {

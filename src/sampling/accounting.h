@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sampling/projection.h"
@@ -137,6 +138,11 @@ class Accounting {
 
  private:
   void close_window(bool join_last);
+  /// Shares the open window's energy by CPU time into window_, shadow_window_
+  /// and the totals; returns the window's machine and tree joules.
+  std::pair<double, double> attribute_window(double share);
+  void record_window(bool join_last);
+  void update_peaks(double machine_j, double tree_j);
   /// The timeline's components from the published channels (kept energy, new ones at 0 J).
   void relayout();
   /// Adds `fraction` of standby channel `c`'s energy in the records since `since_s`.
