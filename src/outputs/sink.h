@@ -57,14 +57,4 @@ const std::vector<SinkEntry>& sink_table();
 /// The sinks these options ask for.
 std::vector<std::unique_ptr<Sink>> make_sinks(const SinkContext& ctx);
 
-// The sinks, each in its own file.
-std::unique_ptr<Sink> make_json_sink(const SinkContext& ctx);
-std::unique_ptr<Sink> make_csv_sink(const SinkContext& ctx);
-std::unique_ptr<Sink> make_html_sink(const SinkContext& ctx);
-std::unique_ptr<Sink> make_summary_sink(const SinkContext& ctx);
-std::unique_ptr<Sink> make_step_summary_sink(const SinkContext& ctx);
-std::unique_ptr<Sink> make_annotations_sink(const SinkContext& ctx);
-std::unique_ptr<Sink> make_metrics_sink(const SinkContext& ctx);
-std::unique_ptr<Sink> make_pushgateway_sink(const SinkContext& ctx);
-
 }  // namespace greenrun

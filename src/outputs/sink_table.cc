@@ -2,6 +2,17 @@
 
 namespace greenrun {
 
+// Each sink's factory, defined in its own file (outputs/json_sink.cc, ...):
+// a new output is that file plus a declaration here and a row below.
+std::unique_ptr<Sink> make_json_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_csv_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_html_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_step_summary_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_metrics_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_pushgateway_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_summary_sink(const SinkContext& ctx);
+std::unique_ptr<Sink> make_annotations_sink(const SinkContext& ctx);
+
 const std::vector<SinkEntry>& sink_table() {
   static const std::vector<SinkEntry> table = {
       {"json", "--json", make_json_sink, &Options::json_path},
