@@ -2,6 +2,8 @@
 // parsed into steps (exact figures and units), the merged series and its
 // profile (live, forecast, yearly), the response cache, the URL rule.
 
+#include <set>
+
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 
@@ -9,6 +11,8 @@
 #include "carbon/live.h"
 #include "carbon/provider.h"
 #include "carbon/response_cache.h"
+#include "config/config_files.h"
+#include "config/option_table.h"
 #include "config/options.h"
 #include "helpers.h"
 #include "util/fs.h"
@@ -239,6 +243,29 @@ TEST_CASE("provider names and locations are checked before the command starts", 
     return std::nullopt;
   };
   CHECK_FALSE(make_provider("electricitymaps", loc, Factor::Lifecycle, nullptr, o, plain));
+}
+
+TEST_CASE("every row of the provider table is in the help, the errors, the completions and the credential keys", "[live]") {
+  // The table is the one list; what cannot read it (config/, below carbon/, and
+  // the shell completions) is checked against it here.
+  const std::string help = find_option("intensity-source")->help;
+  Options o;
+  Location loc;
+  auto env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  const std::string unknown = make_provider("gridstatus", loc, Factor::Lifecycle, nullptr, o, env).error();
+  std::set<std::string> credentials;
+  for (const auto& p : provider_table()) {
+    INFO(p.name);
+    CHECK_THAT(help, Catch::Contains(p.usage));
+    CHECK_THAT(unknown, Catch::Contains(p.usage));
+    for (const char* file : {"greenrun.bash", "_greenrun", "greenrun.fish"})
+      CHECK_THAT(slurp(source_dir() + "/completions/" + file), Catch::Contains(std::string(p.name)));
+    for (const char* c : p.credentials) credentials.insert(c);
+    if (p.url_env) CHECK_THAT(slurp(source_dir() + "/man/greenrun.1"), Catch::Contains(p.url_env));
+  }
+  std::set<std::string> keys;
+  for (const auto& s : secret_table()) keys.insert(s.env);
+  CHECK(credentials == keys);
 }
 
 TEST_CASE("intensity files may mark forecast rows", "[live]") {

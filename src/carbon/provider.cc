@@ -454,74 +454,105 @@ Status check_length(const std::string& value, const char* env_var) {
 
 }  // namespace
 
+using Made = Result<std::unique_ptr<IntensityProvider>>;
+
+/// What a provider's row builds it from.
+struct ProviderArgs {
+  const ProviderEntry& entry;
+  std::string where;  // after the colon: a zone, a region, a postcode
+  const Location& location;
+  LiveSource src;
+  const IntensityProfile* file_profile;
+  const Options& o;
+  const EnvLookup& env;
+
+  /// The row's base URL (its variable, else the default), checked.
+  Status use_endpoint() {
+    auto url = check_base_url(base_url(env, entry.url_env, entry.default_url));
+    if (!url) return Status::fail(std::string(entry.url_env) + ": " + url.error());
+    src.endpoint = url->text();  // no user name or password, ever
+    return {};
+  }
+  Fetcher fetcher(Redactor redactor) const {
+    HttpPolicy policy;
+    policy.total = std::chrono::duration_cast<std::chrono::milliseconds>(o.intensity_timeout);
+    policy.connect = std::min(policy.connect, policy.total);
+    return Fetcher(entry.name, ResponseCache(ResponseCache::default_dir(env), o.intensity_ttl), policy, std::move(redactor));
+  }
+};
+
+namespace {
+
+Made make_electricitymaps(ProviderArgs& a) {
+  a.src.location = a.where.empty() ? a.location.zone : a.where;
+  if (a.src.location.empty()) return Made::fail("--intensity-source electricitymaps: no zone; give one (electricitymaps:DE) or --region");
+  if (auto st = a.use_endpoint(); !st) return Made::fail(st.error());
+  const std::string token = credential(a.o, a.env, kElectricityMapsTokenEnv);
+  if (auto st = check_length(token, kElectricityMapsTokenEnv); !st) return Made::fail(st.error());
+  Redactor redactor;
+  redactor.add(token);
+  return std::unique_ptr<IntensityProvider>(new ElectricityMaps(std::move(a.src), token, a.fetcher(std::move(redactor))));
+}
+
+Made make_watttime(ProviderArgs& a) {
+  a.src.location = a.where;
+  a.src.signal = "marginal";
+  a.src.factor = Factor::Direct;  // MOER: the marginal *operating* emissions rate, at the stack
+  if (a.src.location.empty()) return Made::fail("--intensity-source watttime needs a region: watttime:CAISO_NORTH");
+  if (auto st = a.use_endpoint(); !st) return Made::fail(st.error());
+  const std::string user = credential(a.o, a.env, kWattTimeUserEnv), password = credential(a.o, a.env, kWattTimePasswordEnv);
+  if (auto st = check_length(password, kWattTimePasswordEnv); !st) return Made::fail(st.error());
+  Redactor redactor;  // the user name is no secret: only with the password, in basic auth's base64
+  redactor.add_basic(user, password);
+  return std::unique_ptr<IntensityProvider>(new WattTime(std::move(a.src), user, password, a.fetcher(std::move(redactor))));
+}
+
+Made make_uk(ProviderArgs& a) {
+  // Only the outward part of a postcode ("OX1 3QD" -> "OX1") is used by the API.
+  std::string pc = a.where.substr(0, a.where.find(' '));
+  std::transform(pc.begin(), pc.end(), pc.begin(), [](unsigned char c) { return std::toupper(c); });
+  a.src.location = pc.empty() || pc == "NATIONAL" ? "national" : pc;
+  a.src.factor = Factor::Direct;  // the API's figures count generation, not the supply chain
+  if (auto st = a.use_endpoint(); !st) return Made::fail(st.error());
+  return std::unique_ptr<IntensityProvider>(new UkCarbonIntensity(std::move(a.src), a.fetcher(Redactor())));
+}
+
+Made make_file(ProviderArgs& a) {
+  if (!a.file_profile || a.o.intensity_file.empty()) return Made::fail("--intensity-source file reads --intensity-file; none was given");
+  a.src.location = a.src.endpoint = a.o.intensity_file;
+  return std::unique_ptr<IntensityProvider>(new FileProvider(std::move(a.src), *a.file_profile));
+}
+
+}  // namespace
+
+const std::vector<ProviderEntry>& provider_table() {
+  static const std::vector<ProviderEntry> table = {
+      {"electricitymaps", "electricitymaps[:ZONE]", kElectricityMapsUrlEnv, "https://api.electricitymap.org",
+       {kElectricityMapsTokenEnv}, make_electricitymaps},
+      {"watttime", "watttime:REGION", kWattTimeUrlEnv, "https://api.watttime.org", {kWattTimeUserEnv, kWattTimePasswordEnv},
+       make_watttime},
+      {"uk", "uk[:POSTCODE]", kUkUrlEnv, "https://api.carbonintensity.org.uk", {}, make_uk},
+      {"file", "file", nullptr, nullptr, {}, make_file},
+  };
+  return table;
+}
+
 Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec, const Location& location,
                                                          Factor factor, const IntensityProfile* file_profile,
                                                          const Options& o, const EnvLookup& env) {
-  using P = Result<std::unique_ptr<IntensityProvider>>;
   const size_t colon = spec.find(':');
   std::string name = spec.substr(0, colon);
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-  const std::string where = colon == std::string::npos ? "" : std::string(trim(spec.substr(colon + 1)));
-  HttpPolicy policy;
-  policy.total = std::chrono::duration_cast<std::chrono::milliseconds>(o.intensity_timeout);
-  policy.connect = std::min(policy.connect, policy.total);
-  ResponseCache cache(ResponseCache::default_dir(env), o.intensity_ttl);
-  LiveSource src;
-  src.factor = factor;
-  auto endpoint = [&](const char* var, const char* fallback) -> Status {
-    auto url = check_base_url(base_url(env, var, fallback));
-    if (!url) return Status::fail(std::string(var) + ": " + url.error());
-    src.endpoint = url->text();  // no user name or password, ever
-    return {};
-  };
-  if (name == "electricitymaps") {
-    src.provider = name;
-    src.location = where.empty() ? location.zone : where;
-    if (src.location.empty())
-      return P::fail("--intensity-source electricitymaps: no zone; give one (electricitymaps:DE) or --region");
-    if (auto st = endpoint(kElectricityMapsUrlEnv, "https://api.electricitymap.org"); !st) return P::fail(st.error());
-    const std::string token = credential(o, env, kElectricityMapsTokenEnv);
-    if (auto st = check_length(token, kElectricityMapsTokenEnv); !st) return P::fail(st.error());
-    Redactor redactor;
-    redactor.add(token);
-    Fetcher f(name, std::move(cache), policy, std::move(redactor));
-    return std::unique_ptr<IntensityProvider>(new ElectricityMaps(std::move(src), token, std::move(f)));
+  std::string usages;
+  for (const auto& e : provider_table()) {
+    usages += (usages.empty() ? "" : e.make == provider_table().back().make ? " or " : ", ") + std::string(e.usage);
+    if (name != e.name) continue;
+    ProviderArgs a{e, colon == std::string::npos ? "" : std::string(trim(spec.substr(colon + 1))), location, {}, file_profile, o, env};
+    a.src.provider = name;
+    a.src.factor = factor;
+    return e.make(a);
   }
-  if (name == "watttime") {
-    src.provider = name;
-    src.location = where;
-    src.signal = "marginal";
-    src.factor = Factor::Direct;  // MOER: the marginal *operating* emissions rate, at the stack
-    if (src.location.empty()) return P::fail("--intensity-source watttime needs a region: watttime:CAISO_NORTH");
-    if (auto st = endpoint(kWattTimeUrlEnv, "https://api.watttime.org"); !st) return P::fail(st.error());
-    const std::string user = credential(o, env, kWattTimeUserEnv), password = credential(o, env, kWattTimePasswordEnv);
-    if (auto st = check_length(password, kWattTimePasswordEnv); !st) return P::fail(st.error());
-    Redactor redactor;  // the user name is no secret: only with the password, in basic auth's base64
-    redactor.add_basic(user, password);
-    Fetcher f(name, std::move(cache), policy, std::move(redactor));
-    return std::unique_ptr<IntensityProvider>(new WattTime(std::move(src), user, password, std::move(f)));
-  }
-  if (name == "uk") {
-    src.provider = name;
-    // Only the outward part of a postcode ("OX1 3QD" -> "OX1") is used by the API.
-    std::string pc = where.substr(0, where.find(' '));
-    std::transform(pc.begin(), pc.end(), pc.begin(), [](unsigned char c) { return std::toupper(c); });
-    src.location = pc.empty() || pc == "NATIONAL" ? "national" : pc;
-    src.factor = Factor::Direct;  // the API's figures count generation, not the supply chain
-    if (auto st = endpoint(kUkUrlEnv, "https://api.carbonintensity.org.uk"); !st) return P::fail(st.error());
-    Fetcher f(name, std::move(cache), policy, Redactor());
-    return std::unique_ptr<IntensityProvider>(new UkCarbonIntensity(std::move(src), std::move(f)));
-  }
-  if (name == "file") {
-    if (!file_profile || o.intensity_file.empty())
-      return P::fail("--intensity-source file reads --intensity-file; none was given");
-    src.provider = name;
-    src.location = o.intensity_file;
-    src.endpoint = o.intensity_file;
-    return std::unique_ptr<IntensityProvider>(new FileProvider(std::move(src), *file_profile));
-  }
-  return P::fail("--intensity-source " + spec + ": unknown provider; use electricitymaps[:ZONE], watttime:REGION, "
-                 "uk[:POSTCODE] or file");
+  return Result<std::unique_ptr<IntensityProvider>>::fail("--intensity-source " + spec + ": unknown provider; use " + usages);
 }
 
 }  // namespace greenrun

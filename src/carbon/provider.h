@@ -115,6 +115,22 @@ class IntensityProvider {
   virtual void set_deadline(std::chrono::steady_clock::time_point) {}
 };
 
+struct ProviderArgs;
+
+/// One live grid-data provider: a new one is its class and parser in
+/// provider.cc plus a row of provider_table().
+struct ProviderEntry {
+  const char* name;         // "watttime", as --intensity-source spells it
+  const char* usage;        // "watttime:REGION", for help and errors
+  const char* url_env;      // the variable that overrides its base URL (tests, proxies); nullptr for none
+  const char* default_url;  // its public API
+  std::vector<const char*> credentials;  // the variables it reads them from (config keys: secret_table())
+  Result<std::unique_ptr<IntensityProvider>> (*make)(ProviderArgs&);
+};
+
+/// Every provider, in the order help and errors list them.
+const std::vector<ProviderEntry>& provider_table();
+
 /// The provider `spec` names (electricitymaps[:ZONE], watttime:REGION,
 /// uk[:POSTCODE], file). `location` supplies Electricity Maps' zone when the
 /// spec has none; `file` serves `file_profile` (--intensity-file). An unknown
