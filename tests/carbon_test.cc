@@ -144,7 +144,7 @@ TEST_CASE("settings: cloud PUE, overrides, compare lists, factor", "[carbon]") {
 
   Options d;
   d.region = "PL";
-  d.emission_factor = "direct";
+  d.emission_factor = Factor::Direct;
   CHECK(settings(d).location.g_per_kwh == Approx(643.02));
 }
 

@@ -33,7 +33,7 @@ Result<CarbonSettings> resolve_carbon_settings(const Options& o, const CarbonDat
                                                const std::string& zoneinfo_dir) {
   using R = Result<CarbonSettings>;
   CarbonSettings s;
-  s.factor = o.emission_factor == "direct" ? Factor::Direct : Factor::Lifecycle;
+  s.factor = o.emission_factor;
   if (!o.cloud.empty()) {
     auto loc = resolve_cloud(data, o.cloud, s.factor);
     if (!loc) return R::fail(loc.error());

@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "carbon/carbon_data.h"
+#include "config/emission_factor.h"
 #include "util/result.h"
 
 namespace greenrun {
 
-enum class Factor { Lifecycle, Direct };
 std::string factor_name(Factor f);  // "life-cycle", "direct"
 
 struct Location {

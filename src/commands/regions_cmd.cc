@@ -48,7 +48,7 @@ int print_ids(const CarbonData& data, const std::string& kind) {
 struct RegionsArgs {
   std::string query, sort = "intensity", ids;
   bool json_out = false, ids_given = false;
-  std::string factor;  // --emission-factor, checked: lifecycle or direct
+  Factor factor = Factor::Lifecycle;  // --emission-factor
 };
 
 // Parses `args` and checks the options as a run checks them: an exit code
@@ -127,8 +127,8 @@ void keep_matching(std::vector<Row>& rows, const std::string& query) {
 }
 
 // By intensity: rows without the figure last.
-void sort_rows(std::vector<Row>& rows, const std::string& sort, const std::string& factor) {
-  const bool direct = factor == "direct";
+void sort_rows(std::vector<Row>& rows, const std::string& sort, Factor factor) {
+  const bool direct = factor == Factor::Direct;
   auto key = [&](const Row& r) { return direct ? r.direct : r.lifecycle; };
   std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
     if (sort == "name") return fold_name(a.name) < fold_name(b.name);

@@ -372,6 +372,7 @@ void publish(Run& run, RunReport& r) {
   run.add_carbon(r);
   for (auto& s : run.sinks)
     if (auto st = s->finish(r); !st) say(st.error());
+    else if (const auto n = s->notice(); !n.empty()) say(n);
   log::debug([&] { return "final report written in " + std::to_string(log::ms_since(started)) + " ms"; });
 }
 

@@ -280,7 +280,6 @@ void copy_plain_settings(const RawSettings& raw, Options& o) {
   o.region = raw.get("region");
   o.cloud = raw.get("cloud");
   o.intensity_file = raw.get("intensity-file");
-  o.emission_factor = raw.get("emission-factor");
   o.compare = raw.get("compare");
   o.csv_path = raw.get("csv");
   o.step_summary = raw.flag("no-step-summary") ? "" : raw.get("step-summary");
@@ -343,8 +342,10 @@ std::optional<std::string> convert_choices(const RawSettings& raw, Options& o) {
   if (!level) return raw.where("log-level") + ": must be off, debug or trace";
   const bool implied = raw.flag("verbose") || !o.log_file.empty();
   o.log_level = raw.origin.count("log-level") || !implied ? *level : log::Level::Debug;
-  if (o.emission_factor == "life-cycle" || o.emission_factor == "lifecycle") o.emission_factor = "lifecycle";
-  else if (o.emission_factor != "direct") return raw.where("emission-factor") + ": must be lifecycle or direct";
+  const std::string factor = raw.get("emission-factor");
+  if (factor == "life-cycle" || factor == "lifecycle") o.emission_factor = Factor::Lifecycle;
+  else if (factor == "direct") o.emission_factor = Factor::Direct;
+  else return raw.where("emission-factor") + ": must be lifecycle or direct";
   return std::nullopt;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "config/emission_factor.h"
 #include "util/env.h"
 #include "util/log.h"
 #include "util/result.h"
@@ -54,7 +55,7 @@ struct Options {
   std::string cloud;
   std::optional<double> intensity;  // gCO2e/kWh
   std::optional<double> pue;
-  std::string emission_factor = "lifecycle";
+  Factor emission_factor = Factor::Lifecycle;
   std::string intensity_file;
   std::string compare;  // comma-separated; "none" hides the table; empty: defaults
   std::string csv_path;

@@ -35,15 +35,16 @@ class CsvSink : public Sink {
     std::string backup;
     auto st = locked_append(path_, codecarbon_header(), row, &backup);
     if (st && !backup.empty())
-      std::fprintf(stderr, "greenrun: %s had another header (an older CodeCarbon layout?); kept as %s, new file started\n",
-                   terminal_text(path_).c_str(), terminal_text(backup).c_str());
+      notice_ = path_ + " had another header (an older CodeCarbon layout?); kept as " + backup + ", new file started";
     return st;
   }
+  std::string notice() const override { return notice_; }
 
  private:
   SinkContext ctx_;
   std::string path_;
   OutputTarget target_;
+  std::string notice_;
 };
 
 }  // namespace

@@ -39,6 +39,9 @@ class Sink {
   virtual bool checkpoints() const { return false; }
   /// The final report; status "failed" when the command could not be started.
   virtual Status finish(const RunReport& r) = 0;
+  /// What the user should know of a finish() that succeeded (a file kept
+  /// aside), for the run to print; sinks print nothing themselves.
+  virtual std::string notice() const { return {}; }
 };
 
 struct SinkEntry {
