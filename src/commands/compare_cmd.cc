@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "commands/subcommand.h"
 #include "config/options.h"
 #include "report/compare.h"
 #include "util/exit_codes.h"

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands/output_paths.h"
+#include "commands/subcommand.h"
 #include "config/config_files.h"
 #include "config/option_table.h"
 #include "util/exit_codes.h"

@@ -9,6 +9,7 @@
 #include "carbon/live.h"
 #include "carbon/plan.h"
 #include "commands/output_paths.h"
+#include "commands/subcommand.h"
 #include "config/config_files.h"
 #include "config/option_table.h"
 #include "util/exit_codes.h"

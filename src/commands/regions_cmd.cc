@@ -8,6 +8,7 @@
 #include "carbon/carbon_data.h"
 #include "carbon/region.h"
 #include "commands/output_paths.h"
+#include "commands/subcommand.h"
 #include "config/config_files.h"
 #include "config/option_table.h"
 #include "util/exit_codes.h"

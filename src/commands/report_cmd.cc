@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "commands/output_paths.h"
+#include "commands/subcommand.h"
 #include "config/options.h"
 #include "report/merge.h"
 #include "report/report.h"

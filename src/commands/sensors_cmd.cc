@@ -10,6 +10,7 @@
 
 #include "carbon/carbon_data.h"
 #include "commands/output_paths.h"
+#include "commands/subcommand.h"
 #include "config/config_files.h"
 #include "config/option_table.h"
 #include "process/cgroup_tree.h"

@@ -26,20 +26,6 @@
 
 namespace greenrun {
 
-std::optional<int> parse_subcommand(CLI::App& app, const std::vector<std::string>& args, const std::string& name) {
-  try {
-    std::vector<std::string> reversed(args.rbegin(), args.rend());
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "greenrun %s: %s (see greenrun %s --help)\n", name.c_str(), terminal_text(e.what()).c_str(), name.c_str());
-    return kExitUsage;
-  }
-  return std::nullopt;
-}
-
 std::optional<int> parse_signal(const std::string& text) {
   if (text == "stop" || text.empty()) return SIGSTOP;
   if (auto n = parse_u64(text); n && *n >= 1 && *n < 32 && *n != SIGKILL) return static_cast<int>(*n);

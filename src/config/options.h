@@ -169,8 +169,4 @@ std::optional<std::string> convert_settings(const RawSettings& raw, Options& o);
 /// (commands/output_paths.h expands them).
 Result<Options> subcommand_options(const RawSettings& raw);
 
-/// Parses a subcommand's arguments with `app`. Returns the exit status when the
-/// subcommand should stop here (help printed: 0; a usage error printed: 2).
-std::optional<int> parse_subcommand(CLI::App& app, const std::vector<std::string>& args, const std::string& name);
-
 }  // namespace greenrun
