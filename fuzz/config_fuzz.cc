@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   greenrun::ConfigFile file{"fuzz", {}};
   std::vector<std::string> warnings;
-  if (greenrun::parse_config_text(text, file.path, file.values, &warnings)) return 0;
+  if (!greenrun::parse_config_text(text, file.path, file.values, &warnings)) return 0;
   greenrun::RawSettings raw;
   for (const auto& spec : greenrun::option_table()) {
     if (spec.value) raw.values[spec.name];

@@ -728,7 +728,7 @@ TEST_CASE("a key set twice in a config file: the last wins, with a warning namin
   CHECK_THAT(listed.out, Catch::Contains("region is also set on line 1"));
   ConfigValues values;
   std::vector<std::string> warnings;
-  CHECK_FALSE(parse_config_text("csv = a\ncsv = b\ncsv = c\n", "f", values, &warnings));
+  CHECK(parse_config_text("csv = a\ncsv = b\ncsv = c\n", "f", values, &warnings));
   CHECK(values["csv"].first == "c");
   CHECK(warnings.size() == 2);
 }

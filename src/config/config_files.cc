@@ -44,7 +44,7 @@ std::optional<bool> parse_bool(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out,
+Status parse_config_text(std::string_view text, const std::string& path, ConfigValues& out,
                                              std::vector<std::string>* warnings) {
   int line_no = 0;
   size_t pos = 0;
@@ -56,54 +56,54 @@ std::optional<std::string> parse_config_text(std::string_view text, const std::s
     if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[') continue;
     auto eq = line.find('=');
     std::string where = path + " line " + std::to_string(line_no);
-    if (eq == std::string::npos) return where + ": expected key = value";
+    if (eq == std::string::npos) return Status::fail(where + ": expected key = value");
     std::string key(trim(std::string_view(line).substr(0, eq)));
     std::string value(trim(std::string_view(line).substr(eq + 1)));
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
       value = value.substr(1, value.size() - 2);
     const OptionSpec* spec = find_option(key);
     if ((!spec || !spec->config) && !find_secret(key))
-      return where + ": unknown setting '" + key + "' (greenrun config lists the settings; see man greenrun, CONFIGURATION)";
+      return Status::fail(where + ": unknown setting '" + key + "' (greenrun config lists the settings; see man greenrun, CONFIGURATION)");
     if (auto it = out.find(key); it != out.end() && warnings)
       warnings->push_back(where + ": " + key + " is also set on line " + std::to_string(it->second.second) + "; line " +
                           std::to_string(line_no) + " wins (remove one of them)");
     out[key] = {value, line_no};
   }
-  return std::nullopt;
+  return {};
 }
 
 namespace {
 
 // A file holding a credential must be its owner's alone: mode 0600 (no group
 // or other bits), owned by the user (root for the system file).
-std::optional<std::string> check_secret_file(const ConfigFile& file, const struct stat& st, bool system) {
+Status check_secret_file(const ConfigFile& file, const struct stat& st, bool system) {
   const auto secret = std::find_if(file.values.begin(), file.values.end(), [](const auto& kv) { return find_secret(kv.first); });
-  if (secret == file.values.end()) return std::nullopt;
+  if (secret == file.values.end()) return {};
   const std::string where = file.path + " line " + std::to_string(secret->second.second) + ": " + secret->first;
   if (st.st_mode & 077)
-    return where + " is a secret, but the file is readable by others; run chmod 600 " + file.path;
+    return Status::fail(where + " is a secret, but the file is readable by others; run chmod 600 " + file.path);
   const uid_t owner = system ? 0 : ::getuid();
   if (st.st_uid != owner)
-    return where + " is a secret, but the file belongs to uid " + std::to_string(st.st_uid) + ", not " +
-           (system ? std::string("root") : "you") + "; keep secrets in a file of your own (chmod 600)";
-  return std::nullopt;
+    return Status::fail(where + " is a secret, but the file belongs to uid " + std::to_string(st.st_uid) + ", not " +
+           (system ? std::string("root") : "you") + "; keep secrets in a file of your own (chmod 600)");
+  return {};
 }
 
 // A key naming something greenrun loads or reads as the machine's own
 // (a library, a root directory) is taken only from a file that nobody but
 // its user and root could have written: as root, a library named in
 // another user's file would run as root.
-std::optional<std::string> check_trusted_keys(const ConfigFile& file, const struct stat& st) {
+Status check_trusted_keys(const ConfigFile& file, const struct stat& st) {
   for (const char* key : kTrustedKeys) {
     auto it = file.values.find(key);
     if (it == file.values.end()) continue;
     const std::string why = untrusted_because(st);
-    if (why.empty()) return std::nullopt;
-    return file.path + " line " + std::to_string(it->second.second) + ": " + key +
+    if (why.empty()) return {};
+    return Status::fail(file.path + " line " + std::to_string(it->second.second) + ": " + key +
            " names what greenrun loads or trusts, but " + why + "; such a key is read only from a file of yours or " +
-           "root's that no one else may write (chown it, chmod go-w " + file.path + "), or give --" + key;
+           "root's that no one else may write (chown it, chmod go-w " + file.path + "), or give --" + key);
   }
-  return std::nullopt;
+  return {};
 }
 
 // One file, read through one descriptor (with the user's own permissions
@@ -113,9 +113,9 @@ Result<ConfigFile> read_config_file(const std::string& path, bool system, std::v
   auto text = read_input_file(path, "the config file", kMaxConfigFileBytes, !system, &st);
   if (!text) return Result<ConfigFile>::fail(text.error());
   ConfigFile file{path, {}};
-  if (auto err = parse_config_text(*text, path, file.values, &warnings)) return Result<ConfigFile>::fail(*err);
-  if (auto err = check_secret_file(file, st, system)) return Result<ConfigFile>::fail(*err);
-  if (auto err = check_trusted_keys(file, st)) return Result<ConfigFile>::fail(*err);
+  if (auto ok = parse_config_text(*text, path, file.values, &warnings); !ok) return Result<ConfigFile>::fail(ok.error());
+  if (auto ok = check_secret_file(file, st, system); !ok) return Result<ConfigFile>::fail(ok.error());
+  if (auto ok = check_trusted_keys(file, st); !ok) return Result<ConfigFile>::fail(ok.error());
   return file;
 }
 
@@ -153,7 +153,7 @@ Result<ConfigLayers> apply_config(RawSettings& raw, const EnvLookup& env, const 
     if (!file) return Result<ConfigLayers>::fail(file.error());
     layers.files.push_back(std::move(*file));
   }
-  if (auto err = fill_from_environment(raw, env, layers.files)) return Result<ConfigLayers>::fail(*err);
+  if (auto st = fill_from_environment(raw, env, layers.files); !st) return Result<ConfigLayers>::fail(st.error());
   take_credentials(layers, env);
   return layers;
 }

@@ -35,7 +35,7 @@ struct ConfigFile {
 /// optionally quoted); an unknown key or a malformed line is an error naming
 /// `path` and the line. A key set twice: the last wins, and `warnings` gets a
 /// line naming both lines.
-std::optional<std::string> parse_config_text(std::string_view text, const std::string& path, ConfigValues& out,
+Status parse_config_text(std::string_view text, const std::string& path, ConfigValues& out,
                                              std::vector<std::string>* warnings = nullptr);
 
 /// The keys that name something greenrun loads or reads as the machine's own

@@ -242,29 +242,29 @@ const std::pair<std::string, int>* from_files(const std::vector<ConfigFile>& fil
   return nullptr;
 }
 
-std::optional<std::string> fill_flag(RawSettings& raw, const OptionSpec& spec, const std::vector<ConfigFile>& files) {
+Status fill_flag(RawSettings& raw, const OptionSpec& spec, const std::vector<ConfigFile>& files) {
   if (raw.given(spec.name)) {
     raw.origin[spec.name] = std::string("--") + spec.name;
-    return std::nullopt;
+    return {};
   }
   std::string origin;
   const auto* v = spec.config ? from_files(files, spec.name, origin) : nullptr;
-  if (!v) return std::nullopt;
+  if (!v) return {};
   auto b = parse_bool(v->first);
-  if (!b) return origin + ": " + spec.name + " = " + v->first + ": must be true or false (or yes/no, on/off, 1/0)";
+  if (!b) return Status::fail(origin + ": " + spec.name + " = " + v->first + ": must be true or false (or yes/no, on/off, 1/0)");
   raw.flags[spec.name] = *b;
   raw.origin[spec.name] = origin;
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace
 
-std::optional<std::string> fill_from_environment(RawSettings& raw, const EnvLookup& env,
+Status fill_from_environment(RawSettings& raw, const EnvLookup& env,
                                                  const std::vector<ConfigFile>& files) {
   for (const auto& spec : option_table()) {
     if (!spec.value) {
       if (!raw.flags.count(spec.name)) continue;
-      if (auto err = fill_flag(raw, spec, files)) return err;
+      if (auto st = fill_flag(raw, spec, files); !st) return st;
       continue;
     }
     if (!raw.values.count(spec.name)) continue;  // not an option of this app
@@ -284,7 +284,7 @@ std::optional<std::string> fill_from_environment(RawSettings& raw, const EnvLook
       raw.origin[spec.name] = origin;
     }
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace greenrun

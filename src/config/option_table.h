@@ -69,7 +69,7 @@ std::vector<std::string> drop_privileged_overrides(RawSettings& raw);
 /// line takes its environment variable, else its value in the last of `files`
 /// that has it (the user file over the system file); a flag settable in a file
 /// takes a boolean there. Records every origin; an error names file, line, key.
-std::optional<std::string> fill_from_environment(RawSettings& raw, const EnvLookup& env,
+Status fill_from_environment(RawSettings& raw, const EnvLookup& env,
                                                  const std::vector<ConfigFile>& files = {});
 
 }  // namespace greenrun

@@ -100,26 +100,26 @@ std::optional<double> watts(const RawSettings& raw, const char* name, std::strin
   return v;
 }
 
-std::optional<std::string> convert_budgets(const RawSettings& raw, Options& o) {
+Status convert_budgets(const RawSettings& raw, Options& o) {
   Budgets& b = o.budgets;
   if (const auto t = raw.get("max-energy"); !t.empty() && !(b.max_energy_j = parse_energy_j(t)))
-    return raw.where("max-energy") + " is not an energy; use e.g. 50kJ, 2Wh (J, kJ, MJ, Wh, kWh)";
+    return Status::fail(raw.where("max-energy") + " is not an energy; use e.g. 50kJ, 2Wh (J, kJ, MJ, Wh, kWh)");
   if (const auto t = raw.get("max-emissions"); !t.empty() && !(b.max_emissions_g = parse_mass_g(t)))
-    return raw.where("max-emissions") + " is not a mass; use e.g. 20g, 500mg (mg, g, kg, t)";
+    return Status::fail(raw.where("max-emissions") + " is not a mass; use e.g. 20g, 500mg (mg, g, kg, t)");
   if (const auto t = raw.get("max-increase"); !t.empty() && !(b.max_increase_pct = parse_percent(t)))
-    return raw.where("max-increase") + " is not a percentage; use e.g. 10%";
+    return Status::fail(raw.where("max-increase") + " is not a percentage; use e.g. 10%");
   o.baseline_path = raw.get("baseline");
   if (b.max_increase_pct && o.baseline_path.empty())
-    return raw.where("max-increase") + " needs --baseline FILE.json to compare with";
+    return Status::fail(raw.where("max-increase") + " needs --baseline FILE.json to compare with");
   const std::string action = raw.get("on-budget");
   if (action == "warn") b.action = Budgets::Action::Warn;
   else if (action == "fail") b.action = Budgets::Action::Fail;
   else if (action == "stop") b.action = Budgets::Action::Stop;
-  else return raw.where("on-budget") + ": must be warn, fail or stop";
+  else return Status::fail(raw.where("on-budget") + ": must be warn, fail or stop");
   auto grace = parse_duration(raw.get("grace"));
-  if (!grace || *grace > std::chrono::hours(1)) return raw.where("grace") + " is not a duration up to 1h; use e.g. 10s";
+  if (!grace || *grace > std::chrono::hours(1)) return Status::fail(raw.where("grace") + " is not a duration up to 1h; use e.g. 10s");
   b.grace = *grace;
-  return std::nullopt;
+  return {};
 }
 
 bool label_name(const std::string& k) {
@@ -140,10 +140,10 @@ std::string reserved_label(const std::string& k) {
   return "";
 }
 
-std::optional<std::string> convert_monitoring(const RawSettings& raw, Options& o) {
+Status convert_monitoring(const RawSettings& raw, Options& o) {
   o.metrics_path = raw.get("metrics");
   const std::string format = raw.get("metrics-format");
-  if (format != "prometheus" && format != "openmetrics") return raw.where("metrics-format") + ": must be prometheus or openmetrics";
+  if (format != "prometheus" && format != "openmetrics") return Status::fail(raw.where("metrics-format") + ": must be prometheus or openmetrics");
   o.openmetrics = format == "openmetrics";
   o.pushgateway = raw.get("pushgateway");
   const std::string labels = raw.get("label");
@@ -156,14 +156,14 @@ std::optional<std::string> convert_monitoring(const RawSettings& raw, Options& o
     const size_t eq = item.find('=');
     const std::string key = item.substr(0, eq);
     if (eq == std::string::npos || !label_name(key))
-      return raw.where("label") + ": '" + item + "' is not KEY=VALUE with KEY a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)";
+      return Status::fail(raw.where("label") + ": '" + item + "' is not KEY=VALUE with KEY a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)");
     if (const std::string why = reserved_label(key); !why.empty())
-      return raw.where("label") + ": " + key + ": " + why + "; choose another name (see man greenrun, METRICS)";
+      return Status::fail(raw.where("label") + ": " + key + ": " + why + "; choose another name (see man greenrun, METRICS)");
     if (std::any_of(o.labels.begin(), o.labels.end(), [&](const auto& l) { return l.first == key; }))
-      return raw.where("label") + ": " + key + " is given twice; a series holds each label once";
+      return Status::fail(raw.where("label") + ": " + key + " is given twice; a series holds each label once");
     o.labels.emplace_back(key, item.substr(eq + 1));
   }
-  return std::nullopt;
+  return {};
 }
 
 /// "1000:images", "1": a positive count and an optional name.
@@ -194,26 +194,26 @@ std::optional<double> parse_years(std::string text) {
   return v;
 }
 
-std::optional<std::string> convert_footprint(const RawSettings& raw, Options& o) {
+Status convert_footprint(const RawSettings& raw, Options& o) {
   o.instance_type = raw.get("instance-type");
   o.no_embodied = raw.flag("no-embodied");
   if (const auto t = raw.get("embodied-kg"); !t.empty()) {
     auto v = parse_double(t);
-    if (!v || !std::isfinite(*v) || *v <= 0 || *v > 1e6) return raw.where("embodied-kg") + ": must be kgCO2e, more than 0 and at most 1000000";
+    if (!v || !std::isfinite(*v) || *v <= 0 || *v > 1e6) return Status::fail(raw.where("embodied-kg") + ": must be kgCO2e, more than 0 and at most 1000000");
     o.embodied_kg = v;
   }
   if (const auto t = raw.get("lifetime"); !t.empty() && !(o.lifetime_years = parse_years(t)))
-    return raw.where("lifetime") + ": must be a number of years from 0.25 to 50, e.g. 4 or 5y";
+    return Status::fail(raw.where("lifetime") + ": must be a number of years from 0.25 to 50, e.g. 4 or 5y");
   if (o.no_embodied && (o.embodied_kg || o.lifetime_years))
-    return raw.where("no-embodied") + " contradicts " + raw.where(o.embodied_kg ? "embodied-kg" : "lifetime");
+    return Status::fail(raw.where("no-embodied") + " contradicts " + raw.where(o.embodied_kg ? "embodied-kg" : "lifetime"));
   if (const auto t = raw.get("functional-unit"); !t.empty() && !(o.functional_unit = parse_functional_unit(t)))
-    return raw.where("functional-unit") + ": must be N or N:NAME with N > 0, e.g. 1000:images";
+    return Status::fail(raw.where("functional-unit") + ": must be N or N:NAME with N > 0, e.g. 1000:images");
   if (const auto t = raw.get("wue"); !t.empty()) {
     auto v = parse_double(t);
-    if (!v || !std::isfinite(*v) || *v < 0 || *v > 20) return raw.where("wue") + ": must be a number of L/kWh in 0..20";
+    if (!v || !std::isfinite(*v) || *v < 0 || *v > 20) return Status::fail(raw.where("wue") + ": must be a number of L/kWh in 0..20");
     o.wue = v;
   }
-  return std::nullopt;
+  return {};
 }
 
 // A duration option; an error names where it came from and the limit.
@@ -229,7 +229,7 @@ std::optional<std::chrono::nanoseconds> duration_option(const RawSettings& raw, 
 }
 
 // The options of carbon-aware runs (live data, --start-within, --pause-above).
-std::optional<std::string> convert_carbon_aware(const RawSettings& raw, Options& o) {
+Status convert_carbon_aware(const RawSettings& raw, Options& o) {
   using namespace std::chrono;
   o.intensity_source = raw.get("intensity-source");
   o.require_live_intensity = raw.flag("require-live-intensity");
@@ -240,19 +240,19 @@ std::optional<std::string> convert_carbon_aware(const RawSettings& raw, Options&
   o.start_within = duration_option(raw, "start-within", hours(72), "72h", error);
   o.expected_duration = duration_option(raw, "expected-duration", hours(72 * 10), "720h", error);
   o.max_delay = duration_option(raw, "max-delay", hours(24 * 30), "720h", error).value_or(hours(6));
-  if (!error.empty()) return error;
-  if (o.intensity_timeout < milliseconds(100)) return raw.where("intensity-timeout") + ": must be at least 100ms";
-  if (o.intensity_poll < milliseconds(10)) return raw.where("intensity-poll") + ": must be at least 10ms";
+  if (!error.empty()) return Status::fail(error);
+  if (o.intensity_timeout < milliseconds(100)) return Status::fail(raw.where("intensity-timeout") + ": must be at least 100ms");
+  if (o.intensity_poll < milliseconds(10)) return Status::fail(raw.where("intensity-poll") + ": must be at least 10ms");
   if (o.start_within && !o.expected_duration)
-    return std::string("--start-within needs --expected-duration: the plan compares job-long windows");
+    return Status::fail(std::string("--start-within needs --expected-duration: the plan compares job-long windows"));
   if (const std::string text = raw.get("pause-above"); !text.empty()) {
     o.pause_above = parse_intensity(text);
-    if (!o.pause_above) return raw.where("pause-above") + ": must be gCO2e/kWh in 0..2000 (300, 300g)";
+    if (!o.pause_above) return Status::fail(raw.where("pause-above") + ": must be gCO2e/kWh in 0..2000 (300, 300g)");
   }
   auto sig = parse_signal(raw.get("pause-with"));
-  if (!sig) return raw.where("pause-with") + ": must be stop or a signal name (SIGUSR1) or number";
+  if (!sig) return Status::fail(raw.where("pause-with") + ": must be stop or a signal name (SIGUSR1) or number");
   o.pause_signal = *sig;
-  return std::nullopt;
+  return {};
 }
 
 // The options taken as given: paths, names and flags.
@@ -280,66 +280,66 @@ void copy_plain_settings(const RawSettings& raw, Options& o) {
   o.dev_root = raw.get("dev-root");
 }
 
-std::optional<std::string> check_libraries(const RawSettings& raw) {
+Status check_libraries(const RawSettings& raw) {
   for (const char* lib : {"nvml-lib", "rocm-lib"})
     if (const std::string path = raw.get(lib); path.find('/') != std::string::npos)
-      if (auto st = check_trusted_file(path, "the library"); !st) return raw.where(lib) + ": " + st.error();
-  return std::nullopt;
+      if (auto st = check_trusted_file(path, "the library"); !st) return Status::fail(raw.where(lib) + ": " + st.error());
+  return {};
 }
 
 // --interval, --checkpoint and --progress.
-std::optional<std::string> convert_sampling_times(const RawSettings& raw, Options& o) {
+Status convert_sampling_times(const RawSettings& raw, Options& o) {
   auto iv = parse_duration(raw.get("interval"));
   if (!iv || *iv > std::chrono::minutes(10)) {
     if (iv || is_duration_syntax(raw.get("interval")))
-      return raw.where("interval") + " is too long: at most 10m (a RAPL counter can wrap more than once in a longer interval)";
-    return raw.where("interval") + " is not a duration; use e.g. 250ms, 2s, 1m";
+      return Status::fail(raw.where("interval") + " is too long: at most 10m (a RAPL counter can wrap more than once in a longer interval)");
+    return Status::fail(raw.where("interval") + " is not a duration; use e.g. 250ms, 2s, 1m");
   }
-  if (*iv < std::chrono::milliseconds(1)) return raw.where("interval") + ": must be at least 1ms, e.g. 250ms or 2s";
+  if (*iv < std::chrono::milliseconds(1)) return Status::fail(raw.where("interval") + ": must be at least 1ms, e.g. 250ms or 2s");
   o.interval = *iv;
   auto cp = parse_duration(raw.get("checkpoint"));
   if (!cp || *cp > std::chrono::hours(24)) {
-    if (cp || is_duration_syntax(raw.get("checkpoint"))) return raw.where("checkpoint") + " is too long: at most 24h";
-    return raw.where("checkpoint") + " is not a duration; use e.g. 30s, 5m";
+    if (cp || is_duration_syntax(raw.get("checkpoint"))) return Status::fail(raw.where("checkpoint") + " is too long: at most 24h");
+    return Status::fail(raw.where("checkpoint") + " is not a duration; use e.g. 30s, 5m");
   }
-  if (cp->count() > 0 && *cp < std::chrono::seconds(1)) return raw.where("checkpoint") + ": must be at least 1s (or 0 to disable)";
+  if (cp->count() > 0 && *cp < std::chrono::seconds(1)) return Status::fail(raw.where("checkpoint") + ": must be at least 1s (or 0 to disable)");
   o.checkpoint = *cp;
   if (const auto t = raw.get("progress"); !t.empty()) {
     auto p = parse_duration(t);
     if (!p || *p < std::chrono::seconds(1) || *p > std::chrono::hours(24))
-      return raw.where("progress") + ": must be a duration from 1s to 24h, e.g. 10m";
+      return Status::fail(raw.where("progress") + ": must be a duration from 1s to 24h, e.g. 10m");
     o.progress = *p;
   }
-  return std::nullopt;
+  return {};
 }
 
 // --scope, --tree, --log-level and --emission-factor: one of a few words each.
-std::optional<std::string> convert_choices(const RawSettings& raw, Options& o) {
+Status convert_choices(const RawSettings& raw, Options& o) {
   const std::string scope = raw.get("scope");
   if (scope == "process") o.scope = Scope::Process;
   else if (scope == "machine") o.scope = Scope::Machine;
-  else return raw.where("scope") + ": must be process or machine";
+  else return Status::fail(raw.where("scope") + ": must be process or machine");
   if (const std::string tree = raw.get("tree"); tree == "auto") o.tree = TreeMethod::Auto;
   else if (tree == "cgroup") o.tree = TreeMethod::Cgroup;
   else if (tree == "proc") o.tree = TreeMethod::Proc;
-  else return raw.where("tree") + ": must be auto, cgroup or proc";
+  else return Status::fail(raw.where("tree") + ": must be auto, cgroup or proc");
   // -v, or a --log-file alone, is --log-level debug; a level given explicitly wins.
   const auto level = log::parse_level(raw.get("log-level"));
-  if (!level) return raw.where("log-level") + ": must be off, debug or trace";
+  if (!level) return Status::fail(raw.where("log-level") + ": must be off, debug or trace");
   const bool implied = raw.flag("verbose") || !o.log_file.empty();
   o.log_level = raw.origin.count("log-level") || !implied ? *level : log::Level::Debug;
   const std::string factor = raw.get("emission-factor");
   if (factor == "life-cycle" || factor == "lifecycle") o.emission_factor = Factor::Lifecycle;
   else if (factor == "direct") o.emission_factor = Factor::Direct;
-  else return raw.where("emission-factor") + ": must be lifecycle or direct";
-  return std::nullopt;
+  else return Status::fail(raw.where("emission-factor") + ": must be lifecycle or direct");
+  return {};
 }
 
 // --intensity, then the estimate's power figures (--cpu-tdp and the like).
-std::optional<std::string> convert_intensity_and_watts(const RawSettings& raw, Options& o) {
+Status convert_intensity_and_watts(const RawSettings& raw, Options& o) {
   if (const std::string text = raw.get("intensity"); !text.empty()) {
     auto v = parse_double(text);
-    if (!v || !std::isfinite(*v) || *v < 0 || *v > 2000) return raw.where("intensity") + ": must be a number of gCO2e/kWh in 0..2000";
+    if (!v || !std::isfinite(*v) || *v < 0 || *v > 2000) return Status::fail(raw.where("intensity") + ": must be a number of gCO2e/kWh in 0..2000");
     o.intensity = *v;
   }
   std::string error;
@@ -348,34 +348,34 @@ std::optional<std::string> convert_intensity_and_watts(const RawSettings& raw, O
   o.cpu_max_w = watts(raw, "cpu-max-w", error);
   o.ram_w_per_gb = watts(raw, "ram-w-per-gb", error);
   o.gpu_tdp_w = watts(raw, "gpu-tdp", error);
-  if (!error.empty()) return error;
-  return std::nullopt;
+  if (!error.empty()) return Status::fail(error);
+  return {};
 }
 
 // --cpu-idle-w not above --cpu-max-w, then --pue.
-std::optional<std::string> check_idle_and_pue(const RawSettings& raw, Options& o) {
-  if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return raw.where("cpu-idle-w") + " must not exceed " + raw.where("cpu-max-w");
+Status check_idle_and_pue(const RawSettings& raw, Options& o) {
+  if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return Status::fail(raw.where("cpu-idle-w") + " must not exceed " + raw.where("cpu-max-w"));
   if (const std::string text = raw.get("pue"); !text.empty()) {
     auto v = parse_double(text);
-    if (!v || !std::isfinite(*v) || *v < 1.0 || *v > 3.0) return raw.where("pue") + ": must be a number between 1.0 and 3.0";
+    if (!v || !std::isfinite(*v) || *v < 1.0 || *v > 3.0) return Status::fail(raw.where("pue") + ": must be a number between 1.0 and 3.0");
     o.pue = *v;
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace
 
 // The checks run in this order, so that of several mistakes the same one is named first.
-std::optional<std::string> convert_settings(const RawSettings& raw, Options& o) {
+Status convert_settings(const RawSettings& raw, Options& o) {
   copy_plain_settings(raw, o);
-  if (auto err = check_libraries(raw)) return err;
-  if (auto err = convert_sampling_times(raw, o)) return err;
-  if (auto err = convert_footprint(raw, o)) return err;
-  if (auto err = convert_choices(raw, o)) return err;
-  if (auto err = convert_intensity_and_watts(raw, o)) return err;
-  if (auto err = convert_budgets(raw, o)) return err;
-  if (auto err = convert_monitoring(raw, o)) return err;
-  if (auto err = check_idle_and_pue(raw, o)) return err;
+  if (auto st = check_libraries(raw); !st) return st;
+  if (auto st = convert_sampling_times(raw, o); !st) return st;
+  if (auto st = convert_footprint(raw, o); !st) return st;
+  if (auto st = convert_choices(raw, o); !st) return st;
+  if (auto st = convert_intensity_and_watts(raw, o); !st) return st;
+  if (auto st = convert_budgets(raw, o); !st) return st;
+  if (auto st = convert_monitoring(raw, o); !st) return st;
+  if (auto st = check_idle_and_pue(raw, o); !st) return st;
   return convert_carbon_aware(raw, o);
 }
 
@@ -383,12 +383,12 @@ namespace {
 
 // An option given with an empty value on the command line is a mistake
 // (an unset shell variable), never "use the default".
-std::optional<std::string> empty_value(const RawSettings& raw) {
+Status empty_value(const RawSettings& raw) {
   for (const auto& spec : option_table())
     if (spec.value && raw.values.count(spec.name) && raw.given(spec.name) &&
         raw.values.at(spec.name).empty())
-      return std::string("--") + spec.name + " was given an empty value; give a " + spec.value + " or leave the option out";
-  return std::nullopt;
+      return Status::fail(std::string("--") + spec.name + " was given an empty value; give a " + spec.value + " or leave the option out");
+  return {};
 }
 
 }  // namespace
@@ -396,8 +396,8 @@ std::optional<std::string> empty_value(const RawSettings& raw) {
 Result<Options> subcommand_options(const RawSettings& raw) {
   using R = Result<Options>;
   Options o;
-  if (auto err = empty_value(raw)) return R::fail(*err);
-  if (auto err = convert_settings(raw, o)) return R::fail(*err);
+  if (auto st = empty_value(raw); !st) return R::fail(st.error());
+  if (auto st = convert_settings(raw, o); !st) return R::fail(st.error());
   return o;
 }
 
@@ -429,7 +429,7 @@ ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env,
     r.action = ParsedCli::Action::Version;
     return r;
   }
-  if (auto err = empty_value(raw)) return usage_error(*err);
+  if (auto st = empty_value(raw); !st) return usage_error(st.error());
 
   // Settings not on the command line come from the environment, then the config files.
   Options o;
@@ -447,7 +447,7 @@ ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env,
     return usage_error("unknown option " + rest.front());
   if (rest.empty()) return usage_error("no command given: greenrun [OPTIONS] -- COMMAND [ARGS...]");
   o.command = rest;
-  if (auto err = convert_settings(raw, o)) return usage_error(*err);
+  if (auto st = convert_settings(raw, o); !st) return usage_error(st.error());
   for (const auto& [name, from] : raw.origin)
     if (from.rfind("--", 0) != 0) o.origins[name] = raw.where(name);
   ParsedCli r;

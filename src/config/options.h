@@ -160,7 +160,7 @@ namespace greenrun {
 
 struct RawSettings;
 /// The raw strings, checked and converted into `o`; an error names where the value came from.
-std::optional<std::string> convert_settings(const RawSettings& raw, Options& o);
+Status convert_settings(const RawSettings& raw, Options& o);
 
 /// A subcommand's options from the table (those `raw` holds, filled from its
 /// command line, the environment and the config files), checked and
