@@ -203,3 +203,41 @@ TEST_CASE("a projection warns of a budget only once it is projected above the li
   REQUIRE(by_time.size() == 1);
   CHECK_THAT(by_time[0].text, Contains("(from the recent rate of --expected-duration)"));
 }
+
+TEST_CASE("the increase budget against a baseline without energy claims no +0.0% change", "[budget]") {
+  // This run used 50 J; the baseline 0 J (or no energy figure at all): the
+  // increase has no percentage, yet the verdict read
+  // "energy increase budget kept: +0.0% energy against main.json (50.0 J, measured) <= --max-increase 10%".
+  RunReport r;
+  ComponentReport cpu;
+  cpu.name = "cpu";
+  cpu.energy_j = cpu.machine_energy_j = 50;
+  cpu.source = "RAPL powercap";
+  r.components = {cpu};
+  ReportFigures before, after;
+  before.name = "main.json";
+  before.energy_kind = after.energy_kind = "measured";
+  after.energy_j = 50;
+  Budgets b;
+  b.max_increase_pct = 10;
+
+  SECTION("a baseline of 0 J") {
+    before.energy_j = 0;
+    const BaselineComparison c = compare_reports(before, after);
+    REQUIRE_FALSE(c.energy_percent().has_value());
+    const auto v = judge_budgets(r, b, &c);
+    REQUIRE(v.size() == 1);
+    CHECK_THAT(v[0].text, !Contains("+0.0%"));
+    // From nothing to 50 J is more than any percentage.
+    CHECK(v[0].exceeded);
+    CHECK(v[0].text == "energy increase budget exceeded: from 0 J to 50.0 J against main.json (50.0 J, measured) > --max-increase 10%");
+  }
+  SECTION("a baseline without an energy figure") {
+    const BaselineComparison c = compare_reports(before, after);
+    const auto v = judge_budgets(r, b, &c);
+    REQUIRE(v.size() == 1);
+    CHECK_THAT(v[0].text, !Contains("+0.0%"));
+    CHECK_FALSE(v[0].exceeded);
+    CHECK(v[0].text == "energy increase budget not judged: main.json has no energy figure to compare with (--max-increase 10%)");
+  }
+}

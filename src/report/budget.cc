@@ -1,5 +1,8 @@
 #include "report/budget.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "util/units.h"
 
 namespace greenrun {
@@ -24,6 +27,25 @@ BudgetVerdict verdict(const std::string& what, bool exceeded, const std::string&
   return {exceeded, what + (exceeded ? " exceeded: " : " kept: ") + figure + (exceeded ? " > " : " <= ") + limit};
 }
 
+// --max-increase: the energy's change in percent. From a baseline of 0 J any
+// energy is an increase without a percentage (exceeded); a baseline without
+// an energy figure cannot be judged (kept, and said so).
+BudgetVerdict judge_increase(const RunReport& r, double max_pct, const BaselineComparison& baseline) {
+  char limit[64];
+  std::snprintf(limit, sizeof limit, "--max-increase %g%%", max_pct);
+  const std::string against = " against " + baseline.baseline + " (" + how_energy(r) + ")";
+  const auto row = std::find_if(baseline.rows.begin(), baseline.rows.end(), [](const Change& c) { return c.what == "energy"; });
+  if (row == baseline.rows.end())
+    return {false, "energy increase budget not judged: " + baseline.baseline + " has no energy figure to compare with (" +
+                       limit + ")"};
+  if (const auto pct = row->percent()) {
+    char change[64];
+    std::snprintf(change, sizeof change, "%+.1f%%", *pct);
+    return verdict("energy increase budget", *pct > max_pct, change + std::string(" energy") + against, limit);
+  }
+  return verdict("energy increase budget", row->after > 0, "from 0 J to " + format_energy(row->after) + against, limit);
+}
+
 }  // namespace
 
 std::vector<BudgetVerdict> judge_budgets(const RunReport& r, const Budgets& b, const BaselineComparison* baseline) {
@@ -37,15 +59,7 @@ std::vector<BudgetVerdict> judge_budgets(const RunReport& r, const Budgets& b, c
                           format_mass_g(g) + " CO2e from " + how_energy(r) + " energy",
                           "--max-emissions " + format_mass_g(*b.max_emissions_g)));
   }
-  if (b.max_increase_pct && baseline) {
-    auto pct = baseline->energy_percent();
-    char limit[64], change[64];
-    std::snprintf(limit, sizeof limit, "--max-increase %g%%", *b.max_increase_pct);
-    std::snprintf(change, sizeof change, "%+.1f%%", pct.value_or(0));
-    out.push_back(verdict("energy increase budget", pct && *pct > *b.max_increase_pct,
-                          std::string(change) + " energy against " + baseline->baseline + " (" + how_energy(r) + ")",
-                          limit));
-  }
+  if (b.max_increase_pct && baseline) out.push_back(judge_increase(r, *b.max_increase_pct, *baseline));
   return out;
 }
 

@@ -120,6 +120,18 @@ MergedReport merge_reports(std::vector<ReportFigures> runs) {
   return m;
 }
 
+namespace {
+
+// A repeated command's energy, over those of its runs that have a figure.
+std::string repeated_energy(const RepeatedCommand& c) {
+  const Spread& e = c.energy_j;
+  if (e.n == 0) return "no energy figure";
+  return "energy mean " + format_energy(e.mean) + " (sd " + format_energy(e.stddev) + ", " + format_energy(e.min) + " to " +
+         format_energy(e.max) + (e.n < c.duration_s.n ? ", of the " + std::to_string(e.n) + " runs with a figure" : "") + ")";
+}
+
+}  // namespace
+
 std::string format_merged(const MergedReport& m) {
   std::ostringstream out;
   // Each line escaped once for the terminal: file names, commands and hosts come from the reports.
@@ -136,10 +148,8 @@ std::string format_merged(const MergedReport& m) {
       line("  node " + n.host + ": " + std::to_string(n.reports) + " reports, " + format_energy(n.energy_j) +
            " their own, " + format_energy(n.machine_energy_j) + " the machine's");
   for (const auto& c : m.repeated)
-    line("repeated " + std::to_string(c.energy_j.n) + "x " + command_line(c.command) + ": energy mean " +
-         format_energy(c.energy_j.mean) + " (sd " + format_energy(c.energy_j.stddev) + ", " +
-         format_energy(c.energy_j.min) + " to " + format_energy(c.energy_j.max) + "), duration mean " +
-         format_seconds(c.duration_s.mean) + " (sd " + format_seconds(c.duration_s.stddev) + ")");
+    line("repeated " + std::to_string(c.duration_s.n) + "x " + command_line(c.command) + ": " + repeated_energy(c) +
+         ", duration mean " + format_seconds(c.duration_s.mean) + " (sd " + format_seconds(c.duration_s.stddev) + ")");
   for (const auto& n : m.notes) line("note: " + n);
   return out.str();
 }
@@ -172,10 +182,13 @@ std::string format_merged_markdown(const MergedReport& m) {
   if (!m.repeated.empty()) {
     out << "| repeated command | runs | energy mean | energy sd | min | max | duration mean |\n"
         << "|---|---:|---:|---:|---:|---:|---:|\n";
-    for (const auto& c : m.repeated)
-      out << "| " << md_command(c.command) << " | " << c.energy_j.n << " | " << format_energy(c.energy_j.mean)
-          << " | " << format_energy(c.energy_j.stddev) << " | " << format_energy(c.energy_j.min) << " | "
-          << format_energy(c.energy_j.max) << " | " << format_seconds(c.duration_s.mean) << " |\n";
+    for (const auto& c : m.repeated) {
+      // Energy columns over the runs with a figure; "-" when none has one.
+      auto e = [&](double v) { return c.energy_j.n ? format_energy(v) : std::string("-"); };
+      out << "| " << md_command(c.command) << " | " << c.duration_s.n << " | " << e(c.energy_j.mean) << " | "
+          << e(c.energy_j.stddev) << " | " << e(c.energy_j.min) << " | " << e(c.energy_j.max) << " | "
+          << format_seconds(c.duration_s.mean) << " |\n";
+    }
     out << "\n";
   }
   for (const auto& n : m.notes) out << "- " << md_text(n) << "\n";
