@@ -140,11 +140,10 @@ void list_gpus(const std::string& sysfs_root, Hardware& h) {
     std::string cls = read_line(pci + dev + "/class").value_or("");
     if (cls.rfind("0x03", 0) != 0 && cls.rfind("0x12", 0) != 0) continue;
     std::string vid = lower(std::string(trim(read_line(pci + dev + "/vendor").value_or(""))));
-    std::string did = lower(std::string(trim(read_line(pci + dev + "/device").value_or(""))));
     std::string vendor_name = vid == "0x10de" ? "nvidia" : vid == "0x1002" ? "amd" : vid == "0x8086" ? "intel" : vid;
     // Server BMC graphics (ASPEED 0x1a03, Matrox 0x102b) are not GPUs anyone computes on.
     if (vid == "0x1a03" || vid == "0x102b" || vid == "0x1234") continue;
-    h.gpus.push_back({dev, vendor_name, did});
+    h.gpus.push_back({dev, vendor_name});
   }
 }
 
