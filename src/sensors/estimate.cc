@@ -51,98 +51,114 @@ std::optional<RamCurveModel> ram_curve_model(const EstimateOverrides& o) {
                               " (by CPU load; Cloud Carbon Footprint data), the command's share by its resident memory"};
 }
 
-CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, const EstimateOverrides& o) {
+namespace {
+
+CpuPowerModel given_model(const EstimateOverrides& o) {
   CpuPowerModel m;
-  const CpuDescription& cpu = hw.cpu;
-  const int vcpus = std::max(1, cpu.logical);
-  const int sockets = std::max(1, cpu.sockets);
-  const std::string model = o.cpu_model.empty() ? cpu.model : o.cpu_model;
-  const std::string shown = model.empty() ? (cpu.arm_part.empty() ? "unknown CPU" : "ARM CPU part " + cpu.arm_part) : model;
+  m.max_w = o.cpu_max_w.value_or(o.cpu_idle_w.value_or(0) / kIdleShare);
+  m.idle_w = o.cpu_idle_w.value_or(m.max_w * kIdleShare);
+  m.method = "given: " + w(m.idle_w) + " idle, " + w(m.max_w) + " at full load, linear in load";
+  m.basis = "user";
+  m.low_factor = 0.9;
+  m.high_factor = 1.1;
+  return m;
+}
 
-  if (o.cpu_idle_w || o.cpu_max_w) {
-    m.max_w = o.cpu_max_w.value_or(o.cpu_idle_w.value_or(0) / kIdleShare);
-    m.idle_w = o.cpu_idle_w.value_or(m.max_w * kIdleShare);
-    m.method = "given: " + w(m.idle_w) + " idle, " + w(m.max_w) + " at full load, linear in load";
-    m.basis = "user";
-    m.low_factor = 0.9;
-    m.high_factor = 1.1;
-    return m;
-  }
-  // A known AWS instance: the Teads measurements of that very instance type,
-  // better than any per-vCPU average.
-  if (o.instance)
-    if (PowerCurve c = instance_curve(o.instance->pkg_w); !c.points.empty()) {
-      m.curve = c;
-      m.idle_w = c.points.front().second;
-      m.max_w = c.points.back().second;
-      m.method = "per-instance model: " + instance_name(*o.instance) + ", Teads package power " + c.text() +
-                 " (Cloud Carbon Footprint data), " + std::to_string(o.instance->vcpus) + " vCPUs";
-      m.basis = "instance";
-      m.low_factor = 0.8;
-      m.high_factor = 1.2;
-      return m;
-    }
-  // The TDP table is looked up only where the model needs it.
-  auto tdp_row = [&]() -> std::optional<CpuTdp> {
-    if (o.cpu_tdp_w) return CpuTdp{"given with --cpu-tdp", *o.cpu_tdp_w, 0, 0, "--cpu-tdp"};
-    return data.match_cpu(model);
-  };
+std::optional<CpuPowerModel> instance_model(const EstimateOverrides& o) {
+  if (!o.instance) return std::nullopt;
+  PowerCurve c = instance_curve(o.instance->pkg_w);
+  if (c.points.empty()) return std::nullopt;
+  CpuPowerModel m;
+  m.curve = c;
+  m.idle_w = c.points.front().second;
+  m.max_w = c.points.back().second;
+  m.method = "per-instance model: " + instance_name(*o.instance) + ", Teads package power " + c.text() +
+             " (Cloud Carbon Footprint data), " + std::to_string(o.instance->vcpus) + " vCPUs";
+  m.basis = "instance";
+  m.low_factor = 0.8;
+  m.high_factor = 1.2;
+  return m;
+}
 
-  if (hw.virtual_machine) {
-    // A VM has some vCPUs of a larger host: power per vCPU, not per package.
-    CpuDescription probe = cpu;
-    probe.model = model;
-    auto arch = data.microarchitecture(probe);
-    const CloudCoefficient* c = arch && !arch->ccf.empty() ? data.coefficient(hw.cloud, arch->ccf) : nullptr;
-    if (c) {
-      m.idle_w = c->min_w * vcpus;
-      m.max_w = c->max_w * vcpus;
-      m.method = "cloud per-vCPU model: Cloud Carbon Footprint " + (hw.cloud.empty() ? std::string() : hw.cloud + " ") +
-                 c->microarch + ", " + significant(c->min_w, 3) + "-" + significant(c->max_w, 3) + " W per vCPU x " +
-                 std::to_string(vcpus) + " vCPUs (" + shown + ")";
-      m.basis = "cloud";
-      m.low_factor = 0.7;
-      m.high_factor = 1.3;
-      return m;
-    }
-    auto row = tdp_row();
-    if (row && row->threads > 0) {
-      double per_thread = row->tdp_w / row->threads;
-      m.max_w = per_thread * vcpus;
-      m.idle_w = m.max_w * kIdleShare;
-      m.method = "TDP per vCPU: " + shown + ", " + w(row->tdp_w) + " TDP / " + std::to_string(row->threads) +
-                 " threads x " + std::to_string(vcpus) + " vCPUs, idle " + significant(100 * kIdleShare, 2) + "% of that";
-      m.basis = "tdp";
-      m.low_factor = 0.6;
-      m.high_factor = 1.2;
-      return m;
-    }
-    const CloudCoefficient* avg = data.coefficient(hw.cloud.empty() ? "aws" : hw.cloud, "average");
-    if (!avg) avg = data.coefficient("aws", "average");
-    if (avg) {
-      m.idle_w = avg->min_w * vcpus;
-      m.max_w = avg->max_w * vcpus;
-      m.method = "cloud per-vCPU average: Cloud Carbon Footprint " + avg->provider + " average, " +
-                 significant(avg->min_w, 3) + "-" + significant(avg->max_w, 3) + " W per vCPU x " +
-                 std::to_string(vcpus) + " vCPUs (" + shown + (arch ? ", " + arch->name : "") +
-                 ", has no coefficient of its own)";
-      m.basis = "cloud-average";
-      m.low_factor = 0.5;
-      m.high_factor = 1.5;
-      m.matched = false;
-      return m;
-    }
-  }
-  if (auto row = tdp_row()) {
-    m.max_w = row->tdp_w * sockets;
-    m.idle_w = m.max_w * kIdleShare;
-    m.method = "TDP model: " + shown + ", " + w(row->tdp_w) + " TDP x " + std::to_string(sockets) +
-               (sockets == 1 ? " socket" : " sockets") + ", idle " + significant(100 * kIdleShare, 2) + "% of that";
-    m.basis = "tdp";
-    m.low_factor = 0.6;
-    m.high_factor = 1.2;
-    return m;
-  }
+// The TDP table is looked up only where the model needs it.
+std::optional<CpuTdp> tdp_row(const HardwareData& data, const EstimateOverrides& o, const std::string& model) {
+  if (o.cpu_tdp_w) return CpuTdp{"given with --cpu-tdp", *o.cpu_tdp_w, 0, 0, "--cpu-tdp"};
+  return data.match_cpu(model);
+}
+
+CpuPowerModel cloud_model(const CloudCoefficient& c, const std::string& cloud, int vcpus, const std::string& shown) {
+  CpuPowerModel m;
+  m.idle_w = c.min_w * vcpus;
+  m.max_w = c.max_w * vcpus;
+  m.method = "cloud per-vCPU model: Cloud Carbon Footprint " + (cloud.empty() ? std::string() : cloud + " ") +
+             c.microarch + ", " + significant(c.min_w, 3) + "-" + significant(c.max_w, 3) + " W per vCPU x " +
+             std::to_string(vcpus) + " vCPUs (" + shown + ")";
+  m.basis = "cloud";
+  m.low_factor = 0.7;
+  m.high_factor = 1.3;
+  return m;
+}
+
+CpuPowerModel tdp_per_vcpu_model(const CpuTdp& row, int vcpus, const std::string& shown) {
+  CpuPowerModel m;
+  double per_thread = row.tdp_w / row.threads;
+  m.max_w = per_thread * vcpus;
+  m.idle_w = m.max_w * kIdleShare;
+  m.method = "TDP per vCPU: " + shown + ", " + w(row.tdp_w) + " TDP / " + std::to_string(row.threads) +
+             " threads x " + std::to_string(vcpus) + " vCPUs, idle " + significant(100 * kIdleShare, 2) + "% of that";
+  m.basis = "tdp";
+  m.low_factor = 0.6;
+  m.high_factor = 1.2;
+  return m;
+}
+
+CpuPowerModel cloud_average_model(const CloudCoefficient& avg, int vcpus, const std::string& shown,
+                                  const std::optional<Microarch>& arch) {
+  CpuPowerModel m;
+  m.idle_w = avg.min_w * vcpus;
+  m.max_w = avg.max_w * vcpus;
+  m.method = "cloud per-vCPU average: Cloud Carbon Footprint " + avg.provider + " average, " +
+             significant(avg.min_w, 3) + "-" + significant(avg.max_w, 3) + " W per vCPU x " +
+             std::to_string(vcpus) + " vCPUs (" + shown + (arch ? ", " + arch->name : "") +
+             ", has no coefficient of its own)";
+  m.basis = "cloud-average";
+  m.low_factor = 0.5;
+  m.high_factor = 1.5;
+  m.matched = false;
+  return m;
+}
+
+// A VM has some vCPUs of a larger host: power per vCPU, not per package.
+std::optional<CpuPowerModel> vm_model(const Hardware& hw, const HardwareData& data, const EstimateOverrides& o,
+                                      const std::string& model, const std::string& shown) {
+  const int vcpus = std::max(1, hw.cpu.logical);
+  CpuDescription probe = hw.cpu;
+  probe.model = model;
+  auto arch = data.microarchitecture(probe);
+  const CloudCoefficient* c = arch && !arch->ccf.empty() ? data.coefficient(hw.cloud, arch->ccf) : nullptr;
+  if (c) return cloud_model(*c, hw.cloud, vcpus, shown);
+  auto row = tdp_row(data, o, model);
+  if (row && row->threads > 0) return tdp_per_vcpu_model(*row, vcpus, shown);
+  const CloudCoefficient* avg = data.coefficient(hw.cloud.empty() ? "aws" : hw.cloud, "average");
+  if (!avg) avg = data.coefficient("aws", "average");
+  if (avg) return cloud_average_model(*avg, vcpus, shown, arch);
+  return std::nullopt;
+}
+
+CpuPowerModel tdp_model(const CpuTdp& row, int sockets, const std::string& shown) {
+  CpuPowerModel m;
+  m.max_w = row.tdp_w * sockets;
+  m.idle_w = m.max_w * kIdleShare;
+  m.method = "TDP model: " + shown + ", " + w(row.tdp_w) + " TDP x " + std::to_string(sockets) +
+             (sockets == 1 ? " socket" : " sockets") + ", idle " + significant(100 * kIdleShare, 2) + "% of that";
+  m.basis = "tdp";
+  m.low_factor = 0.6;
+  m.high_factor = 1.2;
+  return m;
+}
+
+CpuPowerModel default_model(const CpuDescription& cpu, const std::string& shown) {
+  CpuPowerModel m;
   const int cores = std::max(1, cpu.cores > 0 ? cpu.cores : cpu.logical);
   m.max_w = kUnknownCpuWPerCore * cores;
   m.idle_w = m.max_w * kIdleShare;
@@ -154,6 +170,22 @@ CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, cons
   m.high_factor = 2.0;
   m.matched = false;
   return m;
+}
+
+}  // namespace
+
+CpuPowerModel cpu_power_model(const Hardware& hw, const HardwareData& data, const EstimateOverrides& o) {
+  const CpuDescription& cpu = hw.cpu;
+  const std::string model = o.cpu_model.empty() ? cpu.model : o.cpu_model;
+  const std::string shown = model.empty() ? (cpu.arm_part.empty() ? "unknown CPU" : "ARM CPU part " + cpu.arm_part) : model;
+  if (o.cpu_idle_w || o.cpu_max_w) return given_model(o);
+  // A known AWS instance: the Teads measurements of that very instance type,
+  // better than any per-vCPU average.
+  if (auto m = instance_model(o)) return *m;
+  if (hw.virtual_machine)
+    if (auto m = vm_model(hw, data, o, model, shown)) return *m;
+  if (auto row = tdp_row(data, o, model)) return tdp_model(*row, std::max(1, cpu.sockets), shown);
+  return default_model(cpu, shown);
 }
 
 double cpu_power_w(const CpuPowerModel& m, double load) {

@@ -61,42 +61,44 @@ void parse_cpuinfo(const std::string& text, CpuDescription& cpu) {
   cpu.cores = static_cast<int>(cores.size());
 }
 
-}  // namespace
-
-Hardware detect_hardware(const std::string& sysfs_root, const std::string& procfs_root) {
-  Hardware h;
-  if (auto text = read_file(procfs_root + "/cpuinfo")) parse_cpuinfo(*text, h.cpu);
-  // ARM cpuinfo has no physical id / core id: the topology files do.
-  if (h.cpu.sockets == 0 || h.cpu.cores == 0) {
-    std::set<std::string> sockets, cores;
-    for (const auto& name : list_dir(sysfs_root + "/devices/system/cpu")) {
-      if (name.rfind("cpu", 0) != 0 || name.size() < 4 || !std::isdigit(static_cast<unsigned char>(name[3]))) continue;
-      std::string topo = sysfs_root + "/devices/system/cpu/" + name + "/topology/";
-      auto pkg = read_line(topo + "physical_package_id");
-      auto core = read_line(topo + "core_id");
-      if (pkg) sockets.insert(*pkg);
-      if (pkg && core) cores.insert(*pkg + ":" + *core);
-    }
-    if (h.cpu.sockets == 0) h.cpu.sockets = sockets.empty() ? 1 : static_cast<int>(sockets.size());
-    if (h.cpu.cores == 0) h.cpu.cores = cores.empty() ? h.cpu.logical : static_cast<int>(cores.size());
+// ARM cpuinfo has no physical id / core id: the topology files do.
+void read_topology(const std::string& sysfs_root, CpuDescription& cpu) {
+  std::set<std::string> sockets, cores;
+  for (const auto& name : list_dir(sysfs_root + "/devices/system/cpu")) {
+    if (name.rfind("cpu", 0) != 0 || name.size() < 4 || !std::isdigit(static_cast<unsigned char>(name[3]))) continue;
+    std::string topo = sysfs_root + "/devices/system/cpu/" + name + "/topology/";
+    auto pkg = read_line(topo + "physical_package_id");
+    auto core = read_line(topo + "core_id");
+    if (pkg) sockets.insert(*pkg);
+    if (pkg && core) cores.insert(*pkg + ":" + *core);
   }
-  if (h.cpu.logical == 0) h.cpu.logical = std::max(1, h.cpu.cores);
+  if (cpu.sockets == 0) cpu.sockets = sockets.empty() ? 1 : static_cast<int>(sockets.size());
+  if (cpu.cores == 0) cpu.cores = cores.empty() ? cpu.logical : static_cast<int>(cores.size());
+}
 
+/// aws, gcp or azure where DMI names it (vendor, product, BIOS vendor lower-cased); "" where not.
+std::string dmi_cloud(const std::string& vendor, const std::string& product, const std::string& asset,
+                      const std::string& bios) {
+  // DMI strings the providers document for their VMs.
+  if (vendor.find("amazon") != std::string::npos || product.find("amazon ec2") != std::string::npos || bios.find("amazon") != std::string::npos)
+    return "aws";
+  if (vendor == "google" || product.find("google compute engine") != std::string::npos)
+    return "gcp";
+  if (vendor == "microsoft corporation" && product == "virtual machine" &&
+      asset == "7783-7084-3265-9085-8269-3286-77")
+    return "azure";  // the asset tag Azure sets; plain Hyper-V has no such tag
+  return "";
+}
+
+/// Cloud provider and virtual machine or not, from DMI and the hypervisor CPU flag.
+void detect_virtualization(const std::string& sysfs_root, Hardware& h) {
   const std::string dmi = sysfs_root + "/class/dmi/id/";
   h.sys_vendor = std::string(trim(read_line(dmi + "sys_vendor").value_or("")));
   h.product_name = std::string(trim(read_line(dmi + "product_name").value_or("")));
   std::string asset = std::string(trim(read_line(dmi + "chassis_asset_tag").value_or("")));
   std::string bios = lower(std::string(trim(read_line(dmi + "bios_vendor").value_or(""))));
   const std::string vendor = lower(h.sys_vendor), product = lower(h.product_name);
-  // DMI strings the providers document for their VMs.
-  if (vendor.find("amazon") != std::string::npos || product.find("amazon ec2") != std::string::npos || bios.find("amazon") != std::string::npos) {
-    h.cloud = "aws";
-  } else if (vendor == "google" || product.find("google compute engine") != std::string::npos) {
-    h.cloud = "gcp";
-  } else if (vendor == "microsoft corporation" && product == "virtual machine" &&
-             asset == "7783-7084-3265-9085-8269-3286-77") {
-    h.cloud = "azure";  // the asset tag Azure sets; plain Hyper-V has no such tag
-  }
+  h.cloud = dmi_cloud(vendor, product, asset, bios);
   static const char* kVirtualVendors[] = {"qemu", "kvm", "vmware", "xen", "innotek", "virtualbox", "parallels",
                                           "bochs", "microsoft corporation", "amazon", "google"};
   for (const char* v : kVirtualVendors)
@@ -113,18 +115,24 @@ Hardware detect_hardware(const std::string& sysfs_root, const std::string& procf
     h.virtual_machine = false;
     h.virtualization.clear();
   }
+}
 
+/// MemTotal from meminfo in bytes; 0 where it cannot be read.
+double mem_total_bytes(const std::string& procfs_root) {
   if (auto text = read_file(procfs_root + "/meminfo")) {
     auto pos = text->find("MemTotal:");
     if (pos != std::string::npos) {
       auto end = text->find('\n', pos);
       std::string v(trim(std::string_view(*text).substr(pos + 9, end - pos - 9)));
       if (v.size() > 3 && v.substr(v.size() - 3) == " kB") v.resize(v.size() - 3);
-      h.mem_total_bytes = static_cast<double>(parse_u64(v).value_or(0)) * 1024.0;
+      return static_cast<double>(parse_u64(v).value_or(0)) * 1024.0;
     }
   }
+  return 0;
+}
 
-  // Display controllers (PCI class 0x03xx) and processing accelerators (0x12xx).
+// Display controllers (PCI class 0x03xx) and processing accelerators (0x12xx).
+void list_gpus(const std::string& sysfs_root, Hardware& h) {
   const std::string pci = sysfs_root + "/bus/pci/devices/";
   const auto devices = list_dir(pci);
   h.pci_visible = !devices.empty();
@@ -132,13 +140,23 @@ Hardware detect_hardware(const std::string& sysfs_root, const std::string& procf
     std::string cls = read_line(pci + dev + "/class").value_or("");
     if (cls.rfind("0x03", 0) != 0 && cls.rfind("0x12", 0) != 0) continue;
     std::string vid = lower(std::string(trim(read_line(pci + dev + "/vendor").value_or(""))));
-    std::string did = lower(std::string(trim(read_line(pci + dev + "/device").value_or(""))));
     std::string vendor_name = vid == "0x10de" ? "nvidia" : vid == "0x1002" ? "amd" : vid == "0x8086" ? "intel" : vid;
     // Server BMC graphics (ASPEED 0x1a03, Matrox 0x102b) are not GPUs anyone computes on.
     if (vid == "0x1a03" || vid == "0x102b" || vid == "0x1234") continue;
-    h.gpus.push_back({dev, vendor_name, did});
+    h.gpus.push_back({dev, vendor_name});
   }
+}
 
+}  // namespace
+
+Hardware detect_hardware(const std::string& sysfs_root, const std::string& procfs_root) {
+  Hardware h;
+  if (auto text = read_file(procfs_root + "/cpuinfo")) parse_cpuinfo(*text, h.cpu);
+  if (h.cpu.sockets == 0 || h.cpu.cores == 0) read_topology(sysfs_root, h.cpu);
+  if (h.cpu.logical == 0) h.cpu.logical = std::max(1, h.cpu.cores);
+  detect_virtualization(sysfs_root, h);
+  h.mem_total_bytes = mem_total_bytes(procfs_root);
+  list_gpus(sysfs_root, h);
   utsname u{};
   if (::uname(&u) == 0) h.os = std::string(u.sysname) + "-" + u.release + "-" + u.machine;
   return h;

@@ -23,7 +23,6 @@ struct CpuDescription {
 struct GpuDevice {
   std::string pci_address;  // 0000:3b:00.0
   std::string vendor;       // nvidia, amd, intel, or the PCI vendor id
-  std::string device_id;    // 0x2330
 };
 
 struct Hardware {

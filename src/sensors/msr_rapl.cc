@@ -42,6 +42,71 @@ std::vector<int> one_cpu_per_package(const std::string& sysfs_root) {
   return out;
 }
 
+const char kSource[] = "RAPL MSR";
+
+/// The MSR device of one package, closed when its last counter goes; nullptr
+/// (with the finding) where it cannot be opened.
+std::shared_ptr<const int> open_msr(const std::string& path, size_t pkg, const std::string& self_exe,
+                                    std::vector<Finding>& findings) {
+  int raw_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (raw_fd < 0) {
+    int err = errno;
+    Finding f{kSource, "package " + std::to_string(pkg), path, Disposition::Unreadable, "cannot open: " + errno_text(err), ""};
+    if (err == ENOENT || err == ENXIO) {
+      f.disposition = Disposition::Absent;
+      f.reason = "no MSR device (the msr module is not loaded)";
+      f.fix = "sudo modprobe msr";
+    } else if (err == EACCES || err == EPERM) {
+      f.reason = "reading MSRs needs CAP_SYS_RAWIO";
+      f.fix = "sudo setcap cap_sys_rawio,cap_dac_read_search+ep " + self_exe;
+    }
+    findings.push_back(std::move(f));
+    return nullptr;
+  }
+  return std::shared_ptr<const int>(new int(raw_fd), [](const int* p) {
+    ::close(*p);
+    delete p;
+  });
+}
+
+struct Domain {
+  const char* name;
+  ComponentKind kind;
+  uint32_t address;
+  const char* note;
+};
+
+/// The energy registers of package `pkg` to try, read through its device `fd`.
+std::vector<Domain> package_domains(int fd, bool intel, size_t pkg) {
+  std::vector<Domain> domains;
+  if (intel) {
+    uint64_t v = 0;
+    // psys is platform-wide: read it once.
+    if (pkg == 0 && read_msr(fd, msr::kIntelPsysEnergy, v) && v != 0)
+      domains.push_back({"psys", ComponentKind::Platform, msr::kIntelPsysEnergy, "whole platform (psys)"});
+    domains.push_back({"package", ComponentKind::Cpu, msr::kIntelPkgEnergy, "CPU package"});
+    if (read_msr(fd, msr::kIntelDramEnergy, v))
+      domains.push_back({"dram", ComponentKind::Dram, msr::kIntelDramEnergy, "memory (DRAM), counted beside package"});
+  } else {
+    domains.push_back({"package", ComponentKind::Cpu, msr::kAmdPkgEnergy, "CPU package"});
+  }
+  return domains;
+}
+
+Channel domain_channel(const Domain& d, size_t pkg, const std::string& path) {
+  Channel ch;
+  ch.component.kind = d.kind;
+  ch.label = std::string(d.name) + " " + std::to_string(pkg);
+  ch.source = kSource;
+  ch.counter = true;
+  ch.update_s = kRaplUpdateS;
+  char addr[16];
+  std::snprintf(addr, sizeof addr, "0x%X", d.address);
+  ch.origin = path + " @ " + addr;
+  ch.note = std::string(d.note) + ", energy register " + addr;
+  return ch;
+}
+
 }  // namespace
 
 double msr_joules_per_unit(uint64_t unit_register, const CpuDescription& cpu, const std::string& domain) {
@@ -63,7 +128,6 @@ double msr_joules_per_unit(uint64_t unit_register, const CpuDescription& cpu, co
 std::unique_ptr<MsrRaplSource> MsrRaplSource::open(const std::string& dev_root, const std::string& sysfs_root,
                                                    const CpuDescription& cpu, const std::string& self_exe,
                                                    std::vector<Finding>& findings) {
-  const std::string kSource = "RAPL MSR";
   if (!is_intel(cpu) && !is_amd(cpu)) {
     findings.push_back({kSource, "", dev_root + "/cpu/0/msr", Disposition::Absent, "no RAPL registers on this CPU (" +
                         (cpu.vendor.empty() ? std::string("not x86") : cpu.vendor) + ")", ""});
@@ -74,67 +138,22 @@ std::unique_ptr<MsrRaplSource> MsrRaplSource::open(const std::string& dev_root, 
   const auto cpus = one_cpu_per_package(sysfs_root);
   for (size_t pkg = 0; pkg < cpus.size(); ++pkg) {
     const std::string path = dev_root + "/cpu/" + std::to_string(cpus[pkg]) + "/msr";
-    int raw_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (raw_fd < 0) {
-      int err = errno;
-      Finding f{kSource, "package " + std::to_string(pkg), path, Disposition::Unreadable, "cannot open: " + errno_text(err), ""};
-      if (err == ENOENT || err == ENXIO) {
-        f.disposition = Disposition::Absent;
-        f.reason = "no MSR device (the msr module is not loaded)";
-        f.fix = "sudo modprobe msr";
-      } else if (err == EACCES || err == EPERM) {
-        f.reason = "reading MSRs needs CAP_SYS_RAWIO";
-        f.fix = "sudo setcap cap_sys_rawio,cap_dac_read_search+ep " + self_exe;
-      }
-      findings.push_back(std::move(f));
-      continue;
-    }
-    auto fd = std::shared_ptr<const int>(new int(raw_fd), [](const int* p) {
-      ::close(*p);
-      delete p;
-    });
+    auto fd = open_msr(path, pkg, self_exe, findings);
+    if (!fd) continue;
     uint64_t units = 0;
     if (!read_msr(*fd, intel ? msr::kIntelPowerUnit : msr::kAmdPowerUnit, units)) {
       findings.push_back({kSource, "package " + std::to_string(pkg), path, Disposition::Unreadable,
                           "cannot read the power-unit register: " + errno_text(errno), ""});
       continue;
     }
-    struct Domain {
-      const char* name;
-      ComponentKind kind;
-      uint32_t address;
-      const char* note;
-    };
-    std::vector<Domain> domains;
-    if (intel) {
-      uint64_t v = 0;
-      // psys is platform-wide: read it once.
-      if (pkg == 0 && read_msr(*fd, msr::kIntelPsysEnergy, v) && v != 0)
-        domains.push_back({"psys", ComponentKind::Platform, msr::kIntelPsysEnergy, "whole platform (psys)"});
-      domains.push_back({"package", ComponentKind::Cpu, msr::kIntelPkgEnergy, "CPU package"});
-      if (read_msr(*fd, msr::kIntelDramEnergy, v))
-        domains.push_back({"dram", ComponentKind::Dram, msr::kIntelDramEnergy, "memory (DRAM), counted beside package"});
-    } else {
-      domains.push_back({"package", ComponentKind::Cpu, msr::kAmdPkgEnergy, "CPU package"});
-    }
-    for (const auto& d : domains) {
+    for (const auto& d : package_domains(*fd, intel, pkg)) {
       uint64_t v = 0;
       if (!read_msr(*fd, d.address, v)) continue;
       MsrCounter c;
       c.fd = fd;
       c.address = d.address;
       c.joules_per_unit = msr_joules_per_unit(units, cpu, d.name);
-      Channel ch;
-      ch.component.kind = d.kind;
-      ch.label = std::string(d.name) + " " + std::to_string(pkg);
-      ch.source = kSource;
-      ch.counter = true;
-      ch.update_s = kRaplUpdateS;
-      char addr[16];
-      std::snprintf(addr, sizeof addr, "0x%X", d.address);
-      ch.origin = path + " @ " + addr;
-      ch.note = std::string(d.note) + ", energy register " + addr;
-      src->add(std::move(ch), std::move(c));
+      src->add(domain_channel(d, pkg, path), std::move(c));
     }
   }
   if (src->channels_.empty()) return nullptr;

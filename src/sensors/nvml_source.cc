@@ -164,28 +164,22 @@ void bind_process_list(const DynLib& l, NvmlSource::Api& a) {
   }
 }
 
-}  // namespace
+const char kSource[] = "NVML";
 
-NvmlSource::NvmlSource() : api_(std::make_unique<Api>()) {}
-
-NvmlSource::~NvmlSource() {
-  if (api_ && api_->shutdown) api_->shutdown();
-}
-
-std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<Finding>& findings) {
-  const std::string kSource = "NVML";
-  auto src = std::unique_ptr<NvmlSource>(new NvmlSource());
+/// libnvidia-ml from --nvml-lib, else its usual names; false (with the finding) where none loads.
+bool open_library(DynLib& lib, const NvmlOptions& o, std::vector<Finding>& findings) {
   std::vector<std::string> names = o.lib.empty() ? std::vector<std::string>{"libnvidia-ml.so.1", "libnvidia-ml.so"}
                                                  : std::vector<std::string>{o.lib};
-  if (!src->lib_.open(names)) {
-    Finding f{kSource, "NVIDIA GPUs", o.lib.empty() ? "libnvidia-ml.so.1" : o.lib, Disposition::Absent,
-              "NVML library not found (" + src->lib_.error() + "); no NVIDIA driver is installed", ""};
-    f.quiet = o.quiet_if_missing && o.lib.empty();
-    findings.push_back(std::move(f));
-    return nullptr;
-  }
-  Api& a = *src->api_;
-  const DynLib& l = src->lib_;
+  if (lib.open(names)) return true;
+  Finding f{kSource, "NVIDIA GPUs", o.lib.empty() ? "libnvidia-ml.so.1" : o.lib, Disposition::Absent,
+            "NVML library not found (" + lib.error() + "); no NVIDIA driver is installed", ""};
+  f.quiet = o.quiet_if_missing && o.lib.empty();
+  findings.push_back(std::move(f));
+  return false;
+}
+
+/// Binds every call greenrun uses; false where one of the core calls is missing.
+bool bind_api(const DynLib& l, NvmlSource::Api& a) {
   bool core = l.bind(a.init, {"nvmlInit_v2", "nvmlInit"}) && l.bind(a.shutdown, {"nvmlShutdown"}) &&
               l.bind(a.count, {"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"}) &&
               l.bind(a.handle, {"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"});
@@ -201,26 +195,149 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
   l.bind(a.utilization, {"nvmlDeviceGetUtilizationRates"});
   l.bind(a.compute_mode, {"nvmlDeviceGetComputeMode"});
   l.bind(a.error, {"nvmlErrorString"});
-  if (!core) {
-    findings.push_back({kSource, "NVIDIA GPUs", l.path(), Disposition::Unsupported, "the NVML library lacks nvmlInit_v2 or device calls", ""});
-    return nullptr;
-  }
+  return core;
+}
+
+/// nvmlInit, then the GPU count; nullopt (with the finding) where either fails or there is no GPU.
+std::optional<unsigned int> start_nvml(NvmlSource::Api& a, const std::string& path, std::vector<Finding>& findings) {
   if (int rc = a.init(); rc != kSuccess) {
     a.shutdown = nullptr;  // nothing to shut down
-    findings.push_back({kSource, "NVIDIA GPUs", l.path(), rc == 9 ? Disposition::Absent : Disposition::Unreadable, "nvmlInit failed: " + a.why(rc) +
+    findings.push_back({kSource, "NVIDIA GPUs", path, rc == 9 ? Disposition::Absent : Disposition::Unreadable, "nvmlInit failed: " + a.why(rc) +
                         (rc == 9 ? " (the NVIDIA driver is not loaded)" : ""), ""});
-    return nullptr;
+    return std::nullopt;
   }
   unsigned int count = 0;
   if (int rc = a.count(&count); rc != kSuccess || count == 0) {
-    findings.push_back({kSource, "NVIDIA GPUs", l.path(), rc != kSuccess ? Disposition::Unreadable : Disposition::Absent,
+    findings.push_back({kSource, "NVIDIA GPUs", path, rc != kSuccess ? Disposition::Unreadable : Disposition::Absent,
                         rc != kSuccess ? "cannot count GPUs: " + a.why(rc) : "NVML sees no GPU", ""});
+    return std::nullopt;
+  }
+  return count;
+}
+
+/// Name, UUID, MIG mode and compute mode of a GPU with a handle.
+void read_identity(const NvmlSource::Api& a, NvmlGpu& g) {
+  char buf[96] = {};
+  if (a.name && a.name(g.handle, buf, sizeof buf) == kSuccess) g.name = buf;
+  std::memset(buf, 0, sizeof buf);
+  if (a.uuid && a.uuid(g.handle, buf, sizeof buf) == kSuccess) g.uuid = buf;
+  if (g.name.empty()) g.name = "NVIDIA GPU " + std::to_string(g.index);
+  unsigned int cur = 0, pending = 0;
+  g.mig = a.mig_mode && a.mig_mode(g.handle, &cur, &pending) == kSuccess && cur == 1;
+  int compute = 0;
+  g.exclusive = a.compute_mode && a.compute_mode(g.handle, &compute) == kSuccess && compute == kExclusiveProcess;
+}
+
+/// How the GPU's energy is read: its counter, its power integrated, or TDP x
+/// utilisation; f.reason says which. False where none can be (f says why);
+/// `row` is the TDP table's row where it was looked up.
+bool choose_mode(const NvmlSource::Api& a, const NvmlOptions& o, NvmlGpu& g, Finding& f, const GpuTdp*& row) {
+  unsigned long long mj = 0;
+  unsigned int mw = 0;
+  int erc = a.energy ? a.energy(g.handle, &mj) : kNotSupported;
+  int prc = a.power ? a.power(g.handle, &mw) : kNotSupported;
+  if (erc == kSuccess) {
+    g.mode = NvmlGpu::Mode::Counter;
+    g.start_mj = mj;
+    f.reason = "total-energy counter";
+  } else if (prc == kSuccess) {
+    // Older GPUs (before Volta) and some vGPUs have no energy counter: integrate power, never report 0.
+    g.mode = NvmlGpu::Mode::Power;
+    f.reason = "power integrated over time (no energy counter: " + a.why(erc) + ")";
+  } else {
+    row = o.hardware ? o.hardware->match_gpu(g.name) : nullptr;
+    g.tdp_w = o.gpu_tdp_w.value_or(row ? row->tdp_w : 0);
+    if (!o.allow_estimate) {
+      f.reason = "reports neither energy nor power (" + a.why(prc) + "); not estimated (--no-estimate)";
+      return false;
+    }
+    if (g.tdp_w <= 0 || !a.utilization) {
+      f.reason = "reports neither energy nor power (" + a.why(prc) + ") and its TDP is unknown";
+      f.fix = "give --gpu-tdp W to estimate it from utilisation";
+      return false;
+    }
+    g.mode = NvmlGpu::Mode::Estimate;
+    f.reason = "no energy or power reading (" + a.why(prc) + "): estimated from TDP x utilisation";
+  }
+  return true;
+}
+
+/// The channel of a GPU read as choose_mode decided, `note` its finding's reason.
+Channel gpu_channel(const NvmlGpu& g, const std::string& note, const NvmlOptions& o, const GpuTdp* row) {
+  Channel ch;
+  ch.component.kind = ComponentKind::Gpu;
+  ch.vendor = "nvidia";
+  ch.vendor_library = true;
+  ch.note = note;
+  ch.label = g.name;
+  ch.origin = g.uuid.empty() ? "NVML index " + std::to_string(g.index) : g.uuid;
+  if (g.mode == NvmlGpu::Mode::Estimate) {
+    ch.source = "estimate";
+    ch.measured = false;
+    char tdp[32];
+    std::snprintf(tdp, sizeof tdp, "%g", g.tdp_w);
+    ch.method = "GPU model: " + std::string(tdp) + " W TDP (" +
+                (o.gpu_tdp_w ? std::string("--gpu-tdp") : row ? row->model + ", " + row->source : std::string("")) +
+                ") x NVML utilisation";
+    ch.low_factor = 0.5;
+    ch.high_factor = 1.2;
+  } else {
+    ch.source = g.mode == NvmlGpu::Mode::Counter ? "NVML energy counter" : "NVML power (integrated)";
+    ch.counter = g.mode == NvmlGpu::Mode::Counter;
+    ch.update_s = ch.counter ? 0.1 : 0;  // about every 100 ms (Yang et al., arXiv 2312.02741; seen on an H200)
+  }
+  return ch;
+}
+
+/// The channel of a GPU with a handle and its identity read; nullopt (with the
+/// finding) where its energy can be neither read nor estimated.
+std::optional<Channel> open_gpu(const NvmlSource::Api& a, const NvmlOptions& o, NvmlGpu& g, const std::string& path,
+                                std::vector<Finding>& findings) {
+  const GpuTdp* row = nullptr;
+  Finding f{kSource, "GPU " + std::to_string(g.index) + " " + g.name + (g.uuid.empty() ? "" : " (" + g.uuid + ")"), path,
+            Disposition::Unreadable, "", ""};
+  if (!choose_mode(a, o, g, f, row)) {
+    findings.push_back(std::move(f));
+    return std::nullopt;
+  }
+  if (g.mig) f.reason += "; MIG enabled: power is per board, shared by process count";
+  return gpu_channel(g, f.reason, o, row);
+}
+
+/// The NVML index of the GPU holding a MIG device, from the GPUs' handles by index.
+MigParent mig_parent_of(const NvmlSource::Api& a, const std::vector<nvmlDevice_t>& handles) {
+  return [&a, &handles](const std::string& uuid) -> std::optional<int> {
+    nvmlDevice_t mig = nullptr, parent = nullptr;
+    if (!a.by_uuid || !a.mig_parent || a.by_uuid(uuid.c_str(), &mig) != kSuccess || a.mig_parent(mig, &parent) != kSuccess)
+      return std::nullopt;
+    auto it = std::find(handles.begin(), handles.end(), parent);
+    return it == handles.end() ? std::nullopt : std::optional<int>(static_cast<int>(it - handles.begin()));
+  };
+}
+
+}  // namespace
+
+NvmlSource::NvmlSource() : api_(std::make_unique<Api>()) {}
+
+NvmlSource::~NvmlSource() {
+  if (api_ && api_->shutdown) api_->shutdown();
+}
+
+std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<Finding>& findings) {
+  auto src = std::unique_ptr<NvmlSource>(new NvmlSource());
+  if (!open_library(src->lib_, o, findings)) return nullptr;
+  Api& a = *src->api_;
+  const DynLib& l = src->lib_;
+  if (!bind_api(l, a)) {
+    findings.push_back({kSource, "NVIDIA GPUs", l.path(), Disposition::Unsupported, "the NVML library lacks nvmlInit_v2 or device calls", ""});
     return nullptr;
   }
+  const auto count = start_nvml(a, l.path(), findings);
+  if (!count) return nullptr;
   src->opened_ = std::chrono::steady_clock::now();
   std::vector<std::string> uuids;
-  std::vector<nvmlDevice_t> handles(count, nullptr);
-  for (unsigned int i = 0; i < count; ++i) {
+  std::vector<nvmlDevice_t> handles(*count, nullptr);
+  for (unsigned int i = 0; i < *count; ++i) {
     NvmlGpu g;
     g.index = i;
     g.power = PowerIntegrator(o.max_gap_s);
@@ -229,83 +346,13 @@ std::unique_ptr<NvmlSource> NvmlSource::open(const NvmlOptions& o, std::vector<F
       uuids.emplace_back();
       continue;
     }
-    char buf[96] = {};
-    if (a.name && a.name(g.handle, buf, sizeof buf) == kSuccess) g.name = buf;
-    std::memset(buf, 0, sizeof buf);
-    if (a.uuid && a.uuid(g.handle, buf, sizeof buf) == kSuccess) g.uuid = buf;
-    if (g.name.empty()) g.name = "NVIDIA GPU " + std::to_string(i);
+    read_identity(a, g);
     uuids.push_back(g.uuid);
     handles[i] = g.handle;
-    unsigned int cur = 0, pending = 0;
-    g.mig = a.mig_mode && a.mig_mode(g.handle, &cur, &pending) == kSuccess && cur == 1;
-    int compute = 0;
-    g.exclusive = a.compute_mode && a.compute_mode(g.handle, &compute) == kSuccess && compute == kExclusiveProcess;
-    unsigned long long mj = 0;
-    unsigned int mw = 0;
-    const GpuTdp* row = nullptr;
-    int erc = a.energy ? a.energy(g.handle, &mj) : kNotSupported;
-    int prc = a.power ? a.power(g.handle, &mw) : kNotSupported;
-    Finding f{kSource, "GPU " + std::to_string(i) + " " + g.name + (g.uuid.empty() ? "" : " (" + g.uuid + ")"), l.path(),
-              Disposition::Unreadable, "", ""};
-    if (erc == kSuccess) {
-      g.mode = NvmlGpu::Mode::Counter;
-      g.start_mj = mj;
-      f.reason = "total-energy counter";
-    } else if (prc == kSuccess) {
-      // Older GPUs (before Volta) and some vGPUs have no energy counter: integrate power, never report 0.
-      g.mode = NvmlGpu::Mode::Power;
-      f.reason = "power integrated over time (no energy counter: " + a.why(erc) + ")";
-    } else {
-      row = o.hardware ? o.hardware->match_gpu(g.name) : nullptr;
-      g.tdp_w = o.gpu_tdp_w.value_or(row ? row->tdp_w : 0);
-      if (!o.allow_estimate) {
-        f.reason = "reports neither energy nor power (" + a.why(prc) + "); not estimated (--no-estimate)";
-        findings.push_back(std::move(f));
-        continue;
-      }
-      if (g.tdp_w <= 0 || !a.utilization) {
-        f.reason = "reports neither energy nor power (" + a.why(prc) + ") and its TDP is unknown";
-        f.fix = "give --gpu-tdp W to estimate it from utilisation";
-        findings.push_back(std::move(f));
-        continue;
-      }
-      g.mode = NvmlGpu::Mode::Estimate;
-      f.reason = "no energy or power reading (" + a.why(prc) + "): estimated from TDP x utilisation";
-    }
-    if (g.mig) f.reason += "; MIG enabled: power is per board, shared by process count";
-    Channel ch;
-    ch.component.kind = ComponentKind::Gpu;
-    ch.vendor = "nvidia";
-    ch.vendor_library = true;
-    ch.note = f.reason;
-    ch.label = g.name;
-    ch.origin = g.uuid.empty() ? "NVML index " + std::to_string(i) : g.uuid;
-    if (g.mode == NvmlGpu::Mode::Estimate) {
-      ch.source = "estimate";
-      ch.measured = false;
-      char tdp[32];
-      std::snprintf(tdp, sizeof tdp, "%g", g.tdp_w);
-      ch.method = "GPU model: " + std::string(tdp) + " W TDP (" +
-                  (o.gpu_tdp_w ? std::string("--gpu-tdp") : row ? row->model + ", " + row->source : std::string("")) +
-                  ") x NVML utilisation";
-      ch.low_factor = 0.5;
-      ch.high_factor = 1.2;
-    } else {
-      ch.source = g.mode == NvmlGpu::Mode::Counter ? "NVML energy counter" : "NVML power (integrated)";
-      ch.counter = g.mode == NvmlGpu::Mode::Counter;
-      ch.update_s = ch.counter ? 0.1 : 0;  // about every 100 ms (Yang et al., arXiv 2312.02741; seen on an H200)
-    }
-    src->add(std::move(ch), std::move(g));
+    if (auto ch = open_gpu(a, o, g, l.path(), findings)) src->add(std::move(*ch), std::move(g));
   }
   if (src->state_.empty()) return nullptr;
-  auto mig_parent = [&](const std::string& uuid) -> std::optional<int> {
-    nvmlDevice_t mig = nullptr, parent = nullptr;
-    if (!a.by_uuid || !a.mig_parent || a.by_uuid(uuid.c_str(), &mig) != kSuccess || a.mig_parent(mig, &parent) != kSuccess)
-      return std::nullopt;
-    auto it = std::find(handles.begin(), handles.end(), parent);
-    return it == handles.end() ? std::nullopt : std::optional<int>(static_cast<int>(it - handles.begin()));
-  };
-  const CudaVisibility visibility = cuda_visibility(o.cuda_visible_devices, uuids, mig_parent);
+  const CudaVisibility visibility = cuda_visibility(o.cuda_visible_devices, uuids, mig_parent_of(a, handles));
   src->apply_visibility(visibility);
   src->apply_allocation(o, visibility);
   src->host_pids_ = in_initial_pid_namespace(o.proc_root);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "util/units.h"
 
@@ -41,6 +42,92 @@ bool secondary_die(int erc, uint64_t count, int prc, uint64_t uw) {
   return (prc == kOk && uw == 0) || (prc != kOk && erc == kOk && count == 0);
 }
 
+const char kSource[] = "ROCm SMI";
+
+/// librocm_smi64 from --rocm-lib, else its usual names; false (with the finding) where none loads.
+bool open_library(DynLib& lib, const RocmOptions& o, std::vector<Finding>& findings) {
+  std::vector<std::string> names = o.lib.empty()
+                                       ? std::vector<std::string>{"librocm_smi64.so", "librocm_smi64.so.1",
+                                                                  "/opt/rocm/lib/librocm_smi64.so"}
+                                       : std::vector<std::string>{o.lib};
+  if (lib.open(names)) return true;
+  Finding f{kSource, "AMD GPUs", o.lib.empty() ? "librocm_smi64.so" : o.lib, Disposition::Absent,
+            "ROCm SMI library not found (" + lib.error() + ")", ""};
+  f.quiet = o.quiet_if_missing && o.lib.empty();
+  findings.push_back(std::move(f));
+  return false;
+}
+
+/// Binds every call greenrun uses; false (with the finding) where rsmi_init or the device count is missing.
+bool bind_api(const DynLib& l, RocmSource::Api& a, std::vector<Finding>& findings) {
+  if (!l.bind(a.init, {"rsmi_init"}) || !l.bind(a.count, {"rsmi_num_monitor_devices"})) {
+    findings.push_back({kSource, "AMD GPUs", l.path(), Disposition::Unsupported, "the library lacks rsmi_init", ""});
+    return false;
+  }
+  l.bind(a.shut_down, {"rsmi_shut_down"});
+  l.bind(a.energy, {"rsmi_dev_energy_count_get"});
+  l.bind(a.power_get, {"rsmi_dev_power_get"});
+  l.bind(a.power_ave, {"rsmi_dev_power_ave_get"});
+  return true;
+}
+
+/// rsmi_init, then the GPU count; nullopt (with the finding) where either fails or there is no GPU.
+std::optional<uint32_t> start_rsmi(RocmSource::Api& a, const std::string& path, std::vector<Finding>& findings) {
+  if (int rc = a.init(0); rc != kOk) {
+    a.shut_down = nullptr;
+    findings.push_back({kSource, "AMD GPUs", path, Disposition::Unreadable, "rsmi_init failed (status " + std::to_string(rc) + ")", ""});
+    return std::nullopt;
+  }
+  uint32_t n = 0;
+  if (a.count(&n) != kOk || n == 0) {
+    findings.push_back({kSource, "AMD GPUs", path, Disposition::Absent, "ROCm SMI sees no GPU", ""});
+    return std::nullopt;
+  }
+  return n;
+}
+
+/// Counter or integrated power for GPU g.index, said in f.reason; false where
+/// neither can be used (f says why).
+bool choose_mode(const RocmSource::Api& a, RocmGpu& g, Finding& f) {
+  const uint32_t i = g.index;
+  uint64_t count = 0, ts = 0, uw = 0;
+  float res = 0;
+  int erc = a.energy ? a.energy(i, &count, &res, &ts) : kNotSupported;
+  int prc = a.power(i, &uw);
+  if (secondary_die(erc, count, prc, uw)) {
+    f.reason = "reports no power and no energy: the secondary die of an MI250-class package, whose primary die "
+               "reports both; not added";
+    return false;
+  }
+  if (erc == kOk && res > 0) {
+    g.counter = true;
+    g.resolution_uj = res;
+    f.reason = prc == kOk ? "energy counter" : "energy counter (not checked: no power reading)";
+  } else if (prc == kOk) {
+    g.counter = false;
+    f.reason = "power integrated (no energy counter)";
+  } else {
+    f.disposition = Disposition::Unreadable;
+    f.reason = "neither energy nor power readable (status " + std::to_string(prc) + ")";
+    if (prc == kPermission) f.fix = "add the user to the render and video groups";
+    return false;
+  }
+  return true;
+}
+
+Channel gpu_channel(const RocmGpu& g, const std::string& note, const std::string& path) {
+  Channel ch;
+  ch.component.kind = ComponentKind::Gpu;
+  ch.vendor = "amd";
+  ch.vendor_library = true;
+  ch.note = note;
+  ch.label = "AMD GPU " + std::to_string(g.index);
+  ch.source = g.counter ? "ROCm SMI energy counter" : "ROCm SMI power (integrated)";
+  ch.counter = g.counter;
+  ch.origin = path + ", device " + std::to_string(g.index);
+  return ch;
+}
+
 }  // namespace
 
 RocmSource::RocmSource() : api_(std::make_unique<Api>()) {}
@@ -50,78 +137,23 @@ RocmSource::~RocmSource() {
 }
 
 std::unique_ptr<RocmSource> RocmSource::open(const RocmOptions& o, std::vector<Finding>& findings) {
-  const std::string kSource = "ROCm SMI";
   auto src = std::unique_ptr<RocmSource>(new RocmSource());
-  std::vector<std::string> names = o.lib.empty()
-                                       ? std::vector<std::string>{"librocm_smi64.so", "librocm_smi64.so.1",
-                                                                  "/opt/rocm/lib/librocm_smi64.so"}
-                                       : std::vector<std::string>{o.lib};
-  if (!src->lib_.open(names)) {
-    Finding f{kSource, "AMD GPUs", o.lib.empty() ? "librocm_smi64.so" : o.lib, Disposition::Absent,
-              "ROCm SMI library not found (" + src->lib_.error() + ")", ""};
-    f.quiet = o.quiet_if_missing && o.lib.empty();
-    findings.push_back(std::move(f));
-    return nullptr;
-  }
+  if (!open_library(src->lib_, o, findings)) return nullptr;
   Api& a = *src->api_;
   const DynLib& l = src->lib_;
-  if (!l.bind(a.init, {"rsmi_init"}) || !l.bind(a.count, {"rsmi_num_monitor_devices"})) {
-    findings.push_back({kSource, "AMD GPUs", l.path(), Disposition::Unsupported, "the library lacks rsmi_init", ""});
-    return nullptr;
-  }
-  l.bind(a.shut_down, {"rsmi_shut_down"});
-  l.bind(a.energy, {"rsmi_dev_energy_count_get"});
-  l.bind(a.power_get, {"rsmi_dev_power_get"});
-  l.bind(a.power_ave, {"rsmi_dev_power_ave_get"});
-  if (int rc = a.init(0); rc != kOk) {
-    a.shut_down = nullptr;
-    findings.push_back({kSource, "AMD GPUs", l.path(), Disposition::Unreadable, "rsmi_init failed (status " + std::to_string(rc) + ")", ""});
-    return nullptr;
-  }
-  uint32_t n = 0;
-  if (a.count(&n) != kOk || n == 0) {
-    findings.push_back({kSource, "AMD GPUs", l.path(), Disposition::Absent, "ROCm SMI sees no GPU", ""});
-    return nullptr;
-  }
-  for (uint32_t i = 0; i < n; ++i) {
+  if (!bind_api(l, a, findings)) return nullptr;
+  const auto n = start_rsmi(a, l.path(), findings);
+  if (!n) return nullptr;
+  for (uint32_t i = 0; i < *n; ++i) {
     RocmGpu g;
     g.index = i;
     g.power = PowerIntegrator(o.max_gap_s);
-    uint64_t count = 0, ts = 0, uw = 0;
-    float res = 0;
-    int erc = a.energy ? a.energy(i, &count, &res, &ts) : kNotSupported;
-    int prc = a.power(i, &uw);
     Finding f{kSource, "GPU " + std::to_string(i), l.path(), Disposition::Covered, "", ""};
-    if (secondary_die(erc, count, prc, uw)) {
-      f.reason = "reports no power and no energy: the secondary die of an MI250-class package, whose primary die "
-                 "reports both; not added";
+    if (!choose_mode(a, g, f)) {
       findings.push_back(std::move(f));
       continue;
     }
-    if (erc == kOk && res > 0) {
-      g.counter = true;
-      g.resolution_uj = res;
-      f.reason = prc == kOk ? "energy counter" : "energy counter (not checked: no power reading)";
-    } else if (prc == kOk) {
-      g.counter = false;
-      f.reason = "power integrated (no energy counter)";
-    } else {
-      f.disposition = Disposition::Unreadable;
-      f.reason = "neither energy nor power readable (status " + std::to_string(prc) + ")";
-      if (prc == kPermission) f.fix = "add the user to the render and video groups";
-      findings.push_back(std::move(f));
-      continue;
-    }
-    Channel ch;
-    ch.component.kind = ComponentKind::Gpu;
-    ch.vendor = "amd";
-    ch.vendor_library = true;
-    ch.note = f.reason;
-    ch.label = "AMD GPU " + std::to_string(i);
-    ch.source = g.counter ? "ROCm SMI energy counter" : "ROCm SMI power (integrated)";
-    ch.counter = g.counter;
-    ch.origin = l.path() + ", device " + std::to_string(i);
-    src->add(std::move(ch), std::move(g));
+    src->add(gpu_channel(g, f.reason, l.path()), std::move(g));
   }
   if (src->state_.empty()) return nullptr;
   return src;
