@@ -74,10 +74,10 @@ std::string_view CarbonData::intern(std::string_view s) {
 
 namespace {
 
-// Each reader fills its part of `data` from one file of dir/intensity; a
-// problem is left in `error` (`text` is the read buffer, reused).
-void read_zones(const std::string& dir, CarbonData& data, std::string& text, std::string& error) {
-  DataRows z(dir + "/intensity/zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source"}, text, error);
+// Each reader fills its part of `data` from one file of dir/intensity (`text`
+// is the read buffer, reused) and returns the file's problem, if any.
+Status read_zones(const std::string& dir, CarbonData& data, std::string& text) {
+  DataRows z(dir + "/intensity/zones.csv", {"id", "name", "country_name", "country", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source"}, text);
   data.zones.reserve(400);
   while (z.next()) {
     Zone zone{z.str(0), z.str(1), z.str(2), z.str(3), z.number(4, "lifecycle_g_per_kwh"), z.number(5, "direct_g_per_kwh"),
@@ -85,10 +85,11 @@ void read_zones(const std::string& dir, CarbonData& data, std::string& text, std
     if (z.failed()) break;
     data.zones.push_back(std::move(zone));
   }
+  return z.status();
 }
 
-void read_countries(const std::string& dir, CarbonData& data, std::string& text, std::string& error) {
-  DataRows c(dir + "/intensity/countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source", "aliases"}, text, error);
+Status read_countries(const std::string& dir, CarbonData& data, std::string& text) {
+  DataRows c(dir + "/intensity/countries.csv", {"iso2", "iso3", "name", "zone", "lifecycle_g_per_kwh", "direct_g_per_kwh", "year", "source", "aliases"}, text);
   data.countries.reserve(256);
   while (c.next()) {
     Country country{c.str(0), c.str(1), c.str(2), c.str(3), c.number(4, "lifecycle_g_per_kwh"),
@@ -97,10 +98,11 @@ void read_countries(const std::string& dir, CarbonData& data, std::string& text,
     if (c.failed()) break;
     data.countries.push_back(std::move(country));
   }
+  return c.status();
 }
 
-void read_cloud_regions(const std::string& dir, CarbonData& data, std::string& text, std::string& error) {
-  DataRows r(dir + "/intensity/cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh", "google_cfe", "note", "source"}, text, error);
+Status read_cloud_regions(const std::string& dir, CarbonData& data, std::string& text) {
+  DataRows r(dir + "/intensity/cloud_regions.csv", {"provider", "region", "zone", "location", "google_direct_g_per_kwh", "google_cfe", "note", "source"}, text);
   data.cloud.reserve(160);
   while (r.next()) {
     CloudRegion region{r.str(0), r.str(1), r.str(2), r.str(3), r.number(4, "google_direct_g_per_kwh"),
@@ -108,24 +110,27 @@ void read_cloud_regions(const std::string& dir, CarbonData& data, std::string& t
     if (r.failed()) break;
     data.cloud.push_back(std::move(region));
   }
+  return r.status();
 }
 
-void read_pue(const std::string& dir, CarbonData& data, std::string& text, std::string& error) {
-  DataRows p(dir + "/intensity/pue.csv", {"provider", "pue", "source"}, text, error);
+Status read_pue(const std::string& dir, CarbonData& data, std::string& text) {
+  DataRows p(dir + "/intensity/pue.csv", {"provider", "pue", "source"}, text);
   while (p.next()) {
     auto v = p.number(1, "pue");
     if (p.failed()) break;
     data.pue.push_back({p.str(0), v.value_or(1.0), p.str(2)});
   }
+  return p.status();
 }
 
-void read_equivalents(const std::string& dir, CarbonData& data, std::string& text, std::string& error) {
-  DataRows e(dir + "/intensity/equivalents.csv", {"id", "label", "g_co2e_per_unit", "unit", "source"}, text, error);
+Status read_equivalents(const std::string& dir, CarbonData& data, std::string& text) {
+  DataRows e(dir + "/intensity/equivalents.csv", {"id", "label", "g_co2e_per_unit", "unit", "source"}, text);
   while (e.next()) {
     auto g = e.number(2, "g_co2e_per_unit");
     if (e.failed()) break;
     data.equivalents.push_back({e.str(0), e.str(1), e.str(3), e.str(4), g.value_or(0)});
   }
+  return e.status();
 }
 
 void index_zones(CarbonData& data) {
@@ -143,11 +148,9 @@ Result<CarbonData> load_carbon_data(const std::string& dir) {
     return R::fail("greenrun's data files (share/greenrun/intensity) were not found; set GREENRUN_DATA_DIR");
   CarbonData data;
   data.dir = dir;
-  std::string error, text;
-  for (auto read : {read_zones, read_countries, read_cloud_regions, read_pue, read_equivalents}) {
-    read(dir, data, text, error);
-    if (!error.empty()) return R::fail(error);
-  }
+  std::string text;
+  for (auto read : {read_zones, read_countries, read_cloud_regions, read_pue, read_equivalents})
+    if (auto st = read(dir, data, text); !st) return R::fail(st.error());
   index_zones(data);
   auto problems = validate_carbon_data(data);
   if (!problems.empty()) return R::fail("invalid data in " + dir + "/intensity: " + problems.front());

@@ -101,17 +101,15 @@ Result<HardwareData> HardwareData::load(const std::string& share_dir) {
   const std::string dir = share_dir + "/hardware/";
   d.cpu_path_ = dir + "cpu_tdp.csv";
   if (!path_exists(d.cpu_path_)) return R::fail("cannot read " + d.cpu_path_ + "; set GREENRUN_DATA_DIR");
-  std::string text, error;
+  std::string text;
   {
-    DataRows r(dir + "cpu_microarchitectures.csv", {"kind", "pattern", "microarchitecture", "ccf_processor", "source"},
-               text, error);
+    DataRows r(dir + "cpu_microarchitectures.csv", {"kind", "pattern", "microarchitecture", "ccf_processor", "source"}, text);
     d.rules_.reserve(40);
     while (r.next()) d.rules_.push_back({r.str(0), r.str(1), {r.str(2), r.str(3), r.str(4)}});
+    if (auto st = r.status(); !st) return R::fail(st.error());
   }
-  if (!error.empty()) return R::fail(error);
   {
-    DataRows r(dir + "cloud_power_coefficients.csv", {"provider", "microarchitecture", "min_w", "max_w", "source"},
-               text, error);
+    DataRows r(dir + "cloud_power_coefficients.csv", {"provider", "microarchitecture", "min_w", "max_w", "source"}, text);
     d.coefficients_.reserve(64);
     while (r.next()) {
       auto lo = r.number(2, "min_w"), hi = r.number(3, "max_w");
@@ -122,10 +120,10 @@ Result<HardwareData> HardwareData::load(const std::string& share_dir) {
       }
       d.coefficients_.push_back({r.str(0), r.str(1), *lo, *hi, r.str(4)});
     }
+    if (auto st = r.status(); !st) return R::fail(st.error());
   }
-  if (!error.empty()) return R::fail(error);
   {
-    DataRows r(dir + "gpu_tdp.csv", {"model", "tdp_w", "source"}, text, error);
+    DataRows r(dir + "gpu_tdp.csv", {"model", "tdp_w", "source"}, text);
     d.gpus_.reserve(48);
     while (r.next()) {
       auto w = r.number(1, "tdp_w");
@@ -136,10 +134,10 @@ Result<HardwareData> HardwareData::load(const std::string& share_dir) {
       }
       d.gpus_.push_back({r.str(0), *w, r.str(2)});
     }
+    if (auto st = r.status(); !st) return R::fail(st.error());
   }
-  if (!error.empty()) return R::fail(error);
   {
-    DataRows r(dir + "embodied_defaults.csv", {"part", "kg_co2e", "lifetime_h", "threads", "source"}, text, error);
+    DataRows r(dir + "embodied_defaults.csv", {"part", "kg_co2e", "lifetime_h", "threads", "source"}, text);
     while (r.next()) {
       auto kg = r.number(1, "kg_co2e"), life = r.number(2, "lifetime_h"), threads = r.number(3, "threads");
       if (r.failed()) break;
@@ -149,8 +147,8 @@ Result<HardwareData> HardwareData::load(const std::string& share_dir) {
       }
       d.embodied_.push_back({r.str(0), *kg, *life, static_cast<int>(threads.value_or(0)), r.str(4)});
     }
+    if (auto st = r.status(); !st) return R::fail(st.error());
   }
-  if (!error.empty()) return R::fail(error);
   d.instances_path_ = dir + "cloud_instances.csv";
   return d;
 }
@@ -176,12 +174,11 @@ std::string closest_types(const std::vector<std::string>& types, const std::stri
 
 Result<CloudInstance> HardwareData::instance(const std::string& provider, const std::string& type) const {
   using R = Result<CloudInstance>;
-  std::string text, error;
+  std::string text;
   std::vector<std::string> types;
   DataRows r(instances_path_,
              {"provider", "type", "vcpus", "platform_vcpus", "memory_gb", "gpus", "embodied_kg", "pkg_w_idle", "pkg_w_10",
-              "pkg_w_50", "pkg_w_100", "ram_w_idle", "ram_w_10", "ram_w_50", "ram_w_100", "source"},
-             text, error);
+              "pkg_w_50", "pkg_w_100", "ram_w_idle", "ram_w_10", "ram_w_50", "ram_w_100", "source"}, text);
   while (r.next()) {
     if (r[0] != provider) continue;
     if (r[1] != type) {
@@ -204,7 +201,7 @@ Result<CloudInstance> HardwareData::instance(const std::string& provider, const 
       for (size_t i = 0; i < 8; ++i) (i < 4 ? c.pkg_w : c.ram_w).push_back(*watts[i]);
     return c;
   }
-  if (!error.empty()) return R::fail(error);
+  if (auto st = r.status(); !st) return R::fail(st.error());
   if (types.empty()) return R::fail("no instance types of " + provider + " in " + instances_path_ + " (aws, azure and gcp have them)");
   const std::string near = closest_types(types, type);
   return R::fail("unknown " + provider + " instance type '" + type + "'" + (near.empty() ? "" : "; did you mean " + near + "?"));

@@ -81,8 +81,8 @@ bool CsvReader::next(std::vector<std::string_view>& fields) {
   return false;
 }
 
-DataRows::DataRows(std::string path, std::initializer_list<const char*> columns, std::string& text, std::string& error)
-    : path_(std::move(path)), error_(error), text_(text) {
+DataRows::DataRows(std::string path, std::initializer_list<const char*> columns, std::string& text)
+    : path_(std::move(path)), text_(text) {
   if (read_file(path_, text_) != 0) {
     error_ = "cannot read " + path_ + "; reinstall greenrun or set GREENRUN_DATA_DIR to its share directory";
     return;

@@ -44,12 +44,12 @@ class CsvReader {
 
 /// One of greenrun's data files (share/), read row by row as views into its
 /// text, with its columns picked by header name. Every error names the file
-/// and the line and lands in `error`; `text` is the buffer the file is read
-/// into, which files read one after another share (fewer fresh pages touched:
-/// this runs before every command starts).
+/// and the line, and status() returns it; `text` is the buffer the
+/// file is read into, which files read one after another share (fewer fresh
+/// pages touched: this runs before every command starts).
 class DataRows {
  public:
-  DataRows(std::string path, std::initializer_list<const char*> columns, std::string& text, std::string& error);
+  DataRows(std::string path, std::initializer_list<const char*> columns, std::string& text);
   /// The next row; false at the end or on an error.
   bool next();
   /// Field `i` of the columns given to the constructor.
@@ -62,10 +62,12 @@ class DataRows {
   /// Records a problem with the current row: "FILE line N: problem".
   void fail(const std::string& problem);
   bool failed() const { return !error_.empty(); }
+  /// The file's problem ("FILE line N: ..."), if any: check it after the rows.
+  Status status() const { return error_.empty() ? Status{} : Status::fail(error_); }
 
  private:
   std::string path_;
-  std::string& error_;
+  std::string error_;
   std::string& text_;
   std::optional<CsvReader> reader_;
   std::vector<size_t> index_;
