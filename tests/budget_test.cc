@@ -232,6 +232,17 @@ TEST_CASE("the increase budget against a baseline without energy claims no +0.0%
     CHECK(v[0].exceeded);
     CHECK(v[0].text == "energy increase budget exceeded: from 0 J to 50.0 J against main.json (50.0 J, measured) > --max-increase 10%");
   }
+  SECTION("this run without an energy figure: the run is named, not the baseline") {
+    before.energy_j = 40;
+    RunReport none;  // no source, no estimate: no component
+    ReportFigures unmeasured = after;
+    unmeasured.energy_j.reset();
+    const BaselineComparison c = compare_reports(before, unmeasured);
+    const auto v = judge_budgets(none, b, &c);
+    REQUIRE(v.size() == 1);
+    CHECK_FALSE(v[0].exceeded);
+    CHECK_THAT(v[0].text, Catch::StartsWith("energy increase budget not judged: this run has no energy figure"));
+  }
   SECTION("a baseline without an energy figure") {
     const BaselineComparison c = compare_reports(before, after);
     const auto v = judge_budgets(r, b, &c);

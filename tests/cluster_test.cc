@@ -65,6 +65,9 @@ TEST_CASE("output paths take %j %s %t %n %h %p placeholders, and an unknown one 
   auto r = run_proc({greenrun_bin(), "--json", dir / "r%q.json", "--", "touch", dir / "ran"},
                     ProcOptions{"", {{"GREENRUN_SYSFS_ROOT", dir / "sys"}}, 30});
   CHECK(r.status == 125);
+  // One line naming the option and the placeholder, ending as every usage error does.
+  CHECK_THAT(r.err, Catch::StartsWith("greenrun: --json") && Catch::Contains("unknown placeholder %q") &&
+                        Catch::EndsWith(" (see greenrun --help)\n"));
   CHECK_FALSE(std::filesystem::exists(dir / "ran"));
 }
 

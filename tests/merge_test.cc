@@ -259,6 +259,9 @@ TEST_CASE("a repeated command says how often it ran and claims no energy its run
   CHECK_THAT(text, Contains("./bench: no energy figure, duration mean 1.00 s"));
   // The Markdown's "runs" column says 0 too.
   CHECK_THAT(format_merged_markdown(m), Contains("| `./bench` | 3 |"));
+  // And the HTML page's table: 3 runs, no energy figures.
+  const std::string html = format_merged_html(m);
+  CHECK_THAT(html, Contains("<code>./bench</code></td><td class=\"n\">3</td><td class=\"n\">-</td>"));
 
   SECTION("four runs, three with energy: it ran 4 times") {
     auto measured = [](const std::string& name, double j) {

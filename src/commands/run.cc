@@ -579,7 +579,8 @@ int measure(Run& run, Sampler& sampler, StatusDisplay& status, const SignalBlock
 
 int run_command(Options o, const SignalBlock& block, const EnvLookup& env) {
   const struct sigaction sigpipe = ignore_sigpipe();  // from the start: even an error line may meet a closed pipe
-  if (auto st = expand_output_paths(o, env); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
+  if (auto st = expand_output_paths(o, env); !st)
+    return say(with_origin(o, st.error()) + " (see greenrun --help)"), kExitGreenrunFailed;
   if (auto st = start_log(o); !st) return say(with_origin(o, st.error())), kExitGreenrunFailed;
   Run run(o, env);
   if (!o.ignored_privileged.empty()) say(privileged_note(o.ignored_privileged));

@@ -35,9 +35,9 @@ BudgetVerdict judge_increase(const RunReport& r, double max_pct, const BaselineC
   std::snprintf(limit, sizeof limit, "--max-increase %g%%", max_pct);
   const std::string against = " against " + baseline.baseline + " (" + how_energy(r) + ")";
   const auto row = std::find_if(baseline.rows.begin(), baseline.rows.end(), [](const Change& c) { return c.what == "energy"; });
-  if (row == baseline.rows.end())
-    return {false, "energy increase budget not judged: " + baseline.baseline + " has no energy figure to compare with (" +
-                       limit + ")"};
+  if (row == baseline.rows.end())  // one of the two has no energy figure
+    return {false, "energy increase budget not judged: " + (r.components.empty() ? "this run" : baseline.baseline) +
+                       " has no energy figure to compare with (" + limit + ")"};
   if (const auto pct = row->percent()) {
     char change[64];
     std::snprintf(change, sizeof change, "%+.1f%%", *pct);

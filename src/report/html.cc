@@ -502,12 +502,14 @@ std::string format_merged_html(const MergedReport& m) {
     out << "<section id=\"repeated\"><h2>Repeated commands</h2><table><thead><tr><th>command</th><th class=\"n\">runs</th>"
            "<th class=\"n\">energy mean</th><th class=\"n\">sd</th><th class=\"n\">min</th><th class=\"n\">max</th>"
            "<th class=\"n\">duration mean</th></tr></thead><tbody>";
-    for (const auto& c : m.repeated)
-      out << "<tr><td><code>" << esc(command_line(c.command)) << "</code></td><td class=\"n\">" << c.energy_j.n
-          << "</td><td class=\"n\">" << esc(format_energy(c.energy_j.mean)) << "</td><td class=\"n\">"
-          << esc(format_energy(c.energy_j.stddev)) << "</td><td class=\"n\">" << esc(format_energy(c.energy_j.min))
-          << "</td><td class=\"n\">" << esc(format_energy(c.energy_j.max)) << "</td><td class=\"n\">"
-          << esc(format_seconds(c.duration_s.mean)) << "</td></tr>";
+    for (const auto& c : m.repeated) {
+      // As in the Markdown: every run counted, the energy over those with a figure ("-" when none).
+      auto e = [&](double v) { return esc(c.energy_j.n ? format_energy(v) : std::string("-")); };
+      out << "<tr><td><code>" << esc(command_line(c.command)) << "</code></td><td class=\"n\">" << c.duration_s.n
+          << "</td><td class=\"n\">" << e(c.energy_j.mean) << "</td><td class=\"n\">" << e(c.energy_j.stddev)
+          << "</td><td class=\"n\">" << e(c.energy_j.min) << "</td><td class=\"n\">" << e(c.energy_j.max)
+          << "</td><td class=\"n\">" << esc(format_seconds(c.duration_s.mean)) << "</td></tr>";
+    }
     out << "</tbody></table></section>\n";
   }
   for (const auto& n : m.notes) out << "<p class=\"note\">" << esc(n) << "</p>";

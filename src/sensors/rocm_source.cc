@@ -153,7 +153,8 @@ std::unique_ptr<RocmSource> RocmSource::open(const RocmOptions& o, std::vector<F
       findings.push_back(std::move(f));
       continue;
     }
-    src->add(gpu_channel(g, f.reason, l.path()), std::move(g));
+    auto channel = gpu_channel(g, f.reason, l.path());  // before g is moved into the source
+    src->add(std::move(channel), std::move(g));
   }
   if (src->state_.empty()) return nullptr;
   return src;
