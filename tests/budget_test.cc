@@ -7,20 +7,13 @@
 #include <catch2/catch.hpp>
 
 #include "report/budget.h"
+#include "report_fixtures.h"
 
 using namespace greenrun;
+using greenrun::test::component;
 using Catch::Matchers::Contains;
 
 namespace {
-
-ComponentReport component(const std::string& name, double energy_j, bool measured = true) {
-  ComponentReport c;
-  c.name = name;
-  c.energy_j = c.machine_energy_j = energy_j;
-  c.measured = measured;
-  c.source = measured ? "RAPL powercap" : "estimate";
-  return c;
-}
 
 // cpu 30 J + dram 20 J, both measured: 50 J.
 RunReport fifty_joules() {

@@ -8,6 +8,7 @@
 
 #include "helpers.h"
 #include "report/codecarbon_csv.h"
+#include "report_fixtures.h"
 #include "util/csv.h"
 
 using namespace greenrun;
@@ -17,15 +18,6 @@ using Catch::Matchers::Contains;
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
-
-ComponentReport component(const std::string& name, double energy_j, bool measured = true) {
-  ComponentReport c;
-  c.name = name;
-  c.energy_j = c.machine_energy_j = energy_j;
-  c.measured = measured;
-  c.source = measured ? "RAPL powercap" : "estimate";
-  return c;
-}
 
 ComponentReport gpu(const std::string& name, double energy_j, double utilisation, const std::string& label) {
   ComponentReport c = component(name, energy_j);
