@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "commands/options.h"
 #include "config/option_table.h"
-#include "config/options.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 
+#include "carbon/options.h"
 #include "carbon/carbon.h"
 #include <nlohmann/json.hpp>
 #include "helpers.h"
@@ -15,7 +16,7 @@ using namespace greenrun::test;
 
 namespace {
 const CarbonData& data() { return shipped_carbon_data(); }
-CarbonSettings settings(Options o, std::map<std::string, std::string> env = {{"TZ", "UTC"}}) {
+CarbonSettings settings(GridOptions o, std::map<std::string, std::string> env = {{"TZ", "UTC"}}) {
   auto s = resolve_carbon_settings(o, data(), env_of(env));
   if (!s) FAIL(s.error());
   return *s;
@@ -46,7 +47,7 @@ const Comparison* row(const CarbonReport& r, const std::string& id) {
 }  // namespace
 
 TEST_CASE("emissions = energy x PUE x intensity, elsewhere at the same PUE", "[carbon]") {
-  Options o;
+  GridOptions o;
   o.region = "FR";
   o.pue = 1.5;
   auto s = settings(o);
@@ -76,7 +77,7 @@ TEST_CASE("emissions = energy x PUE x intensity, elsewhere at the same PUE", "[c
 TEST_CASE("an hourly profile: the run's intensity is the energy-weighted average", "[carbon]") {
   TempDir dir;
   write_file(dir / "grid.csv", "timestamp,g_per_kwh\n0,100\n3600,500\n");
-  Options o;
+  GridOptions o;
   o.region = "DE";
   o.intensity_file = dir / "grid.csv";
   auto s = settings(o);
@@ -112,7 +113,7 @@ TEST_CASE("an hourly profile: the run's intensity is the energy-weighted average
 }
 
 TEST_CASE("settings: cloud PUE, overrides, compare lists, factor", "[carbon]") {
-  Options o;
+  GridOptions o;
   o.cloud = "aws:eu-west-3";
   auto s = settings(o);
   CHECK(s.location.zone == "FR");
@@ -129,7 +130,7 @@ TEST_CASE("settings: cloud PUE, overrides, compare lists, factor", "[carbon]") {
   CHECK(given.location.g_per_kwh == 250);
   CHECK(given.location.source == "--intensity");
 
-  Options c;
+  GridOptions c;
   c.region = "SE-SE3";
   c.compare = "IS, gcp:europe-west9,new south wales";
   auto cs = settings(c);
@@ -142,7 +143,7 @@ TEST_CASE("settings: cloud PUE, overrides, compare lists, factor", "[carbon]") {
   c.compare = "atlantis";
   CHECK_THAT(resolve_carbon_settings(c, data(), env_of({})).error(), Catch::StartsWith("--compare: unknown region"));
 
-  Options d;
+  GridOptions d;
   d.region = "PL";
   d.emission_factor = Factor::Direct;
   CHECK(settings(d).location.g_per_kwh == Approx(643.02));
@@ -150,17 +151,17 @@ TEST_CASE("settings: cloud PUE, overrides, compare lists, factor", "[carbon]") {
 
 TEST_CASE("settings: the time zone guess when nothing is set", "[carbon]") {
   if (access("/usr/share/zoneinfo/zone.tab", R_OK) != 0) SKIP_UNLESS_CI("tzdata is not installed (no /usr/share/zoneinfo/zone.tab)");
-  auto paris = settings(Options{}, {{"TZ", "Europe/Paris"}});
+  auto paris = settings(GridOptions{}, {{"TZ", "Europe/Paris"}});
   CHECK(paris.location.zone == "FR");
   CHECK(paris.location.guessed);
-  auto utc = settings(Options{}, {{"TZ", "UTC"}});
+  auto utc = settings(GridOptions{}, {{"TZ", "UTC"}});
   CHECK(utc.location.zone == "GLOBAL");
 }
 
 TEST_CASE("figures from the data keep their source precision (no 33.43999999999999)", "[carbon]") {
   TempDir dir;
   write_file(dir / "grid.csv", "timestamp,g_per_kwh\n0,33.44\n3600,50.1\n");
-  Options o;
+  GridOptions o;
   o.region = "FR";
   o.intensity_file = dir / "grid.csv";
   auto s = settings(o);

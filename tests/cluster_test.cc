@@ -195,3 +195,22 @@ TEST_CASE("an expanded value with '/', '..' or a control character is refused fo
     CHECK_THAT(bad.problem(), Catch::Contains("no node lock"));
   }
 }
+
+TEST_CASE("the node lock: one rank leads, the next takes over when it ends, under TMPDIR where /dev/shm is missing", "[slurm]") {
+  TempDir dir;
+  const auto env = env_of({{"SLURM_JOB_ID", "4242"}, {"SLURM_STEP_ID", "7"}, {"SLURM_PROCID", "0"}, {"TMPDIR", dir.path()}});
+  const auto step = slurm_step(env);
+  REQUIRE(step);
+  const std::string no_shm = dir / "no-such-shm";
+  auto first = NodeElection::open(step, env, no_shm);
+  CHECK(first.problem().empty());
+  CHECK(first.try_lead());
+  const std::string lock = dir / ("greenrun-" + std::to_string(::geteuid()) + "-job4242-step7/node.lock");
+  CHECK(std::filesystem::exists(lock));  // under TMPDIR, not /tmp or /dev/shm
+  {
+    auto second = NodeElection::open(step, env, no_shm);
+    CHECK_FALSE(second.try_lead());
+    first = NodeElection();  // the leading rank ends
+    CHECK(second.try_lead());
+  }
+}

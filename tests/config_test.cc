@@ -11,6 +11,7 @@
 #include <map>
 #include <regex>
 
+#include "carbon/provider.h"
 #include "commands/config_cmd.h"
 #include "config/config_files.h"
 #include "config/option_table.h"
@@ -79,12 +80,12 @@ TEST_CASE("five layers: command line > environment > user file > system file > d
           "# mine\nregion = PL\npue = 1.2\n\ninterval = 4s\n");
   auto p = f.parse({"--region", "SE", "--", "true"}, {{"GREENRUN_PUE", "1.3"}, {"GREENRUN_REGION", "DE"}});
   REQUIRE(p.action == ParsedCli::Action::Run);
-  CHECK(p.options.region == "SE");         // the command line
-  CHECK(*p.options.pue == Approx(1.3));    // the environment
-  CHECK(p.options.interval == 4s);         // the user file
-  CHECK(*p.options.cpu_tdp_w == 50);       // the system file: merged key by key
-  CHECK(p.options.project == "system");
-  CHECK(p.options.checkpoint == 60s);      // the default
+  CHECK(p.options.grid.region == "SE");         // the command line
+  CHECK(*p.options.grid.pue == Approx(1.3));    // the environment
+  CHECK(p.options.sampling.interval == 4s);         // the user file
+  CHECK(*p.options.estimate.cpu_tdp_w == 50);       // the system file: merged key by key
+  CHECK(p.options.outputs.project == "system");
+  CHECK(p.options.sampling.checkpoint == 60s);      // the default
   CHECK(p.options.config_path == f.user);
 
   auto listed = f.listing({"--region", "SE"}, {{"GREENRUN_PUE", "1.3"}});
@@ -105,11 +106,11 @@ TEST_CASE("config: --config and GREENRUN_CONFIG replace the user file, over the 
   write_file(f.dir / "from-env", "region = IT\n");
   auto p = f.parse({"--config", f.dir / "other", "--", "true"});
   REQUIRE(p.action == ParsedCli::Action::Run);
-  CHECK(p.options.region == "FR");
-  CHECK(p.options.interval == 1s);  // the user file was not read
-  CHECK(*p.options.pue == Approx(1.1));
-  CHECK(f.parse({"--", "true"}, {{"GREENRUN_CONFIG", f.dir / "from-env"}}).options.region == "IT");
-  CHECK(f.parse({"--config", f.dir / "other", "--", "true"}, {{"GREENRUN_CONFIG", f.dir / "from-env"}}).options.region == "FR");
+  CHECK(p.options.grid.region == "FR");
+  CHECK(p.options.sampling.interval == 1s);  // the user file was not read
+  CHECK(*p.options.grid.pue == Approx(1.1));
+  CHECK(f.parse({"--", "true"}, {{"GREENRUN_CONFIG", f.dir / "from-env"}}).options.grid.region == "IT");
+  CHECK(f.parse({"--config", f.dir / "other", "--", "true"}, {{"GREENRUN_CONFIG", f.dir / "from-env"}}).options.grid.region == "FR");
   auto missing = f.parse({"--config", f.dir / "missing", "--", "true"});
   CHECK(missing.exit_code == 125);
   CHECK_THAT(missing.message, Catch::Contains("cannot read the config file " + f.dir / "missing"));
@@ -119,10 +120,10 @@ TEST_CASE("flags as boolean keys: true/false, yes/no, on/off, 1/0, and the comma
   Files f("no-embodied = yes\n", "no-estimate = 1\nlive = true\n");
   auto p = f.parse({"--", "true"});
   REQUIRE(p.action == ParsedCli::Action::Run);
-  CHECK(p.options.no_estimate);
-  CHECK(p.options.no_embodied);
-  CHECK(p.options.live);
-  CHECK_FALSE(f.parse({"--live=false", "--", "true"}).options.live);
+  CHECK(p.options.estimate.no_estimate);
+  CHECK(p.options.footprint.no_embodied);
+  CHECK(p.options.outputs.live);
+  CHECK_FALSE(f.parse({"--live=false", "--", "true"}).options.outputs.live);
   write_file(f.user, "\nlive = maybe\n");
   auto bad = f.parse({"--", "true"});
   CHECK(bad.exit_code == 125);
@@ -191,12 +192,12 @@ TEST_CASE("credentials: only from a file its owner alone reads, the environment 
   chmod(f.user.c_str(), 0600);
   auto p = f.parse({"--", "true"});
   REQUIRE(p.action == ParsedCli::Action::Run);
-  CHECK(p.options.credentials.at("GREENRUN_ELECTRICITYMAPS_TOKEN") == "file-token-s3cr3t");
-  CHECK(credential(p.options, env_of({}), "GREENRUN_ELECTRICITYMAPS_TOKEN") == "file-token-s3cr3t");
-  CHECK(credential(p.options, env_of({{"GREENRUN_ELECTRICITYMAPS_TOKEN", "env-token"}}), "GREENRUN_ELECTRICITYMAPS_TOKEN") ==
+  CHECK(p.options.grid.credentials.at("GREENRUN_ELECTRICITYMAPS_TOKEN") == "file-token-s3cr3t");
+  CHECK(credential(p.options.grid, env_of({}), "GREENRUN_ELECTRICITYMAPS_TOKEN") == "file-token-s3cr3t");
+  CHECK(credential(p.options.grid, env_of({{"GREENRUN_ELECTRICITYMAPS_TOKEN", "env-token"}}), "GREENRUN_ELECTRICITYMAPS_TOKEN") ==
         "env-token");
   auto env_wins = f.parse({"--", "true"}, {{"GREENRUN_ELECTRICITYMAPS_TOKEN", "env-token"}});
-  CHECK(env_wins.options.credentials.count("GREENRUN_ELECTRICITYMAPS_TOKEN") == 0);
+  CHECK(env_wins.options.grid.credentials.count("GREENRUN_ELECTRICITYMAPS_TOKEN") == 0);
 
   auto listed = f.listing({}, {{"GREENRUN_WATTTIME_USERNAME", "env-user"}});
   REQUIRE(listed);

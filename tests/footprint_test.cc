@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "carbon/footprint.h"
-#include "config/options.h"
+#include "commands/options.h"
 #include "helpers.h"
 #include "report/codecarbon_csv.h"
 #include "sensors/estimate.h"
@@ -87,8 +87,10 @@ TEST_CASE("an AWS instance's Teads curve replaces the per-vCPU average, and says
 
 TEST_CASE("an instance type needs a provider and a known type", "[footprint]") {
   const auto& data = shipped_hardware();
-  Options o;
-  o.instance_type = "m5.xlarge";
+  SourceOptions sources;
+  EstimateOptions estimate;
+  ProbeOptions o{sources, estimate, "", std::chrono::seconds(1)};
+  sources.instance_type = "m5.xlarge";
   auto none = resolve_instance(o, bare_metal(4), data);
   REQUIRE_FALSE(none);
   CHECK_THAT(none.error(), Catch::Contains("--cloud"));
@@ -98,7 +100,7 @@ TEST_CASE("an instance type needs a provider and a known type", "[footprint]") {
   REQUIRE(*ok);
   CHECK((*ok)->type == "m5.xlarge");
   // auto: the type from DMI, only where AWS sets it.
-  o.instance_type = "auto";
+  sources.instance_type = "auto";
   Hardware nitro = bare_metal(4);
   nitro.cloud = "aws";
   nitro.product_name = "c5.large";
@@ -112,7 +114,7 @@ TEST_CASE("embodied: kg x machine share x time over lifetime x the command's sha
   const auto& data = shipped_hardware();
   auto m5 = data.instance("aws", "m5.xlarge");
   REQUIRE(m5);
-  Options o;
+  FootprintOptions o;
   auto s = resolve_embodied(o, bare_metal(4), *m5, data.embodied_defaults());
   REQUIRE(s);
   CHECK(s->basis == "instance");
@@ -152,7 +154,7 @@ TEST_CASE("embodied: kg x machine share x time over lifetime x the command's sha
     EmbodiedReport r = compute_embodied(*d, {3600, 1.0, 1.0, 4});  // GPUs are in the given figure
     REQUIRE(r.parts.size() == 1);
     CHECK(r.emissions_g == Approx(2000.0 * 1000 / (5 * 8760)));
-    Options off;
+    FootprintOptions off;
     off.no_embodied = true;
     CHECK_FALSE(resolve_embodied(off, bare_metal(8), std::nullopt, data.embodied_defaults()));
   }
@@ -189,13 +191,13 @@ TEST_CASE("the footprint options parse and refuse bad values", "[footprint][opti
   };
   auto ok = parse({"--functional-unit", "1000:images", "--lifetime", "5y", "--embodied-kg", "1200", "--wue", "0.18"});
   REQUIRE(ok.action == ParsedCli::Action::Run);
-  REQUIRE(ok.options.functional_unit);
-  CHECK(ok.options.functional_unit->count == 1000);
-  CHECK(ok.options.functional_unit->name == "images");
-  CHECK(*ok.options.lifetime_years == 5);
-  CHECK(*ok.options.embodied_kg == 1200);
-  CHECK(*ok.options.wue == 0.18);
-  CHECK(parse({"--functional-unit", "3"}).options.functional_unit->name == "unit");
+  REQUIRE(ok.options.footprint.functional_unit);
+  CHECK(ok.options.footprint.functional_unit->count == 1000);
+  CHECK(ok.options.footprint.functional_unit->name == "images");
+  CHECK(*ok.options.footprint.lifetime_years == 5);
+  CHECK(*ok.options.footprint.embodied_kg == 1200);
+  CHECK(*ok.options.footprint.wue == 0.18);
+  CHECK(parse({"--functional-unit", "3"}).options.footprint.functional_unit->name == "unit");
   for (auto bad : std::vector<std::vector<std::string>>{{"--functional-unit", "0:x"},
                                                         {"--functional-unit", "10:"},
                                                         {"--lifetime", "100"},

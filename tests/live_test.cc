@@ -13,7 +13,7 @@
 #include "carbon/response_cache.h"
 #include "config/config_files.h"
 #include "config/option_table.h"
-#include "config/options.h"
+#include "commands/options.h"
 #include "helpers.h"
 #include "util/fs.h"
 #include "util/http.h"
@@ -223,7 +223,7 @@ TEST_CASE("base URLs are https or loopback http, and secrets are redacted", "[li
 }
 
 TEST_CASE("provider names and locations are checked before the command starts", "[live]") {
-  Options o;
+  GridOptions o;
   Location loc;
   loc.zone = "DE";
   auto env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
@@ -249,7 +249,7 @@ TEST_CASE("every row of the provider table is in the help, the errors, the compl
   // The table is the one list; what cannot read it (config/, below carbon/, and
   // the shell completions) is checked against it here.
   const std::string help = find_option("intensity-source")->help;
-  Options o;
+  GridOptions o;
   Location loc;
   auto env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   const std::string unknown = make_provider("gridstatus", loc, Factor::Lifecycle, nullptr, o, env).error();
@@ -301,11 +301,11 @@ TEST_CASE("options: signals, intensities, the carbon-aware rules", "[live][optio
                        "SIGUSR1", "--max-delay", "1h", "--", "true"},
                       env);
   REQUIRE(ok.action == ParsedCli::Action::Run);
-  CHECK(*ok.options.start_within == hours(8));
-  CHECK(*ok.options.pause_above == 300);
-  CHECK(ok.options.pause_signal == SIGUSR1);
-  CHECK(ok.options.max_delay == hours(1));
-  CHECK(ok.options.intensity_poll == minutes(15));
-  CHECK(ok.options.intensity_timeout == seconds(15));
+  CHECK(*ok.options.aware.start_within == hours(8));
+  CHECK(*ok.options.aware.pause_above == 300);
+  CHECK(ok.options.aware.pause_signal == SIGUSR1);
+  CHECK(ok.options.aware.max_delay == hours(1));
+  CHECK(ok.options.grid.intensity_poll == minutes(15));
+  CHECK(ok.options.grid.intensity_timeout == seconds(15));
   CHECK(parse_cli({"--pause-with", "nope", "--", "true"}, env).exit_code == 125);
 }

@@ -205,22 +205,23 @@ TEST_CASE("metrics label values escape backslash, quote and newline and are vali
 TEST_CASE("run_identity: the metrics file's stem, else the command's name and FNV-1a hash, then the labels", "[metrics]") {
   RunReport r;
   r.command = {"foobar"};
-  Options o;
+  std::string metrics_path;
+  std::vector<std::pair<std::string, std::string>> labels;
   // FNV-1a 32-bit of "foobar" is 0xbf9cf968 (the FNV reference test vectors).
-  CHECK(run_identity(o, r) == std::vector<std::pair<std::string, std::string>>{{"run", "foobar-bf9cf968"}});
+  CHECK(run_identity(metrics_path, labels, r) == std::vector<std::pair<std::string, std::string>>{{"run", "foobar-bf9cf968"}});
   r.command = {"a"};  // FNV-1a("a") = 0xe40c292c
-  CHECK(run_identity(o, r)[0].second == "a-e40c292c");
-  o.metrics_path = "-";  // standard output has no stem
-  CHECK(run_identity(o, r)[0].second == "a-e40c292c");
+  CHECK(run_identity(metrics_path, labels, r)[0].second == "a-e40c292c");
+  metrics_path = "-";  // standard output has no stem
+  CHECK(run_identity(metrics_path, labels, r)[0].second == "a-e40c292c");
 
-  o.metrics_path = "/var/lib/node_exporter/textfile/nightly.prom";
-  CHECK(run_identity(o, r)[0].second == "nightly");
-  o.metrics_path = "out/plain";
-  CHECK(run_identity(o, r)[0].second == "plain");
+  metrics_path = "/var/lib/node_exporter/textfile/nightly.prom";
+  CHECK(run_identity(metrics_path, labels, r)[0].second == "nightly");
+  metrics_path = "out/plain";
+  CHECK(run_identity(metrics_path, labels, r)[0].second == "plain");
 
   r.slurm.emplace();
   r.slurm->step.task = 3;
-  o.labels = {{"team", "ml"}, {"run", "custom"}};
-  CHECK(run_identity(o, r) ==
+  labels = {{"team", "ml"}, {"run", "custom"}};
+  CHECK(run_identity(metrics_path, labels, r) ==
         std::vector<std::pair<std::string, std::string>>{{"run", "custom"}, {"slurm_task", "3"}, {"team", "ml"}});
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "commands/options.h"
 #include "config/option_table.h"
 #include "helpers.h"
 

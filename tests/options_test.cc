@@ -3,7 +3,7 @@
 #include <map>
 
 #include "commands/version.h"
-#include "config/options.h"
+#include "commands/options.h"
 #include "helpers.h"
 
 using namespace greenrun;
@@ -20,11 +20,11 @@ TEST_CASE("the command follows -- or the first non-option", "[options]") {
   auto p = parse({"--interval", "250ms", "--", "python", "-q", "train.py"});
   REQUIRE(p.action == ParsedCli::Action::Run);
   CHECK(p.options.command == std::vector<std::string>{"python", "-q", "train.py"});
-  CHECK(p.options.interval == 250ms);
+  CHECK(p.options.sampling.interval == 250ms);
 
   auto q = parse({"-q", "make", "--jobs", "4"});
   REQUIRE(q.action == ParsedCli::Action::Run);
-  CHECK(q.options.quiet);
+  CHECK(q.options.outputs.quiet);
   CHECK(q.options.command == std::vector<std::string>{"make", "--jobs", "4"});
 
   auto dashes = parse({"--", "--weird-name"});
@@ -62,33 +62,33 @@ TEST_CASE("help and version go to stdout with status 0", "[options]") {
 
 TEST_CASE("roots come from the environment, flags win", "[options]") {
   auto p = parse({"--", "true"}, {{"GREENRUN_SYSFS_ROOT", "/fx/sys"}, {"GREENRUN_PROCFS_ROOT", "/fx/proc"}});
-  CHECK(p.options.sysfs_root == "/fx/sys");
-  CHECK(p.options.procfs_root == "/fx/proc");
+  CHECK(p.options.sources.sysfs_root == "/fx/sys");
+  CHECK(p.options.sources.procfs_root == "/fx/proc");
   auto q = parse({"--sysfs-root", "/a", "--", "true"}, {{"GREENRUN_SYSFS_ROOT", "/fx/sys"}});
-  CHECK(q.options.sysfs_root == "/a");
+  CHECK(q.options.sources.sysfs_root == "/a");
 }
 
 TEST_CASE("scope and checkpoint", "[options]") {
   auto p = parse({"--scope", "machine", "--checkpoint", "5m", "--", "true"});
-  CHECK(p.options.scope == Scope::Machine);
-  CHECK(p.options.checkpoint == 300s);
-  CHECK(parse({"--checkpoint", "0", "--", "true"}).options.checkpoint == 0s);
+  CHECK(p.options.tree.scope == Scope::Machine);
+  CHECK(p.options.sampling.checkpoint == 300s);
+  CHECK(parse({"--checkpoint", "0", "--", "true"}).options.sampling.checkpoint == 0s);
 }
 
 TEST_CASE("every form CLI11 accepts is parsed, with only the options mentioned registered", "[options]") {
   auto p = parse({"-qv", "-i250ms", "--json=out.json", "--tree", "proc", "--", "true"});
   REQUIRE(p.action == ParsedCli::Action::Run);
-  CHECK(p.options.quiet);
+  CHECK(p.options.outputs.quiet);
   CHECK(p.options.log_level == log::Level::Debug);  // -v
-  CHECK(p.options.interval == 250ms);
-  CHECK(p.options.json_path == "out.json");
-  CHECK(p.options.tree == TreeMethod::Proc);
+  CHECK(p.options.sampling.interval == 250ms);
+  CHECK(p.options.outputs.json_path == "out.json");
+  CHECK(p.options.tree.method == TreeMethod::Proc);
   // Options not on the command line still come from the environment.
   auto e = parse({"-q", "--", "true"}, {{"GREENRUN_INTERVAL", "2s"}, {"GREENRUN_LOG_LEVEL", "trace"}, {"GREENRUN_TREE", "cgroup"}});
   REQUIRE(e.action == ParsedCli::Action::Run);
-  CHECK(e.options.interval == 2s);
+  CHECK(e.options.sampling.interval == 2s);
   CHECK(e.options.log_level == log::Level::Trace);
-  CHECK(e.options.tree == TreeMethod::Cgroup);
+  CHECK(e.options.tree.method == TreeMethod::Cgroup);
   // An explicit level wins over -v.
   CHECK(parse({"-v", "--log-level", "off", "--", "true"}).options.log_level == log::Level::Off);
   // A log file alone means debug (a file asked for is never left empty); a level given still wins.

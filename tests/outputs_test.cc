@@ -63,7 +63,7 @@ TEST_CASE("the sink table lists every output, and the options pick them", "[outp
         CHECK_THAT(man, Catch::Matchers::Contains(roff));
     }
   }
-  greenrun::Options o;
+  greenrun::OutputOptions o;
   greenrun::Hardware hw;
   const greenrun::CarbonData* data = nullptr;
   CHECK(greenrun::make_sinks({o, hw, &data}).size() == 1);  // the summary on stderr

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "carbon/carbon.h"
+#include "carbon/options.h"
 #include "helpers.h"
 #include "sampling/sampler.h"
 #include "sensors/rapl_powercap.h"
@@ -164,7 +165,7 @@ TEST_CASE("sampler + carbon: an hourly file that changes mid-run prices each rec
   const long long change = duration_cast<seconds>((t0 + minutes(30)).time_since_epoch()).count();
   write_file(dir / "grid.csv", "timestamp,g_per_kwh\n" + std::to_string(change - 3600) + ",100\n" +
                                    std::to_string(change) + ",400\n" + std::to_string(change + 3600) + ",400\n");
-  Options o;
+  GridOptions o;
   o.region = "FR";
   o.intensity_file = dir / "grid.csv";
   auto settings = resolve_carbon_settings(o, shipped_carbon_data(), [](const std::string&) { return std::nullopt; });

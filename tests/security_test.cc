@@ -21,7 +21,7 @@
 #include <random>
 
 #include "config/config_files.h"
-#include "config/options.h"
+#include "commands/options.h"
 #include "helpers.h"
 #include "util/fs.h"
 #include "util/http.h"
@@ -321,7 +321,7 @@ TEST_CASE("as root, a library is loaded only from a config file and a file of ro
       INFO(w.name << " owner " << owner << " mode " << std::oct << mode << ": " << r.message);
       if (trusted) {
         REQUIRE(r.action == ParsedCli::Action::Run);
-        CHECK(r.options.nvml_lib == lib);
+        CHECK(r.options.sources.nvml_lib == lib);
       } else {
         CHECK(r.action == ParsedCli::Action::Exit);
         CHECK(r.exit_code == 125);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "carbon/options.h"
 #include "util/fs.h"
 #include "util/units.h"
 
@@ -29,7 +30,7 @@ std::vector<std::string> split_list(const std::string& s) {
 
 }  // namespace
 
-Result<CarbonSettings> resolve_carbon_settings(const Options& o, const CarbonData& data, const EnvLookup& env,
+Result<CarbonSettings> resolve_carbon_settings(const GridOptions& o, const CarbonData& data, const EnvLookup& env,
                                                const std::string& zoneinfo_dir) {
   using R = Result<CarbonSettings>;
   CarbonSettings s;

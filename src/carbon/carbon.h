@@ -7,13 +7,16 @@
 #include <vector>
 
 #include "carbon/carbon_data.h"
+#include "carbon/factor.h"
 #include "carbon/intensity.h"
 #include "carbon/provider.h"
-#include "config/options.h"
 #include "carbon/region.h"
 #include "sampling/timeline.h"
+#include "util/env.h"
 
 namespace greenrun {
+
+struct GridOptions;  // carbon/options.h
 
 /// What the user chose (or greenrun guessed), resolved before the command starts.
 struct CarbonSettings {
@@ -65,10 +68,10 @@ struct CarbonReport {
 /// The grids shown when --compare is not given (a spread of well-known ones).
 inline constexpr const char* kDefaultCompare = "NO,FR,DE,US,CN,IN,PL";
 
-/// Everything from Options that decides the emissions, resolved and checked:
+/// Everything of the grid options that decides the emissions, resolved and checked:
 /// an unknown region, a bad --compare entry or a malformed intensity file is
 /// an error here, before the command starts.
-Result<CarbonSettings> resolve_carbon_settings(const Options& o, const CarbonData& data, const EnvLookup& env,
+Result<CarbonSettings> resolve_carbon_settings(const GridOptions& o, const CarbonData& data, const EnvLookup& env,
                                                const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
 
 /// Emissions of every timeline record: its energy x PUE x the intensity over

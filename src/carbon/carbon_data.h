@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/options.h"
+#include "carbon/factor.h"
 #include "util/data_dir.h"
 #include "util/result.h"
 

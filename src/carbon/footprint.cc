@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "carbon/options.h"
 #include "util/units.h"
 
 namespace greenrun {
@@ -31,7 +32,7 @@ EmbodiedPart instance_part(const CloudInstance& c) {
 
 }  // namespace
 
-std::optional<EmbodiedSettings> resolve_embodied(const Options& o, const Hardware& hw,
+std::optional<EmbodiedSettings> resolve_embodied(const FootprintOptions& o, const Hardware& hw,
                                                  const std::optional<CloudInstance>& instance,
                                                  const std::vector<EmbodiedDefault>& defaults) {
   if (o.no_embodied) return std::nullopt;

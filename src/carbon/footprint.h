@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "carbon/carbon.h"
-#include "config/options.h"
+#include "carbon/functional_unit.h"
 #include "sensors/hardware.h"
 #include "sensors/hardware_data.h"
 
 namespace greenrun {
+
+struct FootprintOptions;  // carbon/options.h
 
 /// A piece of hardware whose manufacturing emissions the run shares.
 struct EmbodiedPart {
@@ -36,7 +38,7 @@ struct EmbodiedSettings {
 };
 
 /// What the options and the machine say; nullopt with --no-embodied.
-std::optional<EmbodiedSettings> resolve_embodied(const Options& o, const Hardware& hw,
+std::optional<EmbodiedSettings> resolve_embodied(const FootprintOptions& o, const Hardware& hw,
                                                  const std::optional<CloudInstance>& instance,
                                                  const std::vector<EmbodiedDefault>& defaults);
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "carbon/options.h"
 #include "config/config_files.h"
 #include "util/fs.h"
 #include "util/units.h"
@@ -457,13 +458,19 @@ Status check_length(const std::string& value, const char* env_var) {
 using Made = Result<std::unique_ptr<IntensityProvider>>;
 
 /// What a provider's row builds it from.
+std::string credential(const GridOptions& o, const EnvLookup& env, const char* env_var) {
+  if (auto v = env(env_var); v && !v->empty()) return *v;
+  auto it = o.credentials.find(env_var);
+  return it == o.credentials.end() ? "" : it->second;
+}
+
 struct ProviderArgs {
   const ProviderEntry& entry;
   std::string where;  // after the colon: a zone, a region, a postcode
   const Location& location;
   LiveSource src;
   const IntensityProfile* file_profile;
-  const Options& o;
+  const GridOptions& o;
   const EnvLookup& env;
 
   /// The row's base URL (its variable, else the default), checked.
@@ -539,7 +546,7 @@ const std::vector<ProviderEntry>& provider_table() {
 
 Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec, const Location& location,
                                                          Factor factor, const IntensityProfile* file_profile,
-                                                         const Options& o, const EnvLookup& env) {
+                                                         const GridOptions& o, const EnvLookup& env) {
   const size_t colon = spec.find(':');
   std::string name = spec.substr(0, colon);
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -13,14 +13,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "carbon/factor.h"
 #include "carbon/intensity.h"
 #include "carbon/region.h"
 #include "carbon/response_cache.h"
-#include "config/options.h"
+#include "util/env.h"
 #include "util/http.h"
 #include "util/redact.h"
 
 namespace greenrun {
+
+struct GridOptions;  // carbon/options.h
 
 /// The grid-data provider chosen with --intensity-source, and how it answered.
 struct LiveSource {
@@ -139,7 +142,10 @@ const std::vector<ProviderEntry>& provider_table();
 /// not (the provider answers with that problem, and the run falls back).
 Result<std::unique_ptr<IntensityProvider>> make_provider(const std::string& spec, const Location& location,
                                                          Factor factor, const IntensityProfile* file_profile,
-                                                         const Options& o, const EnvLookup& env);
+                                                         const GridOptions& o, const EnvLookup& env);
+
+/// A credential a provider needs: its environment variable, else a config file's.
+std::string credential(const GridOptions& o, const EnvLookup& env, const char* env_var);
 
 /// The environment variables a provider reads (credentials, base URLs).
 inline constexpr const char* kElectricityMapsTokenEnv = "GREENRUN_ELECTRICITYMAPS_TOKEN";

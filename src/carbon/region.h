@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "carbon/carbon_data.h"
-#include "config/emission_factor.h"
+#include "carbon/factor.h"
 #include "util/result.h"
 
 namespace greenrun {

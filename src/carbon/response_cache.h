@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "config/options.h"
+#include "util/env.h"
 
 namespace greenrun {
 

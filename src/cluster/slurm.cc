@@ -108,7 +108,7 @@ Result<std::string> expand_placeholders(const std::string& path, const std::opti
   return out;
 }
 
-NodeElection NodeElection::open(const std::optional<SlurmStep>& step, const std::string& shm_dir) {
+NodeElection NodeElection::open(const std::optional<SlurmStep>& step, const EnvLookup& env, const std::string& shm_dir) {
   NodeElection e;
   if (!step) {
     e.always_ = e.leading_ = true;
@@ -119,7 +119,7 @@ NodeElection NodeElection::open(const std::optional<SlurmStep>& step, const std:
     e.always_ = e.leading_ = true;
     return e;
   }
-  const std::string base = is_directory(shm_dir) ? shm_dir : real_env("TMPDIR").value_or("/tmp");
+  const std::string base = is_directory(shm_dir) ? shm_dir : env("TMPDIR").value_or("/tmp");
   auto dir = private_dir(base + "/greenrun-" + std::to_string(::geteuid()) + "-job" + step->job_id + "-step" +
                          (step->step_id.empty() ? "0" : step->step_id));
   if (dir) e.fd_ = ::open((*dir + "/node.lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "config/options.h"
+#include "util/env.h"
 #include "util/result.h"
 
 namespace greenrun {
@@ -48,8 +48,10 @@ Result<std::string> expand_placeholders(const std::string& path, const std::opti
 /// again at every tick, so when that rank ends another takes over.
 class NodeElection {
  public:
-  /// Outside Slurm there is nothing to elect: always the meter.
-  static NodeElection open(const std::optional<SlurmStep>& step, const std::string& shm_dir = "/dev/shm");
+  /// Outside Slurm there is nothing to elect: always the meter. `env`'s
+  /// TMPDIR is the directory where `shm_dir` is missing.
+  static NodeElection open(const std::optional<SlurmStep>& step, const EnvLookup& env = real_env,
+                           const std::string& shm_dir = "/dev/shm");
   NodeElection() = default;
   NodeElection(NodeElection&& o) noexcept { *this = std::move(o); }
   NodeElection& operator=(NodeElection&& o) noexcept;

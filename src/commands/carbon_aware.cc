@@ -34,19 +34,19 @@ std::string percent(double p) { return significant(p, 2) + "%"; }
 }  // namespace
 
 bool CarbonAware::wanted(const Options& o) {
-  return !o.intensity_source.empty() || o.start_within || o.pause_above || o.require_live_intensity;
+  return !o.grid.intensity_source.empty() || o.aware.start_within || o.aware.pause_above || o.grid.require_live_intensity;
 }
 
 Result<std::unique_ptr<CarbonAware>> CarbonAware::make(const Options& o, CarbonSettings& carbon, const EnvLookup& env) {
   using R = Result<std::unique_ptr<CarbonAware>>;
-  std::string spec = o.intensity_source;
-  if (spec.empty() && !o.intensity_file.empty()) spec = "file";
+  std::string spec = o.grid.intensity_source;
+  if (spec.empty() && !o.grid.intensity_file.empty()) spec = "file";
   if (spec.empty())
-    return R::fail(std::string(o.start_within ? "--start-within" : o.pause_above ? "--pause-above" : "--require-live-intensity") +
+    return R::fail(std::string(o.aware.start_within ? "--start-within" : o.aware.pause_above ? "--pause-above" : "--require-live-intensity") +
                    " needs time-varying data: --intensity-source NAME or --intensity-file FILE");
-  if (spec.rfind("file", 0) != 0 && !o.intensity_file.empty())
+  if (spec.rfind("file", 0) != 0 && !o.grid.intensity_file.empty())
     return R::fail("--intensity-file and --intensity-source " + spec + ": give one source of intensity");
-  auto provider = make_provider(spec, carbon.location, carbon.factor, &carbon.profile, o, env);
+  auto provider = make_provider(spec, carbon.location, carbon.factor, &carbon.profile, o.grid, env);
   if (!provider) return R::fail(provider.error());
   auto aware = std::unique_ptr<CarbonAware>(new CarbonAware(o, carbon, std::make_unique<IntensityFeed>(std::move(*provider))));
   aware->reprice();
@@ -56,7 +56,7 @@ Result<std::unique_ptr<CarbonAware>> CarbonAware::make(const Options& o, CarbonS
 bool CarbonAware::network() const { return feed_->source().provider != "file"; }
 
 IntensityFeed::Want CarbonAware::want() const {
-  return o_.pause_above || o_.start_within ? IntensityFeed::Want::Forecast : IntensityFeed::Want::Latest;
+  return o_.aware.pause_above || o_.aware.start_within ? IntensityFeed::Want::Forecast : IntensityFeed::Want::Latest;
 }
 
 void CarbonAware::reprice() {
@@ -66,15 +66,15 @@ void CarbonAware::reprice() {
 }
 
 void CarbonAware::start_watchdog() {
-  if (!o_.pause_above) return;
+  if (!o_.aware.pause_above) return;
   watchdog_ = std::make_unique<Watchdog>();
-  pauser_ = std::make_unique<Pauser>(*o_.pause_above, o_.max_delay, o_.pause_signal, *watchdog_);
+  pauser_ = std::make_unique<Pauser>(*o_.aware.pause_above, o_.aware.max_delay, o_.aware.pause_signal, *watchdog_);
 }
 
 std::optional<int> CarbonAware::before_start() {
-  if (o_.start_within) return plan_and_wait();
+  if (o_.aware.start_within) return plan_and_wait();
   const auto now = wall::now();
-  if (!o_.require_live_intensity) {
+  if (!o_.grid.require_live_intensity) {
     feed_->fetch(want(), now, FetchMode::CacheOnly);  // no request before the command starts
     reprice();
     return std::nullopt;
@@ -88,16 +88,16 @@ std::optional<int> CarbonAware::before_start() {
 std::optional<int> CarbonAware::plan_and_wait() {
   ScheduleReport s;
   s.requested_at = wall::now();
-  s.expected_duration_s = std::chrono::duration<double>(*o_.expected_duration).count();
-  s.within_s = std::chrono::duration<double>(*o_.start_within).count();
+  s.expected_duration_s = std::chrono::duration<double>(*o_.aware.expected_duration).count();
+  s.within_s = std::chrono::duration<double>(*o_.aware.start_within).count();
   const Status fetched = feed_->fetch(IntensityFeed::Want::Forecast, s.requested_at);
   reprice();
   Result<Plan> plan = fetched ? plan_start(forecast_points(feed_->series().points()),
-                                           {s.requested_at, *o_.expected_duration, *o_.start_within})
+                                           {s.requested_at, *o_.aware.expected_duration, *o_.aware.start_within})
                               : Result<Plan>::fail(fetched.error());
   s.planned_start = s.requested_at;
   if (!plan) {
-    if (o_.require_live_intensity) return say("no plan: " + plan.error() + " (--require-live-intensity)"), kExitGreenrunFailed;
+    if (o_.grid.require_live_intensity) return say("no plan: " + plan.error() + " (--require-live-intensity)"), kExitGreenrunFailed;
     s.problem = "no plan: " + plan.error();
     say(s.problem + "; starting at once");
   } else {
@@ -105,14 +105,14 @@ std::optional<int> CarbonAware::plan_and_wait() {
     s.forecast_now_g_per_kwh = plan->now_g_per_kwh;
     s.forecast_planned_g_per_kwh = plan->best_g_per_kwh;
     s.beyond_horizon = plan->beyond_horizon;
-    if (!o_.quiet)
+    if (!o_.outputs.quiet)
       say("cleanest start " + format_rfc3339(plan->start) + " (in " +
           format_seconds(std::chrono::duration<double>(plan->start - s.requested_at).count()) + "): " +
           significant(plan->best_g_per_kwh) + " g/kWh over " + format_seconds(s.expected_duration_s) + " against " +
           significant(plan->now_g_per_kwh) + " g/kWh at once (" + percent(plan->saving_percent()) + " less)");
   }
   schedule_ = s;
-  if (const int sig = wait_until(steady_at(s.planned_start), s.planned_start, o_.quiet); sig != 0)
+  if (const int sig = wait_until(steady_at(s.planned_start), s.planned_start, o_.outputs.quiet); sig != 0)
     return kExitSignalBase + sig;
   return std::nullopt;
 }
@@ -145,7 +145,7 @@ void CarbonAware::started(pid_t pgid) {
 CarbonAware::steady::time_point CarbonAware::first_poll() const {
   // A pause may be due at once, and a fetch started with the command is
   // taken as it answers; otherwise the data read at the start lasts a poll.
-  return pauser_ || feed_->fetching() ? steady::now() : steady::now() + o_.intensity_poll;
+  return pauser_ || feed_->fetching() ? steady::now() : steady::now() + o_.grid.intensity_poll;
 }
 
 CarbonAware::steady::time_point CarbonAware::poll() {
@@ -153,7 +153,7 @@ CarbonAware::steady::time_point CarbonAware::poll() {
   const auto at = wall::now();
   if (feed_->collect()) reprice();
   if (network() && !feed_->covers(at)) feed_->fetch_async(want(), at);
-  auto next = now + o_.intensity_poll;
+  auto next = now + o_.grid.intensity_poll;
   // An answer is acted on when it arrives, not a poll later: a run that
   // starts on a dirty grid with a cold cache pauses at the first answer.
   if (feed_->fetching()) next = std::min(next, now + kAnswerWatch);
@@ -173,7 +173,7 @@ void CarbonAware::finished(wall::time_point origin, wall::time_point ended) {
   if (pauser_) pauser_->resume("the command exited", steady::now(), wall::now());
   // One deadline for all the network work after the command: the fetch
   // still running and the history (each used to have a timeout of its own).
-  const auto deadline = steady::now() + o_.intensity_timeout;
+  const auto deadline = steady::now() + o_.grid.intensity_timeout;
   feed_->settle(deadline);
   if (network()) feed_->fetch_history(schedule_ ? std::min(origin, schedule_->requested_at) : origin, ended, deadline);
   reprice();

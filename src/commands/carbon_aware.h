@@ -12,7 +12,7 @@
 #include "carbon/carbon.h"
 #include "carbon/live.h"
 #include "carbon/pause.h"
-#include "config/options.h"
+#include "commands/options.h"
 #include "process/watchdog.h"
 #include "report/report.h"
 

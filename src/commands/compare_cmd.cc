@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "commands/subcommand.h"
-#include "config/options.h"
+#include "commands/options.h"
 #include "report/compare.h"
 #include "util/exit_codes.h"
 #include "util/escape.h"

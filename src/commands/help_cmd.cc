@@ -8,7 +8,7 @@
 #include <cctype>
 #include <cstdio>
 
-#include "config/options.h"
+#include "commands/options.h"
 #include "util/exit_codes.h"
 #include "util/fs.h"
 #include "util/privilege.h"

@@ -37,7 +37,7 @@ Result<std::string> expand_output_path(const std::string& path, const EnvLookup&
 Status expand_output_paths(Options& o, const EnvLookup& env) {
   for (const auto& e : sink_table())
     if (e.path)
-      if (auto st = expand_one(o.*e.path, flag_of(e.option), env); !st) return st;
+      if (auto st = expand_one(o.outputs.*e.path, flag_of(e.option), env); !st) return st;
   return expand_one(o.log_file, "--log-file", env);
 }
 

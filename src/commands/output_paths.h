@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "config/options.h"
+#include "commands/options.h"
 #include "util/env.h"
 #include "util/result.h"
 

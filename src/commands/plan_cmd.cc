@@ -141,16 +141,16 @@ int plan_command(const std::vector<std::string>& args, const EnvLookup& env) {
   auto checked = checked_subcommand_options(raw, env);  // as a run checks them: --pue 9 is refused here too
   if (!checked) return fail(checked.error());
   Options o = std::move(*checked);
-  o.compare = "none";
-  o.credentials = std::move(layers->credentials);
-  const std::string spec = !o.intensity_source.empty() ? o.intensity_source : o.intensity_file.empty() ? "" : "file";
+  o.grid.compare = "none";
+  o.grid.credentials = std::move(layers->credentials);
+  const std::string spec = !o.grid.intensity_source.empty() ? o.grid.intensity_source : o.grid.intensity_file.empty() ? "" : "file";
   if (spec.empty()) return fail("a plan needs a forecast: --intensity-source NAME or --intensity-file FILE", kExitUsage);
 
   auto data = load_carbon_data(find_data_dir(env));
   if (!data) return fail(data.error());
-  auto settings = resolve_carbon_settings(o, *data, env);
+  auto settings = resolve_carbon_settings(o.grid, *data, env);
   if (!settings) return fail(settings.error());
-  auto provider = make_provider(spec, settings->location, settings->factor, &settings->profile, o, env);
+  auto provider = make_provider(spec, settings->location, settings->factor, &settings->profile, o.grid, env);
   if (!provider) return fail(provider.error());
   IntensityFeed feed(std::move(*provider));
   const PlanRequest req{std::chrono::system_clock::now(), duration, *within};

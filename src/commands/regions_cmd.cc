@@ -78,7 +78,7 @@ std::optional<int> regions_options(const std::vector<std::string>& args, const E
     std::fprintf(stderr, "greenrun regions: %s\n", checked.error().c_str());
     return kExitGreenrunFailed;
   }
-  a.factor = checked->emission_factor;
+  a.factor = checked->grid.emission_factor;
   if (a.sort != "intensity" && a.sort != "name" && a.sort != "id") {
     std::fprintf(stderr, "greenrun regions: --sort must be intensity, name or id\n");
     return kExitUsage;

@@ -5,7 +5,7 @@
 
 #include "commands/output_paths.h"
 #include "commands/subcommand.h"
-#include "config/options.h"
+#include "commands/options.h"
 #include "report/merge.h"
 #include "report/report.h"
 #include "util/exit_codes.h"

@@ -69,7 +69,7 @@ struct Run {
              (loaded ? "" : ": " + loaded.error());
     });
     if (!loaded) return Status::fail(loaded.error());
-    auto settings = resolve_carbon_settings(options, *loaded, env);
+    auto settings = resolve_carbon_settings(options.grid, *loaded, env);
     if (!settings) return Status::fail(settings.error());
     data = std::move(*loaded);
     carbon = std::move(*settings);
@@ -78,7 +78,8 @@ struct Run {
   }
 
   RunReport report(const Measurements& m) const {
-    ReportInputs in{&options, &probe.findings, data_ptr, carbon ? &*carbon : nullptr, &footprint, &tree.description};
+    ReportInputs in{options.command, options.tree.scope, options.sampling.interval, options.aware.expected_duration,
+                    &probe.findings, data_ptr, carbon ? &*carbon : nullptr, &footprint, &tree.description};
     RunReport r = assemble_report(in, m);
     if (slurm) r.slurm = SlurmReport{*slurm, m.node_counted_s, election.problem()};
     if (aware) aware->fill(r);
@@ -160,7 +161,7 @@ std::unique_ptr<ForkEvents> open_fork_events(const Run& run) {
 void remove_leftovers(const Run& run) {
   MarkChannel::remove_leftovers(marks_dir(run.env));
   for (const auto& e : sink_table())
-    if (e.path) remove_leftover_temporaries(run.options.*e.path);
+    if (e.path) remove_leftover_temporaries(run.options.outputs.*e.path);
 }
 
 // Step 1: everything that can fail for a user-visible reason, before the
@@ -172,16 +173,16 @@ Status check(Run& run) {
     return Status::fail("greenrun's data files (intensity/zones.csv) were not found" +
                         (run.data_dir.empty() ? std::string() : " in " + run.data_dir) +
                         "; reinstall greenrun or set GREENRUN_DATA_DIR to its share directory");
-  if (!o.baseline_path.empty()) {
-    auto b = load_report(o.baseline_path);
+  if (!o.report.baseline_path.empty()) {
+    auto b = load_report(o.report.baseline_path);
     if (!b) return Status::fail("--baseline: " + b.error());
     run.baseline = std::move(*b);
   }
   // A region, cloud, comparison or intensity file the user gave is resolved
   // now: an unknown one must stop the run here. Without them (the time-zone
   // guess cannot fail), the data is loaded while the command starts.
-  run.resolve_early = !o.region.empty() || !o.cloud.empty() || !o.compare.empty() || !o.intensity_file.empty() ||
-                      o.budgets.max_emissions_g.has_value() || CarbonAware::wanted(o);
+  run.resolve_early = !o.grid.region.empty() || !o.grid.cloud.empty() || !o.grid.compare.empty() || !o.grid.intensity_file.empty() ||
+                      o.report.budgets.max_emissions_g.has_value() || CarbonAware::wanted(o);
   if (run.resolve_early)
     if (auto st = run.resolve_carbon(); !st) return st;
   if (CarbonAware::wanted(o)) {
@@ -189,18 +190,18 @@ Status check(Run& run) {
     if (!aware) return Status::fail(aware.error());
     run.aware = std::move(*aware);
   }
-  auto probe = probe_sources(o, run.data_dir, run.env);
+  auto probe = probe_sources({o.sources, o.estimate, o.grid.cloud, o.sampling.interval}, run.data_dir, run.env);
   if (!probe) return Status::fail(probe.error());
   run.probe = std::move(*probe);
-  run.footprint = {resolve_embodied(o, run.probe.hardware, run.probe.instance, run.probe.embodied_defaults),
-                   o.functional_unit, o.wue,
+  run.footprint = {resolve_embodied(o.footprint, run.probe.hardware, run.probe.instance, run.probe.embodied_defaults),
+                   o.footprint.functional_unit, o.footprint.wue,
                    run.probe.instance ? run.probe.instance->provider + " " + run.probe.instance->type : ""};
-  run.sinks = make_sinks(SinkContext{o, run.probe.hardware, &run.data_ptr});
+  run.sinks = make_sinks(SinkContext{o.outputs, run.probe.hardware, &run.data_ptr});
   run.slurm = slurm_step(run.env);
-  run.election = NodeElection::open(run.slurm);
+  run.election = NodeElection::open(run.slurm, run.env);
   for (auto& s : run.sinks)
     if (auto st = s->preflight(); !st) return st;
-  auto tree = choose_tree_reader(o.tree, o.procfs_root, clock_ticks());
+  auto tree = choose_tree_reader(o.tree.method, o.sources.procfs_root, clock_ticks());
   if (!tree) return Status::fail(tree.error());
   run.tree = std::move(*tree);
   return {};
@@ -221,7 +222,7 @@ void settle_tree(Run& run, Sampler& sampler, const SpawnResult& spawned) {
   }
   int err = 0;
   for (int e : spawned.join_errors) err = err ? err : e;
-  run.tree = proc_tree_reader(run.options.procfs_root, clock_ticks(),
+  run.tree = proc_tree_reader(run.options.sources.procfs_root, clock_ticks(),
                               "the command could not join its cgroup: " + errno_text(err));
   sampler.replace_tree(std::move(run.tree.reader));
 }
@@ -251,8 +252,8 @@ void checkpoint(const Run& run, const Sampler& sampler, const Live& live) {
 // --on-budget stop: the budget is checked as the windows close; once
 // crossed, the command's group gets SIGTERM, and SIGKILL after --grace.
 void watch_budget(Run& run, const Sampler& sampler, Live& live, Timers& timers) {
-  const Budgets& b = run.options.budgets;
-  const double energy = sampler.energy_so_far(run.options.scope == Scope::Machine);
+  const Budgets& b = run.options.report.budgets;
+  const double energy = sampler.energy_so_far(run.options.tree.scope == Scope::Machine);
   std::optional<double> grams;
   if (run.carbon)  // the intensity averaged since the start; the final report prices each record
     grams = energy / 3.6e6 * run.carbon->pue * run.carbon->profile.average(live.started_at, std::chrono::system_clock::now());
@@ -279,8 +280,8 @@ void poll_intensity(Timers& timers, Run& run) {
 std::optional<ProjectedTotal> projected_now(const Run& run, const Sampler& sampler, const Live& live, const Progress& p) {
   const Options& o = run.options;
   std::optional<double> expected_s;
-  if (o.expected_duration) expected_s = std::chrono::duration<double>(*o.expected_duration).count();
-  const auto e = project_energy(sampler.projection_inputs(), o.scope == Scope::Machine, expected_s);
+  if (o.aware.expected_duration) expected_s = std::chrono::duration<double>(*o.aware.expected_duration).count();
+  const auto e = project_energy(sampler.projection_inputs(), o.tree.scope == Scope::Machine, expected_s);
   if (!e) return std::nullopt;
   ProjectedTotal t{e->fraction, e->energy_j, std::nullopt, {}, e->method};
   t.ends_at = live.started_at + std::chrono::duration_cast<std::chrono::system_clock::duration>(
@@ -296,7 +297,7 @@ Progress figures_now(const Run& run, const Sampler& sampler, const Live& live) {
   Progress p;
   p.now = std::chrono::system_clock::now();
   p.elapsed_s = std::chrono::duration<double>(steady::now() - live.started).count();
-  p.energy_j = sampler.energy_so_far(run.options.scope == Scope::Machine);
+  p.energy_j = sampler.energy_so_far(run.options.tree.scope == Scope::Machine);
   if (run.carbon) p.emissions_g = p.energy_j / 3.6e6 * run.carbon->pue * run.carbon->profile.average(live.started_at, p.now);
   p.projected = projected_now(run, sampler, live, p);
   return p;
@@ -315,12 +316,12 @@ void warn_projected(const Run& run, const Sampler& sampler, Live& live) {
   const Progress p = figures_now(run, sampler, live);
   if (!p.projected) return;
   const ProjectedTotal& t = *p.projected;
-  for (const auto& over : projected_over(run.options.budgets, {t.fraction, t.energy_j, p.energy_j, t.emissions_g, p.emissions_g, t.method})) {
+  for (const auto& over : projected_over(run.options.report.budgets, {t.fraction, t.energy_j, p.energy_j, t.emissions_g, p.emissions_g, t.method})) {
     if (std::find(live.projected_over.begin(), live.projected_over.end(), over.budget) != live.projected_over.end()) continue;
     live.projected_over.push_back(over.budget);
     live.warnings.push_back(over.text);
     say("warning: " + over.text);
-    if (run.options.github_actions)
+    if (run.options.outputs.github_actions)
       std::fprintf(stderr, "::warning title=%s::%s\n", workflow_command_text("greenrun budget", true).c_str(),
                    workflow_command_text(over.text, false).c_str());
   }
@@ -333,7 +334,7 @@ void schedule_status(Timers& timers, Run& run, Sampler& sampler, Live& live, Sta
       p.kind = status.kind;
       status.line->draw(progress_text(p));
     });
-  const auto every = run.options.progress;
+  const auto every = run.options.outputs.progress;
   if (every.count() > 0)
     timers.every(steady::now() + every, every, [&] {
       Progress p = progress_now(run, sampler, live, status.log_meter);
@@ -344,22 +345,22 @@ void schedule_status(Timers& timers, Run& run, Sampler& sampler, Live& live, Sta
 
 void schedule(Timers& timers, Run& run, Sampler& sampler, Live& live) {
   timers.once(sampler.first_deadline(), [&sampler] { sampler.launch(); });
-  const bool checkpoints = run.options.checkpoint.count() > 0 &&
+  const bool checkpoints = run.options.sampling.checkpoint.count() > 0 &&
                            std::any_of(run.sinks.begin(), run.sinks.end(), [](auto& s) { return s->checkpoints(); });
   if (checkpoints)
-    timers.every(steady::now() + run.options.checkpoint, run.options.checkpoint,
+    timers.every(steady::now() + run.options.sampling.checkpoint, run.options.sampling.checkpoint,
                  [&] { checkpoint(run, sampler, live); });
   if (!run.election.leading()) {  // another rank counts the node: take over when it ends
-    const auto every = std::max<std::chrono::nanoseconds>(run.options.interval, std::chrono::seconds(1));
+    const auto every = std::max<std::chrono::nanoseconds>(run.options.sampling.interval, std::chrono::seconds(1));
     timers.every(steady::now() + every, every, [&] {
       if (!run.election.leading() && run.election.try_lead()) sampler.set_counts_node(true);
     });
   }
   if (run.aware)  // the grid's intensity, polled here: never on the sampler thread
     timers.once(run.aware->first_poll(), [&timers, &run] { poll_intensity(timers, run); });
-  const Budgets& b = run.options.budgets;
+  const Budgets& b = run.options.report.budgets;
   if (b.any() && b.action == Budgets::Action::Stop) {
-    const auto every = std::max<std::chrono::nanoseconds>(run.options.interval, std::chrono::milliseconds(100));
+    const auto every = std::max<std::chrono::nanoseconds>(run.options.sampling.interval, std::chrono::milliseconds(100));
     timers.every(steady::now() + every, every, [&] { watch_budget(run, sampler, live, timers); });
   }
   if (b.max_energy_j || b.max_emissions_g)
@@ -384,7 +385,7 @@ bool judge(const Run& run, RunReport& r) {
       cmp = compare_reports(*run.baseline, *now);
       r.baseline = cmp;
     }
-  const Budgets& b = run.options.budgets;
+  const Budgets& b = run.options.report.budgets;
   if (!b.any()) return false;
   auto verdicts = judge_budgets(r, b, cmp ? &*cmp : nullptr);
   add_verdicts(r, b, verdicts);
@@ -408,7 +409,7 @@ int spawn_failed(Run& run, Sampler& sampler, const SpawnResult& spawned, std::ch
 // kExitBudgetExceeded when a budget failed a successful command or stopped it.
 int finish(Run& run, Sampler& sampler, const Live& live, const CommandExit& exit) {
   const int status = exit_status_for(exit);
-  if (run.sinks.empty() && !run.options.budgets.any()) return status;  // -q alone: nothing to write
+  if (run.sinks.empty() && !run.options.report.budgets.any()) return status;  // -q alone: nothing to write
   try {
     RunReport r = run.report(sampler.measurements());
     r.started_at = live.started_at;
@@ -422,7 +423,7 @@ int finish(Run& run, Sampler& sampler, const Live& live, const CommandExit& exit
     run.add_carbon(r);
     const bool exceeded = judge(run, r);
     publish(run, r);
-    const Budgets::Action action = run.options.budgets.action;
+    const Budgets::Action action = run.options.report.budgets.action;
     if (!live.stopped_for.empty()) return kExitBudgetExceeded;
     if (exceeded && action == Budgets::Action::Fail && status == 0) {
       say("a budget was exceeded: exit status " + std::to_string(kExitBudgetExceeded) + " (--on-budget fail)");
@@ -444,7 +445,7 @@ Status start_log(const Options& o) {
 
 SamplerOptions sampler_options(const Run& run) {
   SamplerOptions so;
-  so.interval = run.options.interval;
+  so.interval = run.options.sampling.interval;
   so.cpu_resolution_s = static_cast<double>(std::max(1, run.probe.hardware.cpu.logical)) / clock_ticks();
   return so;
 }
@@ -467,7 +468,7 @@ SpawnOptions spawn_options(const Run& run, const SignalBlock& block, const struc
 // --live takes the terminal's last row before the command can write
 // anything; off where it cannot work, said only where it could be expected to.
 void open_live_line(const Run& run, StatusDisplay& status) {
-  if (!run.options.live) return;
+  if (!run.options.outputs.live) return;
   if (const std::string why = LiveLine::unusable(STDERR_FILENO, run.env); why.empty())
     status.line.emplace(STDERR_FILENO, run.env);
   else if (::isatty(STDERR_FILENO))
@@ -533,7 +534,7 @@ Status first_checkpoint(const Run& run, const Sampler& sampler, const Live& live
 // forced it earlier, and only when something shows emissions.
 void resolve_late(Run& run, const StatusDisplay& status) {
   if (run.resolve_early) return;
-  if (run.sinks.empty() && !status.line && run.options.progress.count() == 0) return;
+  if (run.sinks.empty() && !status.line && run.options.outputs.progress.count() == 0) return;
   if (auto st = run.resolve_carbon(); !st) say("warning: " + st.error() + "; emissions will not be reported");
 }
 

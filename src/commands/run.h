@@ -2,7 +2,7 @@
 // The whole of `greenrun [OPTIONS] -- COMMAND`: check outputs, probe sources,
 // start and wait for the command, report. Returns greenrun's exit status.
 
-#include "config/options.h"
+#include "commands/options.h"
 #include "process/child.h"
 
 namespace greenrun {

@@ -216,17 +216,17 @@ int sensors_command(const std::vector<std::string>& args, const EnvLookup& env) 
   bool json_out = false;
   Options o;
   if (auto done = sensors_options(args, env, json_out, o)) return *done;
-  auto probe = probe_sources(o, find_data_dir(env), env);
+  auto probe = probe_sources({o.sources, o.estimate, o.grid.cloud, o.sampling.interval}, find_data_dir(env), env);
   if (!probe) {
     std::fprintf(stderr, "greenrun sensors: %s\n", terminal_text(probe.error()).c_str());
     return kExitGreenrunFailed;
   }
-  const auto frozen = mark_frozen_findings(watch_counters(*probe, o.procfs_root.empty() ? "/proc" : o.procfs_root),
+  const auto frozen = mark_frozen_findings(watch_counters(*probe, o.sources.procfs_root.empty() ? "/proc" : o.sources.procfs_root),
                                           probe->findings);
   const auto shown = reported(*probe, frozen);
   // The process-tree method a run would use: its groups are made and removed at once.
   const TreeDescription tree =
-      choose_tree_reader(TreeMethod::Auto, o.procfs_root, static_cast<double>(::sysconf(_SC_CLK_TCK)))->description;
+      choose_tree_reader(TreeMethod::Auto, o.sources.procfs_root, static_cast<double>(::sysconf(_SC_CLK_TCK)))->description;
   if (json_out) print_json(*probe, shown, tree);
   else print_text(*probe, shown, tree);
   return 0;

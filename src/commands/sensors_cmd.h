@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "config/options.h"
+#include "commands/options.h"
 
 namespace greenrun {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "config/options.h"
+#include "commands/options.h"
 
 namespace greenrun {
 

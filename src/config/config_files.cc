@@ -13,6 +13,14 @@
 
 namespace greenrun {
 
+std::string config_file_path(const EnvLookup& env) {
+  if (auto v = env("GREENRUN_CONFIG")) return *v;  // set but empty: no user file
+  std::string path;
+  if (auto x = env("XDG_CONFIG_HOME"); x && !x->empty()) path = *x + "/greenrun/config";
+  else if (auto h = env("HOME"); h && !h->empty()) path = *h + "/.config/greenrun/config";
+  return !path.empty() && path_exists(path) ? path : "";
+}
+
 const std::vector<SecretSpec>& secret_table() {
   static const std::vector<SecretSpec> table = {
       {"electricitymaps-token", "GREENRUN_ELECTRICITYMAPS_TOKEN"},

@@ -9,10 +9,18 @@
 #include <string_view>
 #include <vector>
 
-#include "config/options.h"
+#include "util/env.h"
 #include "util/result.h"
 
 namespace greenrun {
+
+/// The system-wide config file, beneath the user's.
+inline constexpr const char* kSystemConfigPath = "/etc/greenrun/config";
+
+/// The user's config file: $GREENRUN_CONFIG (set but empty: none), else
+/// $XDG_CONFIG_HOME/greenrun/config, else ~/.config/greenrun/config. "" when
+/// none of them exists.
+std::string config_file_path(const EnvLookup& env);
 
 struct RawSettings;
 

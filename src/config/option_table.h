@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "config/config_files.h"
-#include "config/options.h"
+#include "util/result.h"
 
 namespace CLI {
 class App;

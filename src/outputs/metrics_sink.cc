@@ -12,7 +12,7 @@ namespace {
 
 class MetricsSink : public Sink {
  public:
-  explicit MetricsSink(const Options& o) : o_(o) {}
+  explicit MetricsSink(const OutputOptions& o) : o_(o) {}
 
   Status preflight() override {
     auto t = OutputTarget::check(o_.metrics_path, "--metrics");
@@ -23,15 +23,15 @@ class MetricsSink : public Sink {
   bool checkpoints() const override { return !target_.is_stream(); }
   Status checkpoint(const RunReport& r) override {
     if (target_.is_stream()) return {};
-    return target_.write(format_metrics(r, o_.openmetrics, run_identity(o_, r)));
+    return target_.write(format_metrics(r, o_.openmetrics, run_identity(o_.metrics_path, o_.labels, r)));
   }
   Status finish(const RunReport& r) override {
     if (r.status == "failed") return {};
-    return target_.write(format_metrics(r, o_.openmetrics, run_identity(o_, r)));
+    return target_.write(format_metrics(r, o_.openmetrics, run_identity(o_.metrics_path, o_.labels, r)));
   }
 
  private:
-  const Options& o_;
+  const OutputOptions& o_;
   OutputTarget target_;
 };
 

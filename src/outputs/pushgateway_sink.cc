@@ -25,7 +25,7 @@ constexpr const char* kContentType = "text/plain; version=0.0.4";
 
 class PushgatewaySink : public Sink {
  public:
-  explicit PushgatewaySink(const Options& o) : o_(o) {}
+  explicit PushgatewaySink(const OutputOptions& o) : o_(o) {}
 
   Status preflight() override {
     auto url = parse_http_url(o_.pushgateway);
@@ -37,7 +37,7 @@ class PushgatewaySink : public Sink {
 
   Status checkpoint(const RunReport& r) override {
     if (busy_->exchange(true)) return {};  // the previous push is still on its way
-    std::thread([busy = busy_, url = url_, path = group(r), body = format_metrics(r, false, run_identity(o_, r))] {
+    std::thread([busy = busy_, url = url_, path = group(r), body = format_metrics(r, false, run_identity(o_.metrics_path, o_.labels, r))] {
       (void)http_request(url, "PUT", path, body, kContentType, kTimeoutS);
       busy->store(false);
     }).detach();
@@ -46,7 +46,7 @@ class PushgatewaySink : public Sink {
 
   Status finish(const RunReport& r) override {
     if (r.status == "failed") return {};
-    auto status = http_request(url_, "PUT", group(r), format_metrics(r, false, run_identity(o_, r)), kContentType, kTimeoutS);
+    auto status = http_request(url_, "PUT", group(r), format_metrics(r, false, run_identity(o_.metrics_path, o_.labels, r)), kContentType, kTimeoutS);
     if (!status) return Status::fail("--pushgateway: " + status.error() + "; the metrics were not pushed");
     if (*status < 200 || *status >= 300)
       return Status::fail("--pushgateway: the gateway answered HTTP " + std::to_string(*status) + "; the metrics were not pushed");
@@ -57,11 +57,11 @@ class PushgatewaySink : public Sink {
   // /metrics/job/greenrun/instance@base64/HOST/run@base64/RUN[/LABEL@base64/VALUE...]
   std::string group(const RunReport& r) const {
     std::string path = "/metrics/job/greenrun/instance@base64/" + base64url(valid_utf8(r.host));
-    for (const auto& [k, v] : run_identity(o_, r)) path += "/" + k + "@base64/" + base64url(valid_utf8(v));
+    for (const auto& [k, v] : run_identity(o_.metrics_path, o_.labels, r)) path += "/" + k + "@base64/" + base64url(valid_utf8(v));
     return path;
   }
 
-  const Options& o_;
+  const OutputOptions& o_;
   HttpUrl url_;
   std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
 };

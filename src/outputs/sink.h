@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "carbon/carbon_data.h"
-#include "config/options.h"
+#include "outputs/options.h"
 #include "report/report.h"
 #include "sensors/hardware.h"
 #include "util/result.h"
@@ -18,7 +18,7 @@ namespace greenrun {
 
 /// What sinks may use besides the report.
 struct SinkContext {
-  const Options& options;
+  const OutputOptions& options;
   const Hardware& hardware;
   /// The grid data; loaded while the command starts when no region was
   /// given, so it may still be null at preflight().
@@ -51,7 +51,7 @@ struct SinkEntry {
   std::unique_ptr<Sink> (*make)(const SinkContext&);
   /// The file it writes, whose placeholders (%j, %h...) a run expands;
   /// nullptr for an output that names no file.
-  std::string Options::*path = nullptr;
+  std::string OutputOptions::*path = nullptr;
 };
 
 /// Every output greenrun has, in the order they are written at the end.

@@ -15,13 +15,13 @@ std::unique_ptr<Sink> make_annotations_sink(const SinkContext& ctx);
 
 const std::vector<SinkEntry>& sink_table() {
   static const std::vector<SinkEntry> table = {
-      {"json", "--json", make_json_sink, &Options::json_path},
-      {"csv", "--csv", make_csv_sink, &Options::csv_path},
-      {"html", "--html", make_html_sink, &Options::html_path},
-      {"step summary", "--step-summary, GITHUB_STEP_SUMMARY", make_step_summary_sink, &Options::step_summary},
-      {"metrics", "--metrics", make_metrics_sink, &Options::metrics_path},
+      {"json", "--json", make_json_sink, &OutputOptions::json_path},
+      {"csv", "--csv", make_csv_sink, &OutputOptions::csv_path},
+      {"html", "--html", make_html_sink, &OutputOptions::html_path},
+      {"step summary", "--step-summary, GITHUB_STEP_SUMMARY", make_step_summary_sink, &OutputOptions::step_summary},
+      {"metrics", "--metrics", make_metrics_sink, &OutputOptions::metrics_path},
       {"pushgateway", "--pushgateway", make_pushgateway_sink},
-      {"summary", "(stderr) or --summary-file", make_summary_sink, &Options::summary_file},
+      {"summary", "(stderr) or --summary-file", make_summary_sink, &OutputOptions::summary_file},
       {"annotations", "GITHUB_ACTIONS=true", make_annotations_sink},
   };
   return table;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "config/options.h"
 #include "report/compare.h"
+#include "report/options.h"
 #include "report/report.h"
 
 namespace greenrun {

@@ -103,8 +103,7 @@ uint32_t fnv1a(const std::string& s) {
 
 /// The metrics file's name without its directory and extension; else the
 /// command's name and a hash of its whole command line.
-std::string default_run(const Options& o, const RunReport& r) {
-  const std::string& path = o.metrics_path;
+std::string default_run(const std::string& path, const RunReport& r) {
   if (!path.empty() && path != "-" && !own_descriptor(path)) {
     std::string stem = path.substr(path.rfind('/') + 1);
     if (const size_t dot = stem.rfind('.'); dot != std::string::npos && dot > 0) stem.resize(dot);
@@ -148,10 +147,10 @@ void projection_metrics(const RunReport& r, Writer& w) {
 
 }  // namespace
 
-Labels run_identity(const Options& o, const RunReport& r) {
-  Labels id = {{"run", default_run(o, r)}};
+Labels run_identity(const std::string& metrics_path, const Labels& labels, const RunReport& r) {
+  Labels id = {{"run", default_run(metrics_path, r)}};
   if (r.slurm) id.push_back({"slurm_task", std::to_string(r.slurm->step.task)});
-  for (const auto& l : o.labels) {
+  for (const auto& l : labels) {
     if (l.first == "run") id[0].second = l.second;
     else id.push_back(l);
   }

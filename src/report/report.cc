@@ -151,9 +151,9 @@ std::vector<UnitReport> run_units(const std::vector<UnitCount>& units, double en
   return unit_reports(units, counts, energy_j);
 }
 
-std::optional<double> expected_s(const Options& o) {
-  if (!o.expected_duration) return std::nullopt;
-  return std::chrono::duration<double>(*o.expected_duration).count();
+std::optional<double> expected_s(const ReportInputs& in) {
+  if (!in.expected_duration) return std::nullopt;
+  return std::chrono::duration<double>(*in.expected_duration).count();
 }
 
 std::chrono::system_clock::time_point at_offset(std::chrono::system_clock::time_point origin, double s) {
@@ -173,13 +173,12 @@ void add_phases(RunReport& r, const Measurements& m) {
 }  // namespace
 
 RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
-  const Options& o = *in.options;
   RunReport r;
-  r.command = o.command;
+  r.command = in.command;
   r.host = host_name();
   r.boot_id = boot_id();
-  r.scope = o.scope;
-  r.components = components_from(m, o.scope);
+  r.scope = in.scope;
+  r.components = components_from(m, in.scope);
   r.user_s = m.user_s;
   r.system_s = m.system_s;
   r.peak_rss_bytes = m.peak_rss_bytes;
@@ -188,7 +187,7 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   r.processes_exact = m.processes_exact;
   r.descendants_running = m.running;
   if (in.tree) r.tree = *in.tree;
-  r.peak_power_w = o.scope == Scope::Process ? m.peak_tree_w : m.peak_machine_w;
+  r.peak_power_w = in.scope == Scope::Process ? m.peak_tree_w : m.peak_machine_w;
   r.sampled_s = m.sampled_s;
   r.samples = m.samples;
   r.sampler_cpu_s = m.sampler_cpu_s;
@@ -202,7 +201,7 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   r.greenrun_cpu_s = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
                      (self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
   if (in.footprint) r.instance_type = in.footprint->instance;
-  r.interval_s = std::chrono::duration<double>(o.interval).count();
+  r.interval_s = std::chrono::duration<double>(in.interval).count();
   r.window_s = r.interval_s >= kCpuWindowS ? r.interval_s : std::ceil(kCpuWindowS / r.interval_s - 1e-9) * r.interval_s;
   r.window_s = std::max(r.window_s, m.window_s);  // counters that move in steps hold windows open
   if (in.findings) r.findings = *in.findings;
@@ -212,7 +211,7 @@ RunReport assemble_report(const ReportInputs& in, const Measurements& m) {
   r.timeline_origin = m.origin;
   add_phases(r, m);
   r.units = run_units(m.units, r.energy_j());
-  if (auto p = project_energy(m.projection, o.scope == Scope::Machine, expected_s(o)))
+  if (auto p = project_energy(m.projection, in.scope == Scope::Machine, expected_s(in)))
     r.projection = ProjectionReport{*p, std::nullopt, at_offset(m.origin, p->end_s)};
   return r;
 }

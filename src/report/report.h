@@ -14,11 +14,11 @@
 
 #include "carbon/carbon.h"
 #include "carbon/footprint.h"
-#include "cluster/slurm.h"
-#include "report/compare.h"
 #include "carbon/pause.h"
-#include "config/options.h"
+#include "cluster/slurm.h"
+#include "process/options.h"
 #include "process/procfs.h"
+#include "report/compare.h"
 #include "sampling/projection.h"
 #include "sampling/sampler.h"
 #include "sensors/energy_source.h"
@@ -177,7 +177,10 @@ struct RunReport {
 
 /// What a report is made from besides the measurements: fixed for a run.
 struct ReportInputs {
-  const Options* options = nullptr;
+  std::vector<std::string> command;
+  Scope scope = Scope::Process;
+  std::chrono::nanoseconds interval{std::chrono::seconds(1)};   // --interval
+  std::optional<std::chrono::nanoseconds> expected_duration;    // --expected-duration
   const std::vector<Finding>* findings = nullptr;
   const CarbonData* data = nullptr;        // null: emissions not reported
   const CarbonSettings* carbon = nullptr;
@@ -228,7 +231,10 @@ std::string format_markdown(const RunReport& r);
 /// --metrics file's stem, or the command's name and a hash of its command
 /// line; --label run=NAME sets it), slurm_task under Slurm, the --label pairs.
 /// Also the Pushgateway's grouping key.
-std::vector<std::pair<std::string, std::string>> run_identity(const Options& o, const RunReport& r);
+/// `metrics_path`: the --metrics file; `labels`: the --label pairs.
+std::vector<std::pair<std::string, std::string>> run_identity(const std::string& metrics_path,
+                                                              const std::vector<std::pair<std::string, std::string>>& labels,
+                                                              const RunReport& r);
 
 /// Prometheus text format 0.0.4, or OpenMetrics 1.0; every series carries `identity`.
 std::string format_metrics(const RunReport& r, bool openmetrics,

@@ -62,9 +62,9 @@ std::unique_ptr<EnergySource> open_nvml(ProbeContext& c) {
         nv.slurm_gpus_variable = var;
         break;
       }
-  nv.gpu_tdp_w = c.options.gpu_tdp_w;
+  nv.gpu_tdp_w = c.estimate.gpu_tdp_w;
   nv.hardware = &c.hardware_data;
-  nv.allow_estimate = !c.options.no_estimate;
+  nv.allow_estimate = !c.estimate.no_estimate;
   nv.quiet_if_missing = !on_bus;
   nv.max_gap_s = c.max_gap_s;
   return NvmlSource::open(nv, c.findings);
@@ -90,7 +90,7 @@ std::unique_ptr<EnergySource> open_hwmon(ProbeContext& c) {
 // Opened whatever is measured: what a measured counter covers is estimated
 // on standby, counted if that counter turns out to be frozen.
 std::unique_ptr<EnergySource> open_estimate(ProbeContext& c) {
-  const Options& o = c.options;
+  const EstimateOptions& o = c.estimate;
   EstimateOverrides eo{o.cpu_tdp_w, o.cpu_model, o.cpu_idle_w, o.cpu_max_w, o.ram_w_per_gb, c.instance};
   auto model = cpu_power_model(c.hardware, c.hardware_data, eo);
   return std::make_unique<EstimateSource>(model, !c.cpu_measured, !c.ram_measured, o.ram_w_per_gb.value_or(kRamWPerGb),
@@ -100,7 +100,7 @@ std::unique_ptr<EnergySource> open_estimate(ProbeContext& c) {
 // Where neither powercap nor perf shows any RAPL domain (a VM, a container, a
 // CPU without RAPL), the other ways in have nothing to add: the first note
 // says so, and `greenrun sensors` lists the rest.
-void quiet_unseen_rapl(const Options& o, std::vector<Finding>& findings, size_t first, size_t end) {
+void quiet_unseen_rapl(const SourceOptions& o, std::vector<Finding>& findings, size_t first, size_t end) {
   bool seen = !scan_powercap(o.sysfs_root).empty() || path_exists(o.sysfs_root + "/bus/event_source/devices/power/type");
   if (seen) return;
   for (size_t i = first + 1; i < end; ++i) findings[i].quiet = true;
@@ -142,15 +142,16 @@ std::string source_names() {
   return out;
 }
 
-Result<std::optional<CloudInstance>> resolve_instance(const Options& o, const Hardware& hw, const HardwareData& data) {
+Result<std::optional<CloudInstance>> resolve_instance(const ProbeOptions& o, const Hardware& hw, const HardwareData& data) {
   using R = Result<std::optional<CloudInstance>>;
-  if (o.instance_type.empty()) return std::optional<CloudInstance>();
+  const std::string& instance_type = o.sources.instance_type;
+  if (instance_type.empty()) return std::optional<CloudInstance>();
   std::string provider = o.cloud.substr(0, o.cloud.find(':'));
   for (auto& ch : provider) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (provider.empty()) provider = hw.cloud;
   if (provider.empty())
-    return R::fail("--instance-type " + o.instance_type + " needs the provider: give --cloud PROVIDER:REGION (aws, azure, gcp)");
-  std::string type = o.instance_type;
+    return R::fail("--instance-type " + instance_type + " needs the provider: give --cloud PROVIDER:REGION (aws, azure, gcp)");
+  std::string type = instance_type;
   if (type == "auto") {
     if (provider != "aws" || hw.cloud != "aws" || hw.product_name.empty())
       return R::fail("--instance-type auto: DMI names no instance type here (only AWS sets its product name to it); "
@@ -162,16 +163,16 @@ Result<std::optional<CloudInstance>> resolve_instance(const Options& o, const Ha
   return std::optional<CloudInstance>(std::move(*c));
 }
 
-Result<Probe> probe_sources(const Options& o, const std::string& share_dir, const EnvLookup& env) {
+Result<Probe> probe_sources(const ProbeOptions& o, const std::string& share_dir, const EnvLookup& env) {
   Probe p;
-  p.hardware = detect_hardware(o.sysfs_root, o.procfs_root);
+  p.hardware = detect_hardware(o.sources.sysfs_root, o.sources.procfs_root);
   auto hw_data = HardwareData::load(share_dir);
   if (!hw_data) return Result<Probe>::fail(hw_data.error());
   auto instance = resolve_instance(o, p.hardware, *hw_data);
   if (!instance) return Result<Probe>::fail(instance.error());
   p.instance = std::move(*instance);
   p.embodied_defaults = hw_data->embodied_defaults();
-  ProbeContext ctx{o, env, p.hardware, *hw_data, p.findings, self_exe(),
+  ProbeContext ctx{o.sources, o.estimate, env, p.hardware, *hw_data, p.findings, self_exe(),
                    PowerIntegrator::max_gap_for_interval(std::chrono::duration<double>(o.interval).count())};
   ctx.instance = p.instance ? &*p.instance : nullptr;
 
@@ -190,7 +191,7 @@ Result<Probe> probe_sources(const Options& o, const std::string& share_dir, cons
     if (group == "rapl") rapl_open = true;
     p.sources.push_back(std::move(src));
   }
-  if (!rapl_open) quiet_unseen_rapl(o, p.findings, rapl_first, rapl_end);
+  if (!rapl_open) quiet_unseen_rapl(o.sources, p.findings, rapl_first, rapl_end);
   select_channels(p.sources, p.findings);
 
   bool any_measured = false;
@@ -203,7 +204,7 @@ Result<Probe> probe_sources(const Options& o, const std::string& share_dir, cons
       if (k == ComponentKind::Cpu || k == ComponentKind::Platform || c.includes_cpu) ctx.cpu_measured = true;
       if (k == ComponentKind::Dram || k == ComponentKind::Platform) ctx.ram_measured = true;
     }
-  if (o.no_estimate) {
+  if (o.estimate.no_estimate) {
     if (!any_measured) return Result<Probe>::fail(no_estimate_error(p.findings));
     return p;
   }

@@ -4,21 +4,33 @@
 // implementing EnergySource plus one row here; which of the channels found is
 // read is decided by the selection rules (selection.h), not by the sources.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "config/options.h"
 #include "sensors/energy_source.h"
 #include "sensors/hardware.h"
 #include "sensors/hardware_data.h"
+#include "sensors/options.h"
+#include "util/env.h"
 #include "util/result.h"
 
 namespace greenrun {
 
+/// What a probe is asked: the user's options for the sources and the
+/// estimate, and the two it needs of other concerns.
+struct ProbeOptions {
+  const SourceOptions& sources;
+  const EstimateOptions& estimate;
+  std::string cloud;  // --cloud: its provider is --instance-type's
+  std::chrono::nanoseconds interval{std::chrono::seconds(1)};  // --interval: the power integrators' longest gap
+};
+
 /// What a source's probe may use.
 struct ProbeContext {
-  const Options& options;
+  const SourceOptions& options;
+  const EstimateOptions& estimate;
   const EnvLookup& env;
   const Hardware& hardware;
   const HardwareData& hardware_data;
@@ -58,12 +70,12 @@ struct Probe {
 /// The cloud instance --instance-type names: the provider from --cloud, else
 /// from DMI; "auto" takes the type from DMI's product name (AWS Nitro sets it
 /// to the instance type). Nothing is asked of the network. Empty without the option.
-Result<std::optional<CloudInstance>> resolve_instance(const Options& o, const Hardware& hw, const HardwareData& data);
+Result<std::optional<CloudInstance>> resolve_instance(const ProbeOptions& o, const Hardware& hw, const HardwareData& data);
 
 /// Every energy source usable with these options, measured first, then the
 /// estimate for what no measured source covers (unless --no-estimate). Fails
 /// with --no-estimate when nothing can be measured.
-Result<Probe> probe_sources(const Options& o, const std::string& share_dir, const EnvLookup& env = real_env);
+Result<Probe> probe_sources(const ProbeOptions& o, const std::string& share_dir, const EnvLookup& env = real_env);
 
 /// The sources' names for `greenrun --version`.
 std::string source_names();

@@ -1,4 +1,4 @@
-#include "config/options.h"
+#include "commands/options.h"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -47,14 +47,6 @@ std::optional<double> parse_intensity(const std::string& text) {
   return v;
 }
 
-std::string config_file_path(const EnvLookup& env) {
-  if (auto v = env("GREENRUN_CONFIG")) return *v;  // set but empty: no user file
-  std::string path;
-  if (auto x = env("XDG_CONFIG_HOME"); x && !x->empty()) path = *x + "/greenrun/config";
-  else if (auto h = env("HOME"); h && !h->empty()) path = *h + "/.config/greenrun/config";
-  return !path.empty() && path_exists(path) ? path : "";
-}
-
 std::string with_origin(const Options& o, std::string message) {
   for (const auto& [name, from] : o.origins) {
     const std::string flag = "--" + name;
@@ -65,12 +57,6 @@ std::string with_origin(const Options& o, std::string message) {
     }
   }
   return message;
-}
-
-std::string credential(const Options& o, const EnvLookup& env, const char* env_var) {
-  if (auto v = env(env_var); v && !v->empty()) return *v;
-  auto it = o.credentials.find(env_var);
-  return it == o.credentials.end() ? "" : it->second;
 }
 
 namespace {
@@ -101,15 +87,15 @@ std::optional<double> watts(const RawSettings& raw, const char* name, std::strin
 }
 
 Status convert_budgets(const RawSettings& raw, Options& o) {
-  Budgets& b = o.budgets;
+  Budgets& b = o.report.budgets;
   if (const auto t = raw.get("max-energy"); !t.empty() && !(b.max_energy_j = parse_energy_j(t)))
     return Status::fail(raw.where("max-energy") + " is not an energy; use e.g. 50kJ, 2Wh (J, kJ, MJ, Wh, kWh)");
   if (const auto t = raw.get("max-emissions"); !t.empty() && !(b.max_emissions_g = parse_mass_g(t)))
     return Status::fail(raw.where("max-emissions") + " is not a mass; use e.g. 20g, 500mg (mg, g, kg, t)");
   if (const auto t = raw.get("max-increase"); !t.empty() && !(b.max_increase_pct = parse_percent(t)))
     return Status::fail(raw.where("max-increase") + " is not a percentage; use e.g. 10%");
-  o.baseline_path = raw.get("baseline");
-  if (b.max_increase_pct && o.baseline_path.empty())
+  o.report.baseline_path = raw.get("baseline");
+  if (b.max_increase_pct && o.report.baseline_path.empty())
     return Status::fail(raw.where("max-increase") + " needs --baseline FILE.json to compare with");
   const std::string action = raw.get("on-budget");
   if (action == "warn") b.action = Budgets::Action::Warn;
@@ -141,11 +127,11 @@ std::string reserved_label(const std::string& k) {
 }
 
 Status convert_monitoring(const RawSettings& raw, Options& o) {
-  o.metrics_path = raw.get("metrics");
+  o.outputs.metrics_path = raw.get("metrics");
   const std::string format = raw.get("metrics-format");
   if (format != "prometheus" && format != "openmetrics") return Status::fail(raw.where("metrics-format") + ": must be prometheus or openmetrics");
-  o.openmetrics = format == "openmetrics";
-  o.pushgateway = raw.get("pushgateway");
+  o.outputs.openmetrics = format == "openmetrics";
+  o.outputs.pushgateway = raw.get("pushgateway");
   const std::string labels = raw.get("label");
   size_t start = 0;
   while (start < labels.size()) {
@@ -159,9 +145,9 @@ Status convert_monitoring(const RawSettings& raw, Options& o) {
       return Status::fail(raw.where("label") + ": '" + item + "' is not KEY=VALUE with KEY a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)");
     if (const std::string why = reserved_label(key); !why.empty())
       return Status::fail(raw.where("label") + ": " + key + ": " + why + "; choose another name (see man greenrun, METRICS)");
-    if (std::any_of(o.labels.begin(), o.labels.end(), [&](const auto& l) { return l.first == key; }))
+    if (std::any_of(o.outputs.labels.begin(), o.outputs.labels.end(), [&](const auto& l) { return l.first == key; }))
       return Status::fail(raw.where("label") + ": " + key + " is given twice; a series holds each label once");
-    o.labels.emplace_back(key, item.substr(eq + 1));
+    o.outputs.labels.emplace_back(key, item.substr(eq + 1));
   }
   return {};
 }
@@ -195,23 +181,23 @@ std::optional<double> parse_years(std::string text) {
 }
 
 Status convert_footprint(const RawSettings& raw, Options& o) {
-  o.instance_type = raw.get("instance-type");
-  o.no_embodied = raw.flag("no-embodied");
+  o.sources.instance_type = raw.get("instance-type");
+  o.footprint.no_embodied = raw.flag("no-embodied");
   if (const auto t = raw.get("embodied-kg"); !t.empty()) {
     auto v = parse_double(t);
     if (!v || !std::isfinite(*v) || *v <= 0 || *v > 1e6) return Status::fail(raw.where("embodied-kg") + ": must be kgCO2e, more than 0 and at most 1000000");
-    o.embodied_kg = v;
+    o.footprint.embodied_kg = v;
   }
-  if (const auto t = raw.get("lifetime"); !t.empty() && !(o.lifetime_years = parse_years(t)))
+  if (const auto t = raw.get("lifetime"); !t.empty() && !(o.footprint.lifetime_years = parse_years(t)))
     return Status::fail(raw.where("lifetime") + ": must be a number of years from 0.25 to 50, e.g. 4 or 5y");
-  if (o.no_embodied && (o.embodied_kg || o.lifetime_years))
-    return Status::fail(raw.where("no-embodied") + " contradicts " + raw.where(o.embodied_kg ? "embodied-kg" : "lifetime"));
-  if (const auto t = raw.get("functional-unit"); !t.empty() && !(o.functional_unit = parse_functional_unit(t)))
+  if (o.footprint.no_embodied && (o.footprint.embodied_kg || o.footprint.lifetime_years))
+    return Status::fail(raw.where("no-embodied") + " contradicts " + raw.where(o.footprint.embodied_kg ? "embodied-kg" : "lifetime"));
+  if (const auto t = raw.get("functional-unit"); !t.empty() && !(o.footprint.functional_unit = parse_functional_unit(t)))
     return Status::fail(raw.where("functional-unit") + ": must be N or N:NAME with N > 0, e.g. 1000:images");
   if (const auto t = raw.get("wue"); !t.empty()) {
     auto v = parse_double(t);
     if (!v || !std::isfinite(*v) || *v < 0 || *v > 20) return Status::fail(raw.where("wue") + ": must be a number of L/kWh in 0..20");
-    o.wue = v;
+    o.footprint.wue = v;
   }
   return {};
 }
@@ -231,53 +217,53 @@ std::optional<std::chrono::nanoseconds> duration_option(const RawSettings& raw, 
 // The options of carbon-aware runs (live data, --start-within, --pause-above).
 Status convert_carbon_aware(const RawSettings& raw, Options& o) {
   using namespace std::chrono;
-  o.intensity_source = raw.get("intensity-source");
-  o.require_live_intensity = raw.flag("require-live-intensity");
+  o.grid.intensity_source = raw.get("intensity-source");
+  o.grid.require_live_intensity = raw.flag("require-live-intensity");
   std::string error;
-  o.intensity_timeout = duration_option(raw, "intensity-timeout", minutes(2), "2m", error).value_or(seconds(15));
-  o.intensity_ttl = duration_option(raw, "intensity-ttl", hours(24), "24h", error).value_or(minutes(10));
-  o.intensity_poll = duration_option(raw, "intensity-poll", hours(24), "24h", error).value_or(minutes(15));
-  o.start_within = duration_option(raw, "start-within", hours(72), "72h", error);
-  o.expected_duration = duration_option(raw, "expected-duration", hours(72 * 10), "720h", error);
-  o.max_delay = duration_option(raw, "max-delay", hours(24 * 30), "720h", error).value_or(hours(6));
+  o.grid.intensity_timeout = duration_option(raw, "intensity-timeout", minutes(2), "2m", error).value_or(seconds(15));
+  o.grid.intensity_ttl = duration_option(raw, "intensity-ttl", hours(24), "24h", error).value_or(minutes(10));
+  o.grid.intensity_poll = duration_option(raw, "intensity-poll", hours(24), "24h", error).value_or(minutes(15));
+  o.aware.start_within = duration_option(raw, "start-within", hours(72), "72h", error);
+  o.aware.expected_duration = duration_option(raw, "expected-duration", hours(72 * 10), "720h", error);
+  o.aware.max_delay = duration_option(raw, "max-delay", hours(24 * 30), "720h", error).value_or(hours(6));
   if (!error.empty()) return Status::fail(error);
-  if (o.intensity_timeout < milliseconds(100)) return Status::fail(raw.where("intensity-timeout") + ": must be at least 100ms");
-  if (o.intensity_poll < milliseconds(10)) return Status::fail(raw.where("intensity-poll") + ": must be at least 10ms");
-  if (o.start_within && !o.expected_duration)
+  if (o.grid.intensity_timeout < milliseconds(100)) return Status::fail(raw.where("intensity-timeout") + ": must be at least 100ms");
+  if (o.grid.intensity_poll < milliseconds(10)) return Status::fail(raw.where("intensity-poll") + ": must be at least 10ms");
+  if (o.aware.start_within && !o.aware.expected_duration)
     return Status::fail(std::string("--start-within needs --expected-duration: the plan compares job-long windows"));
   if (const std::string text = raw.get("pause-above"); !text.empty()) {
-    o.pause_above = parse_intensity(text);
-    if (!o.pause_above) return Status::fail(raw.where("pause-above") + ": must be gCO2e/kWh in 0..2000 (300, 300g)");
+    o.aware.pause_above = parse_intensity(text);
+    if (!o.aware.pause_above) return Status::fail(raw.where("pause-above") + ": must be gCO2e/kWh in 0..2000 (300, 300g)");
   }
   auto sig = parse_signal(raw.get("pause-with"));
   if (!sig) return Status::fail(raw.where("pause-with") + ": must be stop or a signal name (SIGUSR1) or number");
-  o.pause_signal = *sig;
+  o.aware.pause_signal = *sig;
   return {};
 }
 
 // The options taken as given: paths, names and flags.
 void copy_plain_settings(const RawSettings& raw, Options& o) {
-  o.json_path = raw.get("json");
-  o.summary_file = raw.get("summary-file");
-  o.quiet = raw.flag("quiet");
+  o.outputs.json_path = raw.get("json");
+  o.outputs.summary_file = raw.get("summary-file");
+  o.outputs.quiet = raw.flag("quiet");
   o.log_file = raw.get("log-file");
-  o.sysfs_root = raw.get("sysfs-root");
-  o.procfs_root = raw.get("procfs-root");
-  o.region = raw.get("region");
-  o.cloud = raw.get("cloud");
-  o.intensity_file = raw.get("intensity-file");
-  o.compare = raw.get("compare");
-  o.csv_path = raw.get("csv");
-  o.step_summary = raw.flag("no-step-summary") ? "" : raw.get("step-summary");
-  o.html_path = raw.get("html");
-  o.live = raw.flag("live");
-  o.project = raw.get("project");
-  o.experiment_id = raw.get("experiment-id");
-  o.no_estimate = raw.flag("no-estimate");
-  o.cpu_model = raw.get("cpu-model");
-  o.nvml_lib = raw.get("nvml-lib");
-  o.rocm_lib = raw.get("rocm-lib");
-  o.dev_root = raw.get("dev-root");
+  o.sources.sysfs_root = raw.get("sysfs-root");
+  o.sources.procfs_root = raw.get("procfs-root");
+  o.grid.region = raw.get("region");
+  o.grid.cloud = raw.get("cloud");
+  o.grid.intensity_file = raw.get("intensity-file");
+  o.grid.compare = raw.get("compare");
+  o.outputs.csv_path = raw.get("csv");
+  o.outputs.step_summary = raw.flag("no-step-summary") ? "" : raw.get("step-summary");
+  o.outputs.html_path = raw.get("html");
+  o.outputs.live = raw.flag("live");
+  o.outputs.project = raw.get("project");
+  o.outputs.experiment_id = raw.get("experiment-id");
+  o.estimate.no_estimate = raw.flag("no-estimate");
+  o.estimate.cpu_model = raw.get("cpu-model");
+  o.sources.nvml_lib = raw.get("nvml-lib");
+  o.sources.rocm_lib = raw.get("rocm-lib");
+  o.sources.dev_root = raw.get("dev-root");
 }
 
 Status check_libraries(const RawSettings& raw) {
@@ -296,19 +282,19 @@ Status convert_sampling_times(const RawSettings& raw, Options& o) {
     return Status::fail(raw.where("interval") + " is not a duration; use e.g. 250ms, 2s, 1m");
   }
   if (*iv < std::chrono::milliseconds(1)) return Status::fail(raw.where("interval") + ": must be at least 1ms, e.g. 250ms or 2s");
-  o.interval = *iv;
+  o.sampling.interval = *iv;
   auto cp = parse_duration(raw.get("checkpoint"));
   if (!cp || *cp > std::chrono::hours(24)) {
     if (cp || is_duration_syntax(raw.get("checkpoint"))) return Status::fail(raw.where("checkpoint") + " is too long: at most 24h");
     return Status::fail(raw.where("checkpoint") + " is not a duration; use e.g. 30s, 5m");
   }
   if (cp->count() > 0 && *cp < std::chrono::seconds(1)) return Status::fail(raw.where("checkpoint") + ": must be at least 1s (or 0 to disable)");
-  o.checkpoint = *cp;
+  o.sampling.checkpoint = *cp;
   if (const auto t = raw.get("progress"); !t.empty()) {
     auto p = parse_duration(t);
     if (!p || *p < std::chrono::seconds(1) || *p > std::chrono::hours(24))
       return Status::fail(raw.where("progress") + ": must be a duration from 1s to 24h, e.g. 10m");
-    o.progress = *p;
+    o.outputs.progress = *p;
   }
   return {};
 }
@@ -316,12 +302,12 @@ Status convert_sampling_times(const RawSettings& raw, Options& o) {
 // --scope, --tree, --log-level and --emission-factor: one of a few words each.
 Status convert_choices(const RawSettings& raw, Options& o) {
   const std::string scope = raw.get("scope");
-  if (scope == "process") o.scope = Scope::Process;
-  else if (scope == "machine") o.scope = Scope::Machine;
+  if (scope == "process") o.tree.scope = Scope::Process;
+  else if (scope == "machine") o.tree.scope = Scope::Machine;
   else return Status::fail(raw.where("scope") + ": must be process or machine");
-  if (const std::string tree = raw.get("tree"); tree == "auto") o.tree = TreeMethod::Auto;
-  else if (tree == "cgroup") o.tree = TreeMethod::Cgroup;
-  else if (tree == "proc") o.tree = TreeMethod::Proc;
+  if (const std::string tree = raw.get("tree"); tree == "auto") o.tree.method = TreeMethod::Auto;
+  else if (tree == "cgroup") o.tree.method = TreeMethod::Cgroup;
+  else if (tree == "proc") o.tree.method = TreeMethod::Proc;
   else return Status::fail(raw.where("tree") + ": must be auto, cgroup or proc");
   // -v, or a --log-file alone, is --log-level debug; a level given explicitly wins.
   const auto level = log::parse_level(raw.get("log-level"));
@@ -329,8 +315,8 @@ Status convert_choices(const RawSettings& raw, Options& o) {
   const bool implied = raw.flag("verbose") || !o.log_file.empty();
   o.log_level = raw.origin.count("log-level") || !implied ? *level : log::Level::Debug;
   const std::string factor = raw.get("emission-factor");
-  if (factor == "life-cycle" || factor == "lifecycle") o.emission_factor = Factor::Lifecycle;
-  else if (factor == "direct") o.emission_factor = Factor::Direct;
+  if (factor == "life-cycle" || factor == "lifecycle") o.grid.emission_factor = Factor::Lifecycle;
+  else if (factor == "direct") o.grid.emission_factor = Factor::Direct;
   else return Status::fail(raw.where("emission-factor") + ": must be lifecycle or direct");
   return {};
 }
@@ -340,25 +326,25 @@ Status convert_intensity_and_watts(const RawSettings& raw, Options& o) {
   if (const std::string text = raw.get("intensity"); !text.empty()) {
     auto v = parse_double(text);
     if (!v || !std::isfinite(*v) || *v < 0 || *v > 2000) return Status::fail(raw.where("intensity") + ": must be a number of gCO2e/kWh in 0..2000");
-    o.intensity = *v;
+    o.grid.intensity = *v;
   }
   std::string error;
-  o.cpu_tdp_w = watts(raw, "cpu-tdp", error);
-  o.cpu_idle_w = watts(raw, "cpu-idle-w", error);
-  o.cpu_max_w = watts(raw, "cpu-max-w", error);
-  o.ram_w_per_gb = watts(raw, "ram-w-per-gb", error);
-  o.gpu_tdp_w = watts(raw, "gpu-tdp", error);
+  o.estimate.cpu_tdp_w = watts(raw, "cpu-tdp", error);
+  o.estimate.cpu_idle_w = watts(raw, "cpu-idle-w", error);
+  o.estimate.cpu_max_w = watts(raw, "cpu-max-w", error);
+  o.estimate.ram_w_per_gb = watts(raw, "ram-w-per-gb", error);
+  o.estimate.gpu_tdp_w = watts(raw, "gpu-tdp", error);
   if (!error.empty()) return Status::fail(error);
   return {};
 }
 
 // --cpu-idle-w not above --cpu-max-w, then --pue.
 Status check_idle_and_pue(const RawSettings& raw, Options& o) {
-  if (o.cpu_idle_w && o.cpu_max_w && *o.cpu_idle_w > *o.cpu_max_w) return Status::fail(raw.where("cpu-idle-w") + " must not exceed " + raw.where("cpu-max-w"));
+  if (o.estimate.cpu_idle_w && o.estimate.cpu_max_w && *o.estimate.cpu_idle_w > *o.estimate.cpu_max_w) return Status::fail(raw.where("cpu-idle-w") + " must not exceed " + raw.where("cpu-max-w"));
   if (const std::string text = raw.get("pue"); !text.empty()) {
     auto v = parse_double(text);
     if (!v || !std::isfinite(*v) || *v < 1.0 || *v > 3.0) return Status::fail(raw.where("pue") + ": must be a number between 1.0 and 3.0");
-    o.pue = *v;
+    o.grid.pue = *v;
   }
   return {};
 }
@@ -436,10 +422,10 @@ ParsedCli parse_once(const std::vector<std::string>& args, const EnvLookup& env,
   auto layers = apply_config(raw, env, system_config);
   if (!layers) return usage_error(layers.error());
   if (!layers->files.empty()) o.config_path = layers->files.back().path;
-  o.credentials = std::move(layers->credentials);
+  o.grid.credentials = std::move(layers->credentials);
   o.config_warnings = std::move(layers->warnings);
   o.ignored_privileged = drop_privileged_overrides(raw);
-  o.github_actions = env("GITHUB_ACTIONS").value_or("") == "true";
+  o.outputs.github_actions = env("GITHUB_ACTIONS").value_or("") == "true";
 
   auto rest = app.remaining();
   if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
