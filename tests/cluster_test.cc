@@ -196,17 +196,25 @@ TEST_CASE("an expanded value with '/', '..' or a control character is refused fo
   }
 }
 
-TEST_CASE("the node lock: one rank leads, the next takes over when it ends, under TMPDIR where /dev/shm is missing", "[slurm]") {
+TEST_CASE("the node lock: one rank leads, the next takes over when it ends, under TMPDIR by node where /dev/shm is missing", "[slurm]") {
   TempDir dir;
-  const auto env = env_of({{"SLURM_JOB_ID", "4242"}, {"SLURM_STEP_ID", "7"}, {"SLURM_PROCID", "0"}, {"TMPDIR", dir.path()}});
+  const auto env = env_of({{"SLURM_JOB_ID", "4242"}, {"SLURM_STEP_ID", "7"}, {"SLURM_PROCID", "0"}, {"SLURM_NODEID", "3"},
+                           {"TMPDIR", dir.path()}});
   const auto step = slurm_step(env);
   REQUIRE(step);
   const std::string no_shm = dir / "no-such-shm";
   auto first = NodeElection::open(step, env, no_shm);
   CHECK(first.problem().empty());
   CHECK(first.try_lead());
-  const std::string lock = dir / ("greenrun-" + std::to_string(::geteuid()) + "-job4242-step7/node.lock");
-  CHECK(std::filesystem::exists(lock));  // under TMPDIR, not /tmp or /dev/shm
+  // Under TMPDIR (not /tmp or /dev/shm), named for the node: nodes may share a TMPDIR.
+  const std::string lock = dir / ("greenrun-" + std::to_string(::geteuid()) + "-job4242-step7-node3/node.lock");
+  CHECK(std::filesystem::exists(lock));
+  {
+    const auto other_node = env_of({{"SLURM_JOB_ID", "4242"}, {"SLURM_STEP_ID", "7"}, {"SLURM_PROCID", "1"},
+                                    {"SLURM_NODEID", "4"}, {"TMPDIR", dir.path()}});
+    auto elsewhere = NodeElection::open(slurm_step(other_node), other_node, no_shm);
+    CHECK(elsewhere.try_lead());  // another node's meter, though the first leads on its node
+  }
   {
     auto second = NodeElection::open(step, env, no_shm);
     CHECK_FALSE(second.try_lead());

@@ -27,6 +27,7 @@
 #include "util/http.h"
 #include "util/input_file.h"
 #include "util/plain_http.h"
+#include "util/privilege.h"
 #include "util/redact.h"
 #include "util/url.h"
 
@@ -731,4 +732,12 @@ TEST_CASE("a key set twice in a config file: the last wins, with a warning namin
   CHECK(parse_config_text("csv = a\ncsv = b\ncsv = c\n", "f", values, &warnings));
   CHECK(values["csv"].first == "c");
   CHECK(warnings.size() == 2);
+}
+
+TEST_CASE("greenrun's own files of a run go under TMPDIR, never one the user names with raised privileges", "[sec]") {
+  // The marks FIFO and the Slurm node lock both ask temp_dir.
+  CHECK(temp_dir(env_of({{"TMPDIR", "/scratch/me"}}), false) == "/scratch/me");
+  CHECK(temp_dir(env_of({{"TMPDIR", "/scratch/me"}}), true) == "/tmp");
+  CHECK(temp_dir(env_of({{"TMPDIR", ""}}), false) == "/tmp");  // not the root directory
+  CHECK(temp_dir(env_of({}), false) == "/tmp");
 }

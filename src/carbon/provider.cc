@@ -457,13 +457,13 @@ Status check_length(const std::string& value, const char* env_var) {
 
 using Made = Result<std::unique_ptr<IntensityProvider>>;
 
-/// What a provider's row builds it from.
 std::string credential(const GridOptions& o, const EnvLookup& env, const char* env_var) {
   if (auto v = env(env_var); v && !v->empty()) return *v;
   auto it = o.credentials.find(env_var);
   return it == o.credentials.end() ? "" : it->second;
 }
 
+/// What a provider's row builds it from.
 struct ProviderArgs {
   const ProviderEntry& entry;
   std::string where;  // after the colon: a zone, a region, a postcode

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "util/fs.h"
+#include "util/privilege.h"
 
 namespace greenrun {
 
@@ -119,9 +120,11 @@ NodeElection NodeElection::open(const std::optional<SlurmStep>& step, const EnvL
     e.always_ = e.leading_ = true;
     return e;
   }
-  const std::string base = is_directory(shm_dir) ? shm_dir : env("TMPDIR").value_or("/tmp");
-  auto dir = private_dir(base + "/greenrun-" + std::to_string(::geteuid()) + "-job" + step->job_id + "-step" +
-                         (step->step_id.empty() ? "0" : step->step_id));
+  // /dev/shm is the node's own; a TMPDIR may be shared by the nodes, so its lock names the node.
+  const bool shm = is_directory(shm_dir);
+  auto dir = private_dir((shm ? shm_dir : temp_dir(env)) + "/greenrun-" + std::to_string(::geteuid()) + "-job" + step->job_id +
+                         "-step" + (step->step_id.empty() ? "0" : step->step_id) +
+                         (shm ? "" : "-node" + std::to_string(std::max(step->node, 0))));
   if (dir) e.fd_ = ::open((*dir + "/node.lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (e.fd_ < 0) {
     // Without a lock every rank counts the node: said in the report, never silent.

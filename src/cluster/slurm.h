@@ -44,12 +44,12 @@ Result<std::string> expand_placeholders(const std::string& path, const std::opti
 
 /// One rank per node of a job step counts the node's machine-level
 /// counters: the one holding an exclusive lock on a file in a directory
-/// private to the user and the step (/dev/shm, else TMPDIR). The others try
+/// private to the user and the step (/dev/shm, else TMPDIR; /tmp with raised privileges). The others try
 /// again at every tick, so when that rank ends another takes over.
 class NodeElection {
  public:
-  /// Outside Slurm there is nothing to elect: always the meter. `env`'s
-  /// TMPDIR is the directory where `shm_dir` is missing.
+  /// Outside Slurm there is nothing to elect: always the meter. Where
+  /// `shm_dir` is missing, the lock is under temp_dir(env) (util/privilege.h).
   static NodeElection open(const std::optional<SlurmStep>& step, const EnvLookup& env = real_env,
                            const std::string& shm_dir = "/dev/shm");
   NodeElection() = default;

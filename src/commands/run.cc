@@ -127,10 +127,7 @@ std::string privileged_note(const std::vector<std::string>& ignored) {
          " (a library to load or a directory to read is not taken from the user then)";
 }
 
-std::string marks_dir(const EnvLookup& env) {
-  const std::string tmp = running_privileged() ? "/tmp" : env("TMPDIR").value_or("/tmp");
-  return tmp.empty() ? "/tmp" : tmp;
-}
+std::string marks_dir(const EnvLookup& env) { return temp_dir(env); }
 
 std::optional<MarkChannel> open_marks(const EnvLookup& env) {
   auto c = MarkChannel::create(marks_dir(env));

@@ -26,6 +26,11 @@ void set_caps(__user_cap_data_struct (&data)[2]) {
 
 bool running_privileged() { return ::getauxval(AT_SECURE) != 0; }
 
+std::string temp_dir(const EnvLookup& env, bool privileged) {
+  const std::string tmp = privileged ? "" : env("TMPDIR").value_or("");
+  return tmp.empty() ? "/tmp" : tmp;
+}
+
 AsUser::AsUser() {
   if (!running_privileged()) return;
   active_ = true;

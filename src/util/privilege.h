@@ -9,10 +9,18 @@
 
 #include <string>
 
+#include "util/env.h"
+
 namespace greenrun {
 
 /// The kernel's AT_SECURE: greenrun was started with raised privileges.
 bool running_privileged();
+
+/// Where greenrun makes its own files of a run (the marks FIFO, the Slurm
+/// node lock): TMPDIR, except with raised privileges (the user's variable
+/// would choose where a privileged process creates files) or when it is
+/// unset or empty: /tmp.
+std::string temp_dir(const EnvLookup& env, bool privileged = running_privileged());
 
 /// While an AsUser lives, the calling thread opens files with the real
 /// user's permissions only: its effective capabilities are cleared and its
