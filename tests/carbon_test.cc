@@ -6,8 +6,8 @@
 #include <map>
 #include <optional>
 
-#include "carbon/options.h"
 #include "carbon/carbon.h"
+#include "carbon/carbon_options.h"
 #include <nlohmann/json.hpp>
 #include "helpers.h"
 

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "carbon/carbon.h"
-#include "carbon/options.h"
+#include "carbon/carbon_options.h"
 #include "helpers.h"
 #include "sampling/sampler.h"
 #include "sensors/rapl_powercap.h"

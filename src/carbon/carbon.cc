@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "carbon/options.h"
+#include "carbon/carbon_options.h"
 #include "util/fs.h"
 #include "util/units.h"
 

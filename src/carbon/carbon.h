@@ -16,7 +16,7 @@
 
 namespace greenrun {
 
-struct GridOptions;  // carbon/options.h
+struct GridOptions;  // carbon/carbon_options.h
 
 /// What the user chose (or greenrun guessed), resolved before the command starts.
 struct CarbonSettings {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "carbon/options.h"
+#include "carbon/carbon_options.h"
 #include "util/units.h"
 
 namespace greenrun {

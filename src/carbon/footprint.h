@@ -14,7 +14,7 @@
 
 namespace greenrun {
 
-struct FootprintOptions;  // carbon/options.h
+struct FootprintOptions;  // carbon/carbon_options.h
 
 /// A piece of hardware whose manufacturing emissions the run shares.
 struct EmbodiedPart {

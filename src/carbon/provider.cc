@@ -4,7 +4,7 @@
 #include <cctype>
 #include <ctime>
 
-#include "carbon/options.h"
+#include "carbon/carbon_options.h"
 #include "config/config_files.h"
 #include "util/fs.h"
 #include "util/units.h"

@@ -23,7 +23,7 @@
 
 namespace greenrun {
 
-struct GridOptions;  // carbon/options.h
+struct GridOptions;  // carbon/carbon_options.h
 
 /// The grid-data provider chosen with --intensity-source, and how it answered.
 struct LiveSource {

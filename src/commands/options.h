@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "carbon/options.h"
+#include "carbon/carbon_options.h"
 #include "config/config_files.h"
-#include "outputs/options.h"
-#include "process/options.h"
-#include "report/options.h"
-#include "sampling/options.h"
-#include "sensors/options.h"
+#include "outputs/output_options.h"
+#include "process/tree_options.h"
+#include "report/report_options.h"
+#include "sampling/sampling_options.h"
+#include "sensors/source_options.h"
 #include "util/env.h"
 #include "util/log.h"
 #include "util/result.h"
@@ -26,15 +26,15 @@ namespace greenrun {
 /// `outputs`). One conversion fills them all: convert_settings.
 struct Options {
   std::vector<std::string> command;
-  SamplingOptions sampling;     // sampling/options.h
-  TreeOptions tree;             // process/options.h
-  SourceOptions sources;        // sensors/options.h
-  EstimateOptions estimate;     // sensors/options.h
-  GridOptions grid;             // carbon/options.h
-  CarbonAwareOptions aware;     // carbon/options.h
-  FootprintOptions footprint;   // carbon/options.h
-  ReportOptions report;         // report/options.h
-  OutputOptions outputs;        // outputs/options.h
+  SamplingOptions sampling;     // sampling/sampling_options.h
+  TreeOptions tree;             // process/tree_options.h
+  SourceOptions sources;        // sensors/source_options.h
+  EstimateOptions estimate;     // sensors/source_options.h
+  GridOptions grid;             // carbon/carbon_options.h
+  CarbonAwareOptions aware;     // carbon/carbon_options.h
+  FootprintOptions footprint;   // carbon/carbon_options.h
+  ReportOptions report;         // report/report_options.h
+  OutputOptions outputs;        // outputs/output_options.h
 
   log::Level log_level = log::Level::Off;  // --log-level; -v: Debug
   std::string log_file;                     // --log-file; "": stderr

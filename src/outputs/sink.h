@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "carbon/carbon_data.h"
-#include "outputs/options.h"
+#include "outputs/output_options.h"
 #include "report/report.h"
 #include "sensors/hardware.h"
 #include "util/result.h"

@@ -11,7 +11,7 @@
 #include <unordered_set>
 
 #include "process/cgroup.h"
-#include "process/options.h"
+#include "process/tree_options.h"
 #include "process/tree_reader.h"
 
 namespace greenrun {

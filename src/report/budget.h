@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "report/compare.h"
-#include "report/options.h"
 #include "report/report.h"
+#include "report/report_options.h"
 
 namespace greenrun {
 

@@ -12,7 +12,7 @@
 #include "sensors/energy_source.h"
 #include "sensors/hardware.h"
 #include "sensors/hardware_data.h"
-#include "sensors/options.h"
+#include "sensors/source_options.h"
 #include "util/env.h"
 #include "util/result.h"
 
