@@ -19,7 +19,7 @@
 #include "commands/report_cmd.h"
 #include "commands/run.h"
 #include "commands/sensors_cmd.h"
-#include "commands/version.h"
+#include "commands/version_cmd.h"
 #include "util/escape.h"
 #include "util/exit_codes.h"
 

@@ -2,8 +2,8 @@
 
 #include <map>
 
-#include "commands/version.h"
 #include "commands/options.h"
+#include "commands/version_cmd.h"
 #include "helpers.h"
 
 using namespace greenrun;

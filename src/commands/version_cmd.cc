@@ -1,4 +1,4 @@
-#include "commands/version.h"
+#include "commands/version_cmd.h"
 
 #include "sensors/source_table.h"
 #include "util/data_dir.h"
